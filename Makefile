@@ -1,0 +1,45 @@
+# The two commands a newcomer needs: `make run` and `make test`. See README.md.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export DJANGO_SETTINGS_MODULE := evidence.settings
+
+.PHONY: install run seed test lint format clean
+
+# Re-install only when the dependency pins change.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Debug mode for a local server; SQLite unless DATABASE_URL is set.
+run: export DJANGO_DEBUG ?= 1
+run: install seed
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+# Migrate and load the seed article; safe to run any number of times.
+seed: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py import_article fixtures/ketamine-mdma/article.json
+
+# Tests run with production settings (DEBUG off); these two are only defaults for a test run.
+test: export DJANGO_SECRET_KEY ?= test-only-secret-key-not-for-production-use-0123456789
+test: export DJANGO_ALLOWED_HOSTS ?= localhost,127.0.0.1,testserver
+test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,109 @@
+"""Plain records that every bibliography parser produces and the import service consumes.
+
+Parsers never touch the database: they turn a file into StudyRecords (fields named as on
+``evidence.Study``) and Rejections (an entry that could not be read, with where and why).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+# Study designs as reference files spell them (CSL-JSON extras, BibTeX fields, RIS notes), mapped to
+# Study.Design values. Keys are compared in lower case with spaces, hyphens and underscores unified.
+DESIGN_ALIASES: dict[str, str] = {
+    "meta analysis": "meta_analysis",
+    "metaanalysis": "meta_analysis",
+    "systematic review": "systematic_review",
+    "rct": "rct",
+    "randomized controlled trial": "rct",
+    "randomised controlled trial": "rct",
+    "cohort": "cohort",
+    "cohort study": "cohort",
+    "case control": "case_control",
+    "case series": "case_series",
+    "cross sectional": "cross_sectional",
+    "preclinical": "preclinical",
+    "review": "review",
+    "narrative review": "review",
+    "regulatory": "regulatory",
+    "regulatory document": "regulatory",
+    "other": "other",
+}
+
+
+def design_value(raw: str | None) -> str | None:
+    """The Study.Design value for a design as written in a file; None when it is not one we know."""
+    if raw is None:
+        return None
+    key = " ".join(str(raw).lower().replace("-", " ").replace("_", " ").split())
+    if not key:
+        return ""
+    return DESIGN_ALIASES.get(key)
+
+
+@dataclass
+class StudyRecord:
+    """One bibliographic entry, with fields named as on evidence.Study.
+
+    ``None`` for a scalar means the file did not say; "" means it said nothing is known. Only fields the
+    file actually gave are applied to an existing study.
+    """
+
+    source: str  # where the entry stands in its file: "line 12", "entry 3", "key berman2000"
+    citation_key: str = ""
+    work_type: str | None = None
+    title: str | None = None
+    authors: list[dict[str, str]] | None = None
+    author_list_complete: bool | None = None
+    container_title: str | None = None
+    publisher: str | None = None
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    isbn: str | None = None
+    url: str | None = None
+    abstract: str | None = None
+    design: str | None = None
+    sample_size: int | None = None
+    population: str | None = None
+    retraction_status: str | None = None
+    retraction_note: str | None = None
+    verified: bool | None = None
+    verified_from: list[str] | None = None
+    unconfirmed_leads: dict[str, Any] | None = None
+    note: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def given_fields(self) -> dict[str, Any]:
+        """The study fields this record sets, i.e. every field that is not None."""
+        skip = {"source", "warnings"}
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in skip and getattr(self, f.name) is not None
+        }
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An entry that was not imported, and why."""
+
+    source: str
+    reason: str
+
+
+@dataclass
+class ParseResult:
+    records: list[StudyRecord] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+class BibliographyError(ValueError):
+    """The file as a whole cannot be read as a bibliography; nothing is imported."""

@@ -1,0 +1,60 @@
+"""python manage.py import_article PATH [--dry-run] [--update]"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from evidence.importers.article import ArticleFileError, load
+from evidence.services import ArticleImportRejected, ImportReport, article_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Import an article with its claims, the studies they cite and the links between them from an "
+        "article file (format: docs/article-format.md). Quotes are located in the text; a quote that is "
+        "missing or occurs more than once is refused and nothing is written. Importing the same file "
+        "again changes nothing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", help="the article file (JSON)")
+        parser.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
+        parser.add_argument(
+            "--update",
+            action="store_true",
+            help="replace stored study fields that differ from the file (default: keep them, report a conflict)",
+        )
+
+    def handle(self, *args, path: str, dry_run: bool, update: bool, verbosity: int, **options) -> None:
+        try:
+            bundle = load(path)
+        except ArticleFileError as exc:
+            for problem in exc.problems:
+                self.stderr.write(f"  - {problem}")
+            raise CommandError(f"{path}: {len(exc.problems)} problem(s); nothing was imported.") from None
+        try:
+            report = article_import(bundle=bundle, dry_run=dry_run, update=update)
+        except ArticleImportRejected as exc:
+            self._write_lines(exc.report, verbosity, only={"rejected"})
+            n = len(exc.report.of("rejected"))
+            raise CommandError(f"{path}: {n} entries rejected; nothing was imported.") from None
+        self._write_lines(report, verbosity)
+        self._summary(report)
+
+    def _write_lines(self, report: ImportReport, verbosity: int, only: set[str] | None = None) -> None:
+        for line in report.lines:
+            if only and line.action not in only:
+                continue
+            if line.action in {"rejected", "conflict"} or verbosity >= 2:
+                out = self.stderr if line.action == "rejected" else self.stdout
+                out.write(f"  {line.action:9} {line.kind:8} {line.label}  {line.detail}".rstrip())
+
+    def _summary(self, report: ImportReport) -> None:
+        parts = []
+        for kind in ("study", "article", "claim", "citation", "flag"):
+            counts = report.counts(kind)
+            if counts:
+                detail = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
+                parts.append(f"{kind}: {detail}")
+        prefix = "Dry run, nothing written. " if report.dry_run else ""
+        self.stdout.write(self.style.SUCCESS(prefix + ("; ".join(parts) or "nothing to import")))

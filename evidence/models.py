@@ -1,0 +1,372 @@
+"""Articles, the claims they make, the studies that bear on them, and the links between the two.
+
+Invariants a single row must satisfy live here as named database constraints, so that the admin, the
+importers and (later) the API cannot store what the product would be unable to show.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+def choices_check(field: str, choices: type[models.Choices], name: str) -> models.CheckConstraint:
+    """A CHECK constraint that keeps ``field`` inside ``choices`` in the database itself."""
+    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
+
+
+class ClaimKind(models.TextChoices):
+    CLAIM = "claim", _("Claim")
+    QUOTATION = "quotation", _("Quotation")
+
+
+class ClaimType(models.TextChoices):
+    EFFICACY = "efficacy", _("Efficacy")
+    MECHANISM = "mechanism", _("Mechanism")
+    SAFETY = "safety", _("Safety")
+    ONSET = "onset", _("Onset")
+    DURABILITY = "durability", _("Durability")
+    ATTRIBUTION = "attribution", _("Attribution")
+    OTHER = "other", _("Other")
+
+
+class ClaimStatus(models.TextChoices):
+    AWAITING_REVIEW = "awaiting_review", _("Awaiting review")
+    IN_REVIEW = "in_review", _("In review")
+    NEEDS_REREVIEW = "needs_rereview", _("Needs re-review")
+    PUBLISHED = "published", _("Verdict published")
+
+
+class StudyDesign(models.TextChoices):
+    META_ANALYSIS = "meta_analysis", _("Meta-analysis")
+    SYSTEMATIC_REVIEW = "systematic_review", _("Systematic review")
+    RCT = "rct", _("Randomised controlled trial")
+    COHORT = "cohort", _("Cohort study")
+    CASE_CONTROL = "case_control", _("Case-control study")
+    CASE_SERIES = "case_series", _("Case series")
+    CROSS_SECTIONAL = "cross_sectional", _("Cross-sectional study")
+    PRECLINICAL = "preclinical", _("Preclinical study")
+    REVIEW = "review", _("Narrative review")
+    REGULATORY = "regulatory", _("Regulatory document")
+    OTHER = "other", _("Other")
+
+
+class RetractionStatus(models.TextChoices):
+    NONE = "none", _("Not retracted")
+    RETRACTED = "retracted", _("Retracted")
+    EXPRESSION_OF_CONCERN = "expression_of_concern", _("Expression of concern")
+    CORRECTED = "corrected", _("Corrected")
+
+
+class Relation(models.TextChoices):
+    SUPPORTS = "supports", _("Supports")
+    MIXED = "mixed", _("Mixed")
+    CONTRADICTS = "contradicts", _("Contradicts")
+    CONTEXT = "context", _("Context")
+
+
+class Directness(models.TextChoices):
+    NOT_ASSESSED = "not_assessed", _("Not assessed")
+    DIRECT = "direct", _("Direct")
+    PARTLY_INDIRECT = "partly_indirect", _("Partly indirect")
+    INDIRECT = "indirect", _("Indirect")
+
+
+class Article(models.Model):
+    """A published article whose claims are reviewed. ``text`` is the current version of its text;
+    earlier versions are kept as :class:`ArticleRevision` rows so claims can be re-anchored."""
+
+    slug = models.SlugField(max_length=200, unique=True)
+    title = models.CharField(max_length=500)
+    author = models.CharField(max_length=500, blank=True)
+    publisher = models.CharField(max_length=500, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    text = models.TextField(help_text=_("The article's full text, exactly as published."))
+    headings = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Lines of the text that are section headings, in order."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # The text's versions live in ArticleRevision; history keeps the metadata.
+    history = HistoricalRecords(excluded_fields=["text"])
+
+    class Meta:
+        ordering = ["-published_on", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ArticleRevision(models.Model):
+    """An earlier version of an article's text, kept when the text is revised."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    text = models.TextField()
+    headings = models.JSONField(default=list, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["article", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="evidence_revision_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article} (revision {self.number})"
+
+
+class ClaimQuerySet(models.QuerySet["Claim"]):
+    def for_admin_list(self) -> ClaimQuerySet:
+        """Everything the admin's claim list shows, in a fixed number of queries."""
+        return self.select_related("article").annotate(
+            n_citations=models.Count("citations", distinct=True),
+        )
+
+
+class Claim(models.Model):
+    """A statement an article makes, anchored to the exact words it uses.
+
+    The anchor follows the W3C Web Annotation model: ``start``/``end`` are a TextPositionSelector
+    (Python string indices into ``article.text``, end exclusive) and ``quote`` with ``prefix`` and
+    ``suffix`` a TextQuoteSelector, which finds the quote again after the text has been edited.
+    """
+
+    # the choices, reachable as Claim.Kind, Claim.ClaimType, Claim.Status
+    Kind = ClaimKind
+    ClaimType = ClaimType
+    Status = ClaimStatus
+
+    # Characters kept either side of the quote for the TextQuoteSelector.
+    CONTEXT_LENGTH = 32
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="claims")
+    key = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text=_("A short identifier unique within the article, e.g. K1; used by import files."),
+    )
+    quote = models.TextField(help_text=_("The claim exactly as the article words it."))
+    start = models.PositiveIntegerField(help_text=_("Offset of the quote's first character in the text."))
+    end = models.PositiveIntegerField(help_text=_("Offset just past the quote's last character."))
+    prefix = models.CharField(max_length=CONTEXT_LENGTH, blank=True)
+    suffix = models.CharField(max_length=CONTEXT_LENGTH, blank=True)
+    section = models.CharField(max_length=500, blank=True)
+    kind = models.CharField(max_length=16, choices=ClaimKind, default=ClaimKind.CLAIM)
+    substance = models.CharField(
+        max_length=100, blank=True, help_text=_("The substance or topic, e.g. ketamine, MDMA, both.")
+    )
+    claim_type = models.CharField(max_length=16, choices=ClaimType)
+    secondary_types = models.JSONField(default=list, blank=True)
+    evidence_note = models.TextField(blank=True, help_text=_("The curator's one-line reading of the evidence."))
+    attributed_to = models.CharField(max_length=500, blank=True)
+    attribution_status = models.CharField(max_length=100, blank=True)
+    attribution_note = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=ClaimStatus, default=ClaimStatus.AWAITING_REVIEW)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article", "start"]
+        constraints = [
+            # import files and links refer to claims by key; blank keys are allowed and never collide
+            models.UniqueConstraint(fields=["article", "key"], condition=~Q(key=""), name="evidence_claim_key_unique"),
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="evidence_claim_span_nonempty"),
+            models.CheckConstraint(condition=~Q(quote=""), name="evidence_claim_quote_nonempty"),
+            choices_check("kind", ClaimKind, "evidence_claim_kind_valid"),
+            choices_check("claim_type", ClaimType, "evidence_claim_type_valid"),
+            choices_check("status", ClaimStatus, "evidence_claim_status_valid"),
+        ]
+        indexes = [
+            # the claim list filters by these, alone and together
+            models.Index(fields=["claim_type"], name="evidence_claim_type_idx"),
+            models.Index(fields=["substance"], name="evidence_claim_substance_idx"),
+            models.Index(fields=["status"], name="evidence_claim_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        label = f"{self.key}: " if self.key else ""
+        quote = self.quote if len(self.quote) <= 80 else self.quote[:79] + "…"
+        return f"{label}{quote}"
+
+
+class Study(models.Model):
+    """A published work (or regulatory document) with CSL-JSON-level metadata.
+
+    An empty field means nobody could confirm its value: it is left empty and the record is shown as
+    unverified rather than filled from memory.
+    """
+
+    Design = StudyDesign
+    RetractionStatus = RetractionStatus
+
+    citation_key = models.CharField(
+        max_length=200, blank=True, help_text=_("The key a reference manager gave the record, e.g. berman2000.")
+    )
+    work_type = models.CharField(
+        max_length=40, default="article-journal", help_text=_("The CSL item type, e.g. article-journal, report.")
+    )
+    title = models.TextField(blank=True)
+    authors = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_('CSL names: [{"family": ..., "given": ..., "suffix": ...} or {"literal": ...}].'),
+    )
+    author_list_complete = models.BooleanField(default=True)
+    container_title = models.TextField(blank=True, help_text=_("Journal, book or website."))
+    publisher = models.CharField(max_length=500, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    month = models.PositiveSmallIntegerField(null=True, blank=True)
+    day = models.PositiveSmallIntegerField(null=True, blank=True)
+    volume = models.CharField(max_length=64, blank=True)
+    issue = models.CharField(max_length=64, blank=True)
+    pages = models.CharField(max_length=64, blank=True)
+    doi = models.CharField(
+        "DOI", max_length=300, blank=True, help_text=_("Normalised: lower case, without https://doi.org/.")
+    )
+    pmid = models.CharField("PMID", max_length=12, blank=True)
+    isbn = models.CharField("ISBN", max_length=32, blank=True)
+    url = models.URLField("URL", max_length=2000, blank=True)
+    abstract = models.TextField(blank=True)
+    design = models.CharField(max_length=20, choices=StudyDesign, default=StudyDesign.OTHER)
+    sample_size = models.PositiveIntegerField(null=True, blank=True)
+    population = models.TextField(blank=True)
+    retraction_status = models.CharField(max_length=24, choices=RetractionStatus, default=RetractionStatus.NONE)
+    retraction_date = models.DateField(null=True, blank=True)
+    retraction_doi = models.CharField("retraction notice DOI", max_length=300, blank=True)
+    retraction_note = models.TextField(blank=True)
+    verified = models.BooleanField(
+        default=False,
+        help_text=_("The DOI (where one exists), title and first author were seen in a bibliographic source."),
+    )
+    verified_from = models.JSONField(default=list, blank=True, help_text=_("The sources and what each confirmed."))
+    unconfirmed_leads = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_("Values seen only in unreliable places, kept out of the record's fields on purpose."),
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "studies"
+        ordering = ["-year", "title"]
+        constraints = [
+            # one record per paper: a DOI identifies it, whatever copy was cited
+            models.UniqueConstraint(fields=["doi"], condition=~Q(doi=""), name="evidence_study_doi_unique"),
+            models.UniqueConstraint(fields=["pmid"], condition=~Q(pmid=""), name="evidence_study_pmid_unique"),
+            # stored normalised so the unique constraint above also catches case and resolver variants
+            models.CheckConstraint(
+                condition=Q(doi="") | (Q(doi__startswith="10.") & Q(doi=Lower("doi"))),
+                name="evidence_study_doi_normalised",
+            ),
+            models.CheckConstraint(
+                condition=Q(pmid="") | Q(pmid__regex=r"^[1-9][0-9]{0,9}$"), name="evidence_study_pmid_digits"
+            ),
+            # a title nobody could confirm stays empty; the record is then known by its identifier
+            models.CheckConstraint(
+                condition=~Q(title="") | ~Q(doi="") | ~Q(pmid=""), name="evidence_study_identifiable"
+            ),
+            models.CheckConstraint(
+                condition=Q(month__isnull=True) | Q(month__gte=1, month__lte=12), name="evidence_study_month_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(day__isnull=True) | Q(day__gte=1, day__lte=31), name="evidence_study_day_valid"
+            ),
+            choices_check("design", StudyDesign, "evidence_study_design_valid"),
+            choices_check("retraction_status", RetractionStatus, "evidence_study_retraction_valid"),
+        ]
+        indexes = [
+            # the study list filters by design, year and retraction status
+            models.Index(fields=["design"], name="evidence_study_design_idx"),
+            models.Index(fields=["year"], name="evidence_study_year_idx"),
+            models.Index(fields=["retraction_status"], name="evidence_study_retraction_idx"),
+            # import files link claims to studies by their reference-manager key
+            models.Index(fields=["citation_key"], name="evidence_study_key_idx"),
+        ]
+
+    def __str__(self) -> str:
+        first = self.first_author_family
+        who = f"{first}{' et al.' if len(self.authors) > 1 else ''}" if first else ""
+        year = str(self.year) if self.year else "n.d."
+        title = self.display_title if len(self.display_title) <= 80 else self.display_title[:79] + "…"
+        return f"{who} ({year}) {title}".strip()
+
+    @property
+    def display_title(self) -> str:
+        """The title, or a placeholder naming the identifier when no source confirmed the title."""
+        if self.title:
+            return self.title
+        return f"[title not confirmed] {'DOI ' + self.doi if self.doi else 'PMID ' + self.pmid}"
+
+    @property
+    def first_author_family(self) -> str:
+        if not self.authors:
+            return ""
+        first = self.authors[0]
+        return first.get("family") or first.get("literal") or ""
+
+    @property
+    def is_retracted(self) -> bool:
+        return self.retraction_status == self.RetractionStatus.RETRACTED
+
+    @property
+    def doi_url(self) -> str:
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def pubmed_url(self) -> str:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
+
+
+class Citation(models.Model):
+    """The link between a claim and a study that bears on it, with what the study actually shows."""
+
+    Relation = Relation
+    Directness = Directness
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="citations")
+    # A study cited as evidence is never deleted from under a claim.
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="citations")
+    relation = models.CharField(max_length=12, choices=Relation)
+    note = models.TextField(blank=True, help_text=_("What the study actually shows for this claim."))
+    directness = models.CharField(max_length=16, choices=Directness, default=Directness.NOT_ASSESSED)
+    directness_note = models.TextField(
+        blank=True, help_text=_("How the study's population, intervention or outcome differ from the claim's.")
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["claim", "relation", "study"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "study"], name="evidence_citation_once_per_claim"),
+            choices_check("relation", Relation, "evidence_citation_relation_valid"),
+            choices_check("directness", Directness, "evidence_citation_directness_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim.key or self.claim_id} {self.relation} {self.study}"

@@ -1,0 +1,160 @@
+"""Reviewers' ratings of claims and editors' flags on them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from evidence.models import Claim, choices_check
+
+
+class Certainty(models.TextChoices):
+    """GRADE certainty of evidence, strongest first."""
+
+    HIGH = "high", _("High")
+    MODERATE = "moderate", _("Moderate")
+    LOW = "low", _("Low")
+    VERY_LOW = "very_low", _("Very low")
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        """Ordinal position for medians and agreement: very low = 1 … high = 4."""
+        return {cls.VERY_LOW: 1, cls.LOW: 2, cls.MODERATE: 3, cls.HIGH: 4}[cls(value)]
+
+
+class Verdict(models.TextChoices):
+    SUPPORTED = "supported", _("Supported")
+    PARTLY_SUPPORTED = "partly_supported", _("Partly supported")
+    UNSUPPORTED = "unsupported", _("Unsupported")
+    CONTRADICTED = "contradicted", _("Contradicted")
+
+
+# The GRADE domains that lower certainty; each is a boolean column on Review so queues can filter on it.
+DOWNGRADE_REASONS: dict[str, str] = {
+    "downgrade_risk_of_bias": _("Risk of bias"),
+    "downgrade_inconsistency": _("Inconsistency"),
+    "downgrade_indirectness": _("Indirectness"),
+    "downgrade_imprecision": _("Imprecision"),
+    "downgrade_publication_bias": _("Publication bias"),
+}
+
+
+class Review(models.Model):
+    """One reviewer's rating of one claim. Hidden from other reviewers until they submit their own."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="reviews")
+    # A reviewer's work is a record: their account cannot be deleted while it has reviews.
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
+    certainty = models.CharField(max_length=16, choices=Certainty)
+    verdict = models.CharField(max_length=20, choices=Verdict)
+    downgrade_risk_of_bias = models.BooleanField(_("risk of bias"), default=False)
+    downgrade_inconsistency = models.BooleanField(_("inconsistency"), default=False)
+    downgrade_indirectness = models.BooleanField(_("indirectness"), default=False)
+    downgrade_imprecision = models.BooleanField(_("imprecision"), default=False)
+    downgrade_publication_bias = models.BooleanField(_("publication bias"), default=False)
+    read_full_text = models.BooleanField(
+        default=False, help_text=_("The reviewer read the full text of the studies, not only the abstracts.")
+    )
+    rationale = models.TextField(help_text=_("Why this certainty and verdict; shown to readers once published."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["claim", "created_at"]
+        permissions = [("view_others_reviews", "Can see every reviewer's reviews")]
+        constraints = [
+            # one review per reviewer per claim; the rating form edits it in place
+            models.UniqueConstraint(fields=["claim", "reviewer"], name="reviews_review_one_per_reviewer"),
+            models.CheckConstraint(condition=~Q(rationale=""), name="reviews_review_rationale_required"),
+            choices_check("certainty", Certainty, "reviews_review_certainty_valid"),
+            choices_check("verdict", Verdict, "reviews_review_verdict_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} on claim {self.claim_id}: {self.get_verdict_display()}, {self.get_certainty_display()}"
+
+    @property
+    def downgrade_reasons(self) -> list[str]:
+        return [str(label) for field, label in DOWNGRADE_REASONS.items() if getattr(self, field)]
+
+
+class FlagReason(models.TextChoices):
+    UNSUPPORTED = "unsupported", _("Unsupported")
+    OVERSTATED = "overstated", _("Overstated")
+    MISATTRIBUTED = "misattributed", _("Misattributed")
+    SOURCE_MISMATCH = "source_mismatch", _("Source does not say this")
+    RETRACTED_SOURCE = "retracted_source", _("Relies on a retracted study")
+    OUTDATED = "outdated", _("Outdated")
+
+
+class FlagStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class Flag(models.Model):
+    """An editor's, or the system's, mark that a claim needs attention."""
+
+    Reason = FlagReason
+    Status = FlagStatus
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="flags")
+    reason = models.CharField(max_length=20, choices=FlagReason)
+    # The study the flag is about, e.g. the retracted study a claim relies on.
+    study = models.ForeignKey("evidence.Study", null=True, blank=True, on_delete=models.SET_NULL, related_name="flags")
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=FlagStatus, default=FlagStatus.OPEN)
+    # NULL means the system raised it (e.g. a cited study was retracted).
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="flags_raised"
+    )
+    raised_at = models.DateTimeField(auto_now_add=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="flags_resolved"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            choices_check("reason", FlagReason, "reviews_flag_reason_valid"),
+            choices_check("status", FlagStatus, "reviews_flag_status_valid"),
+            # an open flag has no resolution; a closed one records when it was closed
+            models.CheckConstraint(
+                condition=(Q(status="open") & Q(resolved_at__isnull=True))
+                | (~Q(status="open") & Q(resolved_at__isnull=False)),
+                name="reviews_flag_resolution_consistent",
+            ),
+            # the same problem is raised once while it is open (system flags rely on this); a flag about
+            # a study is one per study, so two retracted sources give two flags
+            models.UniqueConstraint(
+                fields=["claim", "reason"],
+                condition=Q(status="open", study__isnull=True),
+                name="reviews_flag_one_open_per_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["claim", "reason", "study"],
+                condition=Q(status="open", study__isnull=False),
+                name="reviews_flag_one_open_per_study",
+            ),
+        ]
+        indexes = [
+            # the editor's desk lists open flags, newest first
+            models.Index(fields=["status", "-raised_at"], name="reviews_flag_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} ({self.get_status_display()}) on claim {self.claim_id}"
+
+    @property
+    def raised_by_system(self) -> bool:
+        return self.raised_by_id is None

@@ -1,0 +1,66 @@
+"""Shared fixtures. Tests run against the database in DATABASE_URL: PostgreSQL in CI (.ci/run)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test.utils import override_settings
+
+from evidence.importers.article import load
+from evidence.models import Article
+from evidence.services import article_import
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_DIR = ROOT / "fixtures" / "ketamine-mdma"
+SEED_FILE = SEED_DIR / "article.json"
+SAMPLES = Path(__file__).resolve().parent / "samples"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_without_manifest():
+    """Production settings hash static files through a manifest that collectstatic writes; tests
+    render templates without running collectstatic, so they use the plain storage."""
+    with override_settings(
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _database_is_what_ci_asked_for(django_db_setup, django_db_blocker):
+    """CI sets EVIDENCE_REQUIRE_POSTGRES=1: the suite must not fall back to SQLite silently."""
+    if os.environ.get("EVIDENCE_REQUIRE_POSTGRES") == "1":
+        with django_db_blocker.unblock():
+            assert connection.vendor == "postgresql", f"CI must test on PostgreSQL, got {connection.vendor}"
+
+
+@pytest.fixture
+def seed(db) -> Article:
+    """The seed article with its 38 claims, 46 studies and 109 citations, loaded as `make run` does."""
+    article_import(bundle=load(SEED_FILE))
+    return Article.objects.get(slug="ketamine-vs-mdma-in-psychotherapy")
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., User]:
+    """make_user("Reviewers") → a staff user in that group; make_user() → a plain signed-up user."""
+    counter = iter(range(1, 10_000))
+
+    def make(*groups: str, username: str | None = None, superuser: bool = False) -> User:
+        name = username or f"user{next(counter)}-{'-'.join(g.lower() for g in groups) or 'plain'}"
+        if superuser:
+            return User.objects.create_superuser(name, f"{name}@example.org", "a-long-test-password")
+        user = User.objects.create_user(name, f"{name}@example.org", "a-long-test-password", is_staff=bool(groups))
+        for group in groups:
+            user.groups.add(Group.objects.get(name=group))
+        return user
+
+    return make
