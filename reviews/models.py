@@ -83,6 +83,99 @@ class Review(models.Model):
         return [str(label) for field, label in DOWNGRADE_REASONS.items() if getattr(self, field)]
 
 
+class Consensus(models.Model):
+    """What a claim's reviews add up to, the editor's adjudication, and the verdict published to readers.
+
+    One row per reviewed claim, rewritten by reviews.services whenever a review or adjudication changes
+    (never edited by hand): the public pages filter and sort claims by verdict and certainty, which
+    needs these values in columns rather than recomputed from every review on every request. Readers
+    only ever see the ``published_*`` fields.
+    """
+
+    claim = models.OneToOneField(Claim, on_delete=models.CASCADE, primary_key=True, related_name="consensus")
+    # From the submitted reviews.
+    n_reviews = models.PositiveIntegerField(default=0)
+    certainty = models.CharField(max_length=16, choices=Certainty, blank=True, help_text=_("Median certainty."))
+    verdict = models.CharField(max_length=20, choices=Verdict, blank=True, help_text=_("Majority verdict."))
+    certainty_spread = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Levels between the highest and lowest certainty given.")
+    )
+    verdict_split = models.BooleanField(default=False, help_text=_("Reviewers gave different verdicts."))
+    disputed = models.BooleanField(
+        default=False, help_text=_("Certainties two or more levels apart, or verdicts split.")
+    )
+    last_reviewed_at = models.DateTimeField(null=True, blank=True)
+    # An editor's decision when reviewers disagree; it overrides the reviews' median and majority.
+    adjudicated_certainty = models.CharField(max_length=16, choices=Certainty, blank=True)
+    adjudicated_verdict = models.CharField(max_length=20, choices=Verdict, blank=True)
+    adjudication_rationale = models.TextField(blank=True)
+    adjudicated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    adjudicated_at = models.DateTimeField(null=True, blank=True)
+    # What readers see: a snapshot taken when an editor publishes.
+    published_certainty = models.CharField(max_length=16, choices=Certainty, blank=True)
+    published_verdict = models.CharField(max_length=20, choices=Verdict, blank=True)
+    published_rationale = models.TextField(blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "consensus"
+        permissions = [
+            ("adjudicate_claim", "Can adjudicate a disputed claim"),
+            ("publish_verdict", "Can publish a claim's verdict"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(certainty="") | Q(certainty__in=Certainty.values), name="reviews_consensus_certainty_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(verdict="") | Q(verdict__in=Verdict.values), name="reviews_consensus_verdict_valid"
+            ),
+            # a published verdict always comes with its certainty, its date and who published it
+            models.CheckConstraint(
+                condition=(Q(published_verdict="") & Q(published_at__isnull=True))
+                | (
+                    Q(published_verdict__in=Verdict.values)
+                    & Q(published_certainty__in=Certainty.values)
+                    & Q(published_at__isnull=False)
+                ),
+                name="reviews_consensus_published_complete",
+            ),
+            # an adjudication is complete or absent
+            models.CheckConstraint(
+                condition=(Q(adjudicated_verdict="") & Q(adjudicated_at__isnull=True))
+                | (
+                    Q(adjudicated_verdict__in=Verdict.values)
+                    & Q(adjudicated_certainty__in=Certainty.values)
+                    & ~Q(adjudication_rationale="")
+                    & Q(adjudicated_at__isnull=False)
+                ),
+                name="reviews_consensus_adjudication_complete",
+            ),
+        ]
+        indexes = [
+            # the public claim list filters by the published verdict and certainty
+            models.Index(fields=["published_verdict"], name="reviews_cons_verdict_idx"),
+            models.Index(fields=["published_certainty"], name="reviews_cons_certainty_idx"),
+            # the editor's desk lists disputed claims
+            models.Index(fields=["disputed"], name="reviews_cons_disputed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Consensus on claim {self.claim_id}"
+
+    @property
+    def is_published(self) -> bool:
+        return bool(self.published_verdict)
+
+
 class FlagReason(models.TextChoices):
     UNSUPPORTED = "unsupported", _("Unsupported")
     OVERSTATED = "overstated", _("Overstated")

@@ -46,6 +46,9 @@ ROLES = {
         ("reviews", "add_flag"),
         ("reviews", "change_flag"),
         ("reviews", "view_flag"),
+        ("reviews", "view_consensus"),
+        ("reviews", "adjudicate_claim"),
+        ("reviews", "publish_verdict"),
     ],
 }
 
@@ -75,7 +78,7 @@ class Migration(migrations.Migration):
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("evidence", "0001_initial"),
-        ("reviews", "0001_initial"),
+        ("reviews", "0002_consensus"),
     ]
 
     operations = [migrations.RunPython(create_roles, remove_roles)]
