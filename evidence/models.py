@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import Exists, F, Func, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Lower
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from evidence.status import EvidenceStatus, status_for
 
 
 def choices_check(field: str, choices: type[models.Choices], name: str) -> models.CheckConstraint:
@@ -69,6 +72,10 @@ class Relation(models.TextChoices):
     CONTEXT = "context", _("Context")
 
 
+# A claim "relies on" the studies cited as supporting it or as giving mixed results.
+RELIANT_RELATIONS = (Relation.SUPPORTS, Relation.MIXED)
+
+
 class Directness(models.TextChoices):
     NOT_ASSESSED = "not_assessed", _("Not assessed")
     DIRECT = "direct", _("Direct")
@@ -104,6 +111,9 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("evidence:article-detail", args=[self.slug])
+
 
 class ArticleRevision(models.Model):
     """An earlier version of an article's text, kept when the text is revised."""
@@ -129,11 +139,49 @@ class ArticleRevision(models.Model):
 
 
 class ClaimQuerySet(models.QuerySet["Claim"]):
+    def with_evidence(self) -> ClaimQuerySet:
+        """Each claim's published verdict and certainty and its evidence counts.
+
+        Correlated subqueries rather than joins, so a page of claims stays one query however many
+        citations and flags they have, and the counts cannot multiply each other.
+        """
+        from reviews.models import Flag
+
+        citations = Citation.objects.filter(claim=OuterRef("pk"))
+        open_flags = Flag.objects.filter(claim=OuterRef("pk"), status=Flag.Status.OPEN)
+        return self.annotate(
+            public_verdict=Coalesce(F("consensus__published_verdict"), Value("")),
+            public_certainty=Coalesce(F("consensus__published_certainty"), Value("")),
+            verdict_published_at=F("consensus__published_at"),
+            # a retracted study supports nothing; it counts under relies_on_retracted instead
+            n_supporting=subquery_count(
+                citations.filter(relation=Relation.SUPPORTS).exclude(
+                    study__retraction_status=RetractionStatus.RETRACTED
+                )
+            ),
+            n_mixed=subquery_count(citations.filter(relation=Relation.MIXED)),
+            n_contradicting=subquery_count(citations.filter(relation=Relation.CONTRADICTS)),
+            n_context=subquery_count(citations.filter(relation=Relation.CONTEXT)),
+            n_open_flags=subquery_count(open_flags),
+            relies_on_retracted=Exists(
+                citations.filter(relation__in=RELIANT_RELATIONS, study__retraction_status=RetractionStatus.RETRACTED)
+            ),
+        )
+
+    def for_list(self) -> ClaimQuerySet:
+        """Everything the claim list and the article page show, in one query."""
+        return self.with_evidence().select_related("article")
+
     def for_admin_list(self) -> ClaimQuerySet:
         """Everything the admin's claim list shows, in a fixed number of queries."""
         return self.select_related("article").annotate(
             n_citations=models.Count("citations", distinct=True),
         )
+
+
+def subquery_count(queryset: models.QuerySet) -> Coalesce:
+    """COUNT(*) of a correlated subquery, 0 when it matches nothing."""
+    return Coalesce(Subquery(queryset.order_by().annotate(n=Func("pk", function="COUNT")).values("n")[:1]), 0)
 
 
 class Claim(models.Model):
@@ -203,6 +251,14 @@ class Claim(models.Model):
         label = f"{self.key}: " if self.key else ""
         quote = self.quote if len(self.quote) <= 80 else self.quote[:79] + "…"
         return f"{label}{quote}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("evidence:claim-detail", args=[self.pk])
+
+    @property
+    def evidence_status(self) -> EvidenceStatus:
+        """The published verdict as readers see it; needs ``with_evidence()``."""
+        return status_for(self.public_verdict)
 
 
 class Study(models.Model):
@@ -309,6 +365,9 @@ class Study(models.Model):
         year = str(self.year) if self.year else "n.d."
         title = self.display_title if len(self.display_title) <= 80 else self.display_title[:79] + "…"
         return f"{who} ({year}) {title}".strip()
+
+    def get_absolute_url(self) -> str:
+        return reverse("evidence:study-detail", args=[self.pk])
 
     @property
     def display_title(self) -> str:

@@ -7,6 +7,11 @@ from evidence import views
 
 evidence_patterns = [
     path("", views.home, name="home"),
+    path("articles/<slug:slug>/", views.article_detail, name="article-detail"),
+    path("claims/", views.claim_list, name="claim-list"),
+    path("claims/<int:pk>/", views.claim_detail, name="claim-detail"),
+    path("studies/", views.study_list, name="study-list"),
+    path("studies/<int:pk>/", views.study_detail, name="study-detail"),
 ]
 
 urlpatterns = [

@@ -1,15 +1,32 @@
-"""Public pages for readers. Thin: each view reads through a QuerySet method and renders a template."""
+"""Public pages for readers. Thin: read through QuerySet methods and FilterSets, render a template.
+
+Each page runs a fixed number of queries whatever the number of claims, studies and reviews; the
+docstrings say which, and tests/test_public_pages.py pins them.
+"""
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
-from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from collections import Counter
+from typing import Any
 
-from evidence.models import Article
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from evidence import claimreview
+from evidence.article_text import blocks, context_around
+from evidence.changelog import claim_changelog
+from evidence.filters import ClaimFilter, StudyFilter
+from evidence.models import Article, Citation, Claim, Relation, Study, subquery_count
+from evidence.status import LEGEND, STATUSES
+from reviews.models import Flag
 
 ARTICLES_PER_PAGE = 20
+CLAIMS_PER_PAGE = 25
+STUDIES_PER_PAGE = 25
+RELATION_ORDER = [Relation.SUPPORTS, Relation.MIXED, Relation.CONTRADICTS, Relation.CONTEXT]
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -17,3 +34,107 @@ def home(request: HttpRequest) -> HttpResponse:
     articles = Article.objects.annotate(n_claims=Count("claims")).order_by("-published_on", "-created_at", "pk")
     page = Paginator(articles, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "evidence/home.html", {"page": page})
+
+
+def summarize(claims: list[Claim]) -> dict[str, Any]:
+    """The counts the article page and the map show above the text."""
+    verdicts = Counter(claim.public_verdict or "unreviewed" for claim in claims)
+    return {
+        "total": len(claims),
+        "reviewed": sum(1 for claim in claims if claim.public_verdict),
+        "by_status": [(status, verdicts.get(status.key, 0)) for status in LEGEND],
+        "flagged": sum(1 for claim in claims if claim.n_open_flags),
+        "no_support": sum(1 for claim in claims if not claim.n_supporting),
+        "relies_on_retracted": sum(1 for claim in claims if claim.relies_on_retracted),
+    }
+
+
+def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The article with every claim marked by its evidence status. Two queries: the article, its claims."""
+    article = get_object_or_404(Article, slug=slug)
+    claims = list(Claim.objects.filter(article=article).with_evidence().order_by("start"))
+    for claim in claims:
+        claim.article = article  # the claims' article is this one; saves a join
+    context = {
+        "article": article,
+        "blocks": blocks(article.text, article.headings, claims, title=article.title),
+        "claims": claims,
+        "summary": summarize(claims),
+        "legend": LEGEND,
+    }
+    return render(request, "evidence/article_detail.html", context)
+
+
+def claim_list(request: HttpRequest) -> HttpResponse:
+    """Filtered, searched, sorted, paginated claims. Four queries: the article and substance choices of
+    the filter form, the count, the page."""
+    claims = ClaimFilter(request.GET, queryset=Claim.objects.for_list())
+    page = Paginator(claims.qs, CLAIMS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "evidence/claim_list.html", {"filter": claims, "page": page, "legend": LEGEND})
+
+
+def _consensus(claim: Claim) -> Any:
+    try:
+        return claim.consensus
+    except ObjectDoesNotExist:
+        return None
+
+
+def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One claim with its evidence. Six queries: the claim (with article and consensus), its citations
+    with their studies, its flags, the published reviews, and the claim's and citations' history."""
+    claim = get_object_or_404(Claim.objects.with_evidence().select_related("article", "consensus"), pk=pk)
+    article = claim.article
+    consensus = _consensus(claim)
+    citations = list(claim.citations.select_related("study").order_by("-study__year", "study__title", "pk"))
+    groups = [(relation, [c for c in citations if c.relation == relation]) for relation in RELATION_ORDER]
+    flags = list(claim.flags.select_related("raised_by", "resolved_by", "study").order_by("-raised_at"))
+    published = consensus is not None and consensus.is_published
+    # Individual reviews become public with the verdict; until then they stay with reviewers and editors.
+    reviews = list(claim.reviews.select_related("reviewer").order_by("created_at")) if published else []
+    claim_history = list(claim.history.select_related("history_user").order_by("history_date", "history_id"))
+    citation_history = list(
+        Citation.history.filter(claim_id=claim.pk).select_related("history_user").order_by("history_date", "history_id")
+    )
+    study_labels = {c.study_id: str(c.study) for c in citations}
+    changelog = claim_changelog(
+        claim_history=claim_history,
+        citation_history=citation_history,
+        flags=flags,
+        reviews=reviews,
+        consensus=consensus if published else None,
+        study_labels=study_labels,
+    )
+    before, quote, after = context_around(article.text, article.headings, claim.start, claim.end)
+    context = {
+        "claim": claim,
+        "article": article,
+        "consensus": consensus if published else None,
+        "status": claim.evidence_status,
+        "groups": groups,
+        "n_citations": len(citations),
+        "open_flags": [f for f in flags if f.status == Flag.Status.OPEN],
+        "closed_flags": [f for f in flags if f.status != Flag.Status.OPEN],
+        "reviews": reviews,
+        "changelog": changelog,
+        "context_before": before,
+        "context_after": after,
+        "claim_review": claimreview.claim_review(claim, request),
+        "statuses": STATUSES,
+    }
+    return render(request, "evidence/claim_detail.html", context)
+
+
+def study_list(request: HttpRequest) -> HttpResponse:
+    """Filtered, searched, sorted, paginated studies. Two queries: the count and the page."""
+    studies = Study.objects.annotate(n_claims=subquery_count(Citation.objects.filter(study=OuterRef("pk"))))
+    filtered = StudyFilter(request.GET, queryset=studies)
+    page = Paginator(filtered.qs, STUDIES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "evidence/study_list.html", {"filter": filtered, "page": page})
+
+
+def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A study and every claim that cites it. Two queries: the study, its citations with claims."""
+    study = get_object_or_404(Study, pk=pk)
+    citations = list(study.citations.select_related("claim__article").order_by("claim__article__title", "claim__start"))
+    return render(request, "evidence/study_detail.html", {"study": study, "citations": citations})

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.apps import apps as django_apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission, User
 from django.db import connection
 from django.test.utils import override_settings
 
 from evidence.importers.article import load
 from evidence.models import Article
 from evidence.services import article_import
+
+ROLES: dict[str, list[tuple[str, str]]] = importlib.import_module("reviews.migrations.0003_roles").ROLES
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = ROOT / "fixtures" / "ketamine-mdma"
@@ -49,10 +54,24 @@ def seed(db) -> Article:
     return Article.objects.get(slug="ketamine-vs-mdma-in-psychotherapy")
 
 
+def _recreate_roles() -> None:
+    """What reviews/migrations/0003_roles.py does, for a database a transactional test flushed."""
+    for app_label in ("evidence", "reviews"):
+        create_permissions(django_apps.get_app_config(app_label), verbosity=0)
+    for name, codenames in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for app_label, codename in codenames:
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
 @pytest.fixture
 def make_user(db) -> Callable[..., User]:
     """make_user("Reviewers") → a staff user in that group; make_user() → a plain signed-up user."""
     counter = iter(range(1, 10_000))
+
+    if Group.objects.count() < len(ROLES):
+        # a transactional test earlier in the run flushed the tables the roles migration filled
+        _recreate_roles()
 
     def make(*groups: str, username: str | None = None, superuser: bool = False) -> User:
         name = username or f"user{next(counter)}-{'-'.join(g.lower() for g in groups) or 'plain'}"

@@ -84,8 +84,9 @@ def new_page(browser, live_server):
 
 
 @pytest.fixture
-def live_seed(transactional_db) -> Article:
-    """The seed article, committed so the live server's thread can see it."""
+def live_seed(django_db_serialized_rollback, transactional_db) -> Article:
+    """The seed article, committed so the live server's thread can see it. Serialized rollback puts
+    back what migrations created (the role groups) after the tables are flushed."""
     article_import(bundle=load(SEED_FILE))
     return Article.objects.get(slug="ketamine-vs-mdma-in-psychotherapy")
 

@@ -1,0 +1,99 @@
+"""A claim's changelog for readers: edits to the claim, studies linked and unlinked, flags, verdicts.
+
+Built from rows the claim page has already loaded plus two history queries, never a query per entry
+(simple_history's diff_against would fetch the previous record for each one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+# Fields whose change readers care about, with how to say it.
+CLAIM_FIELDS = {
+    "quote": "wording",
+    "start": "position in the article",
+    "section": "section",
+    "substance": "substance",
+    "claim_type": "claim type",
+    "status": "review status",
+    "evidence_note": "curator's note",
+}
+CITATION_FIELDS = {"relation": "relation", "note": "note on what the study shows", "directness": "directness"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    when: datetime
+    who: str
+    what: str
+
+
+def _who(user: Any, default: str = "system") -> str:
+    if user is None:
+        return default
+    return user.get_full_name() or user.get_username()
+
+
+def _changes(records: list[Any], fields: dict[str, str]) -> Iterable[tuple[Any, Any | None, list[str]]]:
+    """(record, previous record, changed field labels) for one object's history, oldest first."""
+    previous = None
+    for record in records:
+        changed = (
+            []
+            if previous is None
+            else [label for f, label in fields.items() if getattr(record, f) != getattr(previous, f)]
+        )
+        yield record, previous, changed
+        previous = record
+
+
+def claim_changelog(
+    *,
+    claim_history: list[Any],
+    citation_history: list[Any],
+    flags: Iterable[Any],
+    reviews: Iterable[Any] = (),
+    consensus: Any = None,
+    study_labels: dict[int, str] | None = None,
+) -> list[Entry]:
+    """Every change, newest first. History lists must be ordered by history_date, oldest first."""
+    study_labels = study_labels or {}
+    entries: list[Entry] = []
+    for record, previous, changed in _changes(claim_history, CLAIM_FIELDS):
+        if previous is None:
+            entries.append(Entry(record.history_date, _who(record.history_user, "import"), "Claim recorded"))
+        elif record.history_type == "~" and changed:
+            entries.append(Entry(record.history_date, _who(record.history_user), f"Changed {', '.join(changed)}"))
+
+    by_citation: dict[int, list[Any]] = {}
+    for record in citation_history:
+        by_citation.setdefault(record.id, []).append(record)
+    for records in by_citation.values():
+        for record, _previous, changed in _changes(records, CITATION_FIELDS):
+            study = study_labels.get(record.study_id, f"study {record.study_id}")
+            who = _who(record.history_user, "import")
+            if record.history_type == "+":
+                entries.append(Entry(record.history_date, who, f"Linked {study} ({record.get_relation_display()})"))
+            elif record.history_type == "-":
+                entries.append(Entry(record.history_date, who, f"Unlinked {study}"))
+            elif changed:
+                entries.append(Entry(record.history_date, who, f"Changed the {', '.join(changed)} of {study}"))
+
+    for flag in flags:
+        entries.append(Entry(flag.raised_at, _who(flag.raised_by), f"Flag raised: {flag.get_reason_display()}"))
+        if flag.resolved_at:
+            verb = "resolved" if flag.status == "resolved" else "dismissed"
+            entries.append(Entry(flag.resolved_at, _who(flag.resolved_by), f"Flag {verb}: {flag.get_reason_display()}"))
+    for review in reviews:
+        entries.append(Entry(review.created_at, _who(review.reviewer), "Review submitted"))
+    if consensus is not None and consensus.adjudicated_at:
+        entries.append(
+            Entry(consensus.adjudicated_at, _who(consensus.adjudicated_by), "Editor adjudicated the reviews")
+        )
+    if consensus is not None and consensus.published_at:
+        entries.append(Entry(consensus.published_at, _who(consensus.published_by), "Verdict published"))
+    entries.sort(key=lambda entry: entry.when, reverse=True)
+    return entries

@@ -1,0 +1,90 @@
+"""Text search over claims and studies: the one place that knows which database it runs on.
+
+On PostgreSQL, full-text search (``websearch_to_tsquery``, so readers can type "ketamine -mdma" or
+"quoted phrases") over expression GIN indexes created by migration 0002_search_indexes; the expressions
+below must stay identical to the indexed ones or PostgreSQL stops using the indexes (a test checks the
+query plan). On SQLite, the zero-setup development database, every word must appear somewhere.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import F, Func, Q, QuerySet, TextField, Value
+from django.db.models.functions import Cast
+
+from evidence.identifiers import IdentifierError, normalize_doi
+
+# Longest query we search for; longer input is cut at a word boundary rather than refused.
+MAX_QUERY_LENGTH = 200
+
+
+def claim_vector() -> SearchVector:
+    return SearchVector("quote", config="english")
+
+
+def study_vector() -> SearchVector:
+    # jsonb_path_query_array picks every part of every author's name, organisations included, without
+    # indexing the JSON keys ("family", "given") themselves.
+    names = Cast(Func(F("authors"), Value("$[*].*"), function="jsonb_path_query_array"), TextField())
+    return (
+        SearchVector("title", config="english", weight="A")
+        + SearchVector(names, config="simple", weight="B")
+        + SearchVector("container_title", config="english", weight="C")
+    )
+
+
+def clean_query(raw: str | None) -> str:
+    """Trim whitespace and over-long input; "" means no search."""
+    text = " ".join((raw or "").split())
+    if len(text) > MAX_QUERY_LENGTH:
+        text = text[:MAX_QUERY_LENGTH].rsplit(" ", 1)[0]
+    return text
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _words(text: str) -> list[str]:
+    return [word for word in re.split(r"\W+", text) if word]
+
+
+def search_claims(claims: QuerySet, raw: str | None, *, rank: bool = True) -> QuerySet:
+    query = clean_query(raw)
+    if not query:
+        return claims
+    if is_postgres():
+        search = SearchQuery(query, config="english", search_type="websearch")
+        claims = claims.annotate(search=claim_vector()).filter(search=search)
+        return claims.annotate(rank=SearchRank(claim_vector(), search)).order_by("-rank", "pk") if rank else claims
+    condition = Q()
+    for word in _words(query):
+        condition &= Q(quote__icontains=word)
+    return claims.filter(condition)
+
+
+def search_studies(studies: QuerySet, raw: str | None, *, rank: bool = True) -> QuerySet:
+    """Title, authors and journal by full text; a DOI or PMID by exact match."""
+    query = clean_query(raw)
+    if not query:
+        return studies
+    try:
+        doi = normalize_doi(query) if "10." in query else ""
+    except IdentifierError:
+        doi = ""
+    if doi:
+        return studies.filter(doi=doi)
+    pmid = query.lower().removeprefix("pmid:").strip()
+    if pmid.isdigit():
+        return studies.filter(pmid=pmid.lstrip("0"))
+    if is_postgres():
+        search = SearchQuery(query, config="english", search_type="websearch")
+        studies = studies.annotate(search=study_vector()).filter(search=search)
+        return studies.annotate(rank=SearchRank(study_vector(), search)).order_by("-rank", "pk") if rank else studies
+    condition = Q()
+    for word in _words(query):
+        condition &= Q(title__icontains=word) | Q(container_title__icontains=word) | Q(authors__icontains=word)
+    return studies.filter(condition)

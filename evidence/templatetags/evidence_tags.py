@@ -1,0 +1,60 @@
+"""Template helpers for the public pages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from evidence.status import EvidenceStatus, status_for
+
+register = template.Library()
+
+# json_script's escaping: nothing inside the JSON can close the <script> element or open a comment.
+_JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.filter
+def jsonld(data: Any) -> SafeString:
+    """Render a dict as a JSON-LD <script> element, escaped like Django's json_script."""
+    if not data:
+        return SafeString("")
+    payload = json.dumps(data, ensure_ascii=False, indent=2).translate(_JSON_ESCAPES)
+    return format_html('<script type="application/ld+json">{}</script>', SafeString(payload))
+
+
+@register.inclusion_tag("includes/status_badge.html")
+def status_badge(status: EvidenceStatus | str | None, certainty: str = "", size: str = "") -> dict[str, Any]:
+    """The evidence status as colour, symbol and words; certainty appended when given."""
+    if not isinstance(status, EvidenceStatus):
+        status = status_for(status)
+    labels = {"high": "High", "moderate": "Moderate", "low": "Low", "very_low": "Very low"}
+    return {"status": status, "certainty": labels.get(certainty or "", ""), "size": size}
+
+
+@register.filter
+def authors_short(authors: list[dict[str, str]] | None, limit: int = 3) -> str:
+    """ "Berman RM, Cappiello A, Anand A, et al." style, organisations as written."""
+    if not authors:
+        return ""
+    names = []
+    for author in authors[:limit]:
+        if author.get("literal"):
+            names.append(author["literal"])
+            continue
+        initials = "".join(part[0] for part in author.get("given", "").replace("-", " ").split() if part[:1].isalpha())
+        names.append(f"{author.get('family', '')} {initials}".strip())
+    more = ", et al." if len(authors) > limit else ""
+    return ", ".join(names) + more
+
+
+@register.filter
+def author_name(author: dict[str, str]) -> str:
+    if author.get("literal"):
+        return author["literal"]
+    parts = [author.get("given", ""), author.get("non-dropping-particle", ""), author.get("family", "")]
+    name = " ".join(part for part in parts if part)
+    return f"{name}, {author['suffix']}" if author.get("suffix") else name
