@@ -6,16 +6,16 @@ docstrings say which, and tests/test_public_pages.py pins them.
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef
+from django.db.models import Count, F, OuterRef, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from evidence import claimreview
+from evidence import claimreview, maps
 from evidence.article_text import blocks, context_around
 from evidence.changelog import claim_changelog
 from evidence.filters import ClaimFilter, StudyFilter
@@ -36,19 +36,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "evidence/home.html", {"page": page})
 
 
-def summarize(claims: list[Claim]) -> dict[str, Any]:
-    """The counts the article page and the map show above the text."""
-    verdicts = Counter(claim.public_verdict or "unreviewed" for claim in claims)
-    return {
-        "total": len(claims),
-        "reviewed": sum(1 for claim in claims if claim.public_verdict),
-        "by_status": [(status, verdicts.get(status.key, 0)) for status in LEGEND],
-        "flagged": sum(1 for claim in claims if claim.n_open_flags),
-        "no_support": sum(1 for claim in claims if not claim.n_supporting),
-        "relies_on_retracted": sum(1 for claim in claims if claim.relies_on_retracted),
-    }
-
-
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The article with every claim marked by its evidence status. Two queries: the article, its claims."""
     article = get_object_or_404(Article, slug=slug)
@@ -59,10 +46,48 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "article": article,
         "blocks": blocks(article.text, article.headings, claims, title=article.title),
         "claims": claims,
-        "summary": summarize(claims),
+        "summary": maps.distribution(claims),
         "legend": LEGEND,
     }
     return render(request, "evidence/article_detail.html", context)
+
+
+MAP_GROUPINGS = {"section": "Section", "substance": "Substance"}
+
+
+def article_map(request: HttpRequest, slug: str) -> HttpResponse:
+    """The article's claims against study designs. Three queries: article, claims, their citations."""
+    article = get_object_or_404(Article, slug=slug)
+    claims = list(Claim.objects.filter(article=article).with_evidence().order_by("start"))
+    citations = Citation.objects.filter(claim__article=article).values(
+        "claim_id", "relation", "study__design", "study__retraction_status"
+    )
+    rows = maps.claim_rows(claims, citations)
+    by = request.GET.get("group") if request.GET.get("group") in MAP_GROUPINGS else "section"
+    context = {
+        "article": article,
+        "columns": maps.DESIGN_COLUMNS,
+        "groups": maps.group_rows(rows, by),
+        "totals": maps.column_totals(rows),
+        "group_by": by,
+        "groupings": MAP_GROUPINGS,
+        "summary": maps.distribution(claims),
+        "legend": LEGEND,
+        "n_empty": sum(1 for row in rows if row.empty),
+    }
+    return render(request, "evidence/article_map.html", context)
+
+
+def gap_map(request: HttpRequest) -> HttpResponse:
+    """Substances against claim types across all articles, with verdicts. One aggregate query."""
+    counts = (
+        Claim.objects.values("substance", "claim_type")
+        .annotate(verdict=Coalesce(F("consensus__published_verdict"), Value("")))
+        .values("substance", "claim_type", "verdict")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return render(request, "evidence/gap_map.html", {"map": maps.gap_map(counts), "legend": LEGEND})
 
 
 def claim_list(request: HttpRequest) -> HttpResponse:

@@ -118,7 +118,7 @@ def test_article_page_shows_verdicts_and_summary(client, seed, make_user):
     assert f'class="claim status-contradicted" id="claim-{claim("M1").pk}"' in html
     summary = response.context["summary"]
     assert summary["total"] == 38 and summary["reviewed"] == 2
-    assert dict((status.key, n) for status, n in summary["by_status"]) == {
+    assert {status.key: n for status, n, _ in summary["verdicts"]} == {
         "supported": 1,
         "partly_supported": 0,
         "unsupported": 0,
