@@ -1,6 +1,6 @@
 """The admin for curators (studies, citations) and editors (articles, claims).
 
-Roles are Django groups (created by reviews/migrations/0002_roles.py); the admin checks their model
+Roles are Django groups (created by reviews/migrations/0003_roles.py); the admin checks their model
 permissions. Every write that has side effects goes through evidence.services or reviews.services.
 """
 
@@ -9,17 +9,22 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from evidence import services
-from evidence.forms import ClaimForm
+from evidence.forms import ArticleForm, ClaimForm, StudyForm
 from evidence.models import Article, ArticleRevision, Citation, Claim, Study
 from reviews.models import Flag
 from reviews.services import claims_flag_retracted_reliance, flag_raise
+
+# Django 6 will assume https:// for a URL typed without a scheme; do so now (and silence the warning).
+URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ClaimInline(admin.TabularInline):
@@ -44,7 +49,9 @@ class RevisionInline(admin.TabularInline):
 
 @admin.register(Article)
 class ArticleAdmin(SimpleHistoryAdmin):
+    form = ArticleForm
     list_display = ["title", "slug", "published_on", "n_claims", "updated_at"]
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     search_fields = ["title", "slug", "author", "publisher"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "published_on"
@@ -69,19 +76,28 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:
         if change and {"text", "headings"} & set(form.changed_data):
-            text, headings = obj.text, obj.headings
-            original = Article.objects.get(pk=obj.pk)
-            obj.text, obj.headings = original.text, original.headings
-            super().save_model(request, obj, form, change)
-            lost = services.article_revise(article=obj, text=text, headings=headings, user=request.user)
-            if lost:
-                messages.warning(
-                    request,
-                    _("%(n)d claim(s) no longer occur in the text and were sent back for re-review: %(keys)s")
-                    % {"n": len(lost), "keys": ", ".join(c.key or str(c.pk) for c in lost)},
-                )
-            return
+            original = Article.objects.only("text", "headings").get(pk=obj.pk)
+            if (obj.text, obj.headings) != (original.text, original.headings):
+                # Save the metadata now and the new text in save_related, after the claims inline: an
+                # edited claim saved after the revision would write back its offsets in the old text.
+                obj._revised_text = obj.text, obj.headings
+                obj.text, obj.headings = original.text, original.headings
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        revised = getattr(form.instance, "_revised_text", None)
+        if revised is None:
+            return
+        del form.instance._revised_text
+        text, headings = revised
+        lost = services.article_revise(article=form.instance, text=text, headings=headings, user=request.user)
+        if lost:
+            messages.warning(
+                request,
+                _("%(n)d claim(s) no longer occur in the text and were sent back for re-review: %(keys)s")
+                % {"n": len(lost), "keys": ", ".join(c.key or str(c.pk) for c in lost)},
+            )
 
 
 class CitationInline(admin.TabularInline):
@@ -137,6 +153,29 @@ class ClaimAdmin(SimpleHistoryAdmin):
     action_form = FlagActionForm
     actions = ["flag_selected"]
     show_full_result_count = False
+
+    # Curators link studies to a claim on its page (the citations inline) without changing the claim:
+    # they may "change" a claim whose every field is read-only to them, and the claim itself is not saved.
+    def _links_studies_only(self, request: HttpRequest) -> bool:
+        user = request.user
+        return not user.has_perm("evidence.change_claim") and any(
+            user.has_perm(f"evidence.{action}_citation") for action in ("add", "change", "delete")
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Claim | None = None) -> bool:
+        if super().has_change_permission(request, obj):
+            return True
+        return obj is not None and self._links_studies_only(request)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Claim | None = None) -> list[str]:
+        if obj is not None and self._links_studies_only(request):
+            return flatten_fieldsets(self.fieldsets)
+        return list(super().get_readonly_fields(request, obj))
+
+    def save_model(self, request: HttpRequest, obj: Claim, form: forms.ModelForm, change: bool) -> None:
+        if change and self._links_studies_only(request):
+            return  # nothing of the claim's own was editable; saving would only add an empty history entry
+        super().save_model(request, obj, form, change)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
         return (
@@ -225,13 +264,22 @@ class CitingClaimInline(admin.TabularInline):
 
 @admin.register(Study)
 class StudyAdmin(SimpleHistoryAdmin):
+    form = StudyForm
     list_display = ["short_title", "first_author", "year", "design", "doi", "pmid", "retraction_status", "verified"]
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_filter = ["design", RetractionFilter, "verified", "work_type"]
     search_fields = ["title", "doi", "pmid", "citation_key", "container_title"]
     readonly_fields = ["created_at", "updated_at"]
     # A library of 100,000 studies: no full COUNT(*) on every list view.
     show_full_result_count = False
     list_per_page = 50
+
+    def get_urls(self) -> list:
+        """The bibliography upload (evidence/admin_import.py), linked from the study list."""
+        from evidence.admin_import import study_import_urls
+
+        return study_import_urls(self) + super().get_urls()
+
     fieldsets = [
         (None, {"fields": ["title", "authors", "author_list_complete", "work_type", "citation_key"]}),
         (

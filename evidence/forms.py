@@ -1,11 +1,78 @@
-"""Input validation for articles and claims, shared by the admin and the pages."""
+"""Input validation for articles, claims and studies, shared by the admin and the pages."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.db import models
 
 from evidence import anchoring
-from evidence.models import Claim
+from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
+from evidence.models import Article, Claim, Study
+
+
+def _empty_json_is_default(form: forms.ModelForm, cleaned: dict[str, Any]) -> None:
+    """An emptied JSON box means "nothing", i.e. the field's default ([] or {}), not NULL, which these
+    NOT NULL columns refuse."""
+    for name, value in cleaned.items():
+        if value is not None:
+            continue
+        field = form._meta.model._meta.get_field(name) if name in form.fields else None
+        if isinstance(field, models.JSONField) and not field.null:
+            cleaned[name] = field.get_default()
+
+
+def https_by_default(field: models.Field, **kwargs: Any) -> forms.Field | None:
+    """Form fields as Django 6 will make them: a URL typed without a scheme gets https://."""
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
+def _plain_newlines(text: str) -> str:
+    """Browsers submit a textarea's line breaks as CRLF; stored texts (and their offsets) use LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class ExactTextField(forms.CharField):
+    """Text kept exactly as given (claims are anchored by character offsets into it): not stripped, and
+    only the browser's CRLF line breaks turned back into LF, so an untouched text compares unchanged."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("strip", False)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 30}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str:
+        return _plain_newlines(super().to_python(value))
+
+
+class ArticleForm(forms.ModelForm):
+    """The article's text is kept exactly as published, and every heading must be one of its lines
+    (claims take their section from the heading above them)."""
+
+    text = ExactTextField()
+
+    class Meta:
+        model = Article
+        fields = ["title", "slug", "author", "publisher", "url", "published_on", "text", "headings"]
+        formfield_callback = https_by_default
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        _empty_json_is_default(self, cleaned)
+        text, headings = cleaned.get("text"), cleaned.get("headings")
+        if text is None or headings is None:
+            return cleaned
+        if not (isinstance(headings, list) and all(isinstance(h, str) for h in headings)):
+            self.add_error("headings", 'A list of the lines that are headings, e.g. ["Background", "Risks"].')
+            return cleaned
+        lines = {line.strip() for line in text.splitlines()}
+        missing = [heading for heading in headings if heading.strip() not in lines]
+        if missing:
+            self.add_error("headings", f"Not a line of the text: {', '.join(map(repr, missing))}.")
+        return cleaned
 
 
 class ClaimForm(forms.ModelForm):
@@ -35,15 +102,92 @@ class ClaimForm(forms.ModelForm):
         quote = cleaned.get("quote")
         if article is None or not quote:
             return cleaned
-        unchanged = self.instance.pk and self.instance.quote == quote and self.instance.article_id == article.pk
-        if unchanged:
-            return cleaned
-        try:
-            anchor = anchoring.locate(article.text, quote)
-        except anchoring.AnchorError as exc:
-            self.add_error("quote", f"{exc}.")
-            return cleaned
-        self.instance.start, self.instance.end = anchor.start, anchor.end
-        self.instance.prefix, self.instance.suffix = anchor.prefix, anchor.suffix
-        self.instance.section = anchoring.section_at(article.text, article.headings, anchor.start)
+        instance = self.instance
+        if instance.pk and instance.quote == quote and instance.article_id == article.pk:
+            if article.text[instance.start : instance.end] == quote:
+                return cleaned
+            # The same quote with offsets that no longer select it: a version restored from the history
+            # after the text was revised, or the article's text being edited in this same request.
+            anchor = anchoring.relocate(article.text, quote, instance.prefix, instance.suffix, instance.start)
+            if anchor is None:
+                return cleaned  # gone from the text: the claim keeps its anchor and is sent to re-review
+        else:
+            try:
+                anchor = anchoring.locate(article.text, quote)
+            except anchoring.AnchorError as exc:
+                self.add_error("quote", f"{exc}.")
+                return cleaned
+        instance.start, instance.end = anchor.start, anchor.end
+        instance.prefix, instance.suffix = anchor.prefix, anchor.suffix
+        instance.section = anchoring.section_at(article.text, article.headings, anchor.start)
         return cleaned
+
+
+class StudyForm(forms.ModelForm):
+    """Identifiers are stored normalised (lower-case DOI without resolver, PMID digits), so the unique
+    constraints catch a study entered again under another spelling of its DOI."""
+
+    class Meta:
+        model = Study
+        fields = [
+            "title",
+            "authors",
+            "author_list_complete",
+            "work_type",
+            "citation_key",
+            "container_title",
+            "publisher",
+            "year",
+            "month",
+            "day",
+            "volume",
+            "issue",
+            "pages",
+            "isbn",
+            "url",
+            "doi",
+            "pmid",
+            "design",
+            "sample_size",
+            "population",
+            "abstract",
+            "retraction_status",
+            "retraction_date",
+            "retraction_doi",
+            "retraction_note",
+            "verified",
+            "verified_from",
+            "unconfirmed_leads",
+            "note",
+        ]
+        formfield_callback = https_by_default
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        _empty_json_is_default(self, cleaned)
+        return cleaned
+
+    def clean_doi(self) -> str:
+        try:
+            doi = normalize_doi(self.cleaned_data.get("doi"))
+        except IdentifierError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        self._refuse_duplicate("doi", doi, "DOI")
+        return doi
+
+    def clean_pmid(self) -> str:
+        try:
+            pmid = normalize_pmid(self.cleaned_data.get("pmid"))
+        except IdentifierError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        self._refuse_duplicate("pmid", pmid, "PMID")
+        return pmid
+
+    def _refuse_duplicate(self, field: str, value: str, label: str) -> None:
+        """Name the study that already has the identifier (the unique constraint would only say that
+        some constraint was violated)."""
+        if not value:
+            return
+        existing = Study.objects.filter(**{field: value}).exclude(pk=self.instance.pk).first()
+        if existing is not None:
+            raise forms.ValidationError(f"{label} {value} is already recorded for study {existing.pk}: {existing}.")

@@ -429,3 +429,25 @@ class Citation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claim.key or self.claim_id} {self.relation} {self.study}"
+
+
+class DataVersion(models.Model):
+    """A counter bumped after every committed change to what readers see (evidence.caching).
+
+    Public pages derive their ETag and Last-Modified from it, and cached aggregates are keyed by it,
+    so one primary-key read tells whether anything changed since a reader's last visit. It lives in
+    the database rather than a cache so every process (web workers, imports, shells) agrees on it.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # a single row
+            models.CheckConstraint(condition=Q(id=1), name="evidence_dataversion_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"data version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"

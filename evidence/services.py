@@ -10,17 +10,23 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from evidence import anchoring
 from evidence.importers.article import ArticleBundle
-from evidence.importers.records import StudyRecord
+from evidence.importers.detect import parse_bibliography
+from evidence.importers.records import Rejection, StudyRecord
+from evidence.importers.retractions import RetractionNotice
 from evidence.models import Article, ArticleRevision, Citation, Claim, Study
 
 # --- Reports ------------------------------------------------------------------------------------------
@@ -40,6 +46,13 @@ class ImportReport:
 
     lines: list[ReportLine] = field(default_factory=list)
     dry_run: bool = False
+    format: str = ""  # the file's format, for bibliography and retraction imports
+
+    def summary(self, kind: str | None = None) -> str:
+        """e.g. "3 created, 1 updated, 2 rejected", in a fixed order."""
+        order = ["created", "updated", "unchanged", "merged", "conflict", "rejected"]
+        counts = self.counts(kind)
+        return ", ".join(f"{counts[action]} {action}" for action in order if counts[action]) or "nothing to do"
 
     def add(self, action: str, kind: str, label: str, detail: str = "") -> None:
         self.lines.append(ReportLine(action, kind, label, detail))
@@ -60,6 +73,10 @@ class ImportReport:
 _EMPTY: tuple[Any, ...] = ("", None, [], {})
 # A study's defaults that a record may replace as if they were empty.
 _DEFAULTS = {"design": Study.Design.OTHER, "retraction_status": Study.RetractionStatus.NONE}
+# Records matched and written per round trip to the database: a few queries per batch, whatever its size.
+IMPORT_BATCH_SIZE = 500
+# Severity of each retraction status: a notice only ever raises a study's status, never lowers it.
+_RETRACTION_RANK = {"none": 0, "corrected": 1, "expression_of_concern": 2, "retracted": 3}
 
 
 def normalize_title(title: str) -> str:
@@ -68,6 +85,10 @@ def normalize_title(title: str) -> str:
     ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
     ascii_only = re.sub(r"^retracted article:\s*", "", ascii_only)
     return " ".join(re.sub(r"[^a-z0-9]+", " ", ascii_only).split())
+
+
+def _label(record: StudyRecord) -> str:
+    return record.citation_key or record.doi or record.pmid or (record.title or "")[:60] or record.source
 
 
 def study_match(record: StudyRecord) -> Study | None:
@@ -100,6 +121,42 @@ def _is_empty(study: Study, name: str) -> bool:
     return value in _EMPTY or (name in _DEFAULTS and value == _DEFAULTS[name])
 
 
+def _merge_values(study: Study, values: dict[str, Any], *, update: bool) -> tuple[list[str], list[str]]:
+    """Apply a record's values to a matched study: fill what is empty, and replace what differs only
+    with ``update``. Returns (fields changed, fields kept despite a different value in the record)."""
+    changed: list[str] = []
+    conflicts: list[str] = []
+    for name, value in values.items():
+        current = getattr(study, name)
+        if current == value or (value in _EMPTY and name != "citation_key"):
+            continue
+        if name == "citation_key" and current:
+            continue  # the first library's key stays; keys are labels, not identity
+        if _is_empty(study, name) or update:
+            setattr(study, name, value)
+            changed.append(name)
+        else:
+            conflicts.append(name)
+    return changed, conflicts
+
+
+def _change_reason(record: StudyRecord, changed: list[str], *, update: bool) -> str:
+    if update:
+        # --update is the one way an import replaces stored values; the history says it was asked for
+        return f"replaced with --update from {record.source}: {', '.join(changed)}"
+    return f"completed from {record.source}: {', '.join(changed)}"
+
+
+def _report_conflicts(report: ImportReport, record: StudyRecord, conflicts: list[str]) -> None:
+    if conflicts:
+        report.add(
+            "conflict",
+            "study",
+            _label(record),
+            f"{record.source}: kept the stored {', '.join(conflicts)} (use --update to replace)",
+        )
+
+
 @transaction.atomic
 def study_upsert(
     *, record: StudyRecord, report: ImportReport, user: AbstractBaseUser | None = None, update: bool = False
@@ -108,9 +165,10 @@ def study_upsert(
 
     A match gains the values it lacks; a value it already has is kept and reported as a conflict,
     unless ``update`` is set, in which case it is replaced and the history entry says so.
-    Returns None when the record is rejected (the report says why).
+    Returns None when the record is rejected (the report says why). One record at a time: files go
+    through bibliography_import, which matches and writes in batches.
     """
-    label = record.citation_key or record.doi or record.pmid or (record.title or "")[:60]
+    label = _label(record)
     try:
         study = study_match(record)
     except ValidationError as exc:
@@ -125,32 +183,28 @@ def study_upsert(
         except ValidationError as exc:
             report.add("rejected", "study", label, f"{record.source}: {_messages(exc)}")
             return None
-        study.save()
-        report.add("created", "study", label, record.source)
-        _after_study_change(study, was_retracted=False)
-        return study
+        try:
+            # a savepoint: a concurrent import may have inserted this DOI or PMID since study_match looked
+            with transaction.atomic():
+                study.save()
+        except IntegrityError:
+            # our insert waited for that transaction and it committed, so matching again finds its study,
+            # which this record then completes like any other match (tests/test_concurrency.py)
+            try:
+                study = study_match(record)
+            except ValidationError as exc:
+                report.add("rejected", "study", label, f"{record.source}: {exc.messages[0]}")
+                return None
+            if study is None:
+                raise
+        else:
+            report.add("created", "study", label, record.source)
+            _after_study_change(study, was_retracted=False)
+            return study
 
     was_retracted = study.is_retracted
-    changed: list[str] = []
-    conflicts: list[str] = []
-    for name, value in values.items():
-        current = getattr(study, name)
-        if current == value or (value in _EMPTY and name != "citation_key"):
-            continue
-        if name == "citation_key" and current:
-            continue  # the first library's key stays; keys are labels, not identity
-        if _is_empty(study, name) or update:
-            setattr(study, name, value)
-            changed.append(name)
-        else:
-            conflicts.append(name)
-    if conflicts:
-        report.add(
-            "conflict",
-            "study",
-            label,
-            f"{record.source}: kept the stored {', '.join(conflicts)} (use --update to replace)",
-        )
+    changed, conflicts = _merge_values(study, values, update=update)
+    _report_conflicts(report, record, conflicts)
     if not changed:
         report.add("unchanged", "study", label, record.source)
         return study
@@ -159,7 +213,7 @@ def study_upsert(
     except ValidationError as exc:
         report.add("rejected", "study", label, f"{record.source}: {_messages(exc)}")
         return None
-    study._change_reason = f"{'updated' if update else 'completed'} from {record.source}: {', '.join(changed)}"
+    study._change_reason = _change_reason(record, changed, update=update)
     study.save(update_fields=[*changed, "updated_at"])
     report.add("updated", "study", label, f"{record.source}: {', '.join(changed)}")
     _after_study_change(study, was_retracted=was_retracted)
@@ -197,12 +251,409 @@ def study_set_retraction(
     study.retraction_doi = notice_doi or study.retraction_doi
     study.retraction_date = retraction_date or study.retraction_date
     study._change_reason = f"retraction status set to {status}"
+    if user is not None:
+        study._history_user = user
     study.full_clean()
     study.save(
         update_fields=["retraction_status", "retraction_note", "retraction_doi", "retraction_date", "updated_at"]
     )
     _after_study_change(study, was_retracted=was_retracted)
     return study
+
+
+# --- Bibliography files -----------------------------------------------------------------------------
+
+
+def _fill_record(target: StudyRecord, other: StudyRecord) -> list[str]:
+    """Give ``target`` the values only ``other`` has; return the fields where the two disagree."""
+    differing = []
+    for name, value in other.given_fields().items():
+        if name == "citation_key":
+            continue
+        current = getattr(target, name)
+        if current in _EMPTY:
+            setattr(target, name, value)
+        elif value not in _EMPTY and value != current:
+            differing.append(name)
+    return differing
+
+
+def _merge_duplicates(records: list[StudyRecord], report: ImportReport) -> list[StudyRecord]:
+    """One record per work: later entries with the first one's DOI, PMID or title and year are merged
+    into it (filling its gaps, never changing what it says) and reported as merged."""
+    kept: list[StudyRecord] = []
+    by_doi: dict[str, StudyRecord] = {}
+    by_pmid: dict[str, StudyRecord] = {}
+    by_title: dict[tuple[str, int | None], StudyRecord] = {}
+
+    def register(record: StudyRecord, target: StudyRecord) -> None:
+        if target.doi:
+            by_doi.setdefault(target.doi, target)
+        if target.pmid:
+            by_pmid.setdefault(target.pmid, target)
+        if target.title:
+            by_title.setdefault((normalize_title(target.title), target.year), target)
+
+    for record in records:
+        target, why = None, ""
+        if record.doi and record.doi in by_doi:
+            target, why = by_doi[record.doi], f"same DOI {record.doi}"
+        elif record.pmid and record.pmid in by_pmid:
+            target, why = by_pmid[record.pmid], f"same PMID {record.pmid}"
+            if record.doi and target.doi and record.doi != target.doi:
+                report.add(
+                    "rejected",
+                    "study",
+                    _label(record),
+                    f"{record.source}: PMID {record.pmid} is also on {target.source}, with another DOI ({target.doi})",
+                )
+                continue
+        elif record.title:
+            candidate = by_title.get((normalize_title(record.title), record.year))
+            if candidate is not None and not (record.doi and candidate.doi and record.doi != candidate.doi):
+                target, why = candidate, "same title and year"
+        if target is None:
+            kept.append(record)
+            register(record, record)
+            continue
+        differing = _fill_record(target, record)
+        detail = f"{record.source}: merged into {target.source} ({why})"
+        if differing:
+            detail += f"; kept the first entry's {', '.join(differing)}"
+        report.add("merged", "study", _label(record), detail)
+        register(record, target)
+    return kept
+
+
+class _TitleIndex:
+    """Normalised title and year → the studies that have them, read once per file and only for the
+    years the file mentions (the title match is the last resort, after DOI and PMID)."""
+
+    def __init__(self, records: list[StudyRecord]):
+        self.years = {record.year for record in records if record.title}
+        self._index: dict[tuple[str, int | None], list[tuple[int, str]]] | None = None
+
+    def candidates(self, record: StudyRecord) -> list[tuple[int, str]]:
+        if self._index is None:
+            self._index = {}
+            if self.years:
+                years = {y for y in self.years if y is not None}
+                condition = Q(year__in=years) if years else Q(pk__in=[])
+                if None in self.years:
+                    condition |= Q(year__isnull=True)
+                rows = Study.objects.filter(condition).exclude(title="").values_list("pk", "title", "year", "doi")
+                for pk, title, year, doi in rows:
+                    self._index.setdefault((normalize_title(title), year), []).append((pk, doi))
+        return self._index.get((normalize_title(record.title or ""), record.year), [])
+
+
+def _import_batch(
+    batch: list[StudyRecord],
+    *,
+    titles: _TitleIndex,
+    report: ImportReport,
+    user: AbstractBaseUser | None,
+    update: bool,
+) -> list[Study]:
+    """Match a batch of (de-duplicated) records in three queries and write it in two bulk statements
+    plus their history rows. Returns the studies this batch newly marked retracted."""
+    dois = {record.doi for record in batch if record.doi}
+    pmids = {record.pmid for record in batch if record.pmid}
+    by_doi = {study.doi: study for study in Study.objects.filter(doi__in=dois)} if dois else {}
+    by_pmid = {study.pmid: study for study in Study.objects.filter(pmid__in=pmids)} if pmids else {}
+
+    matched: dict[int, int] = {}  # index in batch → study pk found by title
+    for index, record in enumerate(batch):
+        if (record.doi and record.doi in by_doi) or (record.pmid and record.pmid in by_pmid) or not record.title:
+            continue
+        for pk, doi in titles.candidates(record):
+            # two different DOIs mean two different works, however alike their titles
+            if not (record.doi and doi and record.doi != doi):
+                matched[index] = pk
+                break
+    by_pk = Study.objects.in_bulk(set(matched.values())) if matched else {}
+
+    to_create: list[tuple[Study, StudyRecord]] = []
+    to_update: list[tuple[Study, StudyRecord, list[str]]] = []
+    newly_retracted: list[Study] = []
+    seen: set[int] = set()
+    for index, record in enumerate(batch):
+        label = _label(record)
+        doi_match = by_doi.get(record.doi) if record.doi else None
+        pmid_match = by_pmid.get(record.pmid) if record.pmid else None
+        if doi_match and pmid_match and doi_match.pk != pmid_match.pk:
+            report.add(
+                "rejected",
+                "study",
+                label,
+                f"{record.source}: DOI {record.doi} belongs to study {doi_match.pk} "
+                f"but PMID {record.pmid} to study {pmid_match.pk}",
+            )
+            continue
+        study = doi_match or pmid_match or by_pk.get(matched.get(index, -1))
+        if study is not None and study.pk in seen:
+            # two records of the file found the same stored study by different identifiers
+            report.add("merged", "study", label, f"{record.source}: describes the same stored study {study.pk}")
+            continue
+        values = record.given_fields()
+        if study is None:
+            study = Study(**values)
+            study._change_reason = f"imported from {record.source}"
+            if not _valid(study, record, report):
+                continue
+            to_create.append((study, record))
+            continue
+        seen.add(study.pk)
+        was_retracted = study.is_retracted
+        changed, conflicts = _merge_values(study, values, update=update)
+        _report_conflicts(report, record, conflicts)
+        if not changed:
+            report.add("unchanged", "study", label, record.source)
+            continue
+        if not _valid(study, record, report):
+            continue
+        study._change_reason = _change_reason(record, changed, update=update)
+        to_update.append((study, record, changed))
+        if study.is_retracted and not was_retracted:
+            newly_retracted.append(study)
+
+    _create(to_create, report, user, update=update)
+    if to_update:
+        now = timezone.now()
+        fields = sorted({name for _, _, changed in to_update for name in changed} | {"updated_at"})
+        for study, _, _ in to_update:
+            study.updated_at = now
+        bulk_update_with_history([s for s, _, _ in to_update], Study, fields, default_user=user)
+        for _study, record, changed in to_update:
+            report.add("updated", "study", _label(record), f"{record.source}: {', '.join(changed)}")
+    return newly_retracted
+
+
+def _holds_nul(value: Any) -> bool:
+    """PostgreSQL stores no NUL character in text or JSON; such a value is refused, not truncated."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    return False
+
+
+def _valid(study: Study, record: StudyRecord, report: ImportReport) -> bool:
+    """Field validation (lengths, URL, choices) without the per-row uniqueness queries: the batch
+    lookups above already know which DOIs and PMIDs are taken."""
+    bad = [name for name, value in record.given_fields().items() if _holds_nul(value)]
+    if bad:
+        report.add(
+            "rejected", "study", _label(record), f"{record.source}: {', '.join(bad)} holds a NUL character (\\x00)"
+        )
+        return False
+    try:
+        study.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        report.add("rejected", "study", _label(record), f"{record.source}: {_messages(exc)}")
+        return False
+    return True
+
+
+def _create(
+    pairs: list[tuple[Study, StudyRecord]], report: ImportReport, user: AbstractBaseUser | None, *, update: bool
+) -> None:
+    if not pairs:
+        return
+    try:
+        # a savepoint: if the database refuses the batch, each row is retried alone to name the culprit
+        with transaction.atomic():
+            bulk_create_with_history([study for study, _ in pairs], Study, default_user=user)
+    except IntegrityError:
+        for study, record in pairs:
+            study.pk = None
+            try:
+                with transaction.atomic():
+                    if user is not None:
+                        study._history_user = user
+                    study.save()
+            except IntegrityError as exc:
+                # A concurrent import may have committed this DOI or PMID since the batch was matched (our
+                # insert waited for it): then the record completes that study, like any match.
+                try:
+                    committed = study_match(record)
+                except ValidationError:
+                    committed = None
+                if committed is not None:
+                    study_upsert(record=record, report=report, user=user, update=update)
+                else:
+                    report.add("rejected", "study", _label(record), f"{record.source}: the database refused it ({exc})")
+                continue
+            report.add("created", "study", _label(record), record.source)
+        return
+    for _, record in pairs:
+        report.add("created", "study", _label(record), record.source)
+
+
+def bibliography_import(
+    *,
+    data: bytes | str,
+    filename: str = "",
+    format: str | None = None,
+    user: AbstractBaseUser | None = None,
+    dry_run: bool = False,
+    update: bool = False,
+    strict: bool = False,
+    progress: Callable[[int, int], Any] | None = None,
+) -> ImportReport:
+    """Import a BibTeX, RIS or CSL-JSON file: one transaction for the whole file.
+
+    Raises BibliographyError, before anything is written, for a file that is empty, binary, too large,
+    truncated or not a bibliography. Otherwise every entry ends up in the report: created, updated
+    (empty fields filled; stored values replaced only with ``update``), unchanged, merged (a duplicate
+    inside the file), conflict (a stored value kept) or rejected, each with its line or key and why.
+    With ``dry_run`` the work is done and rolled back, so the report is exact; with ``strict`` a file
+    with any rejected entry is rolled back whole and BibliographyRejected raised. ``progress`` is
+    called with (records just handled, records in the file) after each batch, for a progress bar.
+
+    Queries: three to match a batch of IMPORT_BATCH_SIZE records, one to read the candidate titles
+    for the whole file, and two bulk writes plus their history rows per batch.
+    """
+    parsed = parse_bibliography(data, filename=filename, format=format)
+    report = ImportReport(dry_run=dry_run, format=parsed.format)
+    with transaction.atomic():
+        for rejection in parsed.rejected:
+            report.add("rejected", "study", rejection.source, rejection.reason)
+        records = _merge_duplicates(parsed.records, report)
+        total = len(parsed.records)
+        if progress is not None:
+            progress(total - len(records), total)
+        titles = _TitleIndex(records)
+        newly_retracted: list[Study] = []
+        for start in range(0, len(records), IMPORT_BATCH_SIZE):
+            batch = records[start : start + IMPORT_BATCH_SIZE]
+            newly_retracted += _import_batch(batch, titles=titles, report=report, user=user, update=update)
+            if progress is not None:
+                progress(len(batch), total)
+        if newly_retracted:
+            from reviews.services import claims_flag_retracted_reliance
+
+            for flag in claims_flag_retracted_reliance(
+                claims=Claim.objects.filter(citations__study__in=newly_retracted).distinct()
+            ):
+                report.add("created", "flag", flag.claim.key or str(flag.claim_id), flag.note)
+        if strict and report.of("rejected"):
+            raise BibliographyRejected(report)
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+class BibliographyRejected(Exception):
+    """``strict`` import of a file with rejected entries; the transaction was rolled back."""
+
+    def __init__(self, report: ImportReport):
+        self.report = report
+        super().__init__(f"{len(report.of('rejected'))} entries rejected; nothing was imported")
+
+
+# --- Retraction notices -----------------------------------------------------------------------------
+
+
+def retractions_import(
+    *,
+    notices: Iterable[RetractionNotice | Rejection],
+    user: AbstractBaseUser | None = None,
+    dry_run: bool = False,
+    chunk_size: int = 2000,
+    progress: Callable[[int], Any] | None = None,
+) -> ImportReport:
+    """Apply Retraction Watch notices to the studies they name, matched by DOI, then PMID.
+
+    The notices are streamed in chunks; each chunk costs two queries to match, so a data set of tens
+    of thousands of rows touches the database a few dozen times plus one write per study it changes.
+    A notice only raises a study's status (retracted > expression of concern > corrected); it fills
+    an empty notice date and DOI and adds its reasons to the note. A study that becomes retracted goes
+    through study_set_retraction, which flags the claims relying on it.
+    """
+    report = ImportReport(dry_run=dry_run, format="retraction-watch")
+    with transaction.atomic():
+        chunk: list[RetractionNotice] = []
+        for notice in notices:
+            if isinstance(notice, Rejection):
+                report.add("rejected", "notice", notice.source, notice.reason)
+                continue
+            chunk.append(notice)
+            if len(chunk) >= chunk_size:
+                _apply_notices(chunk, report, user)
+                if progress is not None:
+                    progress(len(chunk))
+                chunk = []
+        if chunk:
+            _apply_notices(chunk, report, user)
+            if progress is not None:
+                progress(len(chunk))
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def _apply_notices(notices: list[RetractionNotice], report: ImportReport, user: AbstractBaseUser | None) -> None:
+    dois = {n.original_doi for n in notices if n.original_doi}
+    pmids = {n.original_pmid for n in notices if n.original_pmid}
+    if not dois and not pmids:
+        return
+    matches = Study.objects.filter(Q(doi__in=dois) | Q(pmid__in=pmids)) if dois and pmids else None
+    if matches is None:
+        matches = Study.objects.filter(doi__in=dois) if dois else Study.objects.filter(pmid__in=pmids)
+    studies = list(matches)
+    by_doi = {s.doi: s for s in studies if s.doi}
+    by_pmid = {s.pmid: s for s in studies if s.pmid}
+    for notice in notices:
+        study = by_doi.get(notice.original_doi) if notice.original_doi else None
+        study = study or (by_pmid.get(notice.original_pmid) if notice.original_pmid else None)
+        if study is None:
+            continue
+        label = study.citation_key or study.doi or study.pmid
+        where = f"{notice.source} (Retraction Watch record {notice.record_id})"
+        if notice.status is None:
+            report.add(
+                "conflict", "study", label, f"{where}: a {notice.nature.lower()} notice is reported, not applied"
+            )
+            continue
+        status = study.retraction_status
+        if _RETRACTION_RANK[notice.status] > _RETRACTION_RANK[status]:
+            status = notice.status
+        elif _RETRACTION_RANK[notice.status] < _RETRACTION_RANK[status]:
+            report.add("unchanged", "study", label, f"{where}: already {study.get_retraction_status_display().lower()}")
+            continue
+        reason = f"Retraction Watch ({notice.nature}): {notice.reason}" if notice.reason else ""
+        note = study.retraction_note
+        if reason and reason not in note:
+            note = f"{note}\n\n{reason}" if note else reason
+        values = {
+            "retraction_status": status,
+            "retraction_note": note,
+            "retraction_doi": study.retraction_doi or notice.notice_doi,
+            "retraction_date": study.retraction_date or notice.date,
+        }
+        changed = [name for name, value in values.items() if getattr(study, name) != value]
+        if not changed:
+            report.add("unchanged", "study", label, where)
+            continue
+        was_retracted = study.is_retracted
+        study_set_retraction(
+            study=study,
+            status=status,
+            note=note,
+            notice_doi=values["retraction_doi"],
+            retraction_date=values["retraction_date"],
+            user=user,
+        )
+        report.add("updated", "study", label, f"{where}: {', '.join(changed)}")
+        if study.is_retracted and not was_retracted:
+            from reviews.models import Flag
+
+            flagged = Flag.objects.filter(study=study, reason=Flag.Reason.RETRACTED_SOURCE, status=Flag.Status.OPEN)
+            for key in flagged.values_list("claim__key", flat=True):
+                report.add("created", "flag", key, f"relies on {label}, now retracted")
 
 
 # --- Articles and claims ----------------------------------------------------------------------------

@@ -11,11 +11,26 @@ DJANGO_SECRET_KEY     required unless DJANGO_DEBUG is on.
 DJANGO_ALLOWED_HOSTS  comma-separated host names; required unless DJANGO_DEBUG is on.
 DATABASE_URL          e.g. postgres://user@127.0.0.1:5432/evidence; a SQLite file when unset.
 DATABASE_CONN_MAX_AGE seconds a connection is kept open (default 60; 0 closes after each request).
+EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL, EMAIL_TIMEOUT,
+DEFAULT_FROM_EMAIL    the SMTP server for password-reset mail when DJANGO_DEBUG is off (debug prints it).
+
+Security (docs/security.md; the production values are in docs/deploy.md):
+DJANGO_SECURE_SSL_REDIRECT  redirect http:// to https:// (default off; production: 1). Never on in debug.
+DJANGO_SECURE_COOKIES       session and CSRF cookies only over HTTPS (default: DJANGO_SECURE_SSL_REDIRECT).
+DJANGO_HSTS_SECONDS         Strict-Transport-Security max-age (default 0 = no header; production: 31536000).
+DJANGO_HSTS_INCLUDE_SUBDOMAINS, DJANGO_HSTS_PRELOAD  (default on whenever DJANGO_HSTS_SECONDS > 0).
+DJANGO_BEHIND_PROXY         trust X-Forwarded-Proto and X-Forwarded-For from one reverse proxy (default off).
+DJANGO_SESSION_COOKIE_AGE   seconds a sign-in lasts at most (default 43200, 12 hours).
+DJANGO_SESSION_EXPIRE_AT_BROWSER_CLOSE  sign out when the browser closes (default on).
+DJANGO_AXES_FAILURE_LIMIT   failed sign-ins (per username and address) before a lockout (default 5).
+DJANGO_AXES_COOLOFF_MINUTES how long a lockout lasts (default 15).
+DJANGO_MAX_UPLOAD_MB        largest request body accepted with a file upload (default 10).
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -83,13 +98,20 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_filters",
     "simple_history",
+    # Content-Security-Policy header (settings below); failed sign-in tracking and lockout
+    "csp",
+    "axes",
     "evidence",
     "reviews",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Refuses an oversized body (from its Content-Length, before anything reads it) and NUL characters
+    # in the query string (PostgreSQL cannot take them) with a 413 or 400 page.
+    "evidence.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -98,6 +120,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the signed-in user on every history entry written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A view that loses the database answers 503 with a plain page (evidence/middleware.py).
+    "evidence.middleware.DatabaseUnavailableMiddleware",
+    # Turns a lockout into the lockout page; django-axes wants to be last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "evidence.urls"
@@ -132,6 +158,9 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database URL Django understands: {exc}") from None
 if _default_db["ENGINE"] not in {"django.db.backends.postgresql", "django.db.backends.sqlite3"}:
     raise ImproperlyConfigured(f"DATABASE_URL must point at PostgreSQL or SQLite, not {_default_db['ENGINE']}.")
+if not _default_db["NAME"]:
+    # otherwise start-up succeeds and the first request fails on a connection to database ""
+    raise ImproperlyConfigured("DATABASE_URL names no database; end it with /<database name>.")
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -142,7 +171,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+# Django's own auth views under /accounts/ (templates/registration/); signing in lands on the page for
+# the user's role (reviews:start), signing out on the articles.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "reviews:start"
+LOGOUT_REDIRECT_URL = "evidence:home"
+PASSWORD_RESET_TIMEOUT = env_int("DJANGO_PASSWORD_RESET_TIMEOUT", 60 * 60 * 24)
+
+# --- Email (password reset) ---------------------------------------------------------------------------
+# Printed to the console in development; in production sent through the SMTP server in EMAIL_*.
+if DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+    EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+    EMAIL_PORT = env_int("EMAIL_PORT", 25)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+    if EMAIL_USE_TLS and EMAIL_USE_SSL:
+        raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Evidence review <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -164,12 +216,101 @@ STORAGES = {
     },
 }
 
+# --- Cache ----------------------------------------------------------------------------------------------
+# Redis in production (shared by every worker, so cached aggregates are computed once); memory of the
+# process otherwise. Cached values are keyed by the data version (evidence/caching.py), never stale.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "evidence"}}
+# Part of every public page's ETag; set it to the release (e.g. the commit) when deploying.
+ETAG_SALT = os.environ.get("DJANGO_ETAG_SALT", "")
+
 # --- Security -------------------------------------------------------------------------------------------
+# docs/security.md explains each choice. HTTPS is the proxy's job and comes from the environment: the
+# test suite and `make run` use production settings over plain http://, so nothing here may assume TLS
+# unless the deployment says so. The documented production environment (docs/deploy.md) passes
+# `manage.py check --deploy` with no warnings; tests/test_security.py runs that check.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=False) and not DEBUG
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=SECURE_SSL_REDIRECT)
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0)
+if SECURE_HSTS_SECONDS < 0:
+    raise ImproperlyConfigured("DJANGO_HSTS_SECONDS must be 0 (no header) or a positive number of seconds.")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HSTS_SECONDS > 0)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS > 0)
+# Behind nginx (docs/deploy.md), which sets X-Forwarded-Proto and overwrites X-Forwarded-For. Only ever
+# on behind a proxy that does so: otherwise any client could claim to be on HTTPS or at any address.
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
+# A sign-in lasts at most SESSION_COOKIE_AGE (the server-side expiry, whatever the browser does) and, by
+# default, ends when the browser closes: reviewers often work on shared newsroom machines.
+SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 12 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp 4.x format): scripts, styles, images and fonts only from our own
+# origin, so an injected <script>, inline event handler or style attribute does nothing. Our templates
+# have none (JavaScript lives in static/js/, styles in static/css/); JSON-LD blocks are data, not script,
+# and CSP does not apply to them. The admin's own scripts and styles are files too.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # one exception, by hash, for one attribute: the admin's history page (django-simple-history's
+        # object_history_list.html) has <p class="paginator" style="border-top: 0">. The hash allows
+        # exactly that value and nothing else (docs/security.md).
+        "style-src-attr": ["'unsafe-hashes'", "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='"],
+        # the admin's widgets use data: SVG icons in its stylesheets
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# --- Request size -----------------------------------------------------------------------------------------
+# Set deliberately rather than left to Django's defaults. A form post (no file) may carry 2.5 MB: an
+# article's full text is far less. The admin's article form posts about ten fields per claim inline, so an
+# article with a few hundred claims needs more than Django's default 1000 fields. A body with a file
+# (the bibliography upload, capped at 5 MB by its form) may be DJANGO_MAX_UPLOAD_MB; bigger ones are
+# refused from their Content-Length by evidence.middleware.RequestGuardMiddleware before being read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+MAX_UPLOAD_SIZE = env_int("DJANGO_MAX_UPLOAD_MB", 10) * 1024 * 1024
+# Uploads up to this size stay in memory; larger ones go to a temporary file that Django deletes after
+# the request (the bibliography upload never stores the file: it reads it and keeps the text).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o640
+
+# --- Sign-in abuse (django-axes) -------------------------------------------------------------------------
+# Axes checks every authenticate() call: after AXES_FAILURE_LIMIT failures for one username from one
+# address, that pair is locked out for the cool-off time (a lockout by username alone would let anyone
+# lock a reviewer out; by address alone, a newsroom behind one NAT). Attempts are kept in the database.
+# Axes needs the request: tests sign in with client.force_login(), or client.login(request=HttpRequest()).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("DJANGO_AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "evidence.middleware.lockout_response"  # templates/locked_out.html
+AXES_CLIENT_IP_CALLABLE = "evidence.middleware.client_ip"
+# Record failures and lockouts, not every successful sign-in (AccessLog would grow without bound).
+AXES_DISABLE_ACCESS_LOG = True
 
 # --- History --------------------------------------------------------------------------------------------
 # simple_history writes a history row on every save; services avoid no-op saves so that running the
@@ -183,4 +324,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # lockouts are WARNING; every single failure (INFO) is in the admin's access attempts anyway,
+        # and the start-up banner would otherwise open every management command's output
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from evidence import views
+from evidence import export_views, views
 
 evidence_patterns = [
     path("", views.home, name="home"),
@@ -14,9 +14,17 @@ evidence_patterns = [
     path("claims/<int:pk>/", views.claim_detail, name="claim-detail"),
     path("studies/", views.study_list, name="study-list"),
     path("studies/<int:pk>/", views.study_detail, name="study-detail"),
+    # downloads: studies/export.bib|.ris|.json, articles/<slug>/studies.bib|…, claims/export.csv
+    path("studies/export.<str:fmt>", export_views.study_export, name="study-export"),
+    path("articles/<slug:slug>/studies.<str:fmt>", export_views.article_studies_export, name="article-studies-export"),
+    path("claims/export.csv", export_views.claim_export, name="claim-export"),
 ]
 
 urlpatterns = [
     path("", include((evidence_patterns, "evidence"))),
     path("admin/", admin.site.urls),
+    # sign in, sign out (POST), password change and reset: Django's views, our templates/registration/
+    path("accounts/", include("django.contrib.auth.urls")),
+    # the review workflow: /review/ for reviewers, /editor/ for editors
+    path("", include("reviews.urls")),
 ]

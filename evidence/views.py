@@ -12,12 +12,14 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from evidence import claimreview, maps
+from evidence import caching, claimreview, maps
 from evidence.article_text import blocks, context_around
+from evidence.caching import public_page
 from evidence.changelog import claim_changelog
+from evidence.citations import cached_citations
 from evidence.filters import ClaimFilter, StudyFilter
 from evidence.models import Article, Citation, Claim, Relation, Study, subquery_count
 from evidence.status import LEGEND, STATUSES
@@ -29,6 +31,7 @@ STUDIES_PER_PAGE = 25
 RELATION_ORDER = [Relation.SUPPORTS, Relation.MIXED, Relation.CONTRADICTS, Relation.CONTEXT]
 
 
+@public_page
 def home(request: HttpRequest) -> HttpResponse:
     """The articles under review, newest first. Two queries (count and page) whatever their number."""
     articles = Article.objects.annotate(n_claims=Count("claims")).order_by("-published_on", "-created_at", "pk")
@@ -36,48 +39,67 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "evidence/home.html", {"page": page})
 
 
+@public_page
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """The article with every claim marked by its evidence status. Two queries: the article, its claims."""
-    article = get_object_or_404(Article, slug=slug)
-    claims = list(Claim.objects.filter(article=article).with_evidence().order_by("start"))
-    for claim in claims:
-        claim.article = article  # the claims' article is this one; saves a join
-    context = {
-        "article": article,
-        "blocks": blocks(article.text, article.headings, claims, title=article.title),
-        "claims": claims,
-        "summary": maps.distribution(claims),
-        "legend": LEGEND,
-    }
-    return render(request, "evidence/article_detail.html", context)
+    """The article with every claim marked by its evidence status. Two queries (the article, its claims)
+    when the data changed since the last request, none but the version read otherwise."""
+    version, _ = caching.request_version(request)
+
+    def compute() -> dict[str, Any] | None:
+        article = Article.objects.filter(slug=slug).first()
+        if article is None:
+            return None
+        claims = list(Claim.objects.filter(article=article).with_evidence().order_by("start"))
+        for claim in claims:
+            claim.article = article  # the claims' article is this one; saves a join
+        return {
+            "article": article,
+            "blocks": blocks(article.text, article.headings, claims, title=article.title),
+            "claims": claims,
+            "summary": maps.distribution(claims),
+        }
+
+    context = caching.cached(f"article-page:{slug}", compute, version)
+    if context is None:
+        raise Http404("No such article.")
+    return render(request, "evidence/article_detail.html", {**context, "legend": LEGEND})
 
 
 MAP_GROUPINGS = {"section": "Section", "substance": "Substance"}
 
 
+@public_page
 def article_map(request: HttpRequest, slug: str) -> HttpResponse:
-    """The article's claims against study designs. Three queries: article, claims, their citations."""
-    article = get_object_or_404(Article, slug=slug)
-    claims = list(Claim.objects.filter(article=article).with_evidence().order_by("start"))
-    citations = Citation.objects.filter(claim__article=article).values(
-        "claim_id", "relation", "study__design", "study__retraction_status"
-    )
-    rows = maps.claim_rows(claims, citations)
+    """The article's claims against study designs. Three queries (article, claims, their citations) when
+    the data changed since the last request, none but the version read otherwise."""
     by = request.GET.get("group") if request.GET.get("group") in MAP_GROUPINGS else "section"
-    context = {
-        "article": article,
-        "columns": maps.DESIGN_COLUMNS,
-        "groups": maps.group_rows(rows, by),
-        "totals": maps.column_totals(rows),
-        "group_by": by,
-        "groupings": MAP_GROUPINGS,
-        "summary": maps.distribution(claims),
-        "legend": LEGEND,
-        "n_empty": sum(1 for row in rows if row.empty),
-    }
+    version, _ = caching.request_version(request)
+
+    def compute() -> dict[str, Any] | None:
+        article = Article.objects.filter(slug=slug).first()
+        if article is None:
+            return None
+        claims = list(Claim.objects.filter(article=article).with_evidence().order_by("start"))
+        citations = Citation.objects.filter(claim__article=article).values(
+            "claim_id", "relation", "study__design", "study__retraction_status"
+        )
+        rows = maps.claim_rows(claims, citations)
+        return {
+            "article": article,
+            "groups": maps.group_rows(rows, by),
+            "totals": maps.column_totals(rows),
+            "summary": maps.distribution(claims),
+            "n_empty": sum(1 for row in rows if row.empty),
+        }
+
+    context = caching.cached(f"article-map:{slug}:{by}", compute, version)
+    if context is None:
+        raise Http404("No such article.")
+    context = {**context, "columns": maps.DESIGN_COLUMNS, "group_by": by, "groupings": MAP_GROUPINGS, "legend": LEGEND}
     return render(request, "evidence/article_map.html", context)
 
 
+@public_page
 def gap_map(request: HttpRequest) -> HttpResponse:
     """Substances against claim types across all articles, with verdicts. One aggregate query."""
     counts = (
@@ -90,6 +112,7 @@ def gap_map(request: HttpRequest) -> HttpResponse:
     return render(request, "evidence/gap_map.html", {"map": maps.gap_map(counts), "legend": LEGEND})
 
 
+@public_page
 def claim_list(request: HttpRequest) -> HttpResponse:
     """Filtered, searched, sorted, paginated claims. Four queries: the article and substance choices of
     the filter form, the count, the page."""
@@ -105,6 +128,7 @@ def _consensus(claim: Claim) -> Any:
         return None
 
 
+@public_page
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One claim with its evidence. Six queries: the claim (with article and consensus), its citations
     with their studies, its flags, the published reviews, and the claim's and citations' history."""
@@ -112,6 +136,9 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     article = claim.article
     consensus = _consensus(claim)
     citations = list(claim.citations.select_related("study").order_by("-study__year", "study__title", "pk"))
+    formatted = cached_citations(c.study for c in citations)
+    for citation in citations:
+        citation.formatted = formatted[citation.study_id]
     groups = [(relation, [c for c in citations if c.relation == relation]) for relation in RELATION_ORDER]
     flags = list(claim.flags.select_related("raised_by", "resolved_by", "study").order_by("-raised_at"))
     published = consensus is not None and consensus.is_published
@@ -150,6 +177,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "evidence/claim_detail.html", context)
 
 
+@public_page
 def study_list(request: HttpRequest) -> HttpResponse:
     """Filtered, searched, sorted, paginated studies. Two queries: the count and the page."""
     studies = Study.objects.annotate(n_claims=subquery_count(Citation.objects.filter(study=OuterRef("pk"))))
@@ -158,8 +186,10 @@ def study_list(request: HttpRequest) -> HttpResponse:
     return render(request, "evidence/study_list.html", {"filter": filtered, "page": page})
 
 
+@public_page
 def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A study and every claim that cites it. Two queries: the study, its citations with claims."""
     study = get_object_or_404(Study, pk=pk)
     citations = list(study.citations.select_related("claim__article").order_by("claim__article__title", "claim__start"))
-    return render(request, "evidence/study_detail.html", {"study": study, "citations": citations})
+    context = {"study": study, "citations": citations, "formatted": cached_citations([study])[study.pk]}
+    return render(request, "evidence/study_detail.html", context)

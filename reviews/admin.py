@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from reviews.models import Flag, Review
-from reviews.services import flag_close
+from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict
+from reviews.services import adjudicate, flag_close, publish_verdict, review_delete, review_submit
 
 # Editors (and admins) see every review; a reviewer sees only their own, so ratings stay independent.
 SEE_ALL_REVIEWS = "reviews.view_others_reviews"
@@ -68,12 +69,21 @@ class ReviewAdmin(SimpleHistoryAdmin):
             return reviews
         return reviews.filter(reviewer=request.user)
 
+    def has_view_permission(self, request: HttpRequest, obj: Review | None = None) -> bool:
+        # get_queryset hides others' reviews from the list and the change page; the history pages fetch
+        # the review from its history instead, so they rely on this check
+        allowed = super().has_view_permission(request, obj)
+        if obj is None or request.user.has_perm(SEE_ALL_REVIEWS):
+            return allowed
+        return allowed and obj.reviewer_id == request.user.pk
+
     def get_readonly_fields(self, request: HttpRequest, obj: Review | None = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
             fields.append("reviewer")  # a reviewer always writes as themselves
         if obj is not None:
-            fields.append("claim")  # a review stays on its claim
+            # a review stays on its claim and with its author: review_submit finds it by both
+            fields.extend(name for name in ("claim", "reviewer") if name not in fields)
         return fields
 
     def has_change_permission(self, request: HttpRequest, obj: Review | None = None) -> bool:
@@ -91,7 +101,25 @@ class ReviewAdmin(SimpleHistoryAdmin):
     def save_model(self, request: HttpRequest, obj: Review, form: forms.ModelForm, change: bool) -> None:
         if not change and not request.user.is_superuser:
             obj.reviewer = request.user
-        super().save_model(request, obj, form, change)
+        # through the service, as the review pages do: it locks the claim, records the version and
+        # refreshes the claim's consensus and status
+        saved = review_submit(
+            claim=obj.claim,
+            reviewer=obj.reviewer,
+            certainty=obj.certainty,
+            verdict=obj.verdict,
+            rationale=obj.rationale,
+            downgrades=[name for name in DOWNGRADE_REASONS if getattr(obj, name)],
+            read_full_text=obj.read_full_text,
+        )
+        obj.pk = saved.pk  # the admin's log entry and redirect use it
+
+    def delete_model(self, request: HttpRequest, obj: Review) -> None:
+        review_delete(review=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Review]) -> None:
+        for review in queryset.select_related("claim", "reviewer"):
+            review_delete(review=review)
 
     def get_form(self, request: HttpRequest, obj: Review | None = None, change: bool = False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -99,8 +127,112 @@ class ReviewAdmin(SimpleHistoryAdmin):
         return form
 
 
+class FlagAdminForm(forms.ModelForm):
+    """Refuses a second open flag for the same problem as a form error, before the database refuses it
+    (Django skips the conditional unique constraints here: their condition reads the read-only status)."""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        claim, reason = cleaned.get("claim"), cleaned.get("reason")
+        if claim is None or not reason or self.instance.status != Flag.Status.OPEN:
+            return cleaned
+        same = Flag.objects.filter(claim=claim, reason=reason, study=cleaned.get("study"), status=Flag.Status.OPEN)
+        if same.exclude(pk=self.instance.pk).exists():
+            raise ValidationError(
+                _("Claim %(claim)s already has an open “%(reason)s” flag; add to that one instead.")
+                % {"claim": claim.key or claim.pk, "reason": Flag.Reason(reason).label}
+            )
+        return cleaned
+
+
+class DecisionActionForm(ActionForm):
+    """The values the consensus actions need, next to the action menu: an adjudication's certainty,
+    verdict and rationale, or the summary readers see with a published verdict."""
+
+    certainty = forms.ChoiceField(label=_("certainty"), choices=[("", "—"), *Certainty.choices], required=False)
+    verdict = forms.ChoiceField(label=_("verdict"), choices=[("", "—"), *Verdict.choices], required=False)
+    rationale = forms.CharField(label=_("rationale or summary"), required=False)
+
+
+@admin.register(Consensus)
+class ConsensusAdmin(SimpleHistoryAdmin):
+    """Read-only: the rows are written by reviews.services. Editors adjudicate and publish through the
+    actions, which call the same services as the editor's desk."""
+
+    list_display = [
+        "claim",
+        "n_reviews",
+        "certainty",
+        "verdict",
+        "certainty_spread",
+        "disputed",
+        "adjudicated_verdict",
+        "published_verdict",
+        "published_at",
+    ]
+    list_filter = ["disputed", "verdict_split", "verdict", "certainty", "published_verdict"]
+    search_fields = ["claim__quote", "claim__key"]
+    list_select_related = ["claim"]
+    show_full_result_count = False
+    action_form = DecisionActionForm
+    actions = ["adjudicate_selected", "publish_selected"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Consensus | None = None) -> list[str]:
+        return [field.name for field in Consensus._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Consensus | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Consensus | None = None) -> bool:
+        return False
+
+    def has_adjudicate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("reviews.adjudicate_claim")
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("reviews.publish_verdict")
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[Consensus], write, done: str) -> None:
+        n, refused = 0, []
+        for row in queryset.select_related("claim"):
+            try:
+                write(row.claim)
+                n += 1
+            except ValidationError as exc:
+                refused.append(f"{row.claim.key or row.claim_id}: {' '.join(exc.messages)}")
+        self.message_user(request, done % {"n": n}, messages.SUCCESS if n else messages.WARNING)
+        for reason in refused:
+            self.message_user(request, reason, messages.ERROR)
+
+    @admin.action(
+        description=_("Adjudicate selected claims (choose certainty, verdict, rationale)"), permissions=["adjudicate"]
+    )
+    def adjudicate_selected(self, request: HttpRequest, queryset: QuerySet[Consensus]) -> None:
+        values = {name: request.POST.get(name, "") for name in ("certainty", "verdict", "rationale")}
+        self._each(
+            request,
+            queryset,
+            lambda claim: adjudicate(claim=claim, adjudicated_by=request.user, **values),
+            _("Adjudicated %(n)d claim(s)."),
+        )
+
+    @admin.action(description=_("Publish selected verdicts"), permissions=["publish"])
+    def publish_selected(self, request: HttpRequest, queryset: QuerySet[Consensus]) -> None:
+        summary = request.POST.get("rationale", "")
+        self._each(
+            request,
+            queryset,
+            lambda claim: publish_verdict(claim=claim, published_by=request.user, rationale=summary),
+            _("Published %(n)d verdict(s)."),
+        )
+
+
 @admin.register(Flag)
 class FlagAdmin(SimpleHistoryAdmin):
+    form = FlagAdminForm
     list_display = ["claim", "reason", "status", "raised_by_label", "raised_at", "resolved_by", "resolved_at"]
     list_filter = ["status", "reason"]
     search_fields = ["claim__quote", "claim__key", "note"]

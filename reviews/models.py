@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, When
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from evidence.models import Claim, choices_check
+from evidence.models import Citation, Claim, Study, choices_check
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from reviews.consensus import Decision
 
 
 class Certainty(models.TextChoices):
@@ -42,6 +49,51 @@ DOWNGRADE_REASONS: dict[str, str] = {
 }
 
 
+class ReviewQuerySet(models.QuerySet["Review"]):
+    def by(self, reviewer: AbstractBaseUser) -> ReviewQuerySet:
+        return self.filter(reviewer=reviewer)
+
+    def for_queue(self) -> ReviewQuerySet:
+        """What the reviewer's queue shows of each review: the claim and its article, in the same query."""
+        return self.select_related("claim__article")
+
+    def with_evidence_changed(self) -> ReviewQuerySet:
+        """Annotate ``evidence_changed``: the claim's evidence changed after the review was last saved.
+
+        The rule (one SQL expression, no query per row): since the review's ``updated_at``
+        - a citation of the claim was added or edited (its ``updated_at`` is later), or
+        - a citation of the claim was removed (a deletion in the citations' history is later), or
+        - a study the claim cites now has a different retraction status from the one it had then (read
+          from the studies' history; a status changed and changed back counts as no change), or
+        - the claim was sent back for re-review (e.g. its quote vanished from a revised article).
+        Saving the review again, even unchanged, confirms it against the new evidence.
+        """
+        since = OuterRef("updated_at")
+        citation_touched = Citation.objects.filter(claim_id=OuterRef("claim_id"), updated_at__gt=since)
+        citation_removed = Citation.history.model.objects.filter(
+            claim_id=OuterRef("claim_id"), history_type="-", history_date__gt=since
+        )
+        # the cited study's retraction status as it stood when the review was saved
+        status_then = (
+            Study.history.model.objects.filter(id=OuterRef("study_id"), history_date__lte=OuterRef(since))
+            .order_by("-history_date", "-history_id")
+            .values("retraction_status")[:1]
+        )
+        retraction_changed = (
+            Citation.objects.filter(claim_id=OuterRef("claim_id"))
+            .annotate(status_then=Subquery(status_then))
+            .filter(status_then__isnull=False)
+            .exclude(study__retraction_status=F("status_then"))
+        )
+        sent_back = Q(claim__status=Claim.Status.NEEDS_REREVIEW, claim__updated_at__gt=F("updated_at"))
+        return self.annotate(
+            evidence_changed=Exists(citation_touched)
+            | Exists(citation_removed)
+            | Exists(retraction_changed)
+            | Case(When(sent_back, then=True), default=False, output_field=models.BooleanField())
+        )
+
+
 class Review(models.Model):
     """One reviewer's rating of one claim. Hidden from other reviewers until they submit their own."""
 
@@ -63,6 +115,7 @@ class Review(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+    objects = ReviewQuerySet.as_manager()
 
     class Meta:
         ordering = ["claim", "created_at"]
@@ -81,6 +134,27 @@ class Review(models.Model):
     @property
     def downgrade_reasons(self) -> list[str]:
         return [str(label) for field, label in DOWNGRADE_REASONS.items() if getattr(self, field)]
+
+
+def decision_expressions(prefix: str = "") -> dict[str, Case]:
+    """``decision_certainty`` and ``decision_verdict`` as SQL: the adjudication when there is one, else
+    the reviews' median and majority. The SQL twin of reviews.consensus.decision(), for queues that
+    filter on it; ``prefix`` reaches the consensus through a relation (``"consensus__"`` from a claim)."""
+    adjudicated = Q(**{f"{prefix}adjudicated_at__isnull": False})
+    return {
+        "decision_certainty": Case(
+            When(adjudicated, then=F(f"{prefix}adjudicated_certainty")), default=F(f"{prefix}certainty")
+        ),
+        "decision_verdict": Case(
+            When(adjudicated, then=F(f"{prefix}adjudicated_verdict")), default=F(f"{prefix}verdict")
+        ),
+    }
+
+
+class ConsensusQuerySet(models.QuerySet["Consensus"]):
+    def with_decision(self) -> ConsensusQuerySet:
+        """Annotate ``decision_certainty`` and ``decision_verdict`` (see decision_expressions)."""
+        return self.annotate(**decision_expressions())
 
 
 class Consensus(models.Model):
@@ -124,6 +198,7 @@ class Consensus(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+    objects = ConsensusQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "consensus"
@@ -175,6 +250,17 @@ class Consensus(models.Model):
     def is_published(self) -> bool:
         return bool(self.published_verdict)
 
+    @property
+    def is_adjudicated(self) -> bool:
+        return self.adjudicated_at is not None
+
+    @property
+    def decision(self) -> Decision:
+        """The certainty and verdict that count: see reviews.consensus.decision()."""
+        from reviews.consensus import decision
+
+        return decision(self)
+
 
 class FlagReason(models.TextChoices):
     UNSUPPORTED = "unsupported", _("Unsupported")
@@ -189,6 +275,15 @@ class FlagStatus(models.TextChoices):
     OPEN = "open", _("Open")
     RESOLVED = "resolved", _("Resolved")
     DISMISSED = "dismissed", _("Dismissed")
+
+
+class FlagQuerySet(models.QuerySet["Flag"]):
+    def open(self) -> FlagQuerySet:
+        return self.filter(status=FlagStatus.OPEN)
+
+    def for_desk(self) -> FlagQuerySet:
+        """Everything the editor's desk shows of a flag, in the same query."""
+        return self.select_related("claim__article", "study", "raised_by", "resolved_by")
 
 
 class Flag(models.Model):
@@ -215,6 +310,7 @@ class Flag(models.Model):
     resolution_note = models.TextField(blank=True)
 
     history = HistoricalRecords()
+    objects = FlagQuerySet.as_manager()
 
     class Meta:
         ordering = ["-raised_at"]

@@ -1,6 +1,13 @@
-"""Writes to flags (and, in the review workflow, reviews): one keyword-only function per action."""
+"""Writes to reviews, consensus and flags: one keyword-only function per action, each in a transaction.
+
+The review pages, the editor's desk, the admin and (later) the API call these and nothing else, so the
+rules hold whatever made the change: a review always refreshes its claim's consensus, an adjudication
+always records who and why, a published verdict is always a snapshot of the decision at that moment.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -9,7 +16,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from evidence.models import Citation, Claim, Study
-from reviews.models import Flag
+from reviews.consensus import consensus_refresh, publish_blockers
+from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict
 
 # A claim "relies on" the studies cited as supporting it or as giving mixed results.
 RELIANT_RELATIONS = (Citation.Relation.SUPPORTS, Citation.Relation.MIXED)
@@ -96,3 +104,178 @@ def claims_flag_retracted_reliance(*, claims: QuerySet[Claim]) -> list[Flag]:
             claim._change_reason = f"relies on a retracted study ({study.pk})"
             claim.save(update_fields=["status", "updated_at"])
     return raised
+
+
+# --- Reviews ----------------------------------------------------------------------------------------------
+
+
+def _check_rating(certainty: str, verdict: str, rationale: str) -> dict[str, str]:
+    errors = {}
+    if certainty not in Certainty.values:
+        errors["certainty"] = f"Choose a certainty: {', '.join(Certainty.values)}."
+    if verdict not in Verdict.values:
+        errors["verdict"] = f"Choose a verdict: {', '.join(Verdict.values)}."
+    if not rationale.strip():
+        errors["rationale"] = "Say why: a rationale is required."
+    return errors
+
+
+def _lock_claim(claim: Claim) -> Claim:
+    """Lock the claim's row until the transaction ends.
+
+    Every write that changes what a claim's consensus is computed from takes this lock first, so writes
+    to one claim run one after another: two submissions of the same review cannot both insert it, and
+    two reviewers submitting at once cannot both recompute the consensus from a stale set of reviews.
+    """
+    return Claim.objects.select_for_update().get(pk=claim.pk)
+
+
+@transaction.atomic
+def review_submit(
+    *,
+    claim: Claim,
+    reviewer: AbstractBaseUser,
+    certainty: str,
+    verdict: str,
+    rationale: str,
+    downgrades: Collection[str] = (),
+    read_full_text: bool = False,
+) -> Review:
+    """Create the reviewer's review of the claim, or replace its values; then refresh the consensus.
+
+    ``downgrades`` names the GRADE downgrade fields to set (keys of DOWNGRADE_REASONS); the others are
+    cleared. Saving an unchanged review still records a version: it confirms the review against
+    evidence that changed since (see ReviewQuerySet.with_evidence_changed). The claim moves from
+    "awaiting review" or "needs re-review" to "in review"; a published claim stays published until an
+    editor publishes again. Raises ValidationError on bad values.
+    """
+    errors = _check_rating(certainty, verdict, rationale)
+    unknown = set(downgrades) - set(DOWNGRADE_REASONS)
+    if unknown:
+        errors["downgrades"] = f"Unknown downgrade reasons: {', '.join(sorted(unknown))}."
+    if errors:
+        raise ValidationError(errors)
+    claim = _lock_claim(claim)
+    values = {
+        "certainty": certainty,
+        "verdict": verdict,
+        "rationale": rationale.strip(),
+        "read_full_text": read_full_text,
+        **{field: field in downgrades for field in DOWNGRADE_REASONS},
+    }
+    review = Review.objects.filter(claim=claim, reviewer=reviewer).first()
+    created = review is None
+    if created:
+        review = Review(claim=claim, reviewer=reviewer, **values)
+        review._change_reason = "submitted"
+        try:
+            # a savepoint: a writer that skipped the claim lock (a raw insert, a future bulk path) may
+            # have inserted the review since we looked; the unique constraint catches it and we update
+            with transaction.atomic():
+                review.save()
+        except IntegrityError:
+            review = Review.objects.select_for_update().get(claim=claim, reviewer=reviewer)
+            created = False
+    if not created:
+        changed = [name for name, value in values.items() if getattr(review, name) != value]
+        for name in changed:
+            setattr(review, name, values[name])
+        review._change_reason = f"revised: {', '.join(changed)}" if changed else "confirmed unchanged"
+        review.save(update_fields=[*changed, "updated_at"])
+    if claim.status in (Claim.Status.AWAITING_REVIEW, Claim.Status.NEEDS_REREVIEW):
+        claim.status = Claim.Status.IN_REVIEW
+        claim._change_reason = f"review {'submitted' if created else 'revised'} by {reviewer}"
+        claim.save(update_fields=["status", "updated_at"])
+    consensus_refresh(claim=claim, reason=f"review by {reviewer} {'submitted' if created else 'revised'}")
+    return review
+
+
+@transaction.atomic
+def review_delete(*, review: Review) -> None:
+    """Delete a review (an administrator's correction) and refresh its claim's consensus."""
+    claim = _lock_claim(review.claim)
+    review._change_reason = "deleted"
+    review.delete()
+    consensus_refresh(claim=claim, reason=f"review by {review.reviewer} deleted")
+
+
+# --- Adjudication and publication -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def adjudicate(
+    *, claim: Claim, certainty: str, verdict: str, rationale: str, adjudicated_by: AbstractBaseUser
+) -> Consensus:
+    """Record an editor's decision on a claim; it replaces the reviews' median and majority.
+
+    Needs at least one review (an adjudication settles what reviewers said; it does not replace review)
+    and a rationale. A claim sent back for re-review returns to "in review": the editor has re-decided.
+    """
+    errors = _check_rating(certainty, verdict, rationale)
+    if errors:
+        raise ValidationError(errors)
+    claim = _lock_claim(claim)
+    consensus = consensus_refresh(claim=claim)
+    if consensus.n_reviews == 0:
+        raise ValidationError("A claim nobody has reviewed cannot be adjudicated; it needs a review first.")
+    consensus.adjudicated_certainty = certainty
+    consensus.adjudicated_verdict = verdict
+    consensus.adjudication_rationale = rationale.strip()
+    consensus.adjudicated_by = adjudicated_by
+    consensus.adjudicated_at = timezone.now()
+    consensus._change_reason = f"adjudicated by {adjudicated_by}"
+    consensus.save(
+        update_fields=[
+            "adjudicated_certainty",
+            "adjudicated_verdict",
+            "adjudication_rationale",
+            "adjudicated_by",
+            "adjudicated_at",
+            "updated_at",
+        ]
+    )
+    if claim.status == Claim.Status.NEEDS_REREVIEW:
+        claim.status = Claim.Status.IN_REVIEW
+        claim._change_reason = f"adjudicated by {adjudicated_by}"
+        claim.save(update_fields=["status", "updated_at"])
+    return consensus
+
+
+@transaction.atomic
+def publish_verdict(*, claim: Claim, published_by: AbstractBaseUser, rationale: str = "") -> Consensus:
+    """Publish the claim's decision to readers: a snapshot in the ``published_*`` fields.
+
+    ``rationale`` is the summary readers see; without one, the adjudication's rationale is used. Raises
+    ValidationError when the claim is not ready (see reviews.consensus.publish_blockers) or there is no
+    summary to show. The claim's status becomes "verdict published".
+    """
+    claim = _lock_claim(claim)
+    consensus = consensus_refresh(claim=claim)
+    blockers = publish_blockers(claim, consensus)
+    if blockers:
+        raise ValidationError(f"Claim {claim.key or claim.pk} cannot be published yet: {'; '.join(blockers)}.")
+    decision = consensus.decision
+    summary = rationale.strip() or decision.rationale
+    if not summary:
+        raise ValidationError({"rationale": "Write the summary readers will see with the verdict."})
+    consensus.published_certainty = decision.certainty
+    consensus.published_verdict = decision.verdict
+    consensus.published_rationale = summary
+    consensus.published_by = published_by
+    consensus.published_at = timezone.now()
+    consensus._change_reason = f"published by {published_by}"
+    consensus.save(
+        update_fields=[
+            "published_certainty",
+            "published_verdict",
+            "published_rationale",
+            "published_by",
+            "published_at",
+            "updated_at",
+        ]
+    )
+    if claim.status != Claim.Status.PUBLISHED:
+        claim.status = Claim.Status.PUBLISHED
+        claim._change_reason = f"verdict published by {published_by}"
+        claim.save(update_fields=["status", "updated_at"])
+    return consensus

@@ -11,6 +11,7 @@ import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission, User
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import override_settings
 
@@ -37,6 +38,15 @@ def _static_files_without_manifest():
         }
     ):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Cached aggregates are keyed by the data version, which only moves when a transaction commits;
+    tests wrapped in a transaction never commit, so each starts with an empty cache."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import factory
 from django.utils import timezone
 
@@ -20,9 +22,12 @@ class ArticleFactory(factory.django.DjangoModelFactory):
     headings = factory.LazyFunction(lambda: ["Section one"])
 
 
+_claim_numbers = itertools.count(1)
+
+
 def add_claim(article: Article, sentence: str | None = None, **fields) -> Claim:
     """Append a sentence to the article's text and create the claim that quotes it."""
-    n = article.claims.count() + 1
+    n = next(_claim_numbers)
     sentence = sentence or f"Claim sentence number {n} of {article.slug} says something testable."
     article.text = f"{article.text}{sentence}\n"
     article.save(update_fields=["text"])

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -45,6 +46,8 @@ def grow(article: Article, n_claims: int, reviewer) -> None:
 
 
 def count_queries(client, url: str) -> int:
+    """Queries of the uncached page (the cached path is tests/test_caching.py's business)."""
+    cache.clear()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200, url

@@ -79,7 +79,11 @@ def _read_text(path: Path, what: str, problems: list[str]) -> str | None:
         if path.stat().st_size > MAX_FILE_BYTES:
             problems.append(f"{what} {path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
             return None
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+        if "\x00" in text:
+            problems.append(f"{what} {path} holds a NUL character, which no text can store")
+            return None
+        return text
     except FileNotFoundError:
         problems.append(f"{what} {path} does not exist")
     except UnicodeDecodeError:
@@ -87,6 +91,16 @@ def _read_text(path: Path, what: str, problems: list[str]) -> str | None:
     except OSError as exc:
         problems.append(f"{what} {path} cannot be read: {exc.strerror}")
     return None
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def _str(data: dict[str, Any], key: str, where: str, problems: list[str], required: bool = False) -> str:
@@ -114,6 +128,9 @@ def load(path: str | Path) -> ArticleBundle:
         raise ArticleFileError([f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}"]) from None
     if not isinstance(data, dict) or not isinstance(data.get("article"), dict):
         raise ArticleFileError([f"{path} must be a JSON object with an 'article' object (format {FORMAT})"])
+    if _holds_nul(data):
+        # PostgreSQL text cannot hold a NUL character: the database would refuse the file half-way through
+        raise ArticleFileError([f"{path} holds a NUL character (\\u0000), which no text can store"])
     if data.get("format", FORMAT) != FORMAT:
         problems.append(f"unsupported format {data.get('format')!r}; this version reads {FORMAT!r}")
 

@@ -1,17 +1,27 @@
 """CSL-JSON (Zotero's "CSL JSON" export, citeproc's input) into StudyRecords.
 
 Besides the CSL variables, the project's own extras are read when present: ``study_design``,
-``sample_size``, ``population``, ``retracted`` with ``retraction_note``, ``verified`` with
-``verified_from``, ``author_list_complete``, ``unconfirmed_leads`` and ``note``.
+``sample_size``, ``population``, ``retracted`` with ``retraction_note`` (and, for an expression of
+concern or a correction, ``retraction_status``; ``retraction_date`` and ``retraction_doi`` for the
+notice), ``verified`` with ``verified_from``, ``author_list_complete``, ``unconfirmed_leads`` and
+``note``.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
-from evidence.importers.records import BibliographyError, ParseResult, Rejection, StudyRecord, design_value
+from evidence.importers.records import (
+    BibliographyError,
+    ParseResult,
+    Rejection,
+    StudyRecord,
+    design_value,
+    retraction_value,
+)
 
 NAME_PARTS = ("family", "given", "suffix", "literal", "non-dropping-particle", "dropping-particle")
 
@@ -24,12 +34,19 @@ def parse(text: str) -> ParseResult:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BibliographyError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+        # an unterminated string or a value missing at the very end: the download was cut off
+        truncated = exc.msg.startswith("Unterminated string") or exc.pos >= len(text.rstrip())
+        ending = " (the file ends early: it looks truncated)" if truncated else ""
+        raise BibliographyError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}{ending}") from None
+    except RecursionError:
+        raise BibliographyError("not valid CSL-JSON: nested too deeply") from None
     if isinstance(data, dict):
         # a single item, as some tools export one record
         data = [data]
     if not isinstance(data, list):
         raise BibliographyError("CSL-JSON must be a list of items (or a single item object)")
+    if not data:
+        raise BibliographyError("the CSL-JSON list holds no items")
     result = ParseResult()
     for index, item in enumerate(data, start=1):
         source = f"entry {index}"
@@ -144,6 +161,22 @@ def parse_item(item: Any, source: str) -> StudyRecord:
     retracted = _bool(item, "retracted")
     if retracted is not None:
         record.retraction_status = "retracted" if retracted else "none"
+    if "retraction_status" in item:
+        status = retraction_value(_text(item, "retraction_status"))
+        if status is None:
+            raise EntryError(f"unknown retraction_status {item['retraction_status']!r}")
+        record.retraction_status = status
+    notice_date = _text(item, "retraction_date")
+    if notice_date:
+        try:
+            record.retraction_date = date.fromisoformat(notice_date)
+        except ValueError:
+            raise EntryError(f"retraction_date {notice_date!r} is not a date (YYYY-MM-DD)") from None
+    try:
+        notice_doi = _text(item, "retraction_doi")
+        record.retraction_doi = normalize_doi(notice_doi) if notice_doi is not None else None
+    except IdentifierError as exc:
+        raise EntryError(f"retraction_doi: {exc}") from None
     record.retraction_note = _text(item, "retraction_note")
     record.verified = _bool(item, "verified")
     record.author_list_complete = _bool(item, "author_list_complete")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 # Study designs as reference files spell them (CSL-JSON extras, BibTeX fields, RIS notes), mapped to
@@ -31,6 +32,35 @@ DESIGN_ALIASES: dict[str, str] = {
     "regulatory document": "regulatory",
     "other": "other",
 }
+
+
+# How exports spell each Study.Design value: the seed files' spelling, and each maps back through
+# design_value(), so an export re-imports to the same design.
+DESIGN_SPELLING: dict[str, str] = {
+    "meta_analysis": "meta-analysis",
+    "systematic_review": "systematic review",
+    "rct": "RCT",
+    "cohort": "cohort",
+    "case_control": "case-control",
+    "case_series": "case series",
+    "cross_sectional": "cross-sectional",
+    "preclinical": "preclinical",
+    "review": "review",
+    "regulatory": "regulatory document",
+    "other": "other",
+}
+
+RETRACTION_STATUSES = ("none", "retracted", "expression_of_concern", "corrected")
+
+
+def retraction_value(raw: str | None) -> str | None:
+    """The Study.RetractionStatus value for a status as written in a file; None when unknown."""
+    if raw is None:
+        return None
+    key = "_".join(str(raw).lower().replace("-", " ").split())
+    aliases = {"": "none", "not_retracted": "none", "eoc": "expression_of_concern", "correction": "corrected"}
+    key = aliases.get(key, key)
+    return key if key in RETRACTION_STATUSES else None
 
 
 def design_value(raw: str | None) -> str | None:
@@ -74,6 +104,8 @@ class StudyRecord:
     sample_size: int | None = None
     population: str | None = None
     retraction_status: str | None = None
+    retraction_date: date | None = None
+    retraction_doi: str | None = None
     retraction_note: str | None = None
     verified: bool | None = None
     verified_from: list[str] | None = None
@@ -103,6 +135,7 @@ class Rejection:
 class ParseResult:
     records: list[StudyRecord] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+    format: str = ""  # bibtex, ris or csljson: set by evidence.importers.detect
 
 
 class BibliographyError(ValueError):

@@ -29,17 +29,21 @@ class Command(BaseCommand):
         try:
             bundle = load(path)
         except ArticleFileError as exc:
-            for problem in exc.problems:
-                self.stderr.write(f"  - {problem}")
-            raise CommandError(f"{path}: {len(exc.problems)} problem(s); nothing was imported.") from None
+            raise CommandError(self._refusal(path, exc.problems)) from None
         try:
             report = article_import(bundle=bundle, dry_run=dry_run, update=update)
         except ArticleImportRejected as exc:
-            self._write_lines(exc.report, verbosity, only={"rejected"})
-            n = len(exc.report.of("rejected"))
-            raise CommandError(f"{path}: {n} entries rejected; nothing was imported.") from None
+            rejected = [f"{line.kind} {line.label}: {line.detail}" for line in exc.report.of("rejected")]
+            raise CommandError(self._refusal(path, rejected)) from None
         self._write_lines(report, verbosity)
         self._summary(report)
+
+    @staticmethod
+    def _refusal(path: str, problems: list[str]) -> str:
+        """The error names every problem (the quote and the reason, for a quote), not only their number,
+        so a caller of call_command sees them as well as a person at the terminal."""
+        listed = "".join(f"\n  - {problem}" for problem in problems)
+        return f"{path}: nothing was imported; {len(problems)} problem(s):{listed}"
 
     def _write_lines(self, report: ImportReport, verbosity: int, only: set[str] | None = None) -> None:
         for line in report.lines:

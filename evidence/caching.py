@@ -1,0 +1,139 @@
+"""Knowing cheaply whether anything readers see has changed, and caching on that knowledge.
+
+Every committed save or delete of an article, claim, study, citation, review, consensus or flag bumps
+the single DataVersion row (once per transaction, after commit, so no transaction waits on it). Public
+pages answer conditional GETs (ETag, Last-Modified → 304) from that one read, and per-article
+aggregates are cached under keys that include the version, so a change invalidates them without
+anyone deleting keys. Writes that bypass model signals (QuerySet.update, bulk_create) call touch().
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import condition
+
+from evidence.models import DataVersion
+
+# How long a cached aggregate lives at most; versioned keys make it correct, this bounds memory.
+AGGREGATE_TIMEOUT = 60 * 60
+
+
+def current() -> tuple[int, datetime]:
+    """(version, changed_at); one primary-key read."""
+    row = DataVersion.objects.filter(pk=1).values_list("version", "changed_at").first()
+    if row is None:
+        return 0, datetime(2000, 1, 1, tzinfo=UTC)
+    return row
+
+
+def _bump() -> None:
+    updated = DataVersion.objects.filter(pk=1).update(version=F("version") + 1, changed_at=timezone.now())
+    if not updated:
+        DataVersion.objects.get_or_create(pk=1, defaults={"version": 1, "changed_at": timezone.now()})
+
+
+def touch() -> None:
+    """Record that published data changed: once, after the current transaction commits.
+
+    A transaction that rolls back drops the callback with it, so nothing is bumped for nothing.
+    """
+    if not connection.in_atomic_block:
+        _bump()
+        return
+    # Django keeps the pending callbacks as (savepoint ids, function, robust); one bump is enough.
+    if any(entry[1] is _bump for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(_bump)
+
+
+def _on_change(sender: Any, **kwargs: Any) -> None:
+    if kwargs.get("raw"):  # loaddata
+        return
+    touch()
+
+
+def connect_signals() -> None:
+    """Called from EvidenceConfig.ready() for every model whose rows readers see."""
+    from evidence.models import Article, ArticleRevision, Citation, Claim, Study
+    from reviews.models import Consensus, Flag, Review
+
+    for model in (Article, ArticleRevision, Claim, Study, Citation, Review, Consensus, Flag):
+        post_save.connect(_on_change, sender=model, dispatch_uid=f"evidence-version-save-{model.__name__}")
+        post_delete.connect(_on_change, sender=model, dispatch_uid=f"evidence-version-delete-{model.__name__}")
+
+
+def request_version(request: HttpRequest) -> tuple[int, datetime]:
+    """The data version, read once per request."""
+    if not hasattr(request, "_evidence_version"):
+        request._evidence_version = current()
+    return request._evidence_version
+
+
+@functools.cache
+def code_salt() -> str:
+    """Part of every ETag, so a deployment with new code or templates never answers 304 with an old page.
+
+    ETAG_SALT (e.g. the release's commit) when set; otherwise a digest of the modification times of the
+    code, templates and static files, which is the same in every worker of one deployment.
+    """
+    if settings.ETAG_SALT:
+        return settings.ETAG_SALT
+    digest = hashlib.sha256()
+    for folder in ("evidence", "reviews", "templates", "static"):
+        for path in sorted((settings.BASE_DIR / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(f"{path}:{path.stat().st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _etag(request: HttpRequest, *args: Any, **kwargs: Any) -> str | None:
+    if request.user.is_authenticated:
+        return None  # signed-in pages differ per person (navigation, review links)
+    version, _ = request_version(request)
+    digest = hashlib.sha256(f"{code_salt()}|{version}|{request.get_full_path()}".encode()).hexdigest()[:20]
+    return f'W/"{digest}"'
+
+
+def _last_modified(request: HttpRequest, *args: Any, **kwargs: Any) -> datetime | None:
+    if request.user.is_authenticated:
+        return None
+    return request_version(request)[1]
+
+
+def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Conditional GET for anonymous readers: 304 Not Modified while nothing changed; revalidate each time."""
+    conditional = condition(etag_func=_etag, last_modified_func=_last_modified)(view)
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = conditional(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            patch_cache_control(response, private=True, no_cache=True)
+        else:
+            patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
+        return response
+
+    return wrapper
+
+
+def cached(key: str, compute: Callable[[], Any], version: int) -> Any:
+    """An aggregate cached under a key that includes the data version."""
+    full_key = f"evidence:{key}:v{version}"
+    value = cache.get(full_key)
+    if value is None:
+        value = compute()
+        cache.set(full_key, value, AGGREGATE_TIMEOUT)
+    return value

@@ -1,0 +1,518 @@
+"""BibTeX (Zotero, JabRef, Better BibTeX, the seed studies.bib) into StudyRecords, with bibtexparser 2.x.
+
+bibtexparser splits the file into blocks and its middlewares do the field work: ``@string`` references
+(with ``#`` concatenation, which bibtexparser 2 leaves alone, resolved here), enclosing braces removed,
+co-authors separated and each name split into first/von/last/jr. LaTeX is decoded per field: prose
+fields (title, journal, names, note …) through pylatexenc, the decoder LatexDecodingMiddleware uses,
+so ``{\\'e}`` becomes é and ``--`` an en dash; identifier-like fields (DOI, URL, the project's
+``verifiedfrom``) only lose their escaping backslashes, because ``--`` or ``~`` in a URL is literal.
+
+Besides the standard fields, the project's extras written by our exporter and by the seed studies.bib
+are read back: ``studydesign``, ``samplesize``, ``population``, ``retracted``, ``retractionstatus``,
+``retractiondate``, ``retractiondoi``, ``retractionnote``, ``verified``, ``verifiedfrom`` (`` | ``
+separated, or a JSON list), ``authorlistcomplete``, ``unconfirmedleads`` (JSON), ``csltype`` (the CSL
+type when the entry type cannot say it) and ``date``/``day`` for the full publication date.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import date
+from typing import Any
+
+import bibtexparser
+from bibtexparser.library import Library
+from bibtexparser.middlewares import (
+    RemoveEnclosingMiddleware,
+    SeparateCoAuthors,
+    SplitNameParts,
+)
+from bibtexparser.middlewares.middleware import LibraryMiddleware
+from bibtexparser.middlewares.names import NameParts
+from bibtexparser.model import (
+    DuplicateBlockKeyBlock,
+    DuplicateFieldKeyBlock,
+    Entry,
+    MiddlewareErrorBlock,
+    ParsingFailedBlock,
+)
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+
+from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
+from evidence.importers.records import (
+    BibliographyError,
+    ParseResult,
+    Rejection,
+    StudyRecord,
+    design_value,
+    retraction_value,
+)
+
+# BibTeX entry type → CSL type. Unknown types are kept as "article" (CSL's generic type), as
+# citeproc-py reads @misc.
+ENTRY_TYPES: dict[str, str] = {
+    "article": "article-journal",
+    "book": "book",
+    "booklet": "pamphlet",
+    "inbook": "chapter",
+    "incollection": "chapter",
+    "inproceedings": "paper-conference",
+    "conference": "paper-conference",
+    "manual": "report",
+    "mastersthesis": "thesis",
+    "phdthesis": "thesis",
+    "thesis": "thesis",
+    "proceedings": "book",
+    "techreport": "report",
+    "report": "report",
+    "unpublished": "manuscript",
+    "online": "webpage",
+    "electronic": "webpage",
+    "www": "webpage",
+    "misc": "article",
+}
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+
+# Fields whose value is an identifier or a list of sources: no LaTeX decoding beyond escapes.
+VERBATIM_FIELDS = {"doi", "url", "pmid", "isbn", "eprint", "verifiedfrom", "unconfirmedleads", "file", "date"}
+NAME_FIELDS = ("author",)
+_ESCAPED = re.compile(r"\\([\\{}%&#_$~^])")
+_ENTRY_START = re.compile(r"@\s*[A-Za-z]+\s*[{(]")
+
+logger = logging.getLogger(__name__)
+
+
+class EntryError(ValueError):
+    """One entry cannot be imported; the message says why."""
+
+
+def _decoder() -> LatexNodes2Text:
+    """pylatexenc configured as bibtexparser's LatexDecodingMiddleware configures it."""
+    context = get_default_latex_context_db()
+    context.add_context_category("evidence-bibtex", prepend=True, macros=[MacroTextSpec("url", simplify_repl="%s")])
+    return LatexNodes2Text(latex_context=context, keep_braced_groups=False, math_mode="verbatim")
+
+
+_DECODER = _decoder()
+
+
+def decode_latex(value: str, *, paragraphs: bool = False) -> str:
+    """LaTeX to Unicode text; whitespace collapsed (blank lines kept as paragraph breaks if asked)."""
+    text = _DECODER.latex_to_text(value).replace("\xa0", " ")
+    if paragraphs:
+        parts = [" ".join(p.split()) for p in re.split(r"\n[ \t]*\n", text)]
+        return "\n\n".join(p for p in parts if p)
+    return " ".join(text.split())
+
+
+def unescape_verbatim(value: str) -> str:
+    r"""Drop the backslash of escaped specials (``\_`` → ``_``) and nothing else."""
+    return " ".join(_ESCAPED.sub(r"\1", value).split()) if "\n" in value else _ESCAPED.sub(r"\1", value).strip()
+
+
+# --- @string resolution with # concatenation -------------------------------------------------------------
+
+
+def _split_concatenation(raw: str) -> list[str] | None:
+    """Split a raw field value on top-level ``#``; None if quotes or braces do not balance."""
+    pieces, depth, quoted, current = [], 0, False, []
+    for char in raw:
+        if char == "{" and not quoted:
+            depth += 1
+        elif char == "}" and not quoted:
+            depth -= 1
+            if depth < 0:
+                return None
+        elif char == '"' and depth == 0:
+            quoted = not quoted
+        elif char == "#" and depth == 0 and not quoted:
+            pieces.append("".join(current).strip())
+            current = []
+            continue
+        current.append(char)
+    if depth or quoted:
+        return None
+    pieces.append("".join(current).strip())
+    return pieces
+
+
+class ResolveStrings(LibraryMiddleware):
+    """Resolve ``@string`` references, ``#`` concatenation and the month macros (jan … dec).
+
+    Runs before RemoveEnclosingMiddleware, on values still enclosed in braces or quotes; a resolved
+    value is re-enclosed in braces. An undefined reference is left in place and listed under the
+    entry's parser metadata key ``undefined_strings`` so the entry can be rejected with a reason.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(allow_inplace_modification=True)
+
+    @classmethod
+    def metadata_key(cls) -> str:
+        return "evidence_resolve_strings"
+
+    def _piece(self, piece: str, strings: dict[str, str], seen: frozenset[str]) -> str | None:
+        if len(piece) >= 2 and piece[0] == "{" and piece[-1] == "}":
+            return piece[1:-1]
+        if len(piece) >= 2 and piece[0] == '"' and piece[-1] == '"':
+            return piece[1:-1]
+        if piece.isdigit():
+            return piece
+        key = piece.lower()
+        if key in strings and key not in seen:
+            return self._value(strings[key], strings, seen | {key})
+        if key in MONTHS:
+            return key
+        return None
+
+    def _value(self, raw: str, strings: dict[str, str], seen: frozenset[str] = frozenset()) -> str | None:
+        pieces = _split_concatenation(raw)
+        if pieces is None:
+            return None
+        values = [self._piece(piece, strings, seen) for piece in pieces]
+        if any(v is None for v in values):
+            return None
+        return "".join(values)  # type: ignore[arg-type]
+
+    def transform(self, library: Library) -> Library:
+        strings = {key.lower(): block.value for key, block in library.strings_dict.items()}
+        for entry in library.entries:
+            undefined = []
+            for field in entry.fields:
+                if not isinstance(field.value, str):
+                    continue
+                value = self._value(field.value, strings)
+                if value is None:
+                    undefined.append(field.key)
+                    continue
+                field.value = "{" + value + "}"
+            if undefined:
+                entry.parser_metadata["undefined_strings"] = undefined
+        return library
+
+
+def _parse_stack() -> list:
+    return [
+        ResolveStrings(),
+        RemoveEnclosingMiddleware(allow_inplace_modification=True),
+        SeparateCoAuthors(allow_inplace_modification=True, name_fields=NAME_FIELDS),
+        SplitNameParts(allow_inplace_modification=True, name_fields=NAME_FIELDS),
+    ]
+
+
+# --- The file -----------------------------------------------------------------------------------------------
+
+
+def parse(text: str) -> ParseResult:
+    """Every entry of a BibTeX file as a StudyRecord or a Rejection; BibliographyError for the file."""
+    if not _ENTRY_START.search(text):
+        raise BibliographyError("no BibTeX entries found (expected lines such as @article{key, …})")
+    # bibtexparser logs each block it cannot parse; the report says the same thing with a reason.
+    bibtex_logger = logging.getLogger("bibtexparser")
+    previous = bibtex_logger.level
+    bibtex_logger.setLevel(logging.CRITICAL)
+    try:
+        library = bibtexparser.parse_string(text, parse_stack=_parse_stack())
+    finally:
+        bibtex_logger.setLevel(previous)
+
+    result = ParseResult()
+    for block in library.failed_blocks:
+        line = (block.start_line or 0) + 1
+        if isinstance(block, DuplicateBlockKeyBlock):
+            previous_line = (block.previous_block.start_line or 0) + 1
+            result.rejected.append(
+                Rejection(
+                    f"line {line} (key {block.key})",
+                    f"duplicate key {block.key!r}: the entry at line {previous_line} already uses it",
+                )
+            )
+        elif isinstance(block, MiddlewareErrorBlock):
+            key = getattr(block.ignore_error_block, "key", "?")
+            result.rejected.append(Rejection(f"line {line} (key {key})", f"cannot be read: {block.error}"))
+        elif isinstance(block, DuplicateFieldKeyBlock):
+            key = getattr(block.ignore_error_block, "key", "?")
+            fields = ", ".join(sorted(block.duplicate_keys))
+            result.rejected.append(Rejection(f"line {line} (key {key})", f"the field(s) {fields} are given twice"))
+        elif isinstance(block, ParsingFailedBlock):
+            # bibtexparser's BlockAbortedException keeps its message in abort_reason, not in str()
+            error = getattr(block.error, "abort_reason", "") or getattr(block.error, "message", "") or str(block.error)
+            error = error or "syntax error"
+            if "end of file" in error.lower():
+                raise BibliographyError(
+                    f"the file ends inside the entry that starts at line {line}: it looks truncated "
+                    "(an unbalanced brace or quote, or a cut-off download)"
+                )
+            result.rejected.append(
+                Rejection(f"line {line}", f"cannot be parsed (an unbalanced brace or quote?): {_first_line(error)}")
+            )
+    for entry in library.entries:
+        source = f"line {(entry.start_line or 0) + 1} (key {entry.key})"
+        try:
+            result.records.append(entry_record(entry, source))
+        except EntryError as exc:
+            result.rejected.append(Rejection(source, str(exc)))
+    if not result.records and not result.rejected:
+        raise BibliographyError("no BibTeX entries found (only comments, @string or @preamble blocks)")
+    return result
+
+
+def _first_line(message: str) -> str:
+    return " ".join(message.split())[:300]
+
+
+# --- One entry ------------------------------------------------------------------------------------------------
+
+
+def _names(parts_list: list[Any]) -> list[dict[str, str]]:
+    names = []
+    for parts in parts_list:
+        if not isinstance(parts, NameParts):
+            raise EntryError(f"cannot read the author {parts!r}")
+        if parts.last == ["others"] and not (parts.first or parts.von or parts.jr):
+            continue  # "and others": the list is incomplete, which author_list_complete records
+        # {U.S. Food and Drug Administration}: one braced token and nothing else is an institution
+        if len(parts.last) == 1 and not (parts.first or parts.von or parts.jr):
+            token = parts.last[0]
+            if token.startswith("{") and token.endswith("}") and _balanced(token[1:-1]):
+                names.append({"literal": decode_latex(token[1:-1])})
+                continue
+        family = decode_latex(" ".join([*parts.von, *parts.last]))
+        given = decode_latex(" ".join(parts.first))
+        suffix = decode_latex(" ".join(parts.jr))
+        if not family:
+            raise EntryError(f"an author has no family name ({given!r})")
+        name = {"family": family}
+        if given:
+            name["given"] = given
+        if suffix:
+            name["suffix"] = suffix
+        names.append(name)
+    return names
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _bool(value: str, name: str) -> bool | None:
+    lowered = value.strip().lower()
+    if lowered in {"true", "yes", "1"}:
+        return True
+    if lowered in {"false", "no", "0"}:
+        return False
+    if lowered in {"", "null"}:
+        return None
+    raise EntryError(f"{name} = {value!r} is not true or false")
+
+
+def _month(value: str) -> int:
+    raw = value.strip().lower().rstrip(".")
+    if raw.isdigit() and 1 <= int(raw) <= 12:
+        return int(raw)
+    if raw in MONTHS:
+        return MONTHS[raw]
+    raise EntryError(f"month = {value!r} is not a month")
+
+
+def _date(value: str) -> tuple[int, int | None, int | None]:
+    """A biblatex date (YYYY, YYYY-MM or YYYY-MM-DD)."""
+    match = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", value.strip())
+    if not match:
+        raise EntryError(f"date = {value!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = (int(g) if g else None for g in match.groups())
+    if month is not None and not 1 <= month <= 12:
+        raise EntryError(f"date = {value!r} has no month {month}")
+    if day is not None and not 1 <= day <= 31:
+        raise EntryError(f"date = {value!r} has no day {day}")
+    return year, month, day  # type: ignore[return-value]
+
+
+def _year(value: str) -> int:
+    match = re.fullmatch(r"\s*(\d{4})\s*", value)
+    if not match or not 1000 <= int(match.group(1)) <= 2999:
+        raise EntryError(f"year = {value!r} is not a year")
+    return int(match.group(1))
+
+
+def normalize_pages(value: str) -> str:
+    """351--354, 351–354 and 351 - 354 are all stored as 351-354."""
+    return re.sub(r"\s*(?:-+|–|—)\s*", "-", value.strip())
+
+
+def _verified_from(value: str) -> list[str]:
+    value = value.strip()
+    if value.startswith("[") and value.endswith("]"):
+        try:
+            sources = json.loads(value)
+        except json.JSONDecodeError:
+            sources = None
+        if isinstance(sources, list) and all(isinstance(s, str) for s in sources):
+            return sources
+    return [part.strip() for part in value.split(" | ") if part.strip()] if value else []
+
+
+def entry_record(entry: Entry, source: str) -> StudyRecord:
+    undefined = entry.parser_metadata.get("undefined_strings")
+    if undefined:
+        raise EntryError(f"undefined @string (or unbalanced value) in {', '.join(undefined)}")
+    raw: dict[str, Any] = {}
+    for field in entry.fields:
+        key = field.key.lower()
+        if key in raw:
+            raise EntryError(f"the field {key!r} is given twice")
+        raw[key] = field.value
+
+    def text(key: str, *, paragraphs: bool = False) -> str | None:
+        value = raw.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise EntryError(f"{key} cannot be read")
+        if key in VERBATIM_FIELDS:
+            return unescape_verbatim(value)
+        return decode_latex(value, paragraphs=paragraphs)
+
+    entry_type = entry.entry_type.lower()
+    record = StudyRecord(source=source, citation_key=entry.key)
+    csl_type = text("csltype")
+    record.work_type = csl_type or ENTRY_TYPES.get(entry_type, "article")
+    record.title = text("title") or ""
+    if "author" in raw:
+        record.authors = _names(raw["author"])
+    container = text("journal") or text("journaltitle") or text("booktitle")
+    howpublished = text("howpublished")
+    if howpublished and re.match(r"https?://", howpublished):
+        record.url = howpublished
+    elif howpublished and container is None:
+        container = howpublished
+    record.container_title = container
+    record.publisher = text("publisher") or text("institution") or text("school") or text("organization")
+
+    if raw.get("date"):
+        record.year, record.month, record.day = _date(text("date") or "")
+    else:
+        if raw.get("year"):
+            record.year = _year(text("year") or "")
+        if raw.get("month"):
+            record.month = _month(text("month") or "")
+        if raw.get("day"):
+            day = (text("day") or "").strip()
+            if not (day.isdigit() and 1 <= int(day) <= 31):
+                raise EntryError(f"day = {day!r} is not a day of the month")
+            record.day = int(day)
+    record.volume = text("volume")
+    record.issue = text("number") if "number" in raw else text("issue")
+    pages = text("pages")
+    record.pages = normalize_pages(pages) if pages is not None else None
+    url = text("url")
+    if url is not None:
+        record.url = url
+    record.isbn = text("isbn")
+    record.abstract = text("abstract", paragraphs=True)
+    record.note = text("note", paragraphs=True)
+    try:
+        doi = text("doi")
+        record.doi = normalize_doi(doi) if doi is not None else None
+        pmid = text("pmid")
+        if pmid is None and (text("eprinttype") or "").lower() == "pubmed":
+            pmid = text("eprint")
+        if pmid is None and record.note:
+            # Zotero keeps the PMID in its Extra field, which its BibTeX export writes to note; the
+            # line is an identifier, not a note
+            found = re.search(r"^PMID:\s*(\d+)\s*$", record.note, re.M)
+            if found:
+                pmid = found.group(1)
+                record.note = (record.note[: found.start()] + record.note[found.end() :]).strip() or None
+        record.pmid = normalize_pmid(pmid) if pmid is not None else None
+    except IdentifierError as exc:
+        raise EntryError(str(exc)) from None
+    if not (record.title or record.doi or record.pmid):
+        raise EntryError("the entry has no title, DOI or PMID to identify it")
+
+    _extras(record, text)
+    return record
+
+
+def _extras(record: StudyRecord, text: Any) -> None:
+    """The project's own fields, as the exporter and the seed studies.bib write them."""
+    design = text("studydesign")
+    if design is not None:
+        value = design_value(design)
+        if value is None:
+            raise EntryError(f"unknown study design {design!r}")
+        record.design = value or None
+    size = text("samplesize")
+    if size is not None and size.strip().lower() not in {"", "null"}:
+        if not size.strip().isdigit():
+            raise EntryError(f"samplesize = {size!r} is not a whole number")
+        record.sample_size = int(size)
+    record.population = text("population", paragraphs=True)
+    retracted = text("retracted")
+    if retracted is not None:
+        flag = _bool(retracted, "retracted")
+        if flag is not None:
+            record.retraction_status = "retracted" if flag else "none"
+    status = text("retractionstatus")
+    if status is not None:
+        value = retraction_value(status)
+        if value is None:
+            raise EntryError(f"unknown retraction status {status!r}")
+        record.retraction_status = value
+    notice_date = text("retractiondate")
+    if notice_date:
+        try:
+            record.retraction_date = date.fromisoformat(notice_date.strip())
+        except ValueError:
+            raise EntryError(f"retractiondate = {notice_date!r} is not a date (YYYY-MM-DD)") from None
+    notice_doi = text("retractiondoi")
+    if notice_doi is not None:
+        try:
+            record.retraction_doi = normalize_doi(unescape_verbatim(notice_doi))
+        except IdentifierError as exc:
+            raise EntryError(f"retractiondoi: {exc}") from None
+    record.retraction_note = text("retractionnote", paragraphs=True)
+    for key, attr in (("verified", "verified"), ("authorlistcomplete", "author_list_complete")):
+        value = text(key)
+        if value is not None:
+            setattr(record, attr, _bool(value, key))
+    sources = text("verifiedfrom")
+    if sources is not None:
+        record.verified_from = _verified_from(sources)
+    leads = text("unconfirmedleads")
+    if leads is not None and leads.strip():
+        try:
+            parsed = json.loads(leads)
+        except json.JSONDecodeError as exc:
+            raise EntryError(f"unconfirmedleads is not JSON: {exc.msg}") from None
+        if not isinstance(parsed, dict):
+            raise EntryError("unconfirmedleads must be a JSON object")
+        record.unconfirmed_leads = parsed

@@ -1,0 +1,1639 @@
+"""A synthetic evidence library for benchmarks and load tests, generated from a seed and written in bulk.
+
+``generate()`` builds articles whose claims are anchored in their text, studies, citations, reviews by a
+pool of reviewers, the Consensus rows those reviews add up to (some adjudicated, some published), flags
+(editors' and the system's, open and closed) and the initial history of every row, then writes them with
+COPY on PostgreSQL (``bulk_create`` elsewhere). Everything comes from ``random.Random(seed)`` and dates
+are counted back from the fixed ``REFERENCE_TIME``, so one seed always gives the same library; only the
+primary keys depend on the database's sequences.
+
+The rows obey the same rules the services keep (reviews.services, reviews.consensus):
+
+* a claim's quote is ``article.text[start:end]``, occurs once in the text, and its prefix and suffix are
+  the 32 characters around it (evidence.anchoring.anchor_at);
+* a claim with no review is awaiting review and has no Consensus row; a reviewed one has the Consensus
+  that reviews.consensus.compute() gives for its reviews; a verdict is published only when
+  publish_blockers() would allow it, and the claim is then "verdict published";
+* a claim relying on a retracted study (cited as supporting or mixed) has a system flag naming it, and
+  goes back to re-review if it was reviewed before the retraction, as claims_flag_retracted_reliance()
+  does.
+
+History: bulk inserts bypass django-simple-history's signals, so the generator writes the history rows
+itself, in the same COPY: a "+" row when each row was created, and a "~" row for each later change it
+simulates (a claim entering review, being published or sent back; a study retracted; a review revised;
+an adjudication or publication; a flag closed). The claim page's changelog and the reviewer queue's
+"evidence changed since my review" (which reads the studies' history) then see what they would see in a
+library built through the application, and the history tables have a realistic size.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group, User
+from django.db import connection, models
+from django.utils.text import slugify
+
+from evidence.anchoring import anchor_at
+from evidence.models import (
+    RELIANT_RELATIONS,
+    Article,
+    Citation,
+    Claim,
+    ClaimKind,
+    ClaimStatus,
+    ClaimType,
+    Directness,
+    Relation,
+    RetractionStatus,
+    Study,
+    StudyDesign,
+)
+from reviews.consensus import compute, publish_blockers
+from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, FlagReason, FlagStatus, Review, Verdict
+
+# Bump when the generator's output changes, so cached benchmark databases are rebuilt.
+VERSION = 1
+# Every date is counted back from here, not from now, so a seed always gives the same rows.
+REFERENCE_TIME = datetime(2026, 11, 1, tzinfo=UTC)
+# Every generated account gets this password (hashed once), so benchmarks can sign in as a reviewer.
+DEFAULT_PASSWORD = "synthetic-library-password"
+# The benchmark's "article page with 100 claims": one article gets exactly this many when there are enough.
+BENCHMARK_ARTICLE_CLAIMS = 100
+MAX_CITATIONS = 8
+MAX_REVIEWS = 4
+COPY_BATCH = 10_000
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Size:
+    articles: int
+    claims: int
+    studies: int
+    reviews: int
+
+    def problems(self) -> list[str]:
+        found = [f"--{name} must not be negative" for name, value in vars(self).items() if value < 0]
+        if self.claims and not self.articles:
+            found.append("claims need at least one article")
+        if self.claims and not self.studies:
+            found.append("claims need studies to cite (every claim cites 1 to 8)")
+        if self.reviews > MAX_REVIEWS * self.claims:
+            found.append(f"--reviews {self.reviews} is more than {MAX_REVIEWS} per claim allows ({self.claims} claims)")
+        return found
+
+
+class MissingRoles(LookupError):
+    """The Reviewers, Editors and Curators groups are missing: the database is not migrated."""
+
+
+@dataclass
+class Result:
+    counts: dict[str, int] = field(default_factory=dict)
+    timings: list[tuple[str, float]] = field(default_factory=list)
+    # table → (rows written, seconds)
+    tables: dict[str, tuple[int, float]] = field(default_factory=dict)
+    benchmark_article: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return sum(seconds for _, seconds in self.timings)
+
+
+# --- Vocabulary -------------------------------------------------------------------------------------------
+
+# substance key (Claim.substance) → (how the text names it, weight among claims and studies)
+SUBSTANCES: dict[str, tuple[str, float]] = {
+    "ketamine": ("ketamine", 18),
+    "esketamine": ("esketamine", 7),
+    "MDMA": ("MDMA", 16),
+    "psilocybin": ("psilocybin", 18),
+    "LSD": ("LSD", 7),
+    "ayahuasca": ("ayahuasca", 5),
+    "DMT": ("DMT", 4),
+    "ibogaine": ("ibogaine", 3),
+    "cannabis": ("cannabis", 6),
+    "CBD": ("cannabidiol", 5),
+    "both": ("ketamine and MDMA", 8),
+}
+MECHANISMS: dict[str, list[str]] = {
+    "glutamate": [
+        "blocks NMDA receptors, which sets off a burst of glutamate and the growth of new synapses",
+        "raises BDNF levels in the prefrontal cortex within hours",
+        "restores connections between neurons that chronic stress had pruned",
+    ],
+    "serotonin": [
+        "activates serotonin 2A receptors and loosens rigid patterns of thought",
+        "quiets the default mode network, the brain system linked to rumination",
+        "makes the brain more plastic for several weeks after a single dose",
+    ],
+    "mdma": [
+        "floods the synapse with serotonin and releases oxytocin, which lowers fear",
+        "dampens the amygdala's response to threat while leaving memory intact",
+        "reopens a critical period for social reward learning",
+    ],
+    "other": [
+        "acts on kappa opioid receptors and resets reward pathways",
+        "works through the endocannabinoid system rather than through serotonin",
+        "changes how the brain weighs new information against old beliefs",
+    ],
+}
+MECHANISM_OF = {
+    "ketamine": "glutamate",
+    "esketamine": "glutamate",
+    "MDMA": "mdma",
+    "psilocybin": "serotonin",
+    "LSD": "serotonin",
+    "ayahuasca": "serotonin",
+    "DMT": "serotonin",
+    "ibogaine": "other",
+    "cannabis": "other",
+    "CBD": "other",
+}
+CONDITIONS = [
+    "treatment-resistant depression",
+    "major depressive disorder",
+    "post-traumatic stress disorder",
+    "alcohol use disorder",
+    "opioid use disorder",
+    "generalised anxiety disorder",
+    "end-of-life distress",
+    "obsessive-compulsive disorder",
+    "anorexia nervosa",
+    "tobacco dependence",
+    "bipolar depression",
+    "suicidal ideation",
+    "chronic pain",
+    "social anxiety",
+]
+COMPARATORS = ["placebo", "escitalopram", "an active placebo", "midazolam", "niacin", "standard care", "talk therapy"]
+ADVERSE = [
+    "nausea",
+    "headache",
+    "dissociation",
+    "raised blood pressure",
+    "anxiety during the session",
+    "fatigue",
+    "dizziness",
+    "jaw clenching",
+    "transient confusion",
+]
+RISKS = ["bladder damage", "dependence", "psychosis", "heart valve problems", "liver injury", "cardiac arrhythmia"]
+INSTITUTIONS = [
+    "Yale",
+    "Imperial College London",
+    "Johns Hopkins",
+    "the University of Auckland",
+    "Karolinska Institutet",
+    "McGill University",
+    "the Charité in Berlin",
+    "King's College London",
+    "the University of Melbourne",
+    "Leiden University",
+    "Stanford",
+    "the University of Toronto",
+]
+COUNTRIES = ["Australia", "Canada", "the United States", "Switzerland", "the Netherlands", "Germany", "New Zealand"]
+OUTLETS = [
+    "The Morning Ledger",
+    "Health Weekly",
+    "The Science Desk",
+    "Northern Post",
+    "Mindful Magazine",
+    "The Evening Review",
+    "Public Health Today",
+    "City Chronicle",
+]
+JOURNALS = [
+    ("Journal of Clinical Psychopharmacology Research", "jcpr"),
+    ("Psychiatric Trials", "pt"),
+    ("Neuropsychopharmacology Letters", "npl"),
+    ("International Journal of Psychedelic Medicine", "ijpm"),
+    ("Archives of Mood Disorders", "amd"),
+    ("Addiction Science Reports", "asr"),
+    ("Journal of Traumatic Stress Studies", "jtss"),
+    ("Clinical Neuroscience Review", "cnr"),
+    ("Frontiers in Experimental Psychiatry", "fep"),
+    ("European Journal of Psychopharmacology", "ejp"),
+    ("The Psychiatry Quarterly", "tpq"),
+    ("Journal of Affective Research", "jar"),
+    ("Anaesthesia and Analgesia Reports", "aar"),
+    ("Drug Safety Monitor", "dsm"),
+    ("Behavioural Brain Studies", "bbs"),
+    ("Journal of Palliative Psychiatry", "jpp"),
+    ("Neuroplasticity", "npx"),
+    ("Systematic Reviews in Mental Health", "srmh"),
+    ("BMJ Open Psychiatry", "bop"),
+    ("Translational Psychiatry Reports", "tpr"),
+]
+FAMILY_NAMES = (
+    "Smith Nguyen García Müller Rossi Kowalski Johansson Okafor Tanaka Kim Patel Silva Dubois Novak Haddad "
+    "Cohen Murphy Fischer Moreau Ivanova Chen Wang Li Zhang Singh Kumar Costa Santos Ferreira Jensen Larsen "
+    "Nielsen Bauer Wagner Becker Hoffmann Schulz Lambert Fontaine Ricci Romano Greco Bianchi Moretti Lopez "
+    "Martinez Hernandez Gonzalez Ramirez Torres Flores Rivera Ahmed Hussain Khan Ali Rahman Mensah Boateng "
+    "Adeyemi Eze Mwangi Otieno Kariuki Sato Suzuki Takahashi Watanabe Yamamoto Park Choi Jung Kang Tran Pham "
+    "Hoang Vu Anderson Thompson White Harris Martin Clark Lewis Walker Young Allen Wright Scott Green Baker "
+    "Adams Nelson Hill Campbell Mitchell Roberts Carter Phillips Evans Turner Parker Collins Edwards Stewart "
+    "Morris Rogers Reed Cook Morgan Bell Cooper Richardson Cox Howard Ward Peterson Gray James Watson Brooks "
+    "Kelly Sanders Price Bennett Wood Barnes Ross Henderson Coleman Jenkins Perry Powell Long Patterson Hughes "
+    "Berg Lindqvist Virtanen Korhonen Horvath Nagy Popescu Dimitrov Papadopoulos Yilmaz Demir Kaya Shapiro "
+    "Levi Friedman Abramov Sokolov Petrov Volkov Kuznetsov O'Brien McCarthy Byrne Walsh Doyle Gallagher"
+).split()
+GIVEN_NAMES = (
+    "Anna Ben Carla David Elena Farid Grace Hiro Ines Jonas Kavya Lars Maya Nikos Olga Pedro Qing Rosa Sami "
+    "Tomas Uma Victor Wen Ximena Yusuf Zoe Amir Bea Chidi Dana Emil Fatima Gustav Hana Ivan Julia Kofi Lena "
+    "Marco Nadia Oscar Priya Rafael Sofia Theo Ulla Vera Will Yara Ada Bruno Clara Dmitri Eva Felix Greta "
+    "Hugo Ida Jakob Kim Leo Mira Noah Paula Rhea Sven Tara Ugo Vida Wanda Xavier Yuki Zane"
+).split()
+PERSON_ROLES = ["psychiatrist", "neuroscientist", "clinical psychologist", "pharmacologist", "trial investigator"]
+AGENCIES = ["European Medicines Agency", "US Food and Drug Administration", "Therapeutic Goods Administration"]
+
+CLAIM_TYPE_WEIGHTS = {
+    ClaimType.EFFICACY: 30,
+    ClaimType.MECHANISM: 15,
+    ClaimType.SAFETY: 17,
+    ClaimType.ONSET: 9,
+    ClaimType.DURABILITY: 9,
+    ClaimType.ATTRIBUTION: 7,
+    ClaimType.OTHER: 13,
+}
+CLAIM_TEMPLATES: dict[str, list[str]] = {
+    ClaimType.EFFICACY: [
+        "{Sub} reduced symptoms of {cond} by {pct}% more than {comp} in a trial of {n} adults.",
+        "In people with {cond}, {sub}-assisted therapy doubled the rate of remission compared with therapy alone.",
+        "{Sub} works for {cond} even in patients who have tried {k} or more other treatments without success.",
+        "About {pct}% of patients with {cond} no longer met the diagnostic criteria after {k} sessions with {sub}.",
+        "A single session with {sub} helped {pct} out of every 100 participants with {cond}, a response rate "
+        "that rivals the best existing drugs.",
+        "Patients given {sub} were {x} times more likely to respond than those given {comp}.",
+    ],
+    ClaimType.ONSET: [
+        "Patients with {cond} often feel better within {h} hours of a single dose of {sub}.",
+        "The effect of {sub} on {cond} appears within a day, far sooner than the {k} weeks conventional "
+        "antidepressants need.",
+        "Relief from {cond} began during the first session with {sub} for {pct}% of the participants.",
+    ],
+    ClaimType.DURABILITY: [
+        "The benefits of {sub} for {cond} lasted at least {m} months after the final session.",
+        "Most participants treated with {sub} still reported improvement {m} months later, without further doses.",
+        "A year after treatment with {sub}, {pct}% of patients with {cond} remained in remission.",
+    ],
+    ClaimType.SAFETY: [
+        "{Sub} is safe when given in a clinic, with serious adverse events in fewer than {k} in 1,000 patients.",
+        "The most common side effects of {sub} were {ae1} and {ae2}, which faded within {h} hours.",
+        "Repeated use of {sub} carries a risk of {risk}, especially at doses above {dose} mg.",
+        "No participant in the {n}-person study of {sub} developed {risk}.",
+    ],
+    ClaimType.MECHANISM: [
+        "{Sub} {mechanism}.",
+        "Researchers believe {sub} {mechanism}, which would explain its effect on {cond}.",
+        "Brain scans show that {sub} {mechanism}.",
+        "In {animals}, {sub} {mechanism}.",
+        "{Sub} {mechanism}, according to a study published in {year}.",
+    ],
+    ClaimType.ATTRIBUTION: [
+        "Researchers at {inst} were the first to show that {sub} could relieve {cond}.",
+        "{person}, who led the {sub} trial at {inst}, called the results the strongest in {k} years of research.",
+        "A team at {inst} found that {sub} helped {pct}% of their patients with {cond}.",
+    ],
+    ClaimType.OTHER: [
+        "Regulators in {country} approved {sub} for {cond} in {year}.",
+        "More than {n} trials of {sub} have been registered since {year}.",
+        "Clinics offering {sub} for {cond} charge between {price} and {price2} dollars per session.",
+        "Interest in {sub} therapy has grown sharply since {year}, when the first modern trial reported.",
+    ],
+}
+# claims that compare the two (substance "both"), with their claim type
+BOTH_TEMPLATES = [
+    (
+        ClaimType.ONSET,
+        "Ketamine acts within hours, while MDMA-assisted therapy takes {k} sessions to show its full effect on {cond}.",
+    ),
+    (ClaimType.MECHANISM, "Unlike MDMA, ketamine {mechanism_k}."),
+    (ClaimType.EFFICACY, "Both ketamine and MDMA reduced symptoms of {cond} by more than {pct}% in early trials."),
+    (
+        ClaimType.EFFICACY,
+        "Patients who did not respond to ketamine were {x} times more likely to respond to MDMA-assisted therapy.",
+    ),
+    (ClaimType.SAFETY, "Ketamine and MDMA both raise blood pressure, by up to {k}0 mmHg in the {n}-person trial."),
+    (ClaimType.OTHER, "Ketamine has been used in medicine since the {decade}s; MDMA was first made in 1912."),
+]
+ELABORATIONS = [
+    "The effect was largest in patients who had not responded to {k} or more earlier treatments.",
+    "The finding held after the researchers accounted for age, sex and baseline severity.",
+    "Participants in the comparison group improved too, but by about half as much.",
+    "The authors caution that most participants knew which treatment they had received.",
+    "Follow-up ended after {m} months, so longer-term effects are unknown.",
+]
+QUOTATIONS = [
+    "“We have never seen a treatment work this fast for {cond},” said {person}, a {role} at {inst}.",
+    "“{Sub} is not a cure, but for some people it opens a door,” said {person}, a {role} at {inst}.",
+    "“The data on {sub} are promising, and they are not yet enough,” said {person}, a {role} at {inst}.",
+]
+FILLERS = [
+    "{person} first tried {sub} in {year}, after {k} years of living with {cond}.",
+    "The clinic in {city} now treats about {n} patients a month.",
+    "For many patients the experience is hard to put into words, {person} says.",
+    "Not every expert is convinced, and several trials are still recruiting in {country}.",
+    "Sessions usually last between {h} and {h2} hours and take place in a quiet room.",
+    "Insurers in {country} have so far declined to cover the treatment.",
+    "{person} describes the first session as frightening at first and then calm.",
+    "A therapist stays in the room for the whole session, {person} explains.",
+    "The waiting list at {inst} has grown to {n} names.",
+    "Much of the early research was paused for decades after the drug laws of the {decade}s.",
+    "Some patients travel from {country} for a course of treatment.",
+    "Doctors at the clinic screen every patient for heart problems and a family history of psychosis.",
+    "The cost of a full course runs to about {price} dollars.",
+    "In interviews, {k} of the participants said they would do it again.",
+]
+CITIES = ["Leeds", "Denver", "Utrecht", "Montreal", "Lyon", "Adelaide", "Zurich", "Bristol", "Portland", "Graz"]
+HEADINGS = [
+    "What the trials show about {sub}",
+    "{Sub} and {cond}",
+    "How {sub} works in the brain",
+    "Risks and side effects",
+    "Who is treated, and how",
+    "The road to approval",
+    "What patients say",
+    "Open questions",
+    "How fast does it work",
+    "Does the effect last",
+    "The cost of treatment",
+    "Where the evidence is thin",
+    "The science behind the hype",
+    "A history of {sub} in medicine",
+    "What comes next",
+    "Comparing {sub} with existing drugs",
+]
+TITLES = [
+    "{Sub} for {cond}: what the evidence says",
+    "Can {sub} treat {cond}?",
+    "The rise of {sub} therapy",
+    "Inside the clinics offering {sub} for {cond}",
+    "Why doctors are turning to {sub}",
+    "{Sub}, {cond} and the limits of a new treatment",
+    "A new hope for {cond}",
+    "The promise and the risks of {sub}",
+]
+EVIDENCE_NOTES = [
+    "Supported by several trials; effect sizes vary.",
+    "Mostly small open-label studies.",
+    "One large RCT, not replicated yet.",
+    "Evidence is indirect: animal work and healthy volunteers.",
+    "Meta-analyses agree on direction, not on size.",
+    "Safety data come mainly from clinic settings.",
+]
+CITATION_NOTES = {
+    Relation.SUPPORTS: [
+        "Randomised trial (n={n}): {sub} improved {cond} scores more than {comp} at {w} weeks.",
+        "Found a response rate of {pct}% with {sub} in {cond}.",
+        "Pooled {k} trials: effect favours {sub} with moderate heterogeneity.",
+        "Shows the mechanism in {animals}; consistent with the claim.",
+    ],
+    Relation.MIXED: [
+        "Benefit at {w} weeks but not at {m} months.",
+        "Positive primary outcome; secondary outcomes did not differ from {comp}.",
+        "Effect only in the subgroup with severe {cond}.",
+    ],
+    Relation.CONTRADICTS: [
+        "No significant difference from {comp} on the primary outcome (n={n}).",
+        "Adverse events in {pct}% of participants, more than the claim suggests.",
+        "Failed to replicate the earlier finding in a larger sample.",
+    ],
+    Relation.CONTEXT: [
+        "Background on the history and pharmacology of {sub}.",
+        "Describes how {cond} is diagnosed and measured.",
+        "Regulatory background for {sub}.",
+    ],
+}
+DIRECTNESS_NOTES = [
+    "Studied {animals}, not patients.",
+    "Participants had {cond2}, not {cond}.",
+    "Used a single dose; the claim is about a course of treatment.",
+    "Healthy volunteers rather than patients.",
+]
+RATIONALES = [
+    "The supporting trials are small and at risk of bias from functional unblinding.",
+    "Two consistent randomised trials support the claim for the population the article describes.",
+    "The evidence is indirect: most of it comes from {animals} or healthy volunteers.",
+    "The article overstates the size of the effect; the pooled estimate is smaller.",
+    "Results are inconsistent across studies, with wide confidence intervals.",
+    "The claim goes beyond the studies, which followed patients for weeks, not months.",
+    "A large, well-conducted trial contradicts the claim.",
+    "The claim matches what the meta-analysis found.",
+    "Follow-up was short and losses to follow-up were high.",
+    "Only one study addresses the claim directly, and it has not been replicated.",
+]
+ADJUDICATIONS = [
+    "Reviewers disagreed on how much to downgrade for indirectness; the editor sides with the lower rating.",
+    "The contradicting trial is larger and better blinded; it outweighs the supporting pilot studies.",
+    "One reviewer missed the retraction notice; with it, the evidence supports the claim only in part.",
+    "A single review was enough here: the only relevant study is a well-conducted meta-analysis.",
+]
+PUBLISHED_RATIONALES = [
+    "Reviewed against the cited trials; the verdict reflects their consistency and size.",
+    "The evidence supports the claim for the population studied, with the caveats noted.",
+    "The article's wording goes further than the studies do.",
+    "The best available studies point the other way.",
+]
+FLAG_NOTES = {
+    FlagReason.UNSUPPORTED: "None of the cited studies tests this.",
+    FlagReason.OVERSTATED: "The studies show a smaller effect than the article states.",
+    FlagReason.MISATTRIBUTED: "The finding comes from a different research group.",
+    FlagReason.SOURCE_MISMATCH: "The cited study does not report this outcome.",
+    FlagReason.OUTDATED: "A newer trial changes the picture.",
+}
+RESOLUTION_NOTES = ["Citation corrected.", "Claim wording checked against the study.", "Not a problem on review."]
+ANIMALS = ["rats", "mice", "zebrafish", "healthy volunteers", "cell cultures"]
+
+# Study designs: weight, sample-size range (None: no sample size), title templates.
+DESIGNS: dict[str, tuple[float, tuple[int, int] | None, list[str]]] = {
+    StudyDesign.RCT: (
+        20,
+        (8, 600),
+        [
+            "{Sub} versus {comp} for {cond}: a randomised, double-blind trial",
+            "Efficacy and safety of {sub} in {cond}: a phase {phase} randomised controlled trial",
+            "A randomised trial of {sub}-assisted therapy for {cond}",
+            "Single-dose {sub} for {cond}: a randomised placebo-controlled study",
+        ],
+    ),
+    StudyDesign.COHORT: (
+        13,
+        (100, 40_000),
+        [
+            "Long-term outcomes after {sub} treatment for {cond}: a {k}-year cohort study",
+            "{Sub} use and later {cond} in a national cohort",
+        ],
+    ),
+    StudyDesign.META_ANALYSIS: (
+        6,
+        (200, 20_000),
+        [
+            "Efficacy of {sub} for {cond}: a systematic review and meta-analysis of {k} randomised trials",
+            "Adverse events with {sub}: a meta-analysis",
+        ],
+    ),
+    StudyDesign.SYSTEMATIC_REVIEW: (
+        7,
+        None,
+        ["{Sub} for {cond}: a systematic review", "The evidence for {sub} in {cond}: a systematic review"],
+    ),
+    StudyDesign.CASE_CONTROL: (
+        5,
+        (80, 6_000),
+        ["{Sub} use and the risk of {risk}: a case-control study"],
+    ),
+    StudyDesign.CASE_SERIES: (
+        8,
+        (3, 40),
+        ["{Sub}-assisted therapy in {n} patients with {cond}: a case series", "Experience with {sub} in {cond}"],
+    ),
+    StudyDesign.CROSS_SECTIONAL: (
+        10,
+        (150, 90_000),
+        ["Patterns of {sub} use among adults with {cond}: a cross-sectional survey"],
+    ),
+    StudyDesign.PRECLINICAL: (
+        13,
+        (8, 96),
+        [
+            "{Sub} reverses stress-induced synapse loss in {animals}",
+            "Mechanisms of {sub} action in a {animals} model of {cond}",
+        ],
+    ),
+    StudyDesign.REVIEW: (
+        10,
+        None,
+        ["{Sub} in psychiatry: mechanisms, evidence and open questions", "The pharmacology of {sub}: a review"],
+    ),
+    StudyDesign.REGULATORY: (1, None, ["{agency} assessment report: {sub} for {cond}"]),
+    StudyDesign.OTHER: (7, None, ["Commentary: what the {sub} trials do and do not show", "{Sub} and {cond}"]),
+}
+TITLE_OPENINGS = ["", "", "", "Rapid and sustained effects of ", "A pilot study of ", "Secondary analysis: "]
+ABSTRACT_PARTS = {
+    "Background": [
+        "{Cond} is common, and many patients do not respond to existing treatments.",
+        "{Sub} has shown promise in small studies of {cond}.",
+        "Little is known about the long-term safety of {sub}.",
+    ],
+    "Methods": [
+        "We randomly assigned {n} participants to {sub} or {comp} and followed them for {w} weeks.",
+        "We searched five databases for studies of {sub} in {cond} published before {year}.",
+        "We followed {n} adults who received {sub} at {k} clinics.",
+        "The primary outcome was the change in symptom score from baseline to week {w}.",
+    ],
+    "Results": [
+        "Symptom scores fell by {pct}% with {sub} and by {pct2}% with {comp}.",
+        "Adverse events were mostly mild; {ae1} was the most frequent.",
+        "The pooled effect size was {es} (95% CI {es_low} to {es_high}), with substantial heterogeneity.",
+        "Response rates did not differ significantly between groups.",
+    ],
+    "Conclusions": [
+        "{Sub} may benefit some patients with {cond}, but larger trials are needed.",
+        "These findings support further study of {sub} under medical supervision.",
+        "The evidence is of low certainty and should be interpreted with caution.",
+    ],
+}
+RELATION_WEIGHTS = {Relation.SUPPORTS: 48, Relation.MIXED: 16, Relation.CONTRADICTS: 14, Relation.CONTEXT: 22}
+CITATIONS_PER_CLAIM = [12, 20, 20, 16, 12, 9, 6, 5]  # weights of 1 … 8 citations
+STRONG_DESIGNS = {StudyDesign.META_ANALYSIS, StudyDesign.SYSTEMATIC_REVIEW, StudyDesign.RCT}
+CERTAINTIES = [Certainty.VERY_LOW, Certainty.LOW, Certainty.MODERATE, Certainty.HIGH]  # rank 1 … 4
+EDITOR_FLAG_REASONS = [
+    FlagReason.UNSUPPORTED,
+    FlagReason.OVERSTATED,
+    FlagReason.MISATTRIBUTED,
+    FlagReason.SOURCE_MISMATCH,
+    FlagReason.OUTDATED,
+]
+
+
+# --- Writing rows in bulk ---------------------------------------------------------------------------------
+
+
+def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _copy_text(value: str) -> str:
+    # COPY's text format: backslash escapes for the characters that delimit fields and rows
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _copy_value(field: models.Field, value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(field, models.JSONField):
+        return _copy_text(json.dumps(value, ensure_ascii=False))
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return _copy_text(str(value))
+
+
+@contextmanager
+def _timestamps_as_given(model: type[models.Model]) -> Iterator[None]:
+    """bulk_create lets auto_now/auto_now_add overwrite the generated dates; switch them off meanwhile."""
+    switched = [
+        (f, f.auto_now, f.auto_now_add)
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.DateField) and (f.auto_now or f.auto_now_add)
+    ]
+    for f, _, _ in switched:
+        f.auto_now = f.auto_now_add = False
+    try:
+        yield
+    finally:
+        for f, auto_now, auto_now_add in switched:
+            f.auto_now, f.auto_now_add = auto_now, auto_now_add
+
+
+class BulkWriter:
+    """Inserts model instances fast: COPY on PostgreSQL, bulk_create elsewhere. Sets their primary keys.
+
+    COPY checks CHECK and UNIQUE constraints row by row like INSERT does; foreign keys are checked at
+    commit, as Django declares them DEFERRABLE INITIALLY DEFERRED.
+    """
+
+    def __init__(self) -> None:
+        self.copy = connection.vendor == "postgresql"
+        self.rows: dict[str, int] = {}
+        self.seconds: dict[str, float] = {}
+
+    def insert(self, model: type[models.Model], objs: Sequence[models.Model]) -> None:
+        if not objs:
+            return
+        started = time.perf_counter()
+        for obj in objs:
+            # copy the primary keys of related objects written earlier into the *_id attributes
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        if self.copy:
+            self._copy(model, objs)
+        else:
+            with _timestamps_as_given(model):
+                model.objects.bulk_create(objs, batch_size=500)
+        table = model._meta.db_table
+        self.rows[table] = self.rows.get(table, 0) + len(objs)
+        self.seconds[table] = self.seconds.get(table, 0.0) + time.perf_counter() - started
+
+    def _allocate_ids(self, model: type[models.Model], n: int) -> list[int]:
+        # nextval() hands out ids nobody else can take, even with other writers on the table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) AS id FROM generate_series(1, %s) ORDER BY id",
+                [model._meta.db_table, model._meta.pk.column, n],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def _copy(self, model: type[models.Model], objs: Sequence[models.Model]) -> None:
+        if isinstance(model._meta.pk, models.AutoField):
+            missing = [obj for obj in objs if obj.pk is None]
+            for obj, pk in zip(missing, self._allocate_ids(model, len(missing)), strict=True):
+                obj.pk = pk
+        fields = list(model._meta.concrete_fields)
+        for f in fields:
+            if isinstance(f, models.DateField) and (f.auto_now or f.auto_now_add):
+                for obj in objs:
+                    if getattr(obj, f.attname) is None:
+                        setattr(obj, f.attname, REFERENCE_TIME)
+        self._copy_values(model, fields, [[getattr(obj, f.attname) for f in fields] for obj in objs])
+
+    def insert_values(self, model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+        """Insert rows given as {attname: value}: skips building model instances, which for the history's
+        few hundred thousand rows takes longer than writing them."""
+        if not self.copy:
+            self.insert(model, [model(**row) for row in rows])
+            return
+        if not rows:
+            return
+        started = time.perf_counter()
+        pk = model._meta.pk
+        if isinstance(pk, models.AutoField):
+            for row, value in zip(rows, self._allocate_ids(model, len(rows)), strict=True):
+                row[pk.attname] = value
+        fields = list(model._meta.concrete_fields)
+        defaults = {f.attname: f.get_default() for f in fields if f.has_default()}
+        self._copy_values(
+            model, fields, [[row.get(f.attname, defaults.get(f.attname)) for f in fields] for row in rows]
+        )
+        table = model._meta.db_table
+        self.rows[table] = self.rows.get(table, 0) + len(rows)
+        self.seconds[table] = self.seconds.get(table, 0.0) + time.perf_counter() - started
+
+    def _copy_values(self, model: type[models.Model], fields: list[models.Field], rows: list[list[Any]]) -> None:
+        quote = connection.ops.quote_name
+        sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+        for chunk in batched(rows, COPY_BATCH):
+            buffer = io.StringIO()
+            for values in chunk:
+                buffer.write("\t".join(_copy_value(f, value) for f, value in zip(fields, values, strict=True)))
+                buffer.write("\n")
+            buffer.seek(0)
+            with connection.cursor() as cursor:
+                cursor.copy_expert(sql, buffer)
+
+
+# --- The generator ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Change:
+    """A later version of a row for its history: when, what changed, who did it and why."""
+
+    when: datetime
+    values: dict[str, Any]
+    user_id: int | None
+    reason: str
+
+
+def _number(r: random.Random) -> int:
+    # participants, trials, patients: tens, hundreds or thousands
+    return r.choice([r.randint(12, 99), r.randint(100, 999), r.randint(1000, 9000)])
+
+
+# How each placeholder is drawn: (random generator, the words drawn so far) → value.
+DRAWS: dict[str, Callable[[random.Random, Words], Any]] = {
+    "sub": lambda r, w: SUBSTANCES[w.substance][0],
+    "Sub": lambda r, w: w["sub"][0].upper() + w["sub"][1:],
+    "cond": lambda r, w: r.choice(CONDITIONS),
+    "Cond": lambda r, w: w["cond"][0].upper() + w["cond"][1:],
+    "cond2": lambda r, w: r.choice(CONDITIONS),
+    "comp": lambda r, w: r.choice(COMPARATORS),
+    "mechanism": lambda r, w: r.choice(MECHANISMS[MECHANISM_OF.get(w.substance, "other")]),
+    "mechanism_k": lambda r, w: r.choice(MECHANISMS["glutamate"]),
+    "n": lambda r, w: _number(r),
+    "pct": lambda r, w: r.randint(12, 84),
+    "pct2": lambda r, w: r.randint(5, 40),
+    "k": lambda r, w: r.randint(2, 12),
+    "h": lambda r, w: r.randint(2, 8),
+    "h2": lambda r, w: r.randint(9, 14),
+    "m": lambda r, w: r.choice([3, 6, 9, 12, 18, 24, 36]),
+    "w": lambda r, w: r.choice([1, 2, 4, 6, 8, 12, 26]),
+    "x": lambda r, w: r.choice(["two", "three", "four", "2.5", "1.8"]),
+    "dose": lambda r, w: r.choice([50, 75, 100, 125, 150, 200]),
+    "year": lambda r, w: r.randint(1995, 2025),
+    "decade": lambda r, w: r.choice([1960, 1970, 1980]),
+    "price": lambda r, w: r.choice([400, 600, 750, 900, 1200]),
+    "price2": lambda r, w: r.choice([1500, 2000, 2500, 3000]),
+    "ae1": lambda r, w: r.choice(ADVERSE),
+    "ae2": lambda r, w: r.choice(ADVERSE),
+    "risk": lambda r, w: r.choice(RISKS),
+    "inst": lambda r, w: r.choice(INSTITUTIONS),
+    "country": lambda r, w: r.choice(COUNTRIES),
+    "city": lambda r, w: r.choice(CITIES),
+    "person": lambda r, w: w.person(),
+    "role": lambda r, w: r.choice(PERSON_ROLES),
+    "animals": lambda r, w: r.choice(ANIMALS),
+    "agency": lambda r, w: r.choice(AGENCIES),
+    "phase": lambda r, w: r.choice(["2", "2b", "3"]),
+    "es": lambda r, w: round(r.uniform(0.1, 1.2), 2),
+    "es_low": lambda r, w: round(w["es"] - r.uniform(0.05, 0.4), 2),
+    "es_high": lambda r, w: round(w["es"] + r.uniform(0.05, 0.4), 2),
+}
+
+
+class Words(dict):
+    """A template's placeholder values, drawn on first use and then fixed, so that a sentence (or a whole
+    abstract) that names a number twice names the same one; drawing only what a template uses keeps the
+    generator fast."""
+
+    def __init__(self, rng: random.Random, substance: str, person: Callable[[], str]) -> None:
+        super().__init__()
+        self.rng = rng
+        self.substance = substance
+        self.person = person
+
+    def __missing__(self, key: str) -> Any:
+        value = DRAWS[key](self.rng, self)
+        self[key] = value
+        return value
+
+
+class Generator:
+    def __init__(
+        self,
+        size: Size,
+        seed: int,
+        *,
+        password: str = DEFAULT_PASSWORD,
+        on_phase: Callable[[str, float], None] | None = None,
+    ) -> None:
+        self.size = size
+        self.on_phase = on_phase
+        self.seed = seed
+        self.password = password
+        self.rng = random.Random(seed)
+        self.result = Result()
+        self.writer = BulkWriter()
+        # what is already in the database (with --append), so identifiers stay unique
+        self.used_slugs: set[str] = set(Article.objects.values_list("slug", flat=True))
+        self.used_dois: set[str] = set(Study.objects.exclude(doi="").values_list("doi", flat=True))
+        self.used_pmids: set[str] = set(Study.objects.exclude(pmid="").values_list("pmid", flat=True))
+        # rows and their later versions, for the history
+        self.history: dict[type[models.Model], list[tuple[models.Model, datetime, int | None, list[_Change]]]] = {}
+
+    # --- small helpers ---------------------------------------------------------------------------------
+
+    def pick(self, weights: dict[T, float]) -> T:
+        return self.rng.choices(list(weights), weights=list(weights.values()))[0]
+
+    def days_ago(self, low: float, high: float) -> datetime:
+        return REFERENCE_TIME - timedelta(seconds=int(self.rng.uniform(low, high) * 86400))
+
+    def later(self, when: datetime, share: float = 0.3) -> datetime:
+        """A moment after ``when`` and before REFERENCE_TIME: up to ``share`` of the time left."""
+        left = (REFERENCE_TIME - when).total_seconds()
+        return when + timedelta(seconds=max(60, int(left * self.rng.uniform(0.01, share))))
+
+    def person(self) -> str:
+        return f"{self.rng.choice(GIVEN_NAMES)} {self.rng.choice(FAMILY_NAMES)}"
+
+    def words(self, substance: str) -> Words:
+        """Values for the templates' placeholders, each drawn when a template first asks for it."""
+        return Words(self.rng, substance, self.person)
+
+    def remember(
+        self, obj: models.Model, created: datetime, user_id: int | None, changes: list[_Change] | None = None
+    ) -> None:
+        self.history.setdefault(type(obj), []).append((obj, created, user_id, changes or []))
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        seconds = time.perf_counter() - started
+        self.result.timings.append((name, seconds))
+        if self.on_phase is not None:
+            self.on_phase(name, seconds)
+
+    # --- the phases --------------------------------------------------------------------------------------
+
+    def run(self) -> Result:
+        with self.phase("users"):
+            self.make_users()
+        with self.phase("articles and claims"):
+            articles, claims = self.make_articles()
+        with self.phase("studies"):
+            studies = self.make_studies()
+        with self.phase("citations"):
+            citations = self.make_citations(claims, studies)
+        with self.phase("reviews and consensus"):
+            reviews, consensus = self.make_reviews(claims, citations)
+        with self.phase("flags"):
+            flags = self.make_flags(claims, citations, consensus)
+        with self.phase("write rows"):
+            for model, objs in (
+                (Article, articles),
+                (Claim, claims),
+                (Study, studies),
+                (Citation, citations),
+                (Review, reviews),
+                (Consensus, consensus),
+                (Flag, flags),
+            ):
+                self.writer.insert(model, objs)
+        with self.phase("write history"):
+            self.write_history()
+        self.result.tables = {
+            table: (rows, round(self.writer.seconds[table], 2)) for table, rows in self.writer.rows.items()
+        }
+        self.result.counts = {
+            "users": len(self.reviewers) + len(self.editors) + len(self.curators),
+            "articles": len(articles),
+            "claims": len(claims),
+            "studies": len(studies),
+            "retracted studies": sum(s.retraction_status == RetractionStatus.RETRACTED for s in studies),
+            "citations": len(citations),
+            "reviews": len(reviews),
+            "consensus rows": len(consensus),
+            "published verdicts": sum(bool(c.published_verdict) for c in consensus),
+            "flags": len(flags),
+            "open flags": sum(f.status == FlagStatus.OPEN for f in flags),
+            "history rows": sum(
+                rows for table, rows in self.writer.rows.items() if table.split("_", 1)[-1].startswith("historical")
+            ),
+        }
+        return self.result
+
+    def make_users(self) -> None:
+        """Pools of reviewers, editors and curators, in their groups. Existing accounts of the same
+        name are reused (--append, --force), so their passwords are left alone."""
+        reviews, claims, studies = self.size.reviews, self.size.claims, self.size.studies
+        pools = {
+            "Reviewers": ("synthetic-reviewer", max(MAX_REVIEWS, math.ceil(reviews / 1500)) if reviews else 0),
+            "Editors": ("synthetic-editor", max(2, math.ceil(claims / 2000)) if claims else 0),
+            "Curators": ("synthetic-curator", max(2, math.ceil(studies / 10_000)) if studies else 0),
+        }
+        # hashing is slow on purpose (PBKDF2); every generated account shares one hash
+        hashed = make_password(self.password)
+        made: dict[str, list[int]] = {}
+        groups = {group.name: group for group in Group.objects.filter(name__in=pools)}
+        if len(groups) < len(pools):
+            raise MissingRoles(
+                f"the {', '.join(sorted(set(pools) - set(groups)))} group(s) are missing; run `manage.py migrate`"
+            )
+        for group_name, (prefix, n) in pools.items():
+            group = groups[group_name]
+            names = [f"{prefix}-{i:03d}" for i in range(1, n + 1)]
+            existing = dict(User.objects.filter(username__in=names).values_list("username", "pk"))
+            # drawn for every name, created or not, so that the rest of the library does not depend on
+            # which accounts already existed
+            accounts = [
+                User(
+                    username=name,
+                    email=f"{name}@example.org",
+                    password=hashed,
+                    first_name=self.rng.choice(GIVEN_NAMES),
+                    last_name=self.rng.choice(FAMILY_NAMES),
+                    is_staff=True,
+                    date_joined=self.days_ago(900, 1200),
+                )
+                for name in names
+            ]
+            new = [user for user in accounts if user.username not in existing]
+            User.objects.bulk_create(new)
+            ids = dict(existing)
+            ids.update(User.objects.filter(username__in=[u.username for u in new]).values_list("username", "pk"))
+            group.user_set.add(*ids.values())
+            made[group_name] = [ids[name] for name in names]
+        self.reviewers = made["Reviewers"]
+        self.editors = made["Editors"]
+        self.curators = made["Curators"]
+        # some reviewers do far more reviews than others
+        self.reviewer_weights = [1 / (rank + 1) ** 0.6 for rank in range(len(self.reviewers))]
+
+    def claims_per_article(self) -> list[int]:
+        articles, claims = self.size.articles, self.size.claims
+        if not articles:
+            return []
+        counts = [0] * articles
+        reserved = -1
+        rest = claims
+        if claims >= 2 * BENCHMARK_ARTICLE_CLAIMS and articles >= 2:
+            reserved = self.rng.randrange(articles)
+            counts[reserved] = BENCHMARK_ARTICLE_CLAIMS
+            rest -= BENCHMARK_ARTICLE_CLAIMS
+        others = [i for i in range(articles) if i != reserved]
+        # long-tailed, capped so that no article is absurdly long
+        weights = [min(self.rng.lognormvariate(0, 0.8), 4.0) for _ in others]
+        floor = 1 if rest >= len(others) else 0
+        spare = rest - floor * len(others)
+        total = sum(weights)
+        shares = [spare * w / total for w in weights]
+        for i, share in zip(others, shares, strict=True):
+            counts[i] = floor + int(share)
+        # hand out what rounding down left, largest remainders first
+        leftover = rest - sum(counts[i] for i in others)
+        by_remainder = sorted(zip(others, shares, strict=True), key=lambda pair: pair[1] - int(pair[1]), reverse=True)
+        for i, _ in by_remainder[:leftover]:
+            counts[i] += 1
+        return counts
+
+    def make_articles(self) -> tuple[list[Article], list[Claim]]:
+        articles: list[Article] = []
+        claims: list[Claim] = []
+        counts = self.claims_per_article()
+        for index, n_claims in enumerate(counts):
+            article, article_claims = self.make_article(index, n_claims)
+            articles.append(article)
+            claims.extend(article_claims)
+            if n_claims == BENCHMARK_ARTICLE_CLAIMS and not self.result.benchmark_article:
+                self.result.benchmark_article = article.slug
+        return articles, claims
+
+    def sentence(self, templates: Sequence[str], substance: str, seen: set[str], tries: int = 50) -> str | None:
+        """A sentence the article does not contain yet, or None when ``tries`` draws found none."""
+        for _ in range(tries):
+            text = self.rng.choice(templates).format_map(self.words(substance))
+            if text not in seen:
+                seen.add(text)
+                return text
+        return None
+
+    def prose(self, templates: Sequence[str], substance: str, seen: set[str]) -> str:
+        """A sentence around the claims: new to the article if possible, else a repeat (prose templates
+        never produce a claim's words, so a repeat cannot make a quote ambiguous)."""
+        text = self.sentence(templates, substance, seen, tries=20)
+        return text if text is not None else self.rng.choice(templates).format_map(self.words(substance))
+
+    def make_article(self, index: int, n_claims: int) -> tuple[Article, list[Claim]]:
+        r = self.rng
+        main = self.pick({key: weight for key, (_, weight) in SUBSTANCES.items()})
+        title = r.choice(TITLES).format_map(self.words(main))
+        base = slugify(title)[:180]
+        slug = base
+        suffix = 1
+        while slug in self.used_slugs:
+            suffix += 1
+            slug = f"{base}-{suffix}"
+        self.used_slugs.add(slug)
+        published = (REFERENCE_TIME - timedelta(days=r.randint(30, 1500))).date()
+        created = datetime(published.year, published.month, published.day, tzinfo=UTC) + timedelta(
+            days=r.randint(1, 20), seconds=r.randint(0, 86399)
+        )
+        n_sections = max(3, min(14, 2 + n_claims // 10))
+        seen: set[str] = set()
+        headings: list[str] = []
+        while len(headings) < n_sections:
+            headings.append(self.sentence(HEADINGS, main, seen, tries=200) or f"Part {len(headings) + 1}")
+        # which section each claim goes in: a couple in the introduction, the rest spread in order
+        intro = min(n_claims, r.randint(0, 2))
+        placement = [-1] * intro + sorted(r.randrange(n_sections) for _ in range(n_claims - intro))
+
+        parts: list[str] = [title, "\n\n"]
+        offset = len(title) + 2
+        specs: list[tuple[int, int, str]] = []  # start, end, section
+        claim_texts: list[tuple[str, str, str, str]] = []  # quote, substance, claim type, kind
+
+        def paragraph(items: list[tuple[str, bool]], section: str) -> None:
+            nonlocal offset
+            for position, (text, is_claim) in enumerate(items):
+                if position:
+                    parts.append(" ")
+                    offset += 1
+                if is_claim:
+                    specs.append((offset, offset + len(text), section))
+                parts.append(text)
+                offset += len(text)
+            parts.append("\n\n")
+            offset += 2
+
+        for section_index in range(-1, n_sections):
+            section = headings[section_index] if section_index >= 0 else ""
+            if section_index >= 0:
+                parts.append(f"{section}\n\n")
+                offset += len(section) + 2
+            items: list[tuple[str, bool]] = []
+            n_here = placement.count(section_index)
+            # short sections still get a few paragraphs of prose around their claims
+            fillers = max(0, r.randint(3, 6) - n_here)
+            for _ in range(n_here):
+                drawn = self.claim_sentence(r.choice([main, main, self.pick_substance()]), seen)
+                claim_texts.append(drawn)
+                items.extend((self.prose(FILLERS, main, seen), False) for _ in range(r.choice([0, 1, 1, 2])))
+                items.append((drawn[0], True))
+            items.extend((self.prose(FILLERS, main, seen), False) for _ in range(fillers))
+            while items:
+                size = r.randint(2, 5)
+                paragraph(items[:size], section)
+                items = items[size:]
+        text = "".join(parts).rstrip("\n") + "\n"
+
+        article = Article(
+            slug=slug,
+            title=title,
+            author=self.person(),
+            publisher=r.choice(OUTLETS),
+            url=f"https://news.example.org/{published.year}/{slug}",
+            published_on=published,
+            text=text,
+            headings=headings,
+            created_at=created,
+            updated_at=created,
+        )
+        self.remember(article, created, r.choice(self.editors) if self.editors else None)
+        claims = []
+        for number, ((start, end, section), (quote, substance, claim_type, kind)) in enumerate(
+            zip(specs, claim_texts, strict=True), start=1
+        ):
+            anchor = anchor_at(text, start, end)
+            when = created + timedelta(minutes=r.randint(5, 600))
+            claim = Claim(
+                article=article,
+                key=f"C{number}",
+                quote=quote,
+                start=anchor.start,
+                end=anchor.end,
+                prefix=anchor.prefix,
+                suffix=anchor.suffix,
+                section=section,
+                kind=kind,
+                substance=substance,
+                claim_type=claim_type,
+                secondary_types=[r.choice(list(ClaimType.values))] if r.random() < 0.2 else [],
+                evidence_note=r.choice(EVIDENCE_NOTES) if r.random() < 0.6 else "",
+                status=ClaimStatus.AWAITING_REVIEW,
+                created_at=when,
+                updated_at=when,
+            )
+            if kind == ClaimKind.QUOTATION:
+                claim.attributed_to = quote.rsplit("said ", 1)[-1].rstrip(".")
+                claim.attribution_status = r.choice(["documented", "documented (wording varies)", "unverified"])
+                claim.attribution_note = "Checked against the interview transcript." if r.random() < 0.5 else ""
+            claims.append(claim)
+        return article, claims
+
+    def pick_substance(self) -> str:
+        return self.pick({key: weight for key, (_, weight) in SUBSTANCES.items()})
+
+    def claim_sentence(self, substance: str, seen: set[str]) -> tuple[str, str, str, str]:
+        """A new claim for the article: (quote, substance, claim type, kind)."""
+        r = self.rng
+        if r.random() < 0.03:
+            text = self.sentence(QUOTATIONS, substance, seen)
+            if text is not None:
+                return text, substance, ClaimType.OTHER, ClaimKind.QUOTATION
+        for _ in range(20):
+            if substance == "both":
+                claim_type, template = r.choice(BOTH_TEMPLATES)
+                text = self.sentence([template], substance, seen, tries=5)
+            else:
+                claim_type = self.pick(CLAIM_TYPE_WEIGHTS)
+                text = self.sentence(CLAIM_TEMPLATES[claim_type], substance, seen, tries=10)
+            if text is None:
+                # this kind of claim about this substance is used up in this article; draw another
+                substance = self.pick_substance()
+                continue
+            if r.random() < 0.1:
+                # a claim quoted over two sentences
+                # the first sentence is new to the article, so the pair is too
+                text = f"{text} {r.choice(ELABORATIONS).format_map(self.words(substance))}"
+                seen.add(text)
+            return text, substance, claim_type, ClaimKind.CLAIM
+        raise RuntimeError("could not draw a claim the article does not already contain")
+
+    def make_studies(self) -> list[Study]:
+        r = self.rng
+        design_weights = {design: weight for design, (weight, _, _) in DESIGNS.items()}
+        studies = []
+        self.studies_by_substance: dict[str, list[int]] = {key: [] for key in SUBSTANCES}
+        for index in range(self.size.studies):
+            substance = self.pick_substance()
+            if substance == "both":
+                substance = r.choice(["ketamine", "MDMA"])
+            self.studies_by_substance[substance].append(index)
+            design = self.pick(design_weights)
+            _, sizes, templates = DESIGNS[design]
+            words = self.words(substance)
+            title = r.choice(TITLE_OPENINGS) + r.choice(templates).format_map(words)
+            title = title[0].upper() + title[1:]
+            year = max(1965, 2026 - int(r.expovariate(1 / 9)))
+            journal, code = r.choice(JOURNALS)
+            n_authors = 1 if design == StudyDesign.REGULATORY else r.choice([1, 2, 3, 3, 4, 5, 6, 6, 8, 10, 14])
+            if design == StudyDesign.REGULATORY:
+                authors = [{"literal": words["agency"]}]
+            else:
+                authors = [
+                    {"family": r.choice(FAMILY_NAMES), "given": f"{r.choice(GIVEN_NAMES)} {chr(65 + r.randrange(26))}."}
+                    for _ in range(n_authors)
+                ]
+                if r.random() < 0.02:
+                    authors.append({"literal": f"The {words['Sub']} Trials Group"})
+            doi = self.unique_doi(code, year) if r.random() < 0.92 else ""
+            pmid = self.unique_pmid() if design != StudyDesign.REGULATORY and r.random() < 0.75 else ""
+            # a few records whose title nobody could confirm: known by their identifier only
+            if (doi or pmid) and r.random() < 0.005:
+                title = ""
+            created = self.days_ago(30, 1100)
+            month = r.randint(1, 12) if r.random() < 0.7 else None
+            study = Study(
+                citation_key=f"{slugify(authors[0].get('family', 'anon'))}{year}{chr(97 + r.randrange(26))}",
+                work_type="report" if design == StudyDesign.REGULATORY else "article-journal",
+                title=title,
+                authors=authors,
+                author_list_complete=r.random() < 0.9,
+                container_title="" if design == StudyDesign.REGULATORY else journal,
+                publisher=words["agency"] if design == StudyDesign.REGULATORY else "",
+                year=year,
+                month=month,
+                day=r.randint(1, 28) if month and r.random() < 0.5 else None,
+                volume=str(r.randint(1, 120)) if design != StudyDesign.REGULATORY else "",
+                issue=str(r.randint(1, 12)) if r.random() < 0.8 else "",
+                pages=self.pages(),
+                doi=doi,
+                pmid=pmid,
+                url="" if doi else f"https://reports.example.org/{code}/{index}",
+                abstract=self.abstract(substance) if r.random() < 0.75 else "",
+                design=design,
+                sample_size=r.randint(*sizes) if sizes and r.random() < 0.9 else None,
+                population=f"Adults with {words['cond']}" if sizes and design != StudyDesign.PRECLINICAL else "",
+                verified=r.random() < 0.7,
+                created_at=created,
+                updated_at=created,
+            )
+            if study.verified:
+                study.verified_from = ["crossref"] if not pmid else ["crossref", "pubmed"]
+            changes: list[_Change] = []
+            roll = r.random()
+            if roll < 0.01:
+                # retracted after it entered the library: the history holds both versions
+                study.retraction_status = RetractionStatus.RETRACTED
+                study.retraction_doi = f"10.5555/retraction.{study.doi or index}".lower()
+                study.retraction_note = "Retracted by the publisher: the data could not be verified."
+            elif roll < 0.013:
+                study.retraction_status = RetractionStatus.EXPRESSION_OF_CONCERN
+                study.retraction_note = "The editors have raised concerns about the reported outcomes."
+            elif roll < 0.018:
+                study.retraction_status = RetractionStatus.CORRECTED
+                study.retraction_note = "A correction was published for a table of adverse events."
+            if study.retraction_status != RetractionStatus.NONE:
+                noticed = self.later(created, 0.9)
+                study.retraction_date = noticed.date()
+                study.updated_at = noticed
+                changes.append(
+                    _Change(
+                        noticed,
+                        {
+                            "retraction_status": study.retraction_status,
+                            "retraction_date": study.retraction_date,
+                            "retraction_doi": study.retraction_doi,
+                            "retraction_note": study.retraction_note,
+                            "updated_at": noticed,
+                        },
+                        None,
+                        "retraction notice imported",
+                    )
+                )
+                # the first version did not know yet
+                study._history_first = {  # type: ignore[attr-defined]
+                    "retraction_status": RetractionStatus.NONE,
+                    "retraction_date": None,
+                    "retraction_doi": "",
+                    "retraction_note": "",
+                }
+            self.remember(study, created, r.choice(self.curators) if self.curators else None, changes)
+            studies.append(study)
+        # landmark studies are cited far more often: the front of each list is the popular end
+        for indices in self.studies_by_substance.values():
+            r.shuffle(indices)
+        self.all_studies = list(range(len(studies)))
+        r.shuffle(self.all_studies)
+        return studies
+
+    def unique_doi(self, code: str, year: int) -> str:
+        while True:
+            doi = f"10.5555/{code}.{year}.{self.rng.randrange(10**6, 10**7)}"
+            if doi not in self.used_dois:
+                self.used_dois.add(doi)
+                return doi
+
+    def unique_pmid(self) -> str:
+        while True:
+            pmid = str(self.rng.randrange(1_000_000, 40_000_000))
+            if pmid not in self.used_pmids:
+                self.used_pmids.add(pmid)
+                return pmid
+
+    def pages(self) -> str:
+        r = self.rng
+        if r.random() < 0.15:
+            return f"e{r.randint(100000, 999999)}"
+        first = r.randint(1, 2400)
+        return f"{first}-{first + r.randint(3, 18)}"
+
+    def abstract(self, substance: str) -> str:
+        r = self.rng
+        sections = []
+        words = self.words(substance)  # one set of numbers for the whole abstract
+        for heading, options in ABSTRACT_PARTS.items():
+            picked = r.sample(options, k=min(len(options), r.randint(1, 3)))
+            sections.append(f"{heading}: " + " ".join(t.format_map(words) for t in picked))
+        return " ".join(sections)
+
+    def draw_studies(self, substance: str, n: int) -> list[int]:
+        """n distinct studies for a claim: mostly on its substance, popular ones more often."""
+        r = self.rng
+        chosen: list[int] = []
+        pools = [
+            self.studies_by_substance.get(s, []) for s in (["ketamine", "MDMA"] if substance == "both" else [substance])
+        ]
+        n = min(n, len(self.all_studies))
+        while len(chosen) < n:
+            pool = r.choice(pools)
+            if not pool or r.random() < 0.15:
+                pool = self.all_studies
+            index = pool[int(len(pool) * r.random() ** 2.5)]
+            if index not in chosen:
+                chosen.append(index)
+        return chosen
+
+    def make_citations(self, claims: list[Claim], studies: list[Study]) -> list[Citation]:
+        r = self.rng
+        citations = []
+        self.citations_of: list[list[Citation]] = []
+        for claim in claims:
+            n = r.choices(range(1, MAX_CITATIONS + 1), weights=CITATIONS_PER_CLAIM)[0]
+            mine = []
+            for index in self.draw_studies(claim.substance, n):
+                study = studies[index]
+                relation = self.pick(RELATION_WEIGHTS)
+                words = self.words(claim.substance if claim.substance in MECHANISM_OF else "ketamine")
+                directness = r.choices(list(Directness.values), weights=[40, 35, 15, 10])[0]
+                when = self.later(max(claim.created_at, study.created_at), 0.1)
+                citation = Citation(
+                    claim=claim,
+                    study=study,
+                    relation=relation,
+                    note=r.choice(CITATION_NOTES[relation]).format_map(words),
+                    directness=directness,
+                    directness_note=r.choice(DIRECTNESS_NOTES).format_map(words)
+                    if directness in (Directness.PARTLY_INDIRECT, Directness.INDIRECT)
+                    else "",
+                    added_by_id=r.choice(self.curators) if self.curators else None,
+                    created_at=when,
+                    updated_at=when,
+                )
+                self.remember(citation, when, citation.added_by_id)
+                mine.append(citation)
+            citations.extend(mine)
+            self.citations_of.append(mine)
+        return citations
+
+    def reviews_per_claim(self) -> list[int]:
+        """0 to 4 reviews per claim adding up to exactly --reviews; about a tenth of claims unreviewed."""
+        r = self.rng
+        n_claims, total = self.size.claims, self.size.reviews
+        if not n_claims:
+            return []
+        mean = total / n_claims
+        unreviewed = min(0.1, max(0.0, 1 - mean / MAX_REVIEWS))
+        p = min(1.0, mean / (MAX_REVIEWS * (1 - unreviewed))) if unreviewed < 1 else 0
+        counts = [
+            0 if r.random() < unreviewed else sum(r.random() < p for _ in range(MAX_REVIEWS)) for _ in range(n_claims)
+        ]
+        difference = total - sum(counts)
+        step = 1 if difference > 0 else -1
+        while difference:
+            i = r.randrange(n_claims)
+            if 0 <= counts[i] + step <= MAX_REVIEWS and (step > 0 or counts[i] > 1 or r.random() < 0.1):
+                counts[i] += step
+                difference -= step
+        return counts
+
+    def latent_rank(self, citations: list[Citation]) -> float:
+        """How strong a careful reviewer would find the evidence, 1 (very low) to 4 (high), before noise."""
+        supports = [
+            c
+            for c in citations
+            if c.relation == Relation.SUPPORTS and c.study.retraction_status != RetractionStatus.RETRACTED
+        ]
+        contradicts = sum(c.relation == Relation.CONTRADICTS for c in citations)
+        rank = 1.3 + 1.2 * any(c.study.design in STRONG_DESIGNS for c in supports) + 0.5 * (len(supports) >= 2)
+        return rank - 0.7 * (contradicts > 0) + self.rng.gauss(0, 0.5)
+
+    def verdict_for(self, citations: list[Citation]) -> str:
+        support = sum(
+            c.relation == Relation.SUPPORTS and c.study.retraction_status != RetractionStatus.RETRACTED
+            for c in citations
+        )
+        mixed = sum(c.relation == Relation.MIXED for c in citations)
+        against = sum(c.relation == Relation.CONTRADICTS for c in citations)
+        if support and not against and mixed <= support:
+            return Verdict.SUPPORTED
+        if support > against:
+            return Verdict.PARTLY_SUPPORTED
+        if against > support:
+            return Verdict.CONTRADICTED
+        return Verdict.UNSUPPORTED
+
+    def make_reviews(self, claims: list[Claim], citations: list[Citation]) -> tuple[list[Review], list[Consensus]]:
+        r = self.rng
+        reviews: list[Review] = []
+        consensus_rows: list[Consensus] = []
+        self.claim_changes: list[list[_Change]] = [[] for _ in claims]
+        self.last_reviewed: list[datetime | None] = [None] * len(claims)
+        verdict_order = list(Verdict.values)
+        for i, (claim, n) in enumerate(zip(claims, self.reviews_per_claim(), strict=True)):
+            if not n:
+                continue
+            cited = self.citations_of[i]
+            latent = self.latent_rank(cited)
+            typical = self.verdict_for(cited)
+            reviewers: list[int] = []
+            while len(reviewers) < n:
+                who = r.choices(self.reviewers, weights=self.reviewer_weights)[0]
+                if who not in reviewers:
+                    reviewers.append(who)
+            start = max(c.created_at for c in cited)
+            mine = []
+            for reviewer in reviewers:
+                rank = max(1, min(4, round(latent + r.gauss(0, 0.55))))
+                verdict = typical
+                if r.random() < 0.2:
+                    shifted = verdict_order.index(verdict) + r.choice([-1, 1])
+                    verdict = verdict_order[max(0, min(3, shifted))]
+                created = self.later(start, 0.4)
+                updated = self.later(created, 0.2) if r.random() < 0.2 else created
+                review = Review(
+                    claim=claim,
+                    reviewer_id=reviewer,
+                    certainty=CERTAINTIES[rank - 1],
+                    verdict=verdict,
+                    read_full_text=r.random() < 0.4,
+                    rationale=" ".join(
+                        t.format_map(self.words("ketamine")) for t in r.sample(RATIONALES, k=r.randint(1, 3))
+                    ),
+                    created_at=created,
+                    updated_at=updated,
+                    # lower certainty comes with more of GRADE's downgrade reasons
+                    **{name: r.random() < (4 - rank) * 0.22 for name in DOWNGRADE_REASONS},
+                )
+                changes = []
+                if updated != created:
+                    changes.append(_Change(updated, {"updated_at": updated}, reviewer, "revised: rationale"))
+                    # the first version said something slightly different
+                    review._history_first = {"rationale": review.rationale.split(". ")[0].rstrip(".") + "."}  # type: ignore[attr-defined]
+                self.remember(review, created, reviewer, changes)
+                mine.append(review)
+            reviews.extend(mine)
+            consensus_rows.append(self.make_consensus(i, claim, mine))
+        return reviews, consensus_rows
+
+    def make_consensus(self, i: int, claim: Claim, reviews: list[Review]) -> Consensus:
+        """The row reviews.consensus.consensus_refresh() would leave, then maybe an editor's decisions."""
+        r = self.rng
+        values = compute((review.certainty, review.verdict) for review in reviews)
+        first = min(review.created_at for review in reviews)
+        last = max(review.updated_at for review in reviews)
+        self.last_reviewed[i] = last
+        consensus = Consensus(
+            claim=claim,
+            n_reviews=values.n_reviews,
+            certainty=values.certainty,
+            verdict=values.verdict,
+            certainty_spread=values.certainty_spread,
+            verdict_split=values.verdict_split,
+            disputed=values.disputed,
+            last_reviewed_at=last,
+            updated_at=last,
+        )
+        claim.status = ClaimStatus.IN_REVIEW
+        first_reviewer = min(reviews, key=lambda review: review.created_at).reviewer_id
+        self.claim_changes[i].append(
+            _Change(first, {"status": ClaimStatus.IN_REVIEW}, first_reviewer, "review submitted")
+        )
+        changes: list[_Change] = []
+        first_values = {
+            "adjudicated_certainty": "",
+            "adjudicated_verdict": "",
+            "adjudication_rationale": "",
+            "adjudicated_by_id": None,
+            "adjudicated_at": None,
+            "published_certainty": "",
+            "published_verdict": "",
+            "published_rationale": "",
+            "published_by_id": None,
+            "published_at": None,
+        }
+        when = last
+        needs_editor = values.disputed or values.n_reviews < 2
+        if needs_editor and self.editors and r.random() < 0.5:
+            when = self.later(when, 0.2)
+            editor = r.choice(self.editors)
+            rank = Certainty.rank(values.certainty) - (
+                1 if values.disputed and Certainty.rank(values.certainty) > 1 else 0
+            )
+            consensus.adjudicated_certainty = CERTAINTIES[rank - 1]
+            consensus.adjudicated_verdict = values.verdict
+            consensus.adjudication_rationale = r.choice(ADJUDICATIONS)
+            consensus.adjudicated_by_id = editor
+            consensus.adjudicated_at = when
+            changes.append(
+                _Change(
+                    when,
+                    {key: getattr(consensus, key) for key in first_values if key.startswith("adjudicat")}
+                    | {"updated_at": when},
+                    editor,
+                    f"adjudicated by synthetic editor {editor}",
+                )
+            )
+        if not publish_blockers(claim, consensus) and self.editors and r.random() < 0.6:
+            when = self.later(when, 0.2)
+            editor = r.choice(self.editors)
+            decision = consensus.decision
+            consensus.published_certainty = decision.certainty
+            consensus.published_verdict = decision.verdict
+            consensus.published_rationale = decision.rationale or r.choice(PUBLISHED_RATIONALES)
+            consensus.published_by_id = editor
+            consensus.published_at = when
+            changes.append(
+                _Change(
+                    when,
+                    {key: getattr(consensus, key) for key in first_values if key.startswith("published")}
+                    | {"updated_at": when},
+                    editor,
+                    f"published by synthetic editor {editor}",
+                )
+            )
+            claim.status = ClaimStatus.PUBLISHED
+            self.claim_changes[i].append(_Change(when, {"status": ClaimStatus.PUBLISHED}, editor, "verdict published"))
+        consensus.updated_at = when
+        consensus._history_first = first_values | {"updated_at": last}  # type: ignore[attr-defined]
+        self.remember(consensus, first, None, changes)
+        return consensus
+
+    def make_flags(self, claims: list[Claim], citations: list[Citation], consensus: list[Consensus]) -> list[Flag]:
+        r = self.rng
+        flags: list[Flag] = []
+        for i, claim in enumerate(claims):
+            # the system's flags: one per retracted study the claim relies on, as the import raises them
+            for citation in self.citations_of[i]:
+                study = citation.study
+                if citation.relation not in RELIANT_RELATIONS or study.retraction_status != RetractionStatus.RETRACTED:
+                    continue
+                raised = max(study.updated_at, citation.created_at)
+                flag = Flag(
+                    claim=claim,
+                    study=study,
+                    reason=FlagReason.RETRACTED_SOURCE,
+                    note=f"Cites a retracted study as evidence: {study}.",
+                    raised_at=raised,
+                )
+                if r.random() < 0.25 and self.editors:
+                    self.close_flag(flag, "Verdict re-reviewed without the retracted study.")
+                self.remember(flag, raised, None, self.flag_changes(flag))
+                flags.append(flag)
+                reviewed = self.last_reviewed[i]
+                if claim.status in (ClaimStatus.IN_REVIEW, ClaimStatus.PUBLISHED) and reviewed and raised > reviewed:
+                    claim.status = ClaimStatus.NEEDS_REREVIEW
+                    self.claim_changes[i].append(
+                        _Change(raised, {"status": ClaimStatus.NEEDS_REREVIEW}, None, "relies on a retracted study")
+                    )
+            # editors' flags on some claims
+            if self.editors and r.random() < 0.07:
+                for reason in r.sample(EDITOR_FLAG_REASONS, k=1 if r.random() < 0.9 else 2):
+                    raised = self.later(claim.created_at, 0.6)
+                    flag = Flag(
+                        claim=claim,
+                        reason=reason,
+                        note=FLAG_NOTES[reason],
+                        raised_by_id=r.choice(self.editors),
+                        raised_at=raised,
+                    )
+                    if r.random() < 0.55:
+                        self.close_flag(flag, r.choice(RESOLUTION_NOTES))
+                    self.remember(flag, raised, flag.raised_by_id, self.flag_changes(flag))
+                    flags.append(flag)
+        # every status change a claim went through, in order; updated_at is the last one
+        for claim, changes in zip(claims, self.claim_changes, strict=True):
+            changes.sort(key=lambda change: change.when)
+            status = ClaimStatus.AWAITING_REVIEW
+            for change in changes:
+                change.values["updated_at"] = change.when
+                status = change.values["status"]
+            claim.status = status
+            if changes:
+                claim.updated_at = changes[-1].when
+            claim._history_first = {"status": ClaimStatus.AWAITING_REVIEW, "updated_at": claim.created_at}  # type: ignore[attr-defined]
+            self.remember(claim, claim.created_at, None, changes)
+        return flags
+
+    def close_flag(self, flag: Flag, note: str) -> None:
+        flag.status = FlagStatus.RESOLVED if self.rng.random() < 0.65 else FlagStatus.DISMISSED
+        flag.resolved_by_id = self.rng.choice(self.editors)
+        flag.resolved_at = self.later(flag.raised_at, 0.3)
+        flag.resolution_note = note
+        flag._history_first = {  # type: ignore[attr-defined]
+            "status": FlagStatus.OPEN,
+            "resolved_by_id": None,
+            "resolved_at": None,
+            "resolution_note": "",
+        }
+
+    def flag_changes(self, flag: Flag) -> list[_Change]:
+        if flag.status == FlagStatus.OPEN:
+            return []
+        values = {"status": flag.status, "resolved_by_id": flag.resolved_by_id, "resolved_at": flag.resolved_at}
+        return [_Change(flag.resolved_at, values, flag.resolved_by_id, f"{flag.status} by an editor")]
+
+    def write_history(self) -> None:
+        """A "+" row per row as it was first written, then a "~" row per later change, oldest first.
+
+        The final values are on the object; ``_history_first`` holds the fields whose first version
+        differed, and each change lists the fields it set, so every version in between is rebuilt by
+        applying the changes in order.
+        """
+        reason = f"synthetic data set (generate_dataset --seed {self.seed})"
+        for model, entries in self.history.items():
+            history_model = model.history.model
+            tracked = [f.attname for f in history_model.tracked_fields]
+            rows: list[dict[str, Any]] = []
+            for obj, created, user_id, changes in entries:
+                values = {name: getattr(obj, name) for name in tracked}
+                values.update(getattr(obj, "_history_first", {}))
+                rows.append(
+                    values
+                    | {
+                        "history_date": created,
+                        "history_type": "+",
+                        "history_user_id": user_id,
+                        "history_change_reason": reason,
+                    }
+                )
+                for change in sorted(changes, key=lambda change: change.when):
+                    values = values | change.values
+                    rows.append(
+                        values
+                        | {
+                            "history_date": change.when,
+                            "history_type": "~",
+                            "history_user_id": change.user_id,
+                            "history_change_reason": change.reason,
+                        }
+                    )
+            self.writer.insert_values(history_model, rows)
+
+
+def generate(
+    *,
+    size: Size,
+    seed: int,
+    password: str = DEFAULT_PASSWORD,
+    on_phase: Callable[[str, float], None] | None = None,
+) -> Result:
+    """Generate and write the library; the caller holds the transaction (and checks the database is empty).
+    ``on_phase(name, seconds)`` is called as each phase ends."""
+    return Generator(size, seed, password=password, on_phase=on_phase).run()
+
+
+def library_models() -> list[type[models.Model]]:
+    """The tables the generator fills (with their history), children first: what --force empties."""
+    tracked = [Flag, Consensus, Review, Citation, Claim, Study, Article]
+    from evidence.models import ArticleRevision
+
+    return [*tracked, ArticleRevision, *(model.history.model for model in tracked)]
+
+
+def library_is_empty() -> bool:
+    return not any(model.objects.exists() for model in (Article, Claim, Study, Citation, Review, Consensus, Flag))
+
+
+def empty_library() -> None:
+    """Delete every article, claim, study, citation, review, consensus row and flag, and their history."""
+    tables = library_models()
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            # TRUNCATE refuses tables with foreign-key checks still deferred in this transaction
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            # no CASCADE: a table elsewhere that points at these makes this fail rather than lose rows
+            cursor.execute(f"TRUNCATE {', '.join(quote(model._meta.db_table) for model in tables)} RESTART IDENTITY")
+        return
+    for model in tables:
+        model.objects.all().delete()
+
+
+def analyze() -> None:
+    """Fresh planner statistics for the tables just filled (PostgreSQL only; outside the transaction)."""
+    if connection.vendor != "postgresql":
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {', '.join(quote(model._meta.db_table) for model in library_models())}")

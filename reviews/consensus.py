@@ -1,0 +1,279 @@
+"""What a claim's reviews add up to, and how far reviewers agree: computed here and nowhere else.
+
+Every page, the admin and (later) the API read the result from the :class:`~reviews.models.Consensus`
+row that :func:`consensus_refresh` writes, or from :func:`decision` for the verdict that counts.
+
+The rules, each pinned by tests/test_consensus.py:
+
+* **Median certainty** over the ordinal ranks very low = 1 … high = 4. With an even number of reviews
+  the median is the midpoint of the two middle ranks *rounded down*: the lower, more conservative level.
+  Low and high give moderate; low and moderate give low. GRADE never rounds certainty up.
+* **Majority verdict**: the verdict given most often. When two or more verdicts tie for most votes, the
+  one least favourable to the claim wins (supported → partly supported → unsupported → contradicted):
+  the claim is what is under test, so a split never makes it look better supported than half of its
+  reviewers judged. A split is also a dispute, so the claim is on the editor's desk for adjudication.
+* **Spread**: highest certainty rank minus lowest. **Disputed**: spread of two levels or more, or the
+  verdicts split.
+* **Decision**: an editor's adjudication, when there is one, replaces the median and the majority.
+* **Agreement**: Krippendorff's alpha for certainty at the ordinal level, per article, over the claims
+  that at least two reviewers rated. It is *undefined* (None, shown as such) when no claim has two
+  reviews, or when every one of those reviews gave the same certainty (alpha is then 0/0).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import krippendorff
+import numpy as np
+from django.db import transaction
+
+from evidence.models import Claim
+from reviews.models import Certainty, Consensus, Review, Verdict
+
+# Reviews a claim needs before its consensus is ready to publish without adjudication: GRADE asks for
+# at least two independent reviewers.
+REVIEWS_REQUIRED = 2
+
+# Most favourable to the claim first; a tie goes to the later one (see the module docstring).
+VERDICT_ORDER: tuple[str, ...] = (
+    Verdict.SUPPORTED,
+    Verdict.PARTLY_SUPPORTED,
+    Verdict.UNSUPPORTED,
+    Verdict.CONTRADICTED,
+)
+
+# Certainties this many ranks apart make a claim disputed.
+DISPUTED_SPREAD = 2
+
+_BY_RANK = {Certainty.rank(value): value for value in Certainty.values}
+
+
+# --- Pure functions over review values ------------------------------------------------------------------
+
+
+def median_certainty(certainties: Sequence[str]) -> str:
+    """The median certainty; with an even count, the lower of the two middle levels' midpoint."""
+    if not certainties:
+        return ""
+    ranks = sorted(Certainty.rank(value) for value in certainties)
+    middle = len(ranks) // 2
+    if len(ranks) % 2:
+        return _BY_RANK[ranks[middle]]
+    # floor division rounds a half-level midpoint down, towards less certainty
+    return _BY_RANK[(ranks[middle - 1] + ranks[middle]) // 2]
+
+
+def majority_verdict(verdicts: Sequence[str]) -> str:
+    """The most frequent verdict; a tie for most goes to the verdict least favourable to the claim."""
+    if not verdicts:
+        return ""
+    counts = Counter(Verdict(value) for value in verdicts)
+    top = max(counts.values())
+    tied = [verdict for verdict, n in counts.items() if n == top]
+    return max(tied, key=VERDICT_ORDER.index)
+
+
+def certainty_spread(certainties: Sequence[str]) -> int:
+    """Levels between the highest and the lowest certainty given (0 for one review or none)."""
+    if not certainties:
+        return 0
+    ranks = [Certainty.rank(value) for value in certainties]
+    return max(ranks) - min(ranks)
+
+
+@dataclass(frozen=True)
+class ConsensusValues:
+    """What the reviews of one claim add up to; the columns of Consensus that reviews determine."""
+
+    n_reviews: int
+    certainty: str
+    verdict: str
+    certainty_spread: int
+    verdict_split: bool
+    disputed: bool
+
+
+def compute(ratings: Iterable[tuple[str, str]]) -> ConsensusValues:
+    """Consensus of (certainty, verdict) pairs, one per review."""
+    ratings = list(ratings)
+    certainties = [certainty for certainty, _ in ratings]
+    verdicts = [verdict for _, verdict in ratings]
+    spread = certainty_spread(certainties)
+    split = len(set(verdicts)) > 1
+    return ConsensusValues(
+        n_reviews=len(ratings),
+        certainty=median_certainty(certainties),
+        verdict=majority_verdict(verdicts),
+        certainty_spread=spread,
+        verdict_split=split,
+        disputed=spread >= DISPUTED_SPREAD or split,
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The certainty and verdict that count for a claim, and where they come from."""
+
+    certainty: str
+    verdict: str
+    rationale: str
+    adjudicated: bool
+
+    def __bool__(self) -> bool:
+        return bool(self.verdict)
+
+    def get_certainty_display(self) -> str:
+        return Certainty(self.certainty).label if self.certainty else ""
+
+    def get_verdict_display(self) -> str:
+        return Verdict(self.verdict).label if self.verdict else ""
+
+
+def decision(consensus: Consensus | None) -> Decision:
+    """The editor's adjudication when there is one, else the reviews' median and majority.
+
+    ``Consensus.objects.with_decision()`` mirrors this rule in SQL for the desk's queues; a test keeps
+    the two in step.
+    """
+    if consensus is None:
+        return Decision("", "", "", adjudicated=False)
+    if consensus.adjudicated_at is not None:
+        return Decision(
+            consensus.adjudicated_certainty,
+            consensus.adjudicated_verdict,
+            consensus.adjudication_rationale,
+            adjudicated=True,
+        )
+    return Decision(consensus.certainty, consensus.verdict, "", adjudicated=False)
+
+
+def publish_blockers(claim: Claim, consensus: Consensus | None) -> list[str]:
+    """Why a claim's verdict cannot be published yet; empty when it can.
+
+    A claim sent back for re-review waits for a reviewer or an editor to look again. Otherwise an
+    adjudicated claim can be published (the editor has decided), and an unadjudicated one needs
+    REVIEWS_REQUIRED reviews that do not dispute each other. queues.ready_to_publish() is the same
+    rule in SQL.
+    """
+    if claim.status == Claim.Status.NEEDS_REREVIEW:
+        return ["its evidence changed and it is waiting for re-review"]
+    if consensus is not None and consensus.adjudicated_at is not None:
+        return []
+    n_reviews = consensus.n_reviews if consensus is not None else 0
+    if n_reviews == 0:
+        return ["nobody has reviewed this claim yet"]
+    blockers = []
+    if n_reviews < REVIEWS_REQUIRED:
+        blockers.append(
+            f"it has {n_reviews} of the {REVIEWS_REQUIRED} reviews a verdict needs; adjudicate to decide now"
+        )
+    if consensus.disputed:
+        blockers.append("its reviewers disagree; adjudicate it first")
+    return blockers
+
+
+# --- The service that keeps the Consensus row up to date --------------------------------------------------
+
+_REVIEW_COLUMNS = ("n_reviews", "certainty", "verdict", "certainty_spread", "verdict_split", "disputed")
+
+
+@transaction.atomic
+def consensus_refresh(*, claim: Claim, reason: str = "") -> Consensus:
+    """Rewrite the claim's Consensus row from its reviews, leaving adjudication and publication alone.
+
+    Two or three queries (the reviews; the row, locked, created if missing), plus a write only when
+    something changed, so that the row's history holds one entry per real change. Callers that change
+    reviews hold the claim's row lock, so two reviewers submitting at once cannot both compute from a
+    stale set of reviews.
+    """
+    rows = list(Review.objects.filter(claim=claim).values_list("certainty", "verdict", "updated_at"))
+    values = compute((certainty, verdict) for certainty, verdict, _ in rows)
+    last_reviewed_at = max((updated_at for _, _, updated_at in rows), default=None)
+    consensus, created = Consensus.objects.select_for_update().get_or_create(claim=claim)
+    changed = []
+    for name in _REVIEW_COLUMNS:
+        if getattr(consensus, name) != getattr(values, name):
+            setattr(consensus, name, getattr(values, name))
+            changed.append(name)
+    if consensus.last_reviewed_at != last_reviewed_at:
+        consensus.last_reviewed_at = last_reviewed_at
+        changed.append("last_reviewed_at")
+    if changed:
+        consensus._change_reason = reason or "recomputed from the reviews"
+        consensus.save(update_fields=[*changed, "updated_at"])
+    return consensus
+
+
+# --- Agreement between reviewers --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Krippendorff's alpha (ordinal) for certainty, with what it rests on.
+
+    ``alpha`` is None when it is undefined; ``n_claims`` and ``n_reviews`` count only the claims that
+    at least two reviewers rated and their reviews, the values alpha is computed from.
+    """
+
+    alpha: float | None
+    n_claims: int
+    n_reviews: int
+    n_reviewers: int
+    reason: str = ""
+
+    @property
+    def defined(self) -> bool:
+        return self.alpha is not None
+
+
+def krippendorff_alpha(ratings: Iterable[tuple[object, object, str]]) -> Agreement:
+    """Alpha over (reviewer, claim, certainty) triples, one per review.
+
+    The reliability data is a reviewers × claims matrix of certainty ranks with NaN where a reviewer
+    did not rate a claim; claims rated by one reviewer only carry no pairable value and are left out.
+    """
+    by_claim: dict[object, dict[object, int]] = defaultdict(dict)
+    for reviewer, claim, certainty in ratings:
+        by_claim[claim][reviewer] = Certainty.rank(certainty)
+    pairable = {claim: values for claim, values in by_claim.items() if len(values) >= 2}
+    reviewers = sorted({reviewer for values in pairable.values() for reviewer in values}, key=str)
+    n_reviews = sum(len(values) for values in pairable.values())
+    if not pairable:
+        return Agreement(None, 0, 0, 0, reason="no claim has been rated by two reviewers yet")
+    if len({rank for values in pairable.values() for rank in values.values()}) == 1:
+        # Expected disagreement is zero, so alpha is 0/0: perfect agreement on one value says nothing
+        # about reliability, and a number here would be made up.
+        return Agreement(None, len(pairable), n_reviews, len(reviewers), reason="every review gave the same certainty")
+    row = {reviewer: i for i, reviewer in enumerate(reviewers)}
+    column = {claim: j for j, claim in enumerate(sorted(pairable, key=str))}
+    matrix = np.full((len(reviewers), len(column)), np.nan)
+    for claim, values in pairable.items():
+        for reviewer, rank in values.items():
+            matrix[row[reviewer], column[claim]] = rank
+    alpha = float(
+        krippendorff.alpha(
+            reliability_data=matrix,
+            level_of_measurement="ordinal",
+            value_domain=sorted(_BY_RANK),
+        )
+    )
+    if math.isnan(alpha):  # pragma: no cover - excluded above; kept so NaN can never reach a page
+        return Agreement(None, len(pairable), n_reviews, len(reviewers), reason="undefined")
+    return Agreement(alpha, len(pairable), n_reviews, len(reviewers))
+
+
+def agreement_by_article(article_ids: Iterable[int] | None = None) -> dict[int, Agreement]:
+    """Alpha per article, from one query over the reviews (of the given articles, or of all)."""
+    reviews = Review.objects.all()
+    if article_ids is not None:
+        reviews = reviews.filter(claim__article_id__in=list(article_ids))
+    triples: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
+    for article_id, reviewer_id, claim_id, certainty in reviews.values_list(
+        "claim__article_id", "reviewer_id", "claim_id", "certainty"
+    ).order_by():
+        triples[article_id].append((reviewer_id, claim_id, certainty))
+    return {article_id: krippendorff_alpha(rows) for article_id, rows in triples.items()}

@@ -1,0 +1,100 @@
+"""Input validation for the review pages and the editor's desk. Writes go through reviews.services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from evidence.models import Claim, Study
+from reviews.models import DOWNGRADE_REASONS, Certainty, Flag, Review, Verdict
+
+RATIONALE_WIDGET = forms.Textarea(attrs={"rows": 6})
+
+
+class ReviewForm(forms.Form):
+    """A reviewer's rating of one claim; the same fields whether creating or editing the review."""
+
+    certainty = forms.ChoiceField(
+        label=_("Certainty of the evidence (GRADE)"), choices=Certainty.choices, widget=forms.RadioSelect
+    )
+    verdict = forms.ChoiceField(label=_("Verdict on the claim"), choices=Verdict.choices, widget=forms.RadioSelect)
+    downgrades = forms.MultipleChoiceField(
+        label=_("Downgraded for"),
+        choices=list(DOWNGRADE_REASONS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Tick each GRADE domain that lowered your certainty."),
+    )
+    read_full_text = forms.BooleanField(
+        label=_("I read the full text of the studies, not only their abstracts"), required=False
+    )
+    rationale = forms.CharField(
+        label=_("Rationale"),
+        widget=RATIONALE_WIDGET,
+        help_text=_("Why this certainty and verdict. Readers see it once the verdict is published."),
+    )
+
+    @classmethod
+    def initial_from(cls, review: Review | None) -> dict:
+        if review is None:
+            return {}
+        return {
+            "certainty": review.certainty,
+            "verdict": review.verdict,
+            "downgrades": [name for name in DOWNGRADE_REASONS if getattr(review, name)],
+            "read_full_text": review.read_full_text,
+            "rationale": review.rationale,
+        }
+
+    def clean_rationale(self) -> str:
+        rationale = self.cleaned_data["rationale"].strip()
+        if not rationale:
+            raise forms.ValidationError(_("Say why: a rationale is required."))
+        return rationale
+
+
+class AdjudicationForm(forms.Form):
+    certainty = forms.ChoiceField(label=_("Final certainty"), choices=Certainty.choices, widget=forms.RadioSelect)
+    verdict = forms.ChoiceField(label=_("Final verdict"), choices=Verdict.choices, widget=forms.RadioSelect)
+    rationale = forms.CharField(
+        label=_("Rationale"),
+        widget=RATIONALE_WIDGET,
+        help_text=_("Why you decided this way; recorded with your name and the time."),
+    )
+
+
+class PublishForm(forms.Form):
+    rationale = forms.CharField(
+        label=_("Summary for readers"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text=_("Shown with the verdict. Leave empty to use the adjudication's rationale."),
+    )
+
+
+class FlagRaiseForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), choices=[("", "—"), *Flag.Reason.choices])
+    study = forms.ModelChoiceField(
+        label=_("About the study"),
+        queryset=Study.objects.none(),
+        required=False,
+        help_text=_("Optional: the cited study the flag is about."),
+    )
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, claim: Claim, **kwargs):
+        super().__init__(*args, **kwargs)
+        # only the studies this claim cites can be what a flag on it is about
+        self.fields["study"].queryset = (
+            Study.objects.filter(citations__claim=claim)
+            .only("pk", "title", "authors", "year", "doi", "pmid")  # what Study.__str__ reads, not abstracts
+            .order_by("-year", "title")
+        )
+
+
+class FlagCloseForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What was done, or why the flag does not apply."),
+    )

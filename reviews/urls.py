@@ -1,0 +1,35 @@
+"""The review workflow's pages: /review/ for reviewers, /editor/ for editors (namespace ``reviews``).
+
+Identifiers travel in the URL, never in a POST body; every POST redirects back to a page (POST-redirect-GET).
+"""
+
+from django.urls import path
+
+from reviews import views
+from reviews.models import Flag
+
+app_name = "reviews"
+
+urlpatterns = [
+    path("accounts/start/", views.start, name="start"),
+    path("review/", views.queue, name="queue"),
+    path("review/claims/<int:claim_id>/", views.review_claim, name="review-claim"),
+    path("editor/", views.desk, name="desk"),
+    path("editor/queues/<slug:slug>/", views.desk_queue, name="desk-queue"),
+    path("editor/claims/<int:claim_id>/", views.editor_claim, name="editor-claim"),
+    path("editor/claims/<int:claim_id>/flags/", views.flag_raise, name="flag-raise"),
+    path("editor/claims/<int:claim_id>/adjudicate/", views.adjudicate, name="adjudicate"),
+    path("editor/claims/<int:claim_id>/publish/", views.publish, name="publish"),
+    path(
+        "editor/flags/<int:flag_id>/resolve/",
+        views.flag_close,
+        {"status": Flag.Status.RESOLVED},
+        name="flag-resolve",
+    ),
+    path(
+        "editor/flags/<int:flag_id>/dismiss/",
+        views.flag_close,
+        {"status": Flag.Status.DISMISSED},
+        name="flag-dismiss",
+    ),
+]

@@ -1,0 +1,323 @@
+"""The reviewer's queue and review form, and the editor's desk. HTTP and validation only: every write
+is a call to reviews.services, every list a QuerySet from reviews.queues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from evidence.models import Article, Citation, Claim
+from reviews import queues, services
+from reviews.access import (
+    ADJUDICATE,
+    CLOSE_FLAG,
+    DESK,
+    PUBLISH,
+    RAISE_FLAG,
+    REVIEW,
+    SEE_ALL_REVIEWS,
+    can_see_others_reviews,
+    role_required,
+)
+from reviews.consensus import REVIEWS_REQUIRED, agreement_by_article, publish_blockers
+from reviews.forms import AdjudicationForm, FlagCloseForm, FlagRaiseForm, PublishForm, ReviewForm
+from reviews.history import claim_history, review_versions
+from reviews.models import Consensus, Flag, Review
+
+# Every editor's page shows all reviews of the claim, so each needs both permissions, plus its action's own.
+EDITOR_PAGE = (DESK, SEE_ALL_REVIEWS)
+PER_PAGE = 20
+DESK_PREVIEW = 8  # rows of each queue shown on the desk; each queue has its own page for the rest
+CONTEXT_CHARS = 420  # characters of the article shown either side of a claim
+
+
+def _page(request: HttpRequest, items, param: str, per_page: int = PER_PAGE) -> Page:
+    return Paginator(items, per_page).get_page(request.GET.get(param))
+
+
+def _messages_of(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+# --- Shared reads ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimContext:
+    """The article's words around a claim, cut at word boundaries, for showing the quote in place."""
+
+    before: str
+    quote: str
+    after: str
+    clipped_start: bool
+    clipped_end: bool
+
+
+def claim_context(claim: Claim, chars: int = CONTEXT_CHARS) -> ClaimContext:
+    text = claim.article.text
+    start, end = max(0, claim.start - chars), min(len(text), claim.end + chars)
+    before, after = text[start : claim.start], text[claim.end : end]
+    if start > 0 and " " in before:
+        before = before[before.index(" ") + 1 :]
+    if end < len(text) and " " in after:
+        after = after[: after.rindex(" ")]
+    return ClaimContext(before, text[claim.start : claim.end], after, start > 0, end < len(text))
+
+
+def _citations(claim: Claim) -> list[Citation]:
+    """The claim's studies, supporting evidence first; one query with the studies joined."""
+    order = Case(
+        *[When(relation=relation, then=Value(i)) for i, relation in enumerate(Citation.Relation.values)],
+        output_field=IntegerField(),
+    )
+    return list(claim.citations.select_related("study").annotate(order=order).order_by("order", "-study__year"))
+
+
+def _claim(claim_id: int) -> Claim:
+    """The claim with its article and consensus row (LEFT JOIN: a claim nobody reviewed has none)."""
+    return get_object_or_404(Claim.objects.select_related("article", "consensus"), pk=claim_id)
+
+
+def _consensus(claim: Claim) -> Consensus | None:
+    try:
+        return claim.consensus
+    except Consensus.DoesNotExist:
+        return None
+
+
+# --- Signed in: where to go -------------------------------------------------------------------------------
+
+
+def start(request: HttpRequest) -> HttpResponse:
+    """Where signing in lands: the editor's desk for editors, the review queue for reviewers."""
+    if request.user.has_perm(DESK):
+        return redirect("reviews:desk")
+    if request.user.has_perm(REVIEW):
+        return redirect("reviews:queue")
+    return redirect("evidence:home")
+
+
+# --- Reviewers ----------------------------------------------------------------------------------------------
+
+
+@role_required(REVIEW)
+def queue(request: HttpRequest) -> HttpResponse:
+    """Three lists, each paginated on its own: two queries each (count and page) whatever their size."""
+    user = request.user
+    return render(
+        request,
+        "reviews/queue.html",
+        {
+            "waiting": _page(request, queues.awaiting_my_review(user), "waiting"),
+            "changed": _page(request, queues.evidence_changed_since_my_review(user), "changed"),
+            "reviewed": _page(request, queues.my_reviews(user), "reviewed"),
+            "reviews_required": REVIEWS_REQUIRED,
+        },
+    )
+
+
+@role_required(REVIEW)
+def review_claim(request: HttpRequest, claim_id: int) -> HttpResponse:
+    """The review form for one claim, with the claim in its context and its studies; once the reviewer
+    has submitted, the other reviewers' ratings too (blind review)."""
+    claim = _claim(claim_id)
+    own = Review.objects.filter(claim=claim, reviewer=request.user).first()
+    if request.method == "POST":
+        form = ReviewForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.review_submit(
+                    claim=claim,
+                    reviewer=request.user,
+                    certainty=data["certainty"],
+                    verdict=data["verdict"],
+                    rationale=data["rationale"],
+                    downgrades=data["downgrades"],
+                    read_full_text=data["read_full_text"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, _messages_of(exc))
+            else:
+                messages.success(request, "Your review was updated." if own else "Your review was submitted.")
+                return redirect("reviews:review-claim", claim_id=claim.pk)
+    else:
+        form = ReviewForm(initial=ReviewForm.initial_from(own))
+    see_others = can_see_others_reviews(request.user, own)
+    others = (
+        list(Review.objects.filter(claim=claim).exclude(reviewer=request.user).select_related("reviewer"))
+        if see_others
+        else None
+    )
+    return render(
+        request,
+        "reviews/review_form.html",
+        {
+            "claim": claim,
+            "context": claim_context(claim),
+            "citations": _citations(claim),
+            "form": form,
+            "own": own,
+            "others": others,
+            "consensus": _consensus(claim) if see_others else None,
+            "versions": review_versions(own) if own else [],
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+# --- Editors ----------------------------------------------------------------------------------------------
+
+
+@role_required(DESK)
+def desk(request: HttpRequest) -> HttpResponse:
+    """Every queue's first rows and size (two queries per queue), and agreement per article (two more)."""
+    sections = [
+        {"queue": q, "rows": list(q.items[:DESK_PREVIEW]), "total": q.items.count()} for q in queues.desk_queues()
+    ]
+    agreement = agreement_by_article()
+    articles = Article.objects.filter(pk__in=agreement).only("pk", "title", "slug").order_by("title", "pk")
+    return render(
+        request,
+        "reviews/desk.html",
+        {
+            "sections": sections,
+            "agreement": [(article, agreement[article.pk]) for article in articles],
+            "reviews_required": REVIEWS_REQUIRED,
+        },
+    )
+
+
+@role_required(DESK)
+def desk_queue(request: HttpRequest, slug: str) -> HttpResponse:
+    q = queues.desk_queue(slug)
+    if q is None:
+        raise Http404("No such queue.")
+    return render(request, "reviews/desk_queue.html", {"queue": q, "page": _page(request, q.items, "page")})
+
+
+def _render_editor_claim(request: HttpRequest, claim: Claim, status: int = 200, **forms) -> HttpResponse:
+    consensus = _consensus(claim)
+    flags = list(claim.flags.select_related("raised_by", "resolved_by", "study").order_by("-raised_at"))
+    open_flags = [flag for flag in flags if flag.status == Flag.Status.OPEN]
+    decision = consensus.decision if consensus else None
+    close_forms = {
+        flag.pk: forms.pop(f"close_{flag.pk}", None) or FlagCloseForm(prefix=f"flag{flag.pk}") for flag in open_flags
+    }
+    adjudication_initial = (
+        {"certainty": decision.certainty, "verdict": decision.verdict, "rationale": consensus.adjudication_rationale}
+        if decision
+        else {}
+    )
+    return render(
+        request,
+        "reviews/editor_claim.html",
+        {
+            "claim": claim,
+            "context": claim_context(claim),
+            "citations": _citations(claim),
+            "reviews": list(claim.reviews.select_related("reviewer").order_by("created_at")),
+            "consensus": consensus,
+            "decision": decision,
+            "blockers": publish_blockers(claim, consensus),
+            "open_flags": [(flag, close_forms[flag.pk]) for flag in open_flags],
+            "closed_flags": [flag for flag in flags if flag.status != Flag.Status.OPEN],
+            "raise_form": forms.get("raise_form") or FlagRaiseForm(claim=claim),
+            "adjudication_form": forms.get("adjudication_form") or AdjudicationForm(initial=adjudication_initial),
+            "publish_form": forms.get("publish_form") or PublishForm(),
+            "history": claim_history(claim),
+            "reviews_required": REVIEWS_REQUIRED,
+        },
+        status=status,
+    )
+
+
+@role_required(*EDITOR_PAGE)
+def editor_claim(request: HttpRequest, claim_id: int) -> HttpResponse:
+    """One claim on the editor's desk: every review, the consensus, flags, adjudication, publication
+    and the claim's full history."""
+    return _render_editor_claim(request, _claim(claim_id))
+
+
+@require_POST
+@role_required(*EDITOR_PAGE, RAISE_FLAG)
+def flag_raise(request: HttpRequest, claim_id: int) -> HttpResponse:
+    claim = _claim(claim_id)
+    form = FlagRaiseForm(request.POST, claim=claim)
+    if form.is_valid():
+        try:
+            flag = services.flag_raise(
+                claim=claim,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+                study=form.cleaned_data["study"],
+                raised_by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, _messages_of(exc))
+        else:
+            messages.success(request, f"Flagged as “{flag.get_reason_display()}”.")
+            return redirect("reviews:editor-claim", claim_id=claim.pk)
+    return _render_editor_claim(request, claim, status=400, raise_form=form)
+
+
+@require_POST
+@role_required(*EDITOR_PAGE, CLOSE_FLAG)
+def flag_close(request: HttpRequest, flag_id: int, status: str) -> HttpResponse:
+    flag = get_object_or_404(Flag.objects.select_related("claim"), pk=flag_id)
+    form = FlagCloseForm(request.POST, prefix=f"flag{flag.pk}")
+    if form.is_valid():
+        try:
+            services.flag_close(flag=flag, status=status, closed_by=request.user, note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            messages.error(request, _messages_of(exc))
+        else:
+            messages.success(request, f"Flag “{flag.get_reason_display()}” {status}.")
+        return redirect("reviews:editor-claim", claim_id=flag.claim_id)
+    claim = _claim(flag.claim_id)
+    return _render_editor_claim(request, claim, status=400, **{f"close_{flag.pk}": form})
+
+
+@require_POST
+@role_required(*EDITOR_PAGE, ADJUDICATE)
+def adjudicate(request: HttpRequest, claim_id: int) -> HttpResponse:
+    claim = _claim(claim_id)
+    form = AdjudicationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.adjudicate(claim=claim, adjudicated_by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, _messages_of(exc))
+        else:
+            messages.success(request, "Your adjudication was recorded; it is now the claim's decision.")
+            return redirect("reviews:editor-claim", claim_id=claim.pk)
+    return _render_editor_claim(request, claim, status=400, adjudication_form=form)
+
+
+@require_POST
+@role_required(*EDITOR_PAGE, PUBLISH)
+def publish(request: HttpRequest, claim_id: int) -> HttpResponse:
+    claim = _claim(claim_id)
+    form = PublishForm(request.POST)
+    if form.is_valid():
+        try:
+            consensus = services.publish_verdict(
+                claim=claim, published_by=request.user, rationale=form.cleaned_data["rationale"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, _messages_of(exc))
+        else:
+            messages.success(
+                request,
+                f"Published: {consensus.get_published_verdict_display()}, "
+                f"{consensus.get_published_certainty_display().lower()} certainty.",
+            )
+            return redirect("reviews:editor-claim", claim_id=claim.pk)
+    return _render_editor_claim(request, claim, status=400, publish_form=form)

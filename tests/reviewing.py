@@ -1,0 +1,63 @@
+"""Helpers for the review-workflow tests: plain functions, so each test shows what it stores."""
+
+from __future__ import annotations
+
+from itertools import count
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from evidence.models import Article, Citation, Claim, Study
+from reviews.models import Review
+from reviews.services import review_submit
+
+_serial = count(1)
+
+
+def article_with_claims(n: int, *, slug: str | None = None) -> Article:
+    """An article whose text holds ``n`` one-sentence claims, each anchored on its sentence."""
+    number = next(_serial)
+    sentences = [f"Claim {i} of article {number} says that a drug works." for i in range(1, n + 1)]
+    text = "\n".join(sentences) + "\n"
+    article = Article.objects.create(
+        slug=slug or f"review-test-article-{number}", title=f"Review test article {number}", text=text
+    )
+    claims, offset = [], 0
+    for i, sentence in enumerate(sentences, start=1):
+        claims.append(
+            Claim(
+                article=article,
+                key=f"T{i}",
+                quote=sentence,
+                start=offset,
+                end=offset + len(sentence),
+                claim_type=Claim.ClaimType.EFFICACY,
+            )
+        )
+        offset += len(sentence) + 1
+    Claim.objects.bulk_create(claims)
+    return article
+
+
+def study(**fields) -> Study:
+    number = next(_serial)
+    values = {"title": f"A randomised trial number {number}", "design": Study.Design.RCT, "sample_size": 40}
+    values.update(fields)
+    return Study.objects.create(**values)
+
+
+def cite(claim: Claim, cited: Study, relation: str = Citation.Relation.SUPPORTS) -> Citation:
+    return Citation.objects.create(claim=claim, study=cited, relation=relation, note="Shows it.")
+
+
+def rate(
+    claim: Claim, reviewer: AbstractBaseUser, certainty: str = "moderate", verdict: str = "supported", **extra
+) -> Review:
+    """Submit (or replace) ``reviewer``'s review through the service, as the pages do."""
+    return review_submit(
+        claim=claim,
+        reviewer=reviewer,
+        certainty=certainty,
+        verdict=verdict,
+        rationale=extra.pop("rationale", f"{certainty} and {verdict}: the trials say so."),
+        **extra,
+    )

@@ -1,0 +1,181 @@
+"""Exports: the seed bibliography round-trips through BibTeX, RIS and CSL-JSON field for field, the files parse
+with independent parsers, and the download views and the command serve them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+import rispy
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
+from jsonschema import Draft7Validator
+from pybtex.database import parse_string as pybtex_parse
+
+from evidence.exporters import EXPORTERS, claims_csv, claims_for_csv, to_bibtex, to_csljson, to_ris
+from evidence.models import Article, Claim, Study
+from evidence.services import bibliography_import
+from reviews.models import Consensus
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = [f.name for f in Study._meta.fields if f.name not in {"id", "created_at", "updated_at"}]
+SCHEMA = json.loads((Path(__file__).parent / "csl-data.schema.json").read_text(encoding="utf-8"))
+
+
+def snapshot() -> dict[str, dict]:
+    return {s.citation_key: {name: getattr(s, name) for name in FIELDS} for s in Study.objects.all()}
+
+
+def empty_the_library() -> None:
+    Claim.objects.all().delete()  # their citations and flags go with them
+    Study.objects.all().delete()
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "ris", "csljson"])
+def test_seed_round_trips_field_for_field(seed: Article, fmt: str):
+    # an expression of concern with its notice, so the round trip covers every retraction field
+    Study.objects.filter(citation_key="dunlap2018").update(
+        retraction_status="expression_of_concern",
+        retraction_date=timezone.datetime(2025, 1, 2).date(),
+        retraction_doi="10.5555/fixture.notice",
+        population="Fictitious population note\n\nwith a paragraph break",
+    )
+    before = snapshot()
+    text = EXPORTERS[fmt](Study.objects.order_by("pk"))
+    empty_the_library()
+    report = bibliography_import(data=text, format=None)
+    assert report.format == fmt
+    assert report.counts("study") == {"created": 46}
+    after = snapshot()
+    assert after.keys() == before.keys()
+    mismatches = [
+        f"{key}.{name}: {after[key][name]!r} != {value!r}"
+        for key, fields in before.items()
+        for name, value in fields.items()
+        if after[key][name] != value
+    ]
+    assert not mismatches, "\n".join(mismatches[:20])
+
+
+def test_bibtex_export_parses_with_pybtex(seed: Article):
+    data = pybtex_parse(to_bibtex(Study.objects.all()), "bibtex")
+    assert len(data.entries) == 46
+    berman = data.entries["berman2000"]
+    assert berman.type == "article" and berman.fields["doi"] == "10.1016/s0006-3223(99)00230-9"
+    assert [str(p) for p in berman.persons["author"]][:2] == ["Berman, Robert M.", "Cappiello, Angela"]
+    assert str(data.entries["zarate2006"].persons["author"][0]) == "Zarate, Jr., Carlos A."
+    assert data.entries["fda_spravato2019"].type == "techreport"
+    assert data.entries["qi2021_james"].type == "misc" and data.entries["qi2021_james"].fields["csltype"] == "webpage"
+
+
+def test_ris_export_parses_with_rispy(seed: Article):
+    entries = rispy.loads(to_ris(Study.objects.order_by("citation_key")))
+    assert len(entries) == 46
+    berman = next(e for e in entries if e.get("id") == "berman2000")
+    assert berman["type_of_reference"] == "JOUR"
+    assert berman["doi"] == "10.1016/s0006-3223(99)00230-9"
+    assert (berman["start_page"], berman["end_page"]) == ("351", "354")
+    assert berman["authors"][0] == "Berman, Robert M."
+    book = next(e for e in entries if e.get("id") == "mate2022")
+    assert book["type_of_reference"] == "BOOK" and book["issn"] == "9780593083888"
+
+
+def test_csljson_export_validates_against_the_csl_schema(seed: Article):
+    items = json.loads(to_csljson(Study.objects.all()))
+    errors = list(Draft7Validator(SCHEMA).iter_errors(items))
+    assert not errors, errors[:3]
+    assert len(items) == 46
+    broken = [{"id": "x", "type": "not-a-type", "author": [{"surname": "Nope"}]}]
+    assert len(list(Draft7Validator(SCHEMA).iter_errors(broken))) == 2  # the schema can fail
+
+
+def test_claims_csv_has_verdicts_and_cited_dois(seed: Article, make_user):
+    editor = make_user("Editors")
+    k1 = seed.claims.get(key="K1")
+    Consensus.objects.create(
+        claim=k1,
+        published_verdict="supported",
+        published_certainty="moderate",
+        published_by=editor,
+        published_at=timezone.now(),
+    )
+    rows = list(csv.DictReader(io.StringIO(claims_csv(claims_for_csv(Claim.objects.all())))))
+    assert len(rows) == 38
+    row = next(r for r in rows if r["claim_key"] == "K1")
+    assert (row["published_verdict"], row["published_certainty"]) == ("supported", "moderate")
+    assert row["article"] == seed.slug and row["quote"] == k1.quote
+    dois = {c.study.doi for c in k1.citations.all() if c.study.doi}
+    assert set(row["cited_dois"].split("; ")) == dois
+    unreviewed = next(r for r in rows if r["claim_key"] == "K2")
+    assert unreviewed["published_verdict"] == "" and unreviewed["published_certainty"] == ""
+
+
+def test_claims_csv_queries_do_not_grow(seed: Article, django_assert_num_queries):
+    with django_assert_num_queries(2):  # the claims with article and consensus, their citations with studies
+        claims_csv(claims_for_csv(Claim.objects.all()))
+
+
+# --- Download views -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("ext", "content_type"), [("bib", "x-bibtex"), ("ris", "research-info"), ("json", "csl+json")])
+def test_study_export_view(seed: Article, client, ext: str, content_type: str):
+    response = client.get(reverse("evidence:study-export", args=[ext]))
+    assert response.status_code == 200
+    assert content_type in response["Content-Type"]
+    assert response["Content-Disposition"] == f'attachment; filename="studies.{ext}"'
+    assert b"berman2000" in response.content
+
+
+def test_study_export_view_applies_the_list_filters(seed: Article, client):
+    response = client.get(reverse("evidence:study-export", args=["json"]), {"design": "rct"})
+    items = json.loads(response.content)
+    assert len(items) == Study.objects.filter(design="rct").count() == 15
+    assert {item["study_design"] for item in items} == {"RCT"}
+
+
+def test_article_studies_export_view(seed: Article, client):
+    response = client.get(reverse("evidence:article-studies-export", args=[seed.slug, "ris"]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="{seed.slug}-studies.ris"'
+    cited = Study.objects.filter(citations__claim__article=seed).distinct().count()
+    assert len(rispy.loads(response.content.decode())) == cited
+
+
+def test_export_views_404(seed: Article, client):
+    assert client.get(reverse("evidence:study-export", args=["docx"])).status_code == 404
+    assert client.get(reverse("evidence:article-studies-export", args=["no-such-article", "bib"])).status_code == 404
+
+
+def test_claim_export_view(seed: Article, client):
+    response = client.get(reverse("evidence:claim-export"))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"] == 'attachment; filename="claims.csv"'
+    assert len(list(csv.DictReader(io.StringIO(response.content.decode())))) == 38
+
+
+# --- The command ------------------------------------------------------------------------------------------------
+
+
+def test_export_command_writes_a_file(seed: Article, tmp_path: Path, capsys):
+    target = tmp_path / "library.bib"
+    call_command("export_bibliography", "--format", "bibtex", "--output", str(target))
+    assert "46 studies written" in capsys.readouterr().out
+    assert len(pybtex_parse(target.read_text(encoding="utf-8"), "bibtex").entries) == 46
+    assert [p.name for p in tmp_path.iterdir()] == ["library.bib"]  # no temporary file left behind
+
+
+def test_export_command_for_one_article_to_stdout(seed: Article, capsys):
+    call_command("export_bibliography", "--format", "csljson", "--article", seed.slug)
+    items = json.loads(capsys.readouterr().out)
+    assert len(items) == Study.objects.filter(citations__claim__article=seed).distinct().count()
+
+
+def test_export_command_unknown_article(seed: Article):
+    with pytest.raises(CommandError, match="no article"):
+        call_command("export_bibliography", "--format", "ris", "--article", "nope")

@@ -1,0 +1,382 @@
+"""Importing bibliographies: real exports (Zotero BibTeX/RIS/CSL-JSON, PubMed RIS), broken files, identity and
+de-duplication, the command, and a property test that no text makes an importer fail or write half a file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evidence import services
+from evidence.importers import bibtex, csljson
+from evidence.importers.records import BibliographyError
+from evidence.models import Article, Study
+from evidence.services import bibliography_import
+from tests.conftest import SAMPLES, SEED_DIR
+
+pytestmark = pytest.mark.django_db
+
+
+def sample(name: str) -> bytes:
+    return (SAMPLES / name).read_bytes()
+
+
+def run(name: str, **kwargs) -> services.ImportReport:
+    return bibliography_import(data=sample(name), filename=name, **kwargs)
+
+
+def counts(report: services.ImportReport) -> dict[str, int]:
+    return dict(report.counts("study"))
+
+
+# --- Real exports into an empty library ------------------------------------------------------------------
+
+
+def test_zotero_bibtex_export_accents_braces_strings_and_a_missing_doi():
+    report = run("zotero-export.bib")
+    assert report.format == "bibtex"
+    assert counts(report) == {"created": 5}
+    hysek = Study.objects.get(doi="10.1093/scan/nst161")
+    assert hysek.title == "MDMA enhances emotional empathy and prosocial behavior"  # {MDMA} braces dropped
+    assert hysek.authors[0] == {"family": "Hysek", "given": "Cédric M."}  # C{\'e}dric decoded
+    assert hysek.pmid == "24097374" and hysek.note == ""  # Zotero's "PMID: …" note line is the PMID
+    assert (hysek.year, hysek.month, hysek.day, hysek.pages) == (2014, 11, None, "1645-1652")
+    kamilar = Study.objects.get(citation_key="kamilar-britt_prosocial_2015")
+    assert kamilar.container_title == "Neuroscience & Biobehavioral Reviews"  # @string with # concatenation
+    assert kamilar.title.startswith("The prosocial effects of 3,4-methylenedioxymethamphetamine (MDMA): Controlled")
+    daly = Study.objects.get(citation_key="daly_efficacy_2019")
+    assert {"family": "Cubała", "given": "Wiesław J."} in daly.authors
+    assert {"family": "Bitter", "given": "István"} in daly.authors
+    assert len(daly.authors) == 23
+    mate = Study.objects.get(citation_key="mate_myth_2022")
+    assert (mate.doi, mate.work_type, mate.publisher, mate.isbn) == ("", "book", "Avery", "9780593083888")
+    assert mate.authors == [{"family": "Maté", "given": "Gabor"}, {"family": "Maté", "given": "Daniel"}]
+    goncalves = Study.objects.get(doi="10.1007/s00406-024-01925-6")
+    assert goncalves.authors[0] == {"family": "Gonçalves", "given": "Kaike Thiê da Costa"}
+    assert goncalves.authors[8] == {"family": "dos Santos", "given": "Rafael Guimarães"}  # von part kept
+
+
+def test_pubmed_ris_export():
+    report = run("pubmed-export.ris")
+    assert report.format == "ris"
+    assert counts(report) == {"created": 4}
+    berman = Study.objects.get(pmid="10686270")
+    assert berman.title == "Antidepressant effects of ketamine in depressed patients"  # MEDLINE's full stop dropped
+    assert berman.doi == "10.1016/s0006-3223(99)00230-9"
+    assert berman.container_title == "Biological psychiatry"
+    assert (berman.year, berman.month, berman.day) == (2000, 2, 15)
+    assert berman.pages == "351-354"  # PubMed's abbreviated end page 4, expanded
+    assert berman.authors[0] == {"family": "Berman", "given": "R M"}
+    assert berman.url == "https://pubmed.ncbi.nlm.nih.gov/10686270"
+    feder = Study.objects.get(pmid="24740528")
+    assert feder.pages == "681-688" and feder.month is None
+    assert {"family": "aan het Rot", "given": "M"} in feder.authors
+    assert Study.objects.get(pmid="24097374").pages == "1645-1652"
+    assert Study.objects.get(pmid="31166571").pages == "893-903"
+
+
+def test_zotero_ris_export():
+    report = run("zotero-export.ris")
+    assert counts(report) == {"created": 3}
+    goncalves = Study.objects.get(doi="10.1007/s00406-024-01925-6")
+    assert (goncalves.year, goncalves.month, goncalves.day) == (2024, 10, None)  # DA 2024/10//
+    assert goncalves.pmid == ""  # a Zotero AN is an archive location, not a PMID
+    mate = Study.objects.get(isbn="9780593083888")
+    assert (mate.work_type, mate.publisher, mate.container_title) == ("book", "Avery", "")
+    fixture = Study.objects.get(doi="10.5555/fixture.ris.0001")
+    assert fixture.pmid == "99999901"  # from Zotero's Extra field (M2  - PMID: …)
+    assert (fixture.pages, fixture.day, fixture.note) == (
+        "101-109",
+        17,
+        "Fictitious record for tests; not a real paper.",
+    )
+
+
+def test_zotero_csljson_export_merges_duplicates_and_rejects_a_bad_doi():
+    report = run("zotero-export.json")
+    assert report.format == "csljson"
+    assert counts(report) == {"created": 3, "merged": 1, "rejected": 1}
+    merged = report.of("merged")[0]
+    assert "same DOI 10.5555/fixture.0001" in merged.detail and "entry 3" in merged.detail
+    fixture = Study.objects.get(doi="10.5555/fixture.0001")
+    # the duplicate filled the URL the first entry lacked; the first entry's authors were kept
+    assert fixture.url == "https://example.org/fixture-0001"
+    assert fixture.authors == [{"family": "Exemplar", "given": "Ada"}, {"literal": "Fixture Study Group"}]
+    assert fixture.abstract == "A fictitious record used by the tests."
+    rejected = report.of("rejected")[0]
+    assert rejected.label.startswith("entry 5") and "is not a DOI" in rejected.detail
+    report_item = Study.objects.get(title="Another fictitious record, without identifiers")
+    assert (report_item.work_type, report_item.year, report_item.doi, report_item.pmid) == ("report", 2022, "", "")
+    daly = Study.objects.get(pmid="31166571")
+    assert (daly.year, daly.month, daly.day) == (2019, 6, 5)  # Zotero writes years as strings
+
+
+# --- Broken files: a clear error, nothing written ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("broken-empty.bib", "the file is empty"),
+        ("broken-binary.pdf", "the file is binary"),
+        ("broken-not-a-bibliography.txt", "this is not a bibliography"),
+        ("broken-truncated.bib", "it looks truncated"),
+        ("broken-truncated.ris", "it looks truncated"),
+        ("broken-truncated.json", "it looks truncated"),
+    ],
+)
+def test_broken_files_are_refused_whole(name, message):
+    with pytest.raises(BibliographyError, match=message):
+        run(name)
+    assert Study.objects.count() == 0
+
+
+def test_unbalanced_brace_rejects_that_entry_and_keeps_the_others():
+    report = run("broken-unbalanced.bib")
+    assert counts(report) == {"created": 2, "rejected": 1}
+    rejected = report.of("rejected")[0]
+    assert rejected.label == "line 9" and "unbalanced brace" in rejected.detail
+    assert set(Study.objects.values_list("doi", flat=True)) == {"10.5555/fixture.before", "10.5555/fixture.after"}
+
+
+def test_duplicate_keys_reject_the_second_entry():
+    report = run("broken-duplicate-keys.bib")
+    assert counts(report) == {"created": 1, "rejected": 1}
+    assert report.of("rejected")[0].label == "line 8 (key fixture2020)"
+    assert "duplicate key 'fixture2020'" in report.of("rejected")[0].detail
+    assert Study.objects.get().doi == "10.5555/fixture.dupkey.1"
+
+
+def test_size_limit():
+    from evidence.importers.detect import parse_bibliography
+
+    with pytest.raises(BibliographyError, match="larger than"):
+        parse_bibliography(sample("zotero-export.bib"), max_bytes=1000)
+
+
+def test_a_format_that_does_not_fit_the_content_is_refused():
+    with pytest.raises(BibliographyError, match="outside any TY"):
+        run("zotero-export.bib", format="ris")
+    assert Study.objects.count() == 0
+
+
+# --- Identity: DOI, then PMID, then title with year; fill, never overwrite --------------------------------
+
+
+def test_importing_over_the_seed_keeps_every_stored_value(seed: Article):
+    before = {s.pk: s.updated_at for s in Study.objects.all()}
+    history = Study.history.count()
+    report = run("pubmed-export.ris")
+    # matched by DOI; PubMed's initials, lower-case journal names and PubMed URLs are conflicts, kept out
+    assert counts(report) == {"unchanged": 4, "conflict": 4}
+    conflict = next(line for line in report.of("conflict") if "line 1 " in line.detail)
+    assert "kept the stored authors, container_title, url" in conflict.detail
+    assert Study.objects.get(citation_key="berman2000").container_title == "Biological Psychiatry"
+    assert {s.pk: s.updated_at for s in Study.objects.all()} == before
+    assert Study.history.count() == history
+
+    report = run("zotero-export.bib")
+    # hysek, kamilar-britt and daly by DOI, mate2022 (no DOI, no PMID) by title and year
+    assert counts(report) == {"unchanged": 5}
+    assert Study.objects.count() == 46
+
+
+def test_update_replaces_stored_values_and_history_says_so(seed: Article):
+    report = run("pubmed-export.ris", update=True)
+    assert counts(report) == {"updated": 4}
+    berman = Study.objects.get(citation_key="berman2000")
+    assert berman.container_title == "Biological psychiatry" and berman.authors[0]["given"] == "R M"
+    latest = berman.history.first()
+    assert latest.history_change_reason.startswith("replaced with --update from line 1 (record 1)")
+    assert "authors" in latest.history_change_reason
+
+
+def test_empty_fields_are_filled_and_a_retraction_flag_raised_through_the_service(seed: Article):
+    fill = Study.objects.create(
+        title="A fictitious study whose stored record lacks a volume", doi="10.5555/fixture.fill.2020", year=2020
+    )
+    conflict = Study.objects.create(title="A different stored title", doi="10.5555/fixture.conflict.2021", year=2021)
+    report = run("fictitious-update.bib")
+    assert counts(report) == {"updated": 2, "conflict": 1}
+    fill.refresh_from_db()
+    assert (fill.volume, fill.pages, fill.design, fill.sample_size) == ("12", "1-9", "cohort", 250)
+    assert fill.citation_key == "fixture_fill_2020"  # an empty key is filled too
+    assert fill.history.first().history_change_reason.startswith("completed from line 3 (key fixture_fill_2020)")
+    conflict.refresh_from_db()
+    assert conflict.title == "A different stored title"  # kept: reported as a conflict
+    assert conflict.retraction_status == "retracted"  # "none" is a default, so the record's value fills it
+    assert "kept the stored title" in report.of("conflict")[0].detail
+
+
+def test_doi_and_pmid_of_two_different_studies_are_rejected(seed: Article):
+    text = json.dumps(
+        [{"id": "x", "type": "article-journal", "title": "Mixed up", "DOI": "10.1093/scan/nst161", "PMID": "10686270"}]
+    )
+    report = bibliography_import(data=text)
+    assert counts(report) == {"rejected": 1}
+    assert "belongs to study" in report.of("rejected")[0].detail
+
+
+def test_dry_run_reports_exactly_and_writes_nothing():
+    report = run("zotero-export.json", dry_run=True)
+    assert counts(report) == {"created": 3, "merged": 1, "rejected": 1}
+    assert report.dry_run and Study.objects.count() == 0
+
+
+def test_strict_refuses_a_file_with_a_rejected_entry():
+    with pytest.raises(services.BibliographyRejected):
+        run("broken-unbalanced.bib", strict=True)
+    assert Study.objects.count() == 0
+
+
+def test_the_seed_bibtex_imports_to_the_same_records_as_the_seed_json():
+    """studies.bib is studies.json written as BibTeX; it carries every field but two: the day of the
+    month (BibTeX has year and month only) and the CSL type of its five @misc entries."""
+    bib = bibtex.parse((SEED_DIR / "studies.bib").read_text(encoding="utf-8"))
+    assert not bib.rejected
+    bibliography_import(data=(SEED_DIR / "studies.bib").read_bytes())
+    from_bib = {s.citation_key: s for s in Study.objects.all()}
+    Study.objects.all().delete()
+    bibliography_import(data=(SEED_DIR / "studies.json").read_bytes())
+    from_json = {s.citation_key: s for s in Study.objects.all()}
+    assert from_bib.keys() == from_json.keys() and len(from_json) == 46
+    fields = [f.name for f in Study._meta.fields if f.name not in {"id", "created_at", "updated_at"}]
+    differences = {
+        (key, name)
+        for key, study in from_json.items()
+        for name in fields
+        if getattr(study, name) != getattr(from_bib[key], name)
+    }
+    days = {(s["id"], "day") for s in json.loads((SEED_DIR / "studies.json").read_text()) if _has_day(s)}
+    misc = {
+        (key, "work_type") for key in ("fda_spravato2019", "fda_pdac2024", "fda_crl2024", "tga2023", "qi2021_james")
+    }
+    assert differences == days | misc
+    assert {from_bib[key].work_type for key, _ in misc} == {"article"}  # @misc is CSL's generic type
+
+
+def _has_day(item: dict) -> bool:
+    return len(item.get("issued", {}).get("date-parts", [[]])[0]) == 3
+
+
+def test_csljson_parser_is_pure_and_reports_entries():
+    result = csljson.parse((SAMPLES / "zotero-export.json").read_text(encoding="utf-8"))
+    assert [r.source for r in result.rejected] == ["entry 5 (id http://zotero.org/users/local/Fx7Tq2Lm/items/Q5HK7MWE)"]
+
+
+# --- The command --------------------------------------------------------------------------------------------
+
+
+def test_command_imports_and_summarises(capsys):
+    call_command("import_bibliography", str(SAMPLES / "zotero-export.json"), verbosity=1)
+    out, err = capsys.readouterr()
+    assert "csljson: 3 created, 1 merged, 1 rejected" in out
+    assert "rejected" in err and "is not a DOI" in err
+    assert Study.objects.count() == 3
+
+
+def test_command_dry_run(capsys):
+    call_command("import_bibliography", str(SAMPLES / "pubmed-export.ris"), "--dry-run")
+    assert "Dry run, nothing written. ris: 4 created" in capsys.readouterr().out
+    assert Study.objects.count() == 0
+
+
+@pytest.mark.parametrize("name", ["broken-binary.pdf", "broken-truncated.bib", "broken-empty.bib", "missing.bib"])
+def test_command_exits_non_zero_on_bad_input(name):
+    with pytest.raises(CommandError, match="nothing was imported|no such file"):
+        call_command("import_bibliography", str(SAMPLES / name))
+    assert Study.objects.count() == 0
+
+
+def test_command_with_explicit_format(capsys):
+    call_command("import_bibliography", str(SAMPLES / "zotero-export.bib"), "--format", "bibtex")
+    assert "bibtex: 5 created" in capsys.readouterr().out
+
+
+# --- Scale: 10,000 records, a fixed number of queries per batch --------------------------------------------
+
+
+def _generated(n: int, start: int = 0) -> str:
+    items = [
+        {
+            "id": f"bulk{i}",
+            "type": "article-journal",
+            "title": f"Fictitious bulk record number {i}",
+            "author": [{"family": "Exemplar", "given": "Ada"}],
+            "container-title": "Journal of Test Fixtures",
+            "DOI": f"10.5555/bulk.{i}",
+            "PMID": str(90_000_000 + i),
+            "issued": {"date-parts": [[1990 + i % 30, 1 + i % 12]]},
+        }
+        for i in range(start, start + n)
+    ]
+    return json.dumps(items)
+
+
+def test_ten_thousand_records_import():
+    report = bibliography_import(data=_generated(10_000))
+    assert counts(report) == {"created": 10_000}
+    assert Study.objects.count() == 10_000
+    assert Study.history.count() == 10_000
+    again = bibliography_import(data=_generated(10_000))
+    assert counts(again) == {"unchanged": 10_000}
+
+
+def test_command_shows_progress_on_long_imports(tmp_path, capsys):
+    path = tmp_path / "generated.json"
+    path.write_text(_generated(1200), encoding="utf-8")
+    call_command("import_bibliography", str(path), verbosity=1)
+    out, err = capsys.readouterr()
+    assert "csljson: 1200 created" in out
+    assert "1200/1200" in err  # tqdm's bar, on standard error
+    call_command("import_bibliography", str(path), verbosity=0)
+    out, err = capsys.readouterr()
+    assert "1200 unchanged" in out and "1200/1200" not in err
+
+
+def test_queries_grow_with_batches_not_records(monkeypatch):
+    monkeypatch.setattr(services, "IMPORT_BATCH_SIZE", 100)
+    with CaptureQueriesContext(connection) as three:
+        bibliography_import(data=_generated(300))
+    with CaptureQueriesContext(connection) as six:
+        bibliography_import(data=_generated(600, start=1000))
+    per_batch = (len(six) - len(three)) // 3
+    assert len(six) - len(three) == 3 * per_batch
+    # DOI lookup, PMID lookup, the insert, its history rows, and the savepoint around them
+    assert per_batch <= 6, [q["sql"][:80] for q in six.captured_queries[:20]]
+    assert len(three) - 3 * per_batch <= 4  # the transaction, and the candidate titles read once
+
+
+# --- Property: any text is imported or rejected with a reason, never half-written --------------------------
+
+_texts = st.one_of(
+    st.text(max_size=300),
+    st.text(max_size=300).map(lambda t: "@article{k,\n  title = {" + t),
+    st.text(max_size=300).map(lambda t: "@article{k, title = {" + t + "}, doi = {" + t + "}}\n"),
+    st.text(max_size=300).map(lambda t: "TY  - JOUR\nTI  - " + t + "\nER  - \n"),
+    st.text(max_size=300).map(lambda t: '[{"id": "x", "title": ' + json.dumps(t) + "}]"),
+    st.text(max_size=300).map(lambda t: "[" + t),
+    st.binary(max_size=200),
+)
+
+
+@pytest.mark.parametrize("fmt", [None, "bibtex", "ris", "csljson"])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=_texts)
+def test_any_input_is_imported_or_rejected_with_a_reason(fmt, data):
+    before = Study.objects.count()
+    try:
+        report = bibliography_import(data=data, format=fmt)
+    except BibliographyError as exc:
+        assert str(exc)  # a reason
+        assert Study.objects.count() == before  # nothing written
+        return
+    created = report.counts("study")["created"]
+    assert Study.objects.count() == before + created
+    for line in report.of("rejected"):
+        assert line.detail

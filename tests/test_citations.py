@@ -1,0 +1,74 @@
+"""Formatted references (APA, Vancouver) from a study's CSL data, as text and as safe HTML."""
+
+from __future__ import annotations
+
+import pytest
+
+from evidence.citations import citations_for, format_citation
+from evidence.models import Article, Study
+
+pytestmark = pytest.mark.django_db
+
+BERMAN_APA = (
+    "Berman, R. M., Cappiello, A., Anand, A., Oren, D. A., Heninger, G. R., Charney, D. S., & Krystal, J. H. (2000). "
+    "Antidepressant effects of ketamine in depressed patients. Biological Psychiatry, 47(4), 351–354. "
+    "https://doi.org/10.1016/s0006-3223(99)00230-9"
+)
+BERMAN_VANCOUVER = (
+    "Berman RM, Cappiello A, Anand A, Oren DA, Heninger GR, Charney DS, et al. Antidepressant effects of ketamine "
+    "in depressed patients. Biological Psychiatry. 2000;47(4):351–4. doi:10.1016/s0006-3223(99)00230-9 "
+    "PubMed PMID: 10686270."
+)
+ZARATE_APA = (
+    "Zarate, C. A., Jr. (2006). A randomized trial of an N-methyl-D-aspartate antagonist in treatment-resistant "
+    "major depression. Archives of General Psychiatry, 63(8), 856–864. https://doi.org/10.1001/archpsyc.63.8.856"
+)
+ZARATE_VANCOUVER = (
+    "Zarate CA Jr. A randomized trial of an N-methyl-D-aspartate antagonist in treatment-resistant major "
+    "depression. Archives of General Psychiatry. 2006;63(8):856–64. doi:10.1001/archpsyc.63.8.856"
+)
+
+
+def test_apa_and_vancouver_for_seed_studies(seed: Article):
+    berman = Study.objects.get(citation_key="berman2000")
+    zarate = Study.objects.get(citation_key="zarate2006")
+    assert format_citation(berman, "apa") == BERMAN_APA
+    assert format_citation(berman, "vancouver") == BERMAN_VANCOUVER
+    assert format_citation(zarate, "apa") == ZARATE_APA
+    assert format_citation(zarate, "vancouver") == ZARATE_VANCOUVER
+
+
+def test_html_is_marked_up_and_safe(seed: Article):
+    berman = Study.objects.get(citation_key="berman2000")
+    html = format_citation(berman, "apa", html=True)
+    assert "<i>Biological Psychiatry</i>, <i>47</i>(4)" in html
+    assert "&amp; Krystal" in html
+    assert hasattr(html, "__html__")  # a SafeString: templates print it as it is
+    hostile = Study(title="<script>alert(1)</script> & co", authors=[{"family": "O<b>"}], year=2020)
+    for style in ("apa", "vancouver"):
+        markup = format_citation(hostile, style, html=True)
+        assert "<script>" not in markup and "&lt;script&gt;" in markup and "O&lt;b&gt;" in markup
+
+
+def test_missing_title_or_authors_are_handled(seed: Article):
+    untitled = Study.objects.get(citation_key="nmda_meta_ajp2015")  # no title, no authors: nobody confirmed them
+    assert (
+        format_citation(untitled, "apa")
+        == "(2015). American Journal of Psychiatry. https://doi.org/10.1176/appi.ajp.2015.15040465"
+    )
+    assert (
+        format_citation(untitled, "vancouver")
+        == "American Journal of Psychiatry. 2015. doi:10.1176/appi.ajp.2015.15040465"
+    )
+    no_authors = Study.objects.get(citation_key="mitchell2023")
+    apa = format_citation(no_authors, "apa")
+    assert apa.count(no_authors.title) == 1  # citeproc-py would print the title twice
+    assert apa == f"{no_authors.title}. (n.d.). Nature Medicine. https://doi.org/10.1038/s41591-023-02565-4"
+    assert format_citation(Study(), "apa") == "[reference not available: no confirmed bibliographic data]"
+
+
+def test_citations_for_gives_every_style(seed: Article):
+    citations = citations_for(Study.objects.get(citation_key="zarate2006"))
+    assert [(c.style, c.text) for c in citations] == [("apa", ZARATE_APA), ("vancouver", ZARATE_VANCOUVER)]
+    with pytest.raises(ValueError, match="unknown citation style"):
+        format_citation(Study(title="x"), "chicago")

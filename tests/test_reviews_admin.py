@@ -1,0 +1,239 @@
+"""The review workflow through the admin site: the same services and the same permissions as the pages.
+
+Every role × action on reviews, the read-only consensus and its adjudicate/publish actions, and flags.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+
+from evidence.models import Claim
+from reviews.models import Consensus, Flag, Review
+from tests.reviewing import article_with_claims, rate
+
+ROLES = ["anonymous", "reviewer", "other_reviewer", "curator", "editor", "admin"]
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def users(make_user) -> dict[str, User | None]:
+    return {
+        "anonymous": None,
+        "reviewer": make_user("Reviewers"),
+        "other_reviewer": make_user("Reviewers"),
+        "curator": make_user("Curators"),
+        "editor": make_user("Editors"),
+        "admin": make_user(superuser=True),
+    }
+
+
+def client_for(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def review_form(claim: Claim, **values) -> dict[str, str]:
+    data = {"claim": str(claim.pk), "certainty": "low", "verdict": "partly_supported", "rationale": "Small trials."}
+    data.update(values)
+    return data
+
+
+def refused(response) -> bool:
+    """The admin refuses with 403 for staff without permission, and sends anyone else to sign in."""
+    return response.status_code == 403 or (
+        response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
+    )
+
+
+# --- Reviews ---------------------------------------------------------------------------------------------
+
+ADD_REVIEW = {"reviewer", "other_reviewer", "admin"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_add_a_review_in_the_admin_goes_through_the_service(users, role):
+    claim = article_with_claims(1).claims.get()
+    data = review_form(claim, downgrade_imprecision="on")
+    if role == "admin":
+        data["reviewer"] = str(users["reviewer"].pk)  # an administrator may enter a review for someone
+    response = client_for(users[role]).post(reverse("admin:reviews_review_add"), data)
+    if role not in ADD_REVIEW:
+        assert refused(response) and not Review.objects.exists()
+        return
+    assert response.status_code == 302, response.content[:2000]
+    review = Review.objects.get()
+    assert review.reviewer == (users["reviewer"] if role == "admin" else users[role])
+    assert review.downgrade_imprecision
+    # the service's side effects: consensus row, claim status, one version with its reason
+    assert Consensus.objects.get(claim=claim).n_reviews == 1
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.IN_REVIEW
+    assert list(review.history.values_list("history_change_reason", flat=True)) == ["submitted"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_edit_a_review_in_the_admin(users, role):
+    """Only its author (and an administrator) may change a review; the consensus follows."""
+    claim = article_with_claims(1).claims.get()
+    review = rate(claim, users["reviewer"], "high", "supported", rationale="First.")
+    data = {"certainty": "very_low", "verdict": "unsupported", "rationale": "Second.", "_save": "Save"}
+    data["reviewer"] = str(users["editor"].pk)  # ignored: a review keeps its author, even for an administrator
+    response = client_for(users[role]).post(reverse("admin:reviews_review_change", args=[review.pk]), data)
+    review.refresh_from_db()
+    if role in {"reviewer", "admin"}:
+        assert response.status_code == 302, response.content[:2000]
+        assert (review.reviewer, review.certainty, review.rationale) == (users["reviewer"], "very_low", "Second.")
+        assert Consensus.objects.get(claim=claim).certainty == "very_low"
+        assert review.history.count() == 2
+    else:
+        assert refused(response) or response.status_code == 302 and review.rationale == "First."
+        assert (review.certainty, review.rationale) == ("high", "First.")
+        assert Consensus.objects.get(claim=claim).certainty == "high"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_others_reviews_in_the_admin_before_and_after_submitting(users, role):
+    """In the admin a reviewer only ever sees their own reviews; editors and administrators see all."""
+    claim = article_with_claims(1).claims.get()
+    theirs = rate(claim, users["other_reviewer"], rationale="Hidden reasoning 91c.")
+    client = client_for(users[role])
+
+    def sees() -> bool:
+        listing = client.get(reverse("admin:reviews_review_changelist"))
+        detail = client.get(reverse("admin:reviews_review_change", args=[theirs.pk]))
+        return any(r.status_code == 200 and "Hidden reasoning 91c." in r.content.decode() for r in (listing, detail))
+
+    before = sees()
+    if users[role] is not None and role != "other_reviewer":
+        rate(claim, users[role])
+    after = sees()
+    expected = role in {"editor", "admin", "other_reviewer"}
+    assert (before, after) == (expected, expected)
+
+
+@pytest.mark.django_db
+def test_deleting_a_review_in_the_admin_refreshes_the_consensus(users):
+    claim = article_with_claims(1).claims.get()
+    rate(claim, users["reviewer"], "high", "supported")
+    other = rate(claim, users["other_reviewer"], "very_low", "unsupported")
+    response = client_for(users["admin"]).post(reverse("admin:reviews_review_delete", args=[other.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    row = Consensus.objects.get(claim=claim)
+    assert (row.n_reviews, row.disputed) == (1, False)
+
+
+# --- Consensus: read-only, with adjudicate and publish actions -------------------------------------------
+
+SEE_CONSENSUS = {"editor", "admin"}
+
+
+@pytest.fixture
+def disputed(users) -> Claim:
+    claim = article_with_claims(1).claims.get()
+    rate(claim, users["reviewer"], "high", "supported")
+    rate(claim, users["other_reviewer"], "very_low", "unsupported")
+    return claim
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_consensus_is_read_only_in_the_admin(users, disputed, role):
+    client = client_for(users[role])
+    listing = client.get(reverse("admin:reviews_consensus_changelist"))
+    detail_url = reverse("admin:reviews_consensus_change", args=[disputed.pk])
+    if role not in SEE_CONSENSUS:
+        assert refused(listing) and refused(client.get(detail_url))
+        return
+    assert listing.status_code == 200
+    detail = client.get(detail_url)
+    assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()
+    client.post(detail_url, {"certainty": "high", "verdict": "supported", "disputed": "", "_save": "Save"})
+    assert Consensus.objects.get(claim=disputed).disputed  # unchanged
+    assert client.get(reverse("admin:reviews_consensus_add")).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_adjudicate_then_publish_through_the_admin_actions(users, disputed, role):
+    client = client_for(users[role])
+    url = reverse("admin:reviews_consensus_changelist")
+    selected = {"_selected_action": [str(disputed.pk)], "index": "0"}
+    client.post(url, {**selected, "action": "publish_selected", "rationale": "Too early."})
+    assert not Consensus.objects.get(claim=disputed).is_published  # disputed and not adjudicated: refused
+    client.post(
+        url,
+        {
+            **selected,
+            "action": "adjudicate_selected",
+            "certainty": "low",
+            "verdict": "partly_supported",
+            "rationale": "",
+        },
+    )
+    assert not Consensus.objects.get(claim=disputed).is_adjudicated  # no rationale: refused
+    client.post(
+        url,
+        {
+            **selected,
+            "action": "adjudicate_selected",
+            "certainty": "low",
+            "verdict": "partly_supported",
+            "rationale": "Half of it holds.",
+        },
+    )
+    client.post(url, {**selected, "action": "publish_selected", "rationale": ""})
+    row = Consensus.objects.get(claim=disputed)
+    allowed = role in SEE_CONSENSUS
+    assert row.is_adjudicated == allowed and row.is_published == allowed
+    if allowed:
+        assert (row.adjudicated_by, row.published_by) == (users[role], users[role])
+        assert (row.published_verdict, row.published_rationale) == ("partly_supported", "Half of it holds.")
+
+
+@pytest.mark.django_db
+def test_admin_action_reports_what_it_refused(users, disputed):
+    response = client_for(users["editor"]).post(
+        reverse("admin:reviews_consensus_changelist"),
+        {"_selected_action": [str(disputed.pk)], "index": "0", "action": "publish_selected", "rationale": ""},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Published 0 verdict(s)." in page and "reviewers disagree" in page
+
+
+# --- Flags ---------------------------------------------------------------------------------------------
+
+FLAG_EDITORS = {"editor", "admin"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_raise_and_resolve_flags_in_the_admin(users, role):
+    claim = article_with_claims(1).claims.get()
+    client = client_for(users[role])
+    response = client.post(
+        reverse("admin:reviews_flag_add"), {"claim": str(claim.pk), "reason": "overstated", "note": "Says cures."}
+    )
+    raised = Flag.objects.filter(claim=claim, reason="overstated").first()
+    assert (raised is not None) == (role in FLAG_EDITORS), getattr(response, "content", b"")[:1000]
+    if raised is None:
+        assert refused(response)
+        raised = Flag.objects.create(claim=claim, reason="overstated", note="Says cures.")
+    client.post(
+        reverse("admin:reviews_flag_changelist"),
+        {"_selected_action": [str(raised.pk)], "index": "0", "action": "resolve_selected"},
+    )
+    raised.refresh_from_db()
+    assert (raised.status == Flag.Status.RESOLVED) == (role in FLAG_EDITORS)

@@ -1,0 +1,490 @@
+"""The reviewer's queue, the review form and the editor's desk through HTTP: contents, validation,
+POST-redirect-GET with messages, and query counts that do not grow with the data."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from evidence.models import Citation, Claim, Study
+from evidence.services import study_set_retraction
+from reviews.models import Consensus, Flag, Review
+from reviews.services import adjudicate, claims_flag_retracted_reliance, flag_raise
+from tests.reviewing import article_with_claims, cite, rate, study
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+# --- The reviewer's queue ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_queue_sorts_claims_into_waiting_changed_and_reviewed(make_user):
+    article = article_with_claims(4)
+    waiting, reviewed, changed, published = article.claims.order_by("start")
+    anna, ben = make_user("Reviewers"), make_user("Reviewers")
+    rate(reviewed, anna)
+    rate(changed, anna)
+    cite(changed, study())  # after anna's review
+    for reviewer in (anna, ben):
+        rate(published, reviewer)
+    Claim.objects.filter(pk=published.pk).update(status=Claim.Status.PUBLISHED)
+
+    response = signed_in(anna).get(reverse("reviews:queue"))
+    assert response.status_code == 200
+    assert [c.pk for c in response.context["waiting"].object_list] == [waiting.pk]
+    assert [r.claim_id for r in response.context["changed"].object_list] == [changed.pk]
+    assert {r.claim_id for r in response.context["reviewed"].object_list} == {reviewed.pk, changed.pk, published.pk}
+    page = text(response)
+    assert reverse("reviews:review-claim", args=[waiting.pk]) in page
+    assert "Evidence changed" in page
+
+
+@pytest.mark.django_db
+def test_queue_puts_claims_sent_back_first_then_the_least_reviewed(make_user):
+    article = article_with_claims(3)
+    reviewed_twice, sent_back, fresh = article.claims.order_by("start")
+    rate(reviewed_twice, make_user("Reviewers"))
+    rate(reviewed_twice, make_user("Reviewers"))
+    Claim.objects.filter(pk=sent_back.pk).update(status=Claim.Status.NEEDS_REREVIEW)
+    response = signed_in(make_user("Reviewers")).get(reverse("reviews:queue"))
+    assert [c.pk for c in response.context["waiting"].object_list] == [sent_back.pk, fresh.pk, reviewed_twice.pk]
+
+
+@pytest.mark.django_db
+def test_queue_paginates_each_list_on_its_own(make_user):
+    article_with_claims(25)
+    anna = make_user("Reviewers")
+    client = signed_in(anna)
+    first = client.get(reverse("reviews:queue"))
+    assert len(first.context["waiting"].object_list) == 20
+    assert 'href="?waiting=2"' in text(first)
+    second = client.get(reverse("reviews:queue"), {"waiting": 2, "reviewed": 1})
+    assert len(second.context["waiting"].object_list) == 5
+
+
+def _queue_data(n_claims: int, reviewer: User, other: User) -> None:
+    """n claims; the reviewer has reviewed half, a third of those since changed; every list non-empty."""
+    claims = list(article_with_claims(n_claims).claims.order_by("start"))
+    paper = study()
+    for i, claim in enumerate(claims):
+        cite(claim, paper)
+        if i % 2 == 0:
+            rate(claim, reviewer)
+        if i % 3 == 0:
+            rate(claim, other)
+    for claim in claims[: max(1, n_claims // 6) * 2 : 2]:
+        cite(claim, study())
+    flag_raise(claim=claims[1], reason=Flag.Reason.OVERSTATED, note="Too strong.")
+
+
+@pytest.mark.django_db
+def test_queue_query_count_does_not_grow(make_user):
+    anna, ben = make_user("Reviewers"), make_user("Reviewers")
+    client = signed_in(anna)
+    url = reverse("reviews:queue")
+    _queue_data(3, anna, ben)
+    client.get(url)  # warm the session and permission caches alike for both measurements
+    with CaptureQueriesContext(connection) as few:
+        small = client.get(url)
+    _queue_data(60, anna, ben)
+    with CaptureQueriesContext(connection) as many:
+        large = client.get(url)
+    assert small.context["changed"].paginator.count >= 1 and large.context["changed"].paginator.count > 5
+    assert large.context["waiting"].paginator.count > 20
+    # 2 queries per list (count, page) plus the session, the user and the user's permissions
+    assert len(many) == len(few), "a query runs per row: explain any new query or join it in reviews.queues"
+    assert len(few) <= 10
+
+
+# --- The review form ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_review_form_shows_the_claim_its_context_studies_and_the_rubric(make_user):
+    article = article_with_claims(3)
+    claim = article.claims.order_by("start")[1]
+    trial = study(title="Ketamine for depression: a randomised trial", sample_size=97)
+    retracted = study(title="MDMA for PTSD: a phase 3 trial", design=Study.Design.RCT, sample_size=90)
+    cite(claim, trial, Citation.Relation.SUPPORTS)
+    cite(claim, retracted, Citation.Relation.MIXED)
+    study_set_retraction(study=retracted, status=Study.RetractionStatus.RETRACTED, note="Retracted in 2024.")
+    page = text(signed_in(make_user("Reviewers")).get(reverse("reviews:review-claim", args=[claim.pk])))
+    assert claim.quote in page
+    assert f"<mark>{claim.quote}</mark>" in page
+    before = article.claims.order_by("start")[0].quote
+    assert before in page  # the sentence before it, as context
+    assert "Ketamine for depression: a randomised trial" in page and "n = 97" in page
+    assert "Randomised controlled trial" in page
+    assert "⚠ Retracted" in page and "Retracted in 2024." in page
+    assert "GRADE, in short" in page and "Publication bias" in page
+    for value in ("high", "moderate", "low", "very_low", "supported", "contradicted", "downgrade_risk_of_bias"):
+        assert f'value="{value}"' in page
+
+
+@pytest.mark.django_db
+def test_review_form_refuses_a_review_without_rationale(make_user):
+    claim = article_with_claims(1).claims.get()
+    response = signed_in(make_user("Reviewers")).post(
+        reverse("reviews:review-claim", args=[claim.pk]), {"certainty": "low", "verdict": "supported", "rationale": " "}
+    )
+    assert response.status_code == 400
+    assert "rationale is required" in text(response) or "This field is required" in text(response)
+    assert re.search(r'value="low"[^>]*checked', text(response))  # the input is kept
+    assert not Review.objects.exists()
+
+
+@pytest.mark.django_db
+def test_review_submit_redirects_with_a_message_and_the_form_edits_it(make_user):
+    claim = article_with_claims(1).claims.get()
+    client = signed_in(make_user("Reviewers"))
+    url = reverse("reviews:review-claim", args=[claim.pk])
+    data = {
+        "certainty": "low",
+        "verdict": "partly_supported",
+        "downgrades": ["downgrade_risk_of_bias", "downgrade_imprecision"],
+        "read_full_text": "on",
+        "rationale": "Open-label and small.",
+    }
+    response = client.post(url, data, follow=True)
+    assert response.redirect_chain == [(url, 302)]
+    assert "Your review was submitted." in text(response)
+    review = Review.objects.get()
+    assert (review.downgrade_risk_of_bias, review.downgrade_imprecision, review.read_full_text) == (True, True, True)
+    # the saved values come back in the form, and the next save is an edit
+    assert "Open-label and small." in text(response) and "Save my review" in text(response)
+    response = client.post(url, {**data, "certainty": "very_low"}, follow=True)
+    assert "Your review was updated." in text(response)
+    assert Review.objects.get().certainty == "very_low"
+    assert "Versions of your review (2)" in text(response)
+
+
+@pytest.mark.django_db
+def test_unknown_claim_is_404(make_user):
+    assert signed_in(make_user("Reviewers")).get(reverse("reviews:review-claim", args=[999999])).status_code == 404
+
+
+# --- The editor's desk ---------------------------------------------------------------------------------------
+
+
+def _desk_data(n_claims: int) -> None:
+    """Claims in every queue of the desk, in proportion to n."""
+    from django.contrib.auth.models import Group
+
+    reviewers = [User.objects.create_user(f"r{n_claims}-{i}") for i in range(3)]
+    for reviewer in reviewers:
+        reviewer.groups.add(Group.objects.get(name="Reviewers"))
+    claims = list(article_with_claims(n_claims).claims.order_by("start"))
+    retracted = study(retraction_status=Study.RetractionStatus.RETRACTED)
+    for i, claim in enumerate(claims):
+        kind = i % 6
+        if kind == 0:  # no supporting study, awaiting reviews
+            continue
+        cite(claim, retracted if kind == 1 else study())
+        if kind == 2:  # disputed
+            rate(claim, reviewers[0], "high", "supported")
+            rate(claim, reviewers[1], "very_low", "unsupported")
+        if kind == 3:  # agreed: ready to publish
+            rate(claim, reviewers[0], "moderate", "supported")
+            rate(claim, reviewers[1], "low", "supported")
+        if kind == 4:  # flagged
+            flag_raise(claim=claim, reason=Flag.Reason.OUTDATED, note="Newer trials exist.")
+            rate(claim, reviewers[2], "low", "supported")
+    # what the admin and the importers do after linking studies: flag reliance on a retracted one
+    claims_flag_retracted_reliance(claims=Claim.objects.filter(pk__in=[c.pk for c in claims]))
+
+
+@pytest.mark.django_db
+def test_desk_shows_every_queue(make_user):
+    _desk_data(12)
+    response = signed_in(make_user("Editors")).get(reverse("reviews:desk"))
+    totals = {section["queue"].slug: section["total"] for section in response.context["sections"]}
+    assert totals == {
+        "flags": 4,  # kind 4 by an editor, kind 1 by the system
+        "disputed": 2,
+        "retracted": 2,
+        "unsupported": 4,  # kinds 0 and 1: a retracted study supports nothing
+        "awaiting": 8,  # kinds 0, 1, 4, 5: fewer than two reviews
+        "publish": 2,
+    }
+    page = text(response)
+    assert "Open flags" in page and "Newer trials exist." in page
+    assert "Cites a retracted study as evidence" in page  # the system's flag, raised by claims_flag_retracted_reliance
+    assert "Krippendorff" in page
+
+
+@pytest.mark.django_db
+def test_desk_shows_alpha_per_article_or_says_it_is_undefined(make_user):
+    agreeing, solo = article_with_claims(3), article_with_claims(2)
+    anna, ben = make_user("Reviewers"), make_user("Reviewers")
+    for claim, (a, b) in zip(
+        agreeing.claims.order_by("start"),
+        [("high", "high"), ("moderate", "low"), ("very_low", "very_low")],
+        strict=True,
+    ):
+        rate(claim, anna, a)
+        rate(claim, ben, b)
+    for claim in solo.claims.all():
+        rate(claim, anna, "low")
+    response = signed_in(make_user("Editors")).get(reverse("reviews:desk"))
+    rows = {article.pk: result for article, result in response.context["agreement"]}
+    assert rows[agreeing.pk].alpha == pytest.approx(188 / 198)
+    assert rows[solo.pk].alpha is None
+    page = text(response)
+    assert "0.949" in page  # 188/198 to three places
+    assert "undefined" in page and "no claim has been rated by two reviewers yet" in page
+
+
+@pytest.mark.django_db
+def test_desk_query_count_does_not_grow(make_user):
+    client = signed_in(make_user("Editors"))
+    url = reverse("reviews:desk")
+    _desk_data(12)
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    _desk_data(120)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert all(section["total"] > 8 for section in response.context["sections"])
+    assert len(many) == len(few), "a query runs per row: explain any new query or join it in reviews.queues"
+
+
+@pytest.mark.django_db
+def test_desk_queue_pages(make_user):
+    _desk_data(60)
+    client = signed_in(make_user("Editors"))
+    response = client.get(reverse("reviews:desk-queue", args=["awaiting"]))
+    assert response.status_code == 200 and response.context["page"].paginator.count == 40
+    assert len(response.context["page"].object_list) == 20
+    assert client.get(reverse("reviews:desk-queue", args=["nonsense"])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_refusals_explain_themselves(make_user):
+    response = signed_in(make_user("Curators")).get(reverse("reviews:queue"))
+    assert response.status_code == 403
+    assert "does not have the role this page needs" in text(response)
+
+
+@pytest.mark.django_db
+def test_editor_claim_page_query_count_does_not_grow_with_reviews_and_flags(make_user):
+    claim = article_with_claims(1).claims.get()
+    editor = make_user("Editors")
+    client = signed_in(editor)
+    url = reverse("reviews:editor-claim", args=[claim.pk])
+    rate(claim, make_user("Reviewers"), "high")
+    cite(claim, study())
+    flag_raise(claim=claim, reason=Flag.Reason.OUTDATED, note="Old.", raised_by=editor)
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for _ in range(6):
+        rate(claim, make_user("Reviewers"), "low", rationale="First.")
+        cite(claim, study())
+    for reviewer in Review.objects.filter(claim=claim).exclude(certainty="high").select_related("reviewer"):
+        rate(claim, reviewer.reviewer, "moderate", rationale="Second.")
+    flag_raise(claim=claim, reason=Flag.Reason.OVERSTATED, note="Strong.", raised_by=editor)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert len(response.context["reviews"]) == 7 and len(response.context["history"]) > 20
+    assert len(many) == len(few)
+
+
+# --- Editors' actions: validation and messages ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_raise_flag_needs_a_reason_and_a_note_and_refuses_a_duplicate(make_user):
+    claim = article_with_claims(1).claims.get()
+    client = signed_in(make_user("Editors"))
+    url = reverse("reviews:flag-raise", args=[claim.pk])
+    assert client.post(url, {"reason": "overstated", "note": ""}).status_code == 400
+    assert client.post(url, {"reason": "", "note": "Why"}).status_code == 400
+    response = client.post(url, {"reason": "overstated", "note": "Says cures."}, follow=True)
+    assert "Flagged as “Overstated”." in text(response)
+    again = client.post(url, {"reason": "overstated", "note": "Again."})
+    assert again.status_code == 400 and "already has an open" in text(again)
+    assert Flag.objects.filter(claim=claim).count() == 1
+
+
+@pytest.mark.django_db
+def test_raise_flag_about_a_study_the_claim_does_not_cite_is_refused(make_user):
+    claim = article_with_claims(1).claims.get()
+    stranger = study()
+    response = signed_in(make_user("Editors")).post(
+        reverse("reviews:flag-raise", args=[claim.pk]), {"reason": "unsupported", "note": "x", "study": stranger.pk}
+    )
+    assert response.status_code == 400 and not Flag.objects.exists()
+
+
+@pytest.mark.django_db
+def test_closing_a_flag_needs_a_note_and_happens_once(make_user):
+    claim = article_with_claims(1).claims.get()
+    editor = make_user("Editors")
+    flag = flag_raise(claim=claim, reason=Flag.Reason.OUTDATED, note="Old.")
+    client = signed_in(editor)
+    url = reverse("reviews:flag-dismiss", args=[flag.pk])
+    assert client.post(url, {f"flag{flag.pk}-note": ""}).status_code == 400
+    response = client.post(url, {f"flag{flag.pk}-note": "Still current."}, follow=True)
+    assert "dismissed" in text(response)
+    again = client.post(reverse("reviews:flag-resolve", args=[flag.pk]), {f"flag{flag.pk}-note": "x"}, follow=True)
+    assert "already dismissed" in text(again)
+    flag.refresh_from_db()
+    assert (flag.status, flag.resolution_note, flag.resolved_by) == ("dismissed", "Still current.", editor)
+
+
+@pytest.mark.django_db
+def test_adjudication_form_needs_a_rationale(make_user):
+    claim = article_with_claims(1).claims.get()
+    rate(claim, make_user("Reviewers"), "high")
+    client = signed_in(make_user("Editors"))
+    url = reverse("reviews:adjudicate", args=[claim.pk])
+    response = client.post(url, {"certainty": "low", "verdict": "supported", "rationale": ""})
+    assert response.status_code == 400 and not Consensus.objects.get(claim=claim).is_adjudicated
+    response = client.post(url, {"certainty": "low", "verdict": "supported", "rationale": "Small trials."}, follow=True)
+    assert "Your adjudication was recorded" in text(response)
+    assert "Change the adjudication" in text(response)
+
+
+@pytest.mark.django_db
+def test_publish_explains_what_blocks_it(make_user):
+    claim = article_with_claims(1).claims.get()
+    rate(claim, make_user("Reviewers"), "high", "supported")
+    rate(claim, make_user("Reviewers"), "very_low", "unsupported")
+    client = signed_in(make_user("Editors"))
+    page = text(client.get(reverse("reviews:editor-claim", args=[claim.pk])))
+    assert "Not ready to publish" in page and "Its reviewers disagree" in page
+    response = client.post(reverse("reviews:publish", args=[claim.pk]), {"rationale": "Anyway."})
+    assert response.status_code == 400 and "cannot be published yet" in text(response)
+    assert not Consensus.objects.get(claim=claim).is_published
+
+
+@pytest.mark.django_db
+def test_publish_shows_the_verdict_to_readers(make_user):
+    claim = article_with_claims(1).claims.get()
+    editor = make_user("Editors")
+    rate(claim, make_user("Reviewers"), "high", "supported")
+    rate(claim, make_user("Reviewers"), "very_low", "unsupported")
+    adjudicate(claim=claim, certainty="low", verdict="partly_supported", rationale="Half of it.", adjudicated_by=editor)
+    response = signed_in(editor).post(reverse("reviews:publish", args=[claim.pk]), {"rationale": ""}, follow=True)
+    assert "Published: Partly supported, low certainty." in text(response)
+    public = text(Client().get(reverse("evidence:claim-detail", args=[claim.pk])))
+    assert "Partly supported" in public and "Half of it." in public
+
+
+@pytest.mark.django_db
+def test_editor_claim_page_shows_the_history_of_reviews(make_user):
+    claim = article_with_claims(1).claims.get()
+    anna = make_user("Reviewers", username="anna")
+    rate(claim, anna, "high", rationale="First.")
+    rate(claim, anna, "low", rationale="Second.")
+    page = text(signed_in(make_user("Editors")).get(reverse("reviews:editor-claim", args=[claim.pk])))
+    assert "Review by anna" in page
+    assert "<del>High</del> → <ins>Low</ins>" in page
+    assert "<del>First.</del> → <ins>Second.</ins>" in page
+
+
+# --- Signing in and out ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("group", "landing"), [("Reviewers", "reviews:queue"), ("Editors", "reviews:desk"), ("Curators", "evidence:home")]
+)
+def test_sign_in_lands_on_the_page_for_the_role(make_user, group, landing):
+    user = make_user(group)
+    client = Client()
+    login = client.get(reverse("login"))
+    assert login.status_code == 200 and "Sign in" in text(login) and 'class="site-header"' in text(login)
+    response = client.post(
+        reverse("login"), {"username": user.username, "password": "a-long-test-password"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse(landing)
+
+
+@pytest.mark.django_db
+def test_sign_in_returns_to_the_page_asked_for(make_user):
+    user = make_user("Reviewers")
+    url = reverse("reviews:queue")
+    response = Client().get(url)
+    assert response["Location"] == f"{reverse('login')}?next={url}"
+    response = Client().post(
+        response["Location"], {"username": user.username, "password": "a-long-test-password", "next": url}
+    )
+    assert response["Location"] == url
+
+
+@pytest.mark.django_db
+def test_nav_shows_the_role_pages_and_sign_out_is_a_post(make_user):
+    anonymous = text(Client().get(reverse("evidence:home")))
+    assert "Sign in" in anonymous and "Review queue" not in anonymous and "Editor's desk" not in anonymous
+    reviewer = signed_in(make_user("Reviewers"))
+    page = text(reviewer.get(reverse("evidence:home")))
+    assert "Review queue" in page and "Editor's desk" not in page
+    assert f'method="post" action="{reverse("logout")}"' in page
+    editor_page = text(signed_in(make_user("Editors")).get(reverse("evidence:home")))
+    assert "Editor's desk" in editor_page and "Review queue" not in editor_page
+    assert reviewer.get(reverse("logout")).status_code == 405
+    response = reviewer.post(reverse("logout"))
+    assert response["Location"] == reverse("evidence:home")
+    assert reviewer.get(reverse("reviews:queue")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_password_change(make_user):
+    user = make_user("Reviewers")
+    client = signed_in(user)
+    assert "Change your password" in text(client.get(reverse("password_change")))
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "a-long-test-password",
+            "new_password1": "plum-harbour-sextant",
+            "new_password2": "plum-harbour-sextant",
+        },
+        follow=True,
+    )
+    assert "Password changed" in text(response)
+    user.refresh_from_db()
+    assert user.check_password("plum-harbour-sextant")
+
+
+@pytest.mark.django_db
+def test_password_reset_by_email(make_user, mailoutbox):
+    user = make_user("Reviewers")
+    client = Client()
+    response = client.post(reverse("password_reset"), {"email": user.email}, follow=True)
+    assert "Check your email" in text(response)
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == [user.email]
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/accounts/reset/" in line)
+    path = link.split("testserver", 1)[1]
+    form = client.get(path, follow=True)
+    assert "Choose a new password" in text(form)
+    response = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "plum-harbour-sextant", "new_password2": "plum-harbour-sextant"},
+        follow=True,
+    )
+    assert "Password set" in text(response)
+    user.refresh_from_db()
+    assert user.check_password("plum-harbour-sextant")
