@@ -31,7 +31,8 @@ class ClaimInline(admin.TabularInline):
     model = Claim
     form = ClaimForm
     fields = ["key", "quote", "section", "substance", "claim_type", "kind", "status"]
-    readonly_fields = ["section"]
+    # the review workflow moves a claim's status (reviews.services); nobody sets it by hand
+    readonly_fields = ["section", "status"]
     extra = 0
     show_change_link = True
 
@@ -138,7 +139,8 @@ class ClaimAdmin(SimpleHistoryAdmin):
     list_filter = ["status", "claim_type", "substance", "kind", OpenFlagsFilter, "article"]
     search_fields = ["quote", "key", "section"]
     list_select_related = ["article"]
-    readonly_fields = ["start", "end", "prefix", "suffix", "section", "created_at", "updated_at"]
+    # status belongs to the review workflow (reviews.services: review, adjudicate, publish)
+    readonly_fields = ["start", "end", "prefix", "suffix", "section", "status", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["article", "key", "quote", "section", "kind", "substance", "claim_type", "status"]}),
         (_("Evidence"), {"fields": ["evidence_note"]}),

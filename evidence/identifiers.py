@@ -29,6 +29,8 @@ def normalize_doi(value: str | None) -> str:
     value = (value or "").strip()
     if not value:
         return ""
+    # idutils knows doi.org and dx.doi.org; people also paste www.doi.org links
+    value = re.sub(r"^(https?://)www\.doi\.org/", r"\1doi.org/", value, flags=re.I)
     if not idutils.is_doi(value):
         raise IdentifierError(f"{value!r} is not a DOI (expected 10.<registrant>/<suffix>)")
     return idutils.normalize_doi(value).strip().lower()

@@ -34,7 +34,10 @@ RELATION_ORDER = [Relation.SUPPORTS, Relation.MIXED, Relation.CONTRADICTS, Relat
 @public_page
 def home(request: HttpRequest) -> HttpResponse:
     """The articles under review, newest first. Two queries (count and page) whatever their number."""
-    articles = Article.objects.annotate(n_claims=Count("claims")).order_by("-published_on", "-created_at", "pk")
+    # undated articles last on every database (PostgreSQL sorts NULL first when descending)
+    articles = Article.objects.annotate(n_claims=Count("claims")).order_by(
+        F("published_on").desc(nulls_last=True), "-created_at", "pk"
+    )
     page = Paginator(articles, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "evidence/home.html", {"page": page})
 
@@ -143,7 +146,9 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     flags = list(claim.flags.select_related("raised_by", "resolved_by", "study").order_by("-raised_at"))
     published = consensus is not None and consensus.is_published
     # Individual reviews become public with the verdict; until then they stay with reviewers and editors.
-    reviews = list(claim.reviews.select_related("reviewer").order_by("created_at")) if published else []
+    # While a published claim is back in re-review they are withheld again, so the new round is blind.
+    show_reviews = published and claim.status == Claim.Status.PUBLISHED
+    reviews = list(claim.reviews.select_related("reviewer").order_by("created_at")) if show_reviews else []
     claim_history = list(claim.history.select_related("history_user").order_by("history_date", "history_id"))
     citation_history = list(
         Citation.history.filter(claim_id=claim.pk).select_related("history_user").order_by("history_date", "history_id")

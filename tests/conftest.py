@@ -28,6 +28,13 @@ SAMPLES = Path(__file__).resolve().parent / "samples"
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Production hashes passwords slowly on purpose; tests create hundreds of users."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _static_files_without_manifest():
     """Production settings hash static files through a manifest that collectstatic writes; tests
     render templates without running collectstatic, so they use the plain storage."""

@@ -437,3 +437,9 @@ def test_lines_with_offsets_exclude_line_breaks():
         (7, 7, ""),
         (8, 10, "ef"),
     ]
+
+
+def test_doi_links_with_www_are_normalised():
+    from evidence.identifiers import normalize_doi
+
+    assert normalize_doi("https://www.doi.org/10.1016/S0006-3223(99)00230-9") == "10.1016/s0006-3223(99)00230-9"

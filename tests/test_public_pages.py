@@ -366,3 +366,23 @@ def test_open_flags_show_on_claim_page(client, seed, make_user):
     Flag.objects.create(claim=c, reason=Flag.Reason.OVERSTATED, note="Says 'deep' without evidence.", raised_by=editor)
     html = client.get(c.get_absolute_url()).content.decode()
     assert "⚑ Overstated" in html and "without evidence" in html
+
+
+def test_reviews_are_withheld_while_a_published_claim_is_back_in_review(client, seed, make_user):
+    c = claim("K5")
+    ReviewFactory(claim=c, reviewer=make_user("Reviewers"), rationale="Visible once published.")
+    publish(c)
+    assert "Visible once published." in client.get(c.get_absolute_url()).content.decode()
+    Claim.objects.filter(pk=c.pk).update(status=Claim.Status.NEEDS_REREVIEW)
+    html = client.get(c.get_absolute_url()).content.decode()
+    assert "Visible once published." not in html  # the new round of reviews stays blind
+    assert "Reviewed against the cited trials." in html  # the published verdict's rationale stays
+
+
+def test_undated_articles_come_last_on_the_home_page(client, db):
+    from datetime import date
+
+    undated = ArticleFactory(title="Undated")
+    dated = ArticleFactory(title="Dated", published_on=date(2024, 5, 1))
+    titles = [a.title for a in client.get(reverse("evidence:home")).context["page"].object_list]
+    assert titles.index(dated.title) < titles.index(undated.title)
