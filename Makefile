@@ -20,7 +20,8 @@ run: export DJANGO_DEBUG ?= 1
 run: install seed
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-# Migrate and load the seed article; safe to run any number of times.
+# Migrate and load the seed article; safe to run any number of times. Debug settings unless told otherwise.
+seed: export DJANGO_DEBUG ?= 1
 seed: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py import_article fixtures/ketamine-mdma/article.json
