@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE := evidence.settings
 
-.PHONY: install run seed test lint format clean
+.PHONY: install run seed test lint format clean bench load fault
 
 # Re-install only when the dependency pins change.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -33,6 +33,19 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Pages against references in the same run, on PostgreSQL with the full synthetic library; writes
+# docs/performance.md and benchmarks/results/latest.json. Takes about 25 minutes; not part of CI.
+bench: install
+	benchmarks/run.sh
+
+# 60 s of wrk at 64 connections on the benchmark data set: zero errors expected (docs/operations.md).
+load: install
+	benchmarks/load.sh
+
+# Restarts PostgreSQL under load (the whole cluster: not on a shared machine); see docs/operations.md.
+fault: install
+	benchmarks/fault.sh
 
 lint: install
 	$(VENV)/bin/ruff check .

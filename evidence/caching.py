@@ -27,8 +27,9 @@ from django.views.decorators.http import condition
 
 from evidence.models import DataVersion
 
-# How long a cached aggregate lives at most; versioned keys make it correct, this bounds memory.
+# How long a cached aggregate or page lives at most; versioned keys make it correct, this bounds memory.
 AGGREGATE_TIMEOUT = 60 * 60
+PAGE_TIMEOUT = 10 * 60
 
 
 def current() -> tuple[int, datetime]:
@@ -113,9 +114,52 @@ def _last_modified(request: HttpRequest, *args: Any, **kwargs: Any) -> datetime 
     return request_version(request)[1]
 
 
+def _cacheable(request: HttpRequest) -> bool:
+    """A page may come from, and go to, the page cache only for a reader who carries no state: signed
+    out, no session (messages after signing out live there) and no messages cookie."""
+    return (
+        settings.PAGE_CACHE
+        and request.method in ("GET", "HEAD")
+        and not request.user.is_authenticated
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+    )
+
+
+def _page_key(request: HttpRequest) -> str:
+    version, _ = request_version(request)
+    digest = hashlib.sha256(f"{code_salt()}|{request.get_full_path()}".encode()).hexdigest()[:32]
+    return f"evidence:page:{digest}:v{version}"
+
+
+def _from_page_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve a reader the page rendered for the previous reader while the data version is the same.
+
+    The key holds the version, so any committed change makes every cached page unreachable at once;
+    only complete 200 responses that set no cookie are kept.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not _cacheable(request):
+            return view(request, *args, **kwargs)
+        key = _page_key(request)
+        hit = cache.get(key)
+        if hit is not None:
+            content, content_type = hit
+            return HttpResponse(content, content_type=content_type)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.cookies and not getattr(response, "streaming", False):
+            cache.set(key, (response.content, response["Content-Type"]), PAGE_TIMEOUT)
+        return response
+
+    return wrapper
+
+
 def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Conditional GET for anonymous readers: 304 Not Modified while nothing changed; revalidate each time."""
-    conditional = condition(etag_func=_etag, last_modified_func=_last_modified)(view)
+    """A public page: conditional GET for anonymous readers (304 while nothing changed, revalidated on
+    every visit), the rendered page cached per data version, private and uncached for signed-in users."""
+    conditional = condition(etag_func=_etag, last_modified_func=_last_modified)(_from_page_cache(view))
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -6,10 +6,13 @@ reported as form errors and ignored, never a server error.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import django_filters
 from django import forms
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
+from evidence import caching
 from evidence.models import (
     RELIANT_RELATIONS,
     Article,
@@ -36,10 +39,43 @@ def _yes_no(queryset: QuerySet, condition: Exists, value: str) -> QuerySet:
     return queryset
 
 
-def substance_choices() -> list[tuple[str, str]]:
-    """The substances claims are about, read when the form is built (one small DISTINCT query)."""
-    values = Claim.objects.exclude(substance="").order_by("substance").values_list("substance", flat=True).distinct()
-    return [(value, value) for value in values]
+class LazyChoices(Sequence):
+    """Choices computed on first use. Unlike a callable, templates can loop over them (django-filter's
+    choice iterator asks for len())."""
+
+    def __init__(self, compute: Callable[[], list[tuple[str, str]]]) -> None:
+        self._compute = compute
+        self._choices: list[tuple[str, str]] | None = None
+
+    def _list(self) -> list[tuple[str, str]]:
+        if self._choices is None:
+            self._choices = self._compute()
+        return self._choices
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._list()[index]
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+
+def article_choices(version: int) -> list[tuple[str, str]]:
+    """(slug, title) of every article, cached per data version: the filter lists them all."""
+
+    def read() -> list[tuple[str, str]]:
+        return list(Article.objects.order_by("title", "pk").values_list("slug", "title"))
+
+    return caching.cached("article-choices", read, version)
+
+
+def substance_choices(version: int) -> list[tuple[str, str]]:
+    """The substances claims are about: a DISTINCT over every claim, so cached per data version."""
+
+    def read() -> list[tuple[str, str]]:
+        values = Claim.objects.exclude(substance="").order_by("substance").values_list("substance", flat=True)
+        return [(value, value) for value in values.distinct()]
+
+    return caching.cached("substance-choices", read, version)
 
 
 def _certainty_rank(prefix: str) -> Case:
@@ -68,12 +104,8 @@ STUDY_SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 class ClaimFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search claims", method="filter_q", max_length=500)
-    article = django_filters.ModelChoiceFilter(
-        queryset=Article.objects.order_by("title").only("pk", "slug", "title"),
-        to_field_name="slug",
-        empty_label="All articles",
-    )
-    substance = django_filters.ChoiceFilter(choices=substance_choices, empty_label="All substances")
+    article = django_filters.ChoiceFilter(choices=[], field_name="article__slug", empty_label="All articles")
+    substance = django_filters.ChoiceFilter(choices=[], empty_label="All substances")
     claim_type = django_filters.ChoiceFilter(choices=ClaimType.choices, empty_label="All types", label="Claim type")
     verdict = django_filters.ChoiceFilter(
         choices=[*Verdict.choices, (UNREVIEWED, "Not yet reviewed")],
@@ -103,6 +135,19 @@ class ClaimFilter(django_filters.FilterSet):
     class Meta:
         model = Claim
         fields: list[str] = []
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+
+        # Read only when needed (a value to validate, a form to draw), then from the cache, usually: the
+        # API's list without these parameters never reads them.
+        def version() -> int:
+            return caching.request_version(self.request)[0] if self.request else caching.current()[0]
+
+        # Set on the form field itself: a filter builds its field once and caches it, and a deep copy of a
+        # filter whose field was already built (e.g. by the API schema generator) would keep the old one.
+        self.filters["substance"].field.choices = LazyChoices(lambda: substance_choices(version()))
+        self.filters["article"].field.choices = LazyChoices(lambda: article_choices(version()))
 
     def filter_queryset(self, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
         queryset = super().filter_queryset(queryset)

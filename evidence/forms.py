@@ -23,6 +23,24 @@ def _empty_json_is_default(form: forms.ModelForm, cleaned: dict[str, Any]) -> No
             cleaned[name] = field.get_default()
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul_in_json(form: forms.ModelForm, cleaned: dict[str, Any]) -> None:
+    """PostgreSQL's jsonb refuses "\\u0000" (a DataError on save: a 500). Form CharFields refuse NUL
+    characters, but a JSON field's validators see the decoded value, where they miss them."""
+    for name in list(cleaned):
+        if isinstance(form.fields.get(name), forms.JSONField) and _holds_nul(cleaned[name]):
+            form.add_error(name, forms.ValidationError("NUL characters are not allowed.", code="null_characters"))
+
+
 def https_by_default(field: models.Field, **kwargs: Any) -> forms.Field | None:
     """Form fields as Django 6 will make them: a URL typed without a scheme gets https://."""
     if isinstance(field, models.URLField):
@@ -62,6 +80,7 @@ class ArticleForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         _empty_json_is_default(self, cleaned)
+        _refuse_nul_in_json(self, cleaned)
         text, headings = cleaned.get("text"), cleaned.get("headings")
         if text is None or headings is None:
             return cleaned
@@ -165,6 +184,7 @@ class StudyForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         _empty_json_is_default(self, cleaned)
+        _refuse_nul_in_json(self, cleaned)
         return cleaned
 
     def clean_doi(self) -> str:

@@ -9,13 +9,14 @@
   the failed connection and closes it when the request ends, and CONN_HEALTH_CHECKS checks a kept one
   before reuse, so the site recovers by itself when the database is back (benchmarks/fault.sh shows it).
 
-Both render their pages without a request context, so they run no query and no context processor.
+Their 400, 413 and 503 pages render without a request context, so they run no query and no context
+processor. client_ip and lockout_response are django-axes' hooks (settings: AXES_*).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -101,7 +102,7 @@ class RequestGuardMiddleware:
         return HttpResponse(body, status=413)
 
 
-def _pairs(request: HttpRequest):
+def _pairs(request: HttpRequest) -> Iterator[tuple[str, str]]:
     for key, values in request.GET.lists():
         for value in values:
             yield key, value
@@ -129,7 +130,7 @@ class DatabaseUnavailableMiddleware:
             request.method,
             request.path,
             type(cause).__name__,
-            str(cause).strip() or type(exception).__name__,
+            " ".join(str(cause).split()) or type(exception).__name__,  # one line, for grep and log shippers
         )
         response = HttpResponse(render_to_string("503.html"), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, F, Func, OuterRef, Q, Subquery, Value
+from django.db.models import F, Func, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -163,8 +163,15 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
             n_contradicting=subquery_count(citations.filter(relation=Relation.CONTRADICTS)),
             n_context=subquery_count(citations.filter(relation=Relation.CONTEXT)),
             n_open_flags=subquery_count(open_flags),
-            relies_on_retracted=Exists(
-                citations.filter(relation__in=RELIANT_RELATIONS, study__retraction_status=RetractionStatus.RETRACTED)
+            # A scalar subquery, not Exists(): PostgreSQL plans an EXISTS in the select list as a hashed
+            # subplan over every supporting citation in the library; this looks only at the row's own.
+            relies_on_retracted=Coalesce(
+                Subquery(
+                    citations.filter(
+                        relation__in=RELIANT_RELATIONS, study__retraction_status=RetractionStatus.RETRACTED
+                    ).values(flag=Value(True))[:1]
+                ),
+                Value(False),
             ),
         )
 

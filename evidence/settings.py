@@ -11,6 +11,9 @@ DJANGO_SECRET_KEY     required unless DJANGO_DEBUG is on.
 DJANGO_ALLOWED_HOSTS  comma-separated host names; required unless DJANGO_DEBUG is on.
 DATABASE_URL          e.g. postgres://user@127.0.0.1:5432/evidence; a SQLite file when unset.
 DATABASE_CONN_MAX_AGE seconds a connection is kept open (default 60; 0 closes after each request).
+DATABASE_REPLICA_URLS comma-separated postgres:// URLs of streaming replicas; safe requests read from them
+                      (evidence/db_routers.py, docs/deploy.md). None by default.
+DATABASE_REPLICA_PIN_SECONDS  how long a client's reads stay on the primary after it writes (default 10).
 EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL, EMAIL_TIMEOUT,
 DEFAULT_FROM_EMAIL    the SMTP server for password-reset mail when DJANGO_DEBUG is off (debug prints it).
 
@@ -25,6 +28,11 @@ DJANGO_SESSION_EXPIRE_AT_BROWSER_CLOSE  sign out when the browser closes (defaul
 DJANGO_AXES_FAILURE_LIMIT   failed sign-ins (per username and address) before a lockout (default 5).
 DJANGO_AXES_COOLOFF_MINUTES how long a lockout lasts (default 15).
 DJANGO_MAX_UPLOAD_MB        largest request body accepted with a file upload (default 10).
+
+API (docs/api.md):
+DJANGO_API_ANON_RATE        requests an anonymous client may make to /api/ (default 60/minute; n/second|minute|hour|day)
+DJANGO_API_USER_RATE        requests a signed-in client may make to /api/ (default 600/minute).
+DJANGO_API_TOKEN_RATE       attempts to obtain a token from one address (default 10/hour).
 """
 
 from __future__ import annotations
@@ -101,6 +109,11 @@ INSTALLED_APPS = [
     # Content-Security-Policy header (settings below); failed sign-in tracking and lockout
     "csp",
     "axes",
+    # the REST API under /api/ (evidence/api/, docs/api.md), its token auth, OpenAPI schema and docs
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "evidence",
     "reviews",
 ]
@@ -108,6 +121,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Under /api/, any error answer that is not already JSON (a 404 for an unknown path, a 500, the 413,
+    # 400 and 503 pages of the middleware below) becomes the API's JSON error body (evidence/api/errors.py).
+    "evidence.api.errors.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Refuses an oversized body (from its Content-Length, before anything reads it) and NUL characters
     # in the query string (PostgreSQL cannot take them) with a 413 or 400 page.
@@ -164,6 +180,38 @@ if not _default_db["NAME"]:
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def replica_databases(urls: list[str], conn_max_age: int) -> dict[str, dict]:
+    """DATABASES entries "replica_1", "replica_2" … for DATABASE_REPLICA_URLS; a bad URL stops start-up.
+    In tests each is a mirror of "default" (TEST MIRROR): no test database is created on a replica."""
+    replicas = {}
+    for index, url in enumerate(urls, start=1):
+        where = f"DATABASE_REPLICA_URLS entry {index}"
+        try:
+            replica = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{where} is not a database URL Django understands: {exc}") from None
+        if replica["ENGINE"] != "django.db.backends.postgresql":
+            raise ImproperlyConfigured(f"{where} must be a PostgreSQL replica (postgres://…), not {replica['ENGINE']}.")
+        if not replica["NAME"]:
+            raise ImproperlyConfigured(f"{where} names no database; end it with /<database name>.")
+        replica["TEST"] = {"MIRROR": "default"}
+        replicas[f"replica_{index}"] = replica
+    return replicas
+
+
+# Read replicas (PostgreSQL streaming replication): safe requests read from them, writes go to the primary
+# and a client that has just written reads from the primary for a while (evidence/db_routers.py).
+DATABASES.update(replica_databases(env_list("DATABASE_REPLICA_URLS", []), env_int("DATABASE_CONN_MAX_AGE", 60)))
+DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+DATABASE_REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 10)
+if DATABASE_REPLICAS:
+    if _default_db["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs DATABASE_URL to point at the PostgreSQL primary.")
+    DATABASE_ROUTERS = ["evidence.db_routers.PrimaryReplicaRouter"]
+    # first, so the session, the user and everything after read from the same database
+    MIDDLEWARE.insert(0, "evidence.db_routers.ReadReplicaMiddleware")
+
 # --- Auth ---------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -199,7 +247,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Internationalisation -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
-USE_I18N = True
+# The interface is English only; without translation machinery every lazy label costs less to render.
+USE_I18N = False
 USE_TZ = True
 
 # --- Static files ----------------------------------------------------------------------------------------
@@ -226,6 +275,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "evidence"}}
 # Part of every public page's ETag; set it to the release (e.g. the commit) when deploying.
 ETAG_SALT = os.environ.get("DJANGO_ETAG_SALT", "")
+# Public pages rendered for a signed-out reader are kept per data version and served to the next one
+# (evidence/caching.py). Off to measure or debug the uncached pages.
+PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", default=True)
 
 # --- Security -------------------------------------------------------------------------------------------
 # docs/security.md explains each choice. HTTPS is the proxy's job and comes from the environment: the
@@ -312,6 +364,74 @@ AXES_CLIENT_IP_CALLABLE = "evidence.middleware.client_ip"
 # Record failures and lockouts, not every successful sign-in (AccessLog would grow without bound).
 AXES_DISABLE_ACCESS_LOG = True
 
+# --- API (evidence/api/, docs/api.md) ----------------------------------------------------------------------
+_RATE_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A DRF throttle rate such as "60/minute", refused at start-up when DRF could not read it."""
+    raw = os.environ.get(name, "").strip() or default
+    number, _, period = raw.partition("/")
+    if not number.isdigit() or int(number) < 1 or period not in _RATE_PERIODS:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate; use e.g. 60/minute, 1000/hour or 5/second.")
+    return raw
+
+
+REST_FRAMEWORK = {
+    # Token first: an anonymous request to a write endpoint then gets 401 with WWW-Authenticate: Token
+    # (SessionAuthentication alone would answer 403). Sessions are for the browser and enforce CSRF.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Reads are public; each write names its permissions (evidence/api/permissions.py).
+    "DEFAULT_PERMISSION_CLASSES": ["evidence.api.permissions.ActionPermissions"],
+    # JSON only: no browsable HTML API (the interactive docs at /api/docs/ serve that purpose).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "evidence.api.pagination.Pagination",
+    "DEFAULT_THROTTLE_CLASSES": ["evidence.api.throttling.AnonThrottle", "evidence.api.throttling.UserThrottle"],
+    # Whose address a throttle counts: DRF's default (None) takes the whole X-Forwarded-For header, which any
+    # client can set to a new value per request and so escape the anonymous and token rates. Behind our one
+    # proxy, the entry it appended (the right-most, as evidence.middleware.client_ip); else REMOTE_ADDR.
+    "NUM_PROXIES": 1 if BEHIND_PROXY else 0,
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_rate("DJANGO_API_ANON_RATE", "60/minute"),
+        "user": env_rate("DJANGO_API_USER_RATE", "600/minute"),
+        "token": env_rate("DJANGO_API_TOKEN_RATE", "10/hour"),
+    },
+    "EXCEPTION_HANDLER": "evidence.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "evidence.api.schema.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # DRF's DEFAULT_VERSIONING is off: the API is version 1 until a change breaks clients (docs/api.md).
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Evidence review API",
+    "DESCRIPTION": (
+        "Read everything a reader can (articles, claims with their published verdicts, studies, citations, "
+        "published reviews, flags) and, signed in, do what your role allows on the pages: reviewers rate "
+        "claims, curators edit studies and citations, editors raise and resolve flags, adjudicate and publish. "
+        "See docs/api.md."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # separate request and response components, so read-only fields are not asked for in requests
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the drf-spectacular-sidecar package, served as our own static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False, "displayOperationId": False},
+    "ENUM_NAME_OVERRIDES": {
+        "CertaintyEnum": "reviews.models.Certainty",
+        "VerdictEnum": "reviews.models.Verdict",
+        "ClaimStatusEnum": "evidence.models.ClaimStatus",
+        "FlagStatusEnum": "reviews.models.FlagStatus",
+        "RetractionStatusEnum": "evidence.models.RetractionStatus",
+    },
+}
+
 # --- History --------------------------------------------------------------------------------------------
 # simple_history writes a history row on every save; services avoid no-op saves so that running the
 # seed import twice leaves the history unchanged.
@@ -325,8 +445,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
-        # lockouts are WARNING; every single failure (INFO) is in the admin's access attempts anyway,
-        # and the start-up banner would otherwise open every management command's output
+        # failed sign-ins and lockouts are WARNING; its INFO lines (a start-up banner that would open
+        # every management command's output, the handler's chatter) say nothing an operator needs
         "axes": {"level": "WARNING"},
     },
 }

@@ -44,6 +44,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection, models
 from django.utils.text import slugify
 
+from evidence import caching
 from evidence.anchoring import anchor_at
 from evidence.models import (
     RELIANT_RELATIONS,
@@ -468,6 +469,7 @@ DESIGNS: dict[str, tuple[float, tuple[int, int] | None, list[str]]] = {
             "Efficacy and safety of {sub} in {cond}: a phase {phase} randomised controlled trial",
             "A randomised trial of {sub}-assisted therapy for {cond}",
             "Single-dose {sub} for {cond}: a randomised placebo-controlled study",
+            "Effects of {sub} on {outcome} in {cond}: a randomised trial",
         ],
     ),
     StudyDesign.COHORT: (
@@ -523,6 +525,34 @@ DESIGNS: dict[str, tuple[float, tuple[int, int] | None, list[str]]] = {
     StudyDesign.OTHER: (7, None, ["Commentary: what the {sub} trials do and do not show", "{Sub} and {cond}"]),
 }
 TITLE_OPENINGS = ["", "", "", "Rapid and sustained effects of ", "A pilot study of ", "Secondary analysis: "]
+# Appended to some titles, so that a library of 100,000 studies has few identical titles, as real ones do.
+TITLE_QUALIFIERS = [
+    " in veterans",
+    " in older adults",
+    " in adolescents",
+    " in primary care",
+    " in a community sample",
+    " in women",
+    " after a first episode",
+    " with comorbid anxiety",
+    " in an inpatient setting",
+    " across {k} sites",
+    " in {country}",
+    ", with {m}-month follow-up",
+    ": effects on {outcome}",
+]
+OUTCOMES = [
+    "suicidal ideation",
+    "sleep quality",
+    "cognitive function",
+    "quality of life",
+    "relapse",
+    "craving",
+    "anhedonia",
+    "emotional processing",
+    "blood pressure",
+    "functional connectivity",
+]
 ABSTRACT_PARTS = {
     "Background": [
         "{Cond} is common, and many patients do not respond to existing treatments.",
@@ -741,6 +771,7 @@ DRAWS: dict[str, Callable[[random.Random, Words], Any]] = {
     "role": lambda r, w: r.choice(PERSON_ROLES),
     "animals": lambda r, w: r.choice(ANIMALS),
     "agency": lambda r, w: r.choice(AGENCIES),
+    "outcome": lambda r, w: r.choice(OUTCOMES),
     "phase": lambda r, w: r.choice(["2", "2b", "3"]),
     "es": lambda r, w: round(r.uniform(0.1, 1.2), 2),
     "es_low": lambda r, w: round(w["es"] - r.uniform(0.05, 0.4), 2),
@@ -1113,7 +1144,15 @@ class Generator:
         design_weights = {design: weight for design, (weight, _, _) in DESIGNS.items()}
         studies = []
         self.studies_by_substance: dict[str, list[int]] = {key: [] for key in SUBSTANCES}
-        for index in range(self.size.studies):
+        # 1% retracted, 0.3% with an expression of concern, 0.5% corrected: exact shares (at least one
+        # retraction in any library of 50 studies or more), at random places
+        n = self.size.studies
+        notices = r.sample(range(n), k=round(n * 0.018))
+        retracted = max(round(n * 0.01), 1 if n >= 50 else 0)
+        notice_of = {index: RetractionStatus.RETRACTED for index in notices[:retracted]}
+        notice_of |= {index: RetractionStatus.EXPRESSION_OF_CONCERN for index in notices[retracted : round(n * 0.013)]}
+        notice_of |= {index: RetractionStatus.CORRECTED for index in notices[round(n * 0.013) :]}
+        for index in range(n):
             substance = self.pick_substance()
             if substance == "both":
                 substance = r.choice(["ketamine", "MDMA"])
@@ -1122,6 +1161,11 @@ class Generator:
             _, sizes, templates = DESIGNS[design]
             words = self.words(substance)
             title = r.choice(TITLE_OPENINGS) + r.choice(templates).format_map(words)
+            if r.random() < 0.9:
+                title += r.choice(TITLE_QUALIFIERS).format_map(words)
+            if design in (StudyDesign.RCT, StudyDesign.COHORT) and r.random() < 0.5:
+                acronym = "".join(r.choice("ABCDEFGHIJKLMNOPRSTUVW") for _ in range(r.randint(3, 6)))
+                title += f" (the {acronym}-{r.randint(1, 9)} {'trial' if design == StudyDesign.RCT else 'study'})"
             title = title[0].upper() + title[1:]
             year = max(1965, 2026 - int(r.expovariate(1 / 9)))
             journal, code = r.choice(JOURNALS)
@@ -1170,17 +1214,17 @@ class Generator:
             if study.verified:
                 study.verified_from = ["crossref"] if not pmid else ["crossref", "pubmed"]
             changes: list[_Change] = []
-            roll = r.random()
-            if roll < 0.01:
+            notice = notice_of.get(index, RetractionStatus.NONE)
+            if notice == RetractionStatus.RETRACTED:
                 # retracted after it entered the library: the history holds both versions
-                study.retraction_status = RetractionStatus.RETRACTED
+                study.retraction_status = notice
                 study.retraction_doi = f"10.5555/retraction.{study.doi or index}".lower()
                 study.retraction_note = "Retracted by the publisher: the data could not be verified."
-            elif roll < 0.013:
-                study.retraction_status = RetractionStatus.EXPRESSION_OF_CONCERN
+            elif notice == RetractionStatus.EXPRESSION_OF_CONCERN:
+                study.retraction_status = notice
                 study.retraction_note = "The editors have raised concerns about the reported outcomes."
-            elif roll < 0.018:
-                study.retraction_status = RetractionStatus.CORRECTED
+            elif notice == RetractionStatus.CORRECTED:
+                study.retraction_status = notice
                 study.retraction_note = "A correction was published for a table of adverse events."
             if study.retraction_status != RetractionStatus.NONE:
                 noticed = self.later(created, 0.9)
@@ -1599,7 +1643,11 @@ def generate(
 ) -> Result:
     """Generate and write the library; the caller holds the transaction (and checks the database is empty).
     ``on_phase(name, seconds)`` is called as each phase ends."""
-    return Generator(size, seed, password=password, on_phase=on_phase).run()
+    result = Generator(size, seed, password=password, on_phase=on_phase).run()
+    # COPY bypasses the model signals that move the data version: move it once, when the transaction
+    # commits, so that no cache keeps serving pages from before the library changed
+    caching.touch()
+    return result
 
 
 def library_models() -> list[type[models.Model]]:
@@ -1615,7 +1663,8 @@ def library_is_empty() -> bool:
 
 
 def empty_library() -> None:
-    """Delete every article, claim, study, citation, review, consensus row and flag, and their history."""
+    """Delete every article, claim, study, citation, review, consensus row and flag, and their history
+    (the data version row stays: generate() moves it)."""
     tables = library_models()
     if connection.vendor == "postgresql":
         quote = connection.ops.quote_name

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from evidence import export_views, views
+from evidence import export_views, feeds, views
 
 evidence_patterns = [
     path("", views.home, name="home"),
@@ -18,11 +18,16 @@ evidence_patterns = [
     path("studies/export.<str:fmt>", export_views.study_export, name="study-export"),
     path("articles/<slug:slug>/studies.<str:fmt>", export_views.article_studies_export, name="article-studies-export"),
     path("claims/export.csv", export_views.claim_export, name="claim-export"),
+    # open data: the article's ClaimReviews and its claims as W3C Web Annotations (evidence/feeds.py)
+    path("articles/<slug:slug>/claimreview.jsonld", feeds.article_claimreview, name="article-claimreview"),
+    path("articles/<slug:slug>/annotations.jsonld", feeds.article_annotations, name="article-annotations"),
 ]
 
 urlpatterns = [
     path("", include((evidence_patterns, "evidence"))),
     path("admin/", admin.site.urls),
+    # the REST API, its OpenAPI schema and docs (namespace ``api``; docs/api.md)
+    path("api/", include("evidence.api.urls")),
     # sign in, sign out (POST), password change and reset: Django's views, our templates/registration/
     path("accounts/", include("django.contrib.auth.urls")),
     # the review workflow: /review/ for reviewers, /editor/ for editors

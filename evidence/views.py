@@ -28,14 +28,16 @@ from reviews.models import Flag
 ARTICLES_PER_PAGE = 20
 CLAIMS_PER_PAGE = 25
 STUDIES_PER_PAGE = 25
+CITATIONS_PER_PAGE = 25
 RELATION_ORDER = [Relation.SUPPORTS, Relation.MIXED, Relation.CONTRADICTS, Relation.CONTEXT]
 
 
 @public_page
 def home(request: HttpRequest) -> HttpResponse:
     """The articles under review, newest first. Two queries (count and page) whatever their number."""
-    # undated articles last on every database (PostgreSQL sorts NULL first when descending)
-    articles = Article.objects.annotate(n_claims=Count("claims")).order_by(
+    # A correlated count runs for the page's 20 articles only; Count("claims") would group every claim.
+    # Undated articles come last on every database (PostgreSQL sorts NULL first when descending).
+    articles = Article.objects.annotate(n_claims=subquery_count(Claim.objects.filter(article=OuterRef("pk")))).order_by(
         F("published_on").desc(nulls_last=True), "-created_at", "pk"
     )
     page = Paginator(articles, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
@@ -65,7 +67,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     context = caching.cached(f"article-page:{slug}", compute, version)
     if context is None:
         raise Http404("No such article.")
-    return render(request, "evidence/article_detail.html", {**context, "legend": LEGEND})
+    return render(request, "evidence/article_detail.html", {**context, "legend": LEGEND, "version": version})
 
 
 MAP_GROUPINGS = {"section": "Section", "substance": "Substance"}
@@ -98,7 +100,14 @@ def article_map(request: HttpRequest, slug: str) -> HttpResponse:
     context = caching.cached(f"article-map:{slug}:{by}", compute, version)
     if context is None:
         raise Http404("No such article.")
-    context = {**context, "columns": maps.DESIGN_COLUMNS, "group_by": by, "groupings": MAP_GROUPINGS, "legend": LEGEND}
+    context = {
+        **context,
+        "columns": maps.DESIGN_COLUMNS,
+        "group_by": by,
+        "groupings": MAP_GROUPINGS,
+        "legend": LEGEND,
+        "version": version,
+    }
     return render(request, "evidence/article_map.html", context)
 
 
@@ -119,7 +128,7 @@ def gap_map(request: HttpRequest) -> HttpResponse:
 def claim_list(request: HttpRequest) -> HttpResponse:
     """Filtered, searched, sorted, paginated claims. Four queries: the article and substance choices of
     the filter form, the count, the page."""
-    claims = ClaimFilter(request.GET, queryset=Claim.objects.for_list())
+    claims = ClaimFilter(request.GET, queryset=Claim.objects.for_list(), request=request)
     page = Paginator(claims.qs, CLAIMS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "evidence/claim_list.html", {"filter": claims, "page": page, "legend": LEGEND})
 
@@ -135,7 +144,10 @@ def _consensus(claim: Claim) -> Any:
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One claim with its evidence. Six queries: the claim (with article and consensus), its citations
     with their studies, its flags, the published reviews, and the claim's and citations' history."""
-    claim = get_object_or_404(Claim.objects.with_evidence().select_related("article", "consensus"), pk=pk)
+    claim = get_object_or_404(
+        Claim.objects.with_evidence().select_related("article", "consensus__published_by", "consensus__adjudicated_by"),
+        pk=pk,
+    )
     article = claim.article
     consensus = _consensus(claim)
     citations = list(claim.citations.select_related("study").order_by("-study__year", "study__title", "pk"))
@@ -193,8 +205,10 @@ def study_list(request: HttpRequest) -> HttpResponse:
 
 @public_page
 def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A study and every claim that cites it. Two queries: the study, its citations with claims."""
+    """A study and the claims that cite it, a page at a time (a popular trial is cited hundreds of
+    times). Three queries: the study, the citation count, the page of citations with their claims."""
     study = get_object_or_404(Study, pk=pk)
-    citations = list(study.citations.select_related("claim__article").order_by("claim__article__title", "claim__start"))
-    context = {"study": study, "citations": citations, "formatted": cached_citations([study])[study.pk]}
+    citations = study.citations.select_related("claim__article").order_by("claim__article__title", "claim__start", "pk")
+    page = Paginator(citations, CITATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"study": study, "page": page, "formatted": cached_citations([study])[study.pk]}
     return render(request, "evidence/study_detail.html", context)

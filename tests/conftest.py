@@ -47,6 +47,15 @@ def _static_files_without_manifest():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_page_cache():
+    """Whole pages are cached per data version, and the version only moves when a transaction commits,
+    which tests wrapped in a transaction never do: a page fetched again after a change would come from
+    the cache. tests/test_caching.py turns the page cache on where it commits its changes."""
+    with override_settings(PAGE_CACHE=False):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Cached aggregates are keyed by the data version, which only moves when a transaction commits;
@@ -62,6 +71,14 @@ def _database_is_what_ci_asked_for(django_db_setup, django_db_blocker):
     if os.environ.get("EVIDENCE_REQUIRE_POSTGRES") == "1":
         with django_db_blocker.unblock():
             assert connection.vendor == "postgresql", f"CI must test on PostgreSQL, got {connection.vendor}"
+
+
+@pytest.fixture
+def transactional_db(django_db_serialized_rollback, transactional_db):
+    """Every transactional test restores what migrations created (content types, permissions, the role
+    groups, the data version row) after flushing. Without it, a flush re-creates content types and the
+    next serialized restore collides with them."""
+    return transactional_db
 
 
 @pytest.fixture

@@ -380,3 +380,110 @@ def test_any_input_is_imported_or_rejected_with_a_reason(fmt, data):
     assert Study.objects.count() == before + created
     for line in report.of("rejected"):
         assert line.detail
+
+
+# --- The fast paths of the import (evidence/importers/bibtex.py, evidence/services.py) ----------------------
+# Each one stands in for a slower reference on the text it accepts; these compare the two.
+
+_LATEX_PIECES = [
+    " ", "  ", "\n", "\n\n", "\n \n", "\t", "\r", "\x0b", "\xa0", "\u2028", "\u3000", "{", "}", "{}", "-", "--", "'",
+    "`", "!", "?", "~", "&", "%", "$", "#", "^", "_", "[", "]", '"', ",", ".", "a", "B", "1", "é", "ß", "x y",
+    "\\%", "\\&", "\\_", "\\#", "\\$", "\\", "\\\\", "\\{", "\\}", "\\'e", "\\textit{x}", "\\url{u}", "\\ ",
+]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_LATEX_PIECES), max_size=30))
+def test_fast_latex_decoding_is_pylatexenc(pieces):
+    value = "".join(pieces)
+    # what the module did before the fast path: pylatexenc for every value
+    assert bibtex.latex_to_text(value) == bibtex._DECODER.latex_to_text(value)
+
+
+_NAME_WORDS = ["a", "B", "von", "De", "de", "é", "É", "ǅ", "1", ".", "-", "'", "\xa0", "ß", "Jr", "d'", "σ", "", "ⅻ"]
+_words = st.lists(st.lists(st.sampled_from(_NAME_WORDS), max_size=3).map("".join), max_size=4)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(before=_words, after=_words, gaps=st.lists(st.sampled_from([" ", "  "]), min_size=4, max_size=4))
+def test_fast_name_splitting_is_bibtexparsers(before, after, gaps):
+    from bibtexparser.middlewares.names import (
+        InvalidNameError,
+        parse_single_name_into_parts,
+        split_multiple_persons_names,
+    )
+
+    name = gaps[0] + gaps[1].join(before) + "," + gaps[2].join(after) + gaps[3]
+    fast = bibtex._last_comma_first(name)
+    if fast is not None:  # None: bibtexparser splits it
+        try:
+            assert fast == parse_single_name_into_parts(name)
+        except InvalidNameError:
+            pytest.fail(f"{name!r} is invalid for bibtexparser")
+    names = f"{name} and{gaps[0]}{name}\tAND {name} andy {name}"
+    assert bibtex._split_persons(names) == split_multiple_persons_names(names)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the title key is computed by PostgreSQL")
+def test_postgresqls_title_key_is_pythons_for_every_code_point():
+    """study_title_key() (the indexed SQL) and title_keys() (Python) agree on what every character leaves
+    in a key, so equal normalised titles have equal keys and the indexed lookup misses no match."""
+    query = Study.objects.annotate(key=services.study_title_key()).values("key").query
+    sql, params = query.sql_with_params()
+    # the same expression, over one character per code point instead of a stored title
+    sql = sql.replace('"evidence_study"."title"', "chr(i)").replace('"evidence_study"."year"', "NULL::smallint")
+    sql = sql.replace(
+        'FROM "evidence_study"', "FROM generate_series(1, 1114111) AS i WHERE i NOT BETWEEN 55296 AND 57343"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT i, key FROM ({sql.replace('SELECT ', 'SELECT i, ', 1)}) AS keys", params)
+        in_sql = {i: key for i, key in cursor.fetchall() if key != "|0"}
+    in_python = {
+        i: key
+        for i in range(1, 0x110000)
+        if not 0xD800 <= i <= 0xDFFF and (key := services.title_keys(chr(i), None)[0]) != "|0"
+    }
+    assert len(in_sql) > 1000 and in_sql == in_python
+    assert services.title_keys("Ça, c'est l'ﬁn — №1!", 2020)[0] == "cacestlfinno1|2020"
+
+
+def test_title_match_ignores_accents_case_punctuation_and_the_retracted_prefix():
+    first = Study.objects.create(title="Retracted article: Café-au-lait spots in MDMA users", year=2020)
+    Study.objects.create(title="Cafe au lait spots in MDMA users!", year=2020)  # the same work, stored twice
+    other_year = Study.objects.create(title="Cafe au lait spots in MDMA users", year=2021)
+    text = (
+        "@article{a, title = {CAF{\\'E} AU LAIT SPOTS IN {MDMA} USERS}, year = {2020}, volume = {7}}\n"
+        "@article{b, title = {Caf\\'e-au-lait spots in MDMA users}, year = {2021}, doi = {10.5555/other}}\n"
+    )
+    report = bibliography_import(data=text)
+    assert counts(report) == {"updated": 2, "conflict": 2}  # the stored titles are kept
+    assert all("kept the stored title" in line.detail for line in report.of("conflict"))
+    first.refresh_from_db()
+    assert first.volume == "7"  # of the two stored matches, the first one stored
+    other_year.refresh_from_db()
+    assert other_year.doi == "10.5555/other"
+
+
+def test_history_rows_hold_the_created_studies(django_user_model):
+    curator = django_user_model.objects.create(username="curator")
+    bibliography_import(data=sample("zotero-export.bib"), user=curator)
+    for study in Study.objects.all():
+        row = study.history.get()
+        assert (row.history_type, row.history_user, row.history_change_reason) == (
+            "+",
+            curator,
+            f"imported from line {row.history_change_reason.split('line ')[1]}",
+        )
+        assert row.history_change_reason.endswith(f"(key {study.citation_key})")
+        for field in Study._meta.concrete_fields:
+            assert getattr(row, field.attname) == getattr(study, field.attname), field.name
+
+
+def test_an_import_bumps_the_data_version_after_commit_and_a_dry_run_does_not(transactional_db):
+    from evidence import caching
+
+    before, _ = caching.current()
+    bibliography_import(data=sample("zotero-export.bib"), dry_run=True)
+    assert caching.current()[0] == before
+    bibliography_import(data=sample("zotero-export.bib"))
+    assert caching.current()[0] == before + 1  # once for the file, not once per study

@@ -107,3 +107,34 @@ def test_version_bumps_once_per_committed_transaction_and_never_on_rollback(tran
             pass
         CitationFactory(claim=article.claims.first())  # … and the outer change schedules its own
     assert caching.current()[0] == start + 3
+
+
+@pytest.fixture
+def page_cache(settings):
+    settings.PAGE_CACHE = True
+
+
+def test_pages_are_cached_per_version_for_readers_without_state(client, committed_seed, page_cache):
+    url = reverse("evidence:claim-list") + "?substance=MDMA"
+    first = client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url)
+    assert again.status_code == 200 and again.content == first.content
+    assert len(queries) == 1  # the version read; the page came from the cache
+    Flag.objects.create(claim=Claim.objects.get(key="M2"), reason=Flag.Reason.OVERSTATED)  # commits: new version
+    with CaptureQueriesContext(connection) as queries:
+        changed = client.get(url)
+    assert len(queries) > 1 and b"1 open flag" in changed.content
+
+
+def test_readers_with_a_session_or_messages_get_fresh_pages(client, committed_seed, page_cache, make_user):
+    url = reverse("evidence:home")
+    client.get(url)
+    client.cookies["messages"] = "something"
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    assert len(queries) > 1  # rendered, not served from the cache
+    del client.cookies["messages"]
+    client.force_login(make_user("Reviewers"))
+    response = client.get(url)
+    assert b"Sign out" in response.content and "private" in response["Cache-Control"]

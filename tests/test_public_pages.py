@@ -352,7 +352,7 @@ def test_study_page_lists_the_claims_citing_it(client, seed):
     study = Study.objects.get(citation_key="feduccia2021")
     response = client.get(study.get_absolute_url())
     html = response.content.decode()
-    assert {c.claim.key for c in response.context["citations"]} == {"M10", "M17"}
+    assert {c.claim.key for c in response.context["page"].object_list} == {"M10", "M17"}
     assert "⚠ Retracted" in html and "Retracted by Psychopharmacology" in html
     untitled = Study.objects.get(citation_key="nmda_meta_ajp2015")
     html = client.get(untitled.get_absolute_url()).content.decode()
@@ -386,3 +386,22 @@ def test_undated_articles_come_last_on_the_home_page(client, db):
     dated = ArticleFactory(title="Dated", published_on=date(2024, 5, 1))
     titles = [a.title for a in client.get(reverse("evidence:home")).context["page"].object_list]
     assert titles.index(dated.title) < titles.index(undated.title)
+
+
+def test_an_adjudicated_published_claim_page_stays_within_budget(client, seed, make_user):
+    from django.utils import timezone
+
+    c = claim("K1")
+    editor = make_user("Editors")
+    for _ in range(2):
+        ReviewFactory(claim=c, reviewer=make_user("Reviewers"))
+    publish(
+        c,
+        adjudicated_certainty="low",
+        adjudicated_verdict="partly_supported",
+        adjudication_rationale="The reviewers disagreed on the PTSD evidence.",
+        adjudicated_by=editor,
+        adjudicated_at=timezone.now(),
+        published_by=editor,
+    )
+    assert count_queries(client, c.get_absolute_url()) <= 8

@@ -138,7 +138,7 @@ def _race(*jobs) -> list[BaseException]:
     return errors
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_simultaneous_submissions_of_one_review_leave_one_review(make_user):
     claim = article_with_claims(1).claims.get()
     reviewer = make_user("Reviewers")
@@ -161,7 +161,7 @@ def test_two_simultaneous_submissions_of_one_review_leave_one_review(make_user):
     assert Review.history.filter(claim_id=claim.pk).count() == 10  # every submission is a version
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_reviewers_submitting_at_once_both_count_in_the_consensus(make_user):
     """Each submission recomputes the consensus; without the claim lock each would see only its own review."""
     article = article_with_claims(5)

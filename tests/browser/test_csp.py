@@ -81,6 +81,15 @@ def test_readers_pages_run_under_the_policy(page, live_seed):
     watch.assert_clean()
 
 
+def test_the_api_docs_run_under_the_policy(page, live_seed):
+    """Swagger UI (drf-spectacular's split view: the page and its start-up script are separate files)."""
+    watch = Watch(page)
+    watch.visit("/api/docs/")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=15_000)  # the schema loaded and was drawn
+    assert page.locator(".swagger-ui .opblock").count() > 5
+    watch.assert_clean()
+
+
 def test_the_admin_runs_under_the_policy(page, live_seed, make_user):
     make_user(username="ada", superuser=True)
     claim = Claim.objects.filter(article=live_seed).order_by("start").first()

@@ -1,0 +1,602 @@
+"""What the API shows of each record, and what it accepts. Input validation and shaping only: every
+write is a call to evidence.services or reviews.services (views.py).
+
+Readers see what the pages show them: a claim's consensus only once its verdict is published (and then
+only the published snapshot and how far reviewers agreed), flags without who raised them, reviews with
+the reviewer's display name. Nothing here runs a query: the views' querysets load what is shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from evidence.api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictModelSerializer,
+    StrictPrimaryKeyRelatedField,
+)
+from evidence.models import Article, Citation, Claim, Study
+from evidence.status import status_for
+from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict
+
+
+def _absolute(request, name: str, *args: Any) -> str:
+    return reverse(name, args=args, request=request)
+
+
+# --- Articles --------------------------------------------------------------------------------------------
+
+
+class ArticleSerializer(serializers.ModelSerializer):
+    """An article under review, without its text (the detail has it)."""
+
+    n_claims = serializers.IntegerField(read_only=True, help_text="Claims recorded for the article.")
+    original_url = serializers.CharField(
+        source="url", read_only=True, help_text="The article at its publisher; empty when unknown."
+    )
+    url = serializers.SerializerMethodField(help_text="This record in the API.")
+    html_url = serializers.SerializerMethodField(help_text="The article's page, with every claim marked.")
+    claimreview_url = serializers.SerializerMethodField(help_text="Its ClaimReview feed (JSON-LD).")
+    annotations_url = serializers.SerializerMethodField(help_text="Its claims as W3C Web Annotations (JSON-LD).")
+
+    class Meta:
+        model = Article
+        fields = [
+            "slug",
+            "title",
+            "author",
+            "publisher",
+            "original_url",
+            "published_on",
+            "n_claims",
+            "url",
+            "html_url",
+            "claimreview_url",
+            "annotations_url",
+        ]
+
+    def get_url(self, article: Article) -> str:
+        return _absolute(self.context.get("request"), "api:article-detail", article.slug)
+
+    def get_html_url(self, article: Article) -> str:
+        return _absolute(self.context.get("request"), "evidence:article-detail", article.slug)
+
+    def get_claimreview_url(self, article: Article) -> str:
+        return _absolute(self.context.get("request"), "evidence:article-claimreview", article.slug)
+
+    def get_annotations_url(self, article: Article) -> str:
+        return _absolute(self.context.get("request"), "evidence:article-annotations", article.slug)
+
+
+class ArticleDetailSerializer(ArticleSerializer):
+    """An article with its full text; claims' ``anchor.start``/``end`` are offsets into ``text``."""
+
+    class Meta(ArticleSerializer.Meta):
+        fields = [*ArticleSerializer.Meta.fields, "text", "headings", "created_at", "updated_at"]
+
+
+# --- Studies -----------------------------------------------------------------------------------------------
+
+
+class StudySummarySerializer(serializers.ModelSerializer):
+    """A study as a citation shows it."""
+
+    display_title = serializers.CharField(read_only=True)
+    url = serializers.SerializerMethodField(help_text="This study in the API.")
+
+    class Meta:
+        model = Study
+        fields = [
+            "id",
+            "citation_key",
+            "display_title",
+            "year",
+            "container_title",
+            "doi",
+            "pmid",
+            "design",
+            "sample_size",
+            "retraction_status",
+            "verified",
+            "url",
+        ]
+
+    def get_url(self, study: Study) -> str:
+        return _absolute(self.context.get("request"), "api:study-detail", study.pk)
+
+
+STUDY_FIELDS = [
+    "citation_key",
+    "work_type",
+    "title",
+    "authors",
+    "author_list_complete",
+    "container_title",
+    "publisher",
+    "year",
+    "month",
+    "day",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "isbn",
+    "url",
+    "abstract",
+    "design",
+    "sample_size",
+    "population",
+    "retraction_status",
+    "retraction_date",
+    "retraction_doi",
+    "retraction_note",
+    "verified",
+    "verified_from",
+    "unconfirmed_leads",
+    "note",
+]
+
+
+class StudySerializer(serializers.ModelSerializer):
+    """A study with its CSL-JSON-level metadata, design, retraction status and verification."""
+
+    display_title = serializers.CharField(read_only=True)
+    # the study's own address, often empty: a plain string (an empty one is no URI)
+    url = serializers.CharField(read_only=True, help_text="The work online, when known; empty otherwise.")
+    n_claims = serializers.IntegerField(read_only=True, help_text="Citations of the study by claims.")
+    doi_url = serializers.CharField(read_only=True)
+    pubmed_url = serializers.CharField(read_only=True)
+    api_url = serializers.SerializerMethodField(help_text="This study in the API.")
+    html_url = serializers.SerializerMethodField(help_text="The study's page.")
+
+    class Meta:
+        model = Study
+        fields = [
+            "id",
+            "display_title",
+            *STUDY_FIELDS,
+            "doi_url",
+            "pubmed_url",
+            "n_claims",
+            "created_at",
+            "updated_at",
+            "api_url",
+            "html_url",
+        ]
+
+    def get_api_url(self, study: Study) -> str:
+        return _absolute(self.context.get("request"), "api:study-detail", study.pk)
+
+    def get_html_url(self, study: Study) -> str:
+        return _absolute(self.context.get("request"), "evidence:study-detail", study.pk)
+
+
+class CitingClaimSerializer(serializers.ModelSerializer):
+    """A claim citing a study, as the study's page lists it."""
+
+    claim = serializers.IntegerField(source="claim_id", read_only=True)
+    claim_key = serializers.CharField(source="claim.key", read_only=True)
+    claim_quote = serializers.CharField(source="claim.quote", read_only=True)
+    article = serializers.CharField(source="claim.article.slug", read_only=True)
+
+    class Meta:
+        model = Citation
+        fields = ["id", "claim", "claim_key", "claim_quote", "article", "relation", "note"]
+
+
+class StudyDetailSerializer(StudySerializer):
+    citations = CitingClaimSerializer(many=True, read_only=True, help_text="The claims that cite this study.")
+
+    class Meta(StudySerializer.Meta):
+        fields = [*StudySerializer.Meta.fields, "citations"]
+
+
+def _check_names(value: Any) -> list[dict[str, str]]:
+    if not isinstance(value, list) or not all(
+        isinstance(name, dict) and name and all(isinstance(k, str) and isinstance(v, str) for k, v in name.items())
+        for name in value
+    ):
+        raise serializers.ValidationError(
+            'A list of CSL names: [{"family": "Berman", "given": "R. M."}, {"literal": "WHO"}].'
+        )
+    return value
+
+
+class StudyWriteSerializer(StrictModelSerializer):
+    """The fields a curator sets; DOI and PMID may be given in any common form (https://doi.org/…, pmid:…)
+    and are stored normalised. Uniqueness of DOI and PMID is checked by the service, which names the study
+    that already has one."""
+
+    class Meta:
+        model = Study
+        fields = STUDY_FIELDS
+        # the service checks DOI/PMID uniqueness after normalising them
+        validators: list = []
+        extra_kwargs = {"doi": {"validators": []}, "pmid": {"validators": []}}
+
+    def validate_authors(self, value: Any) -> list[dict[str, str]]:
+        return _check_names(value)
+
+    def validate_verified_from(self, value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise serializers.ValidationError("A list of texts naming the sources that confirmed the record.")
+        return value
+
+    def validate_unconfirmed_leads(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("An object: field name → value seen in an unreliable place.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # PostgreSQL stores no NUL character, in text or JSON; DRF's text fields refuse them, JSON ones not
+        errors = {name: "NUL characters are not allowed." for name, value in attrs.items() if _holds_nul(value)}
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+# --- Claims, their citations, consensus and flags ---------------------------------------------------------
+
+
+class CitationSerializer(serializers.ModelSerializer):
+    """The link between a claim and a study: what the study shows for it, and how directly it applies."""
+
+    claim = serializers.IntegerField(source="claim_id", read_only=True)
+    study = StudySummarySerializer(read_only=True)
+    url = serializers.SerializerMethodField(help_text="This citation in the API.")
+
+    class Meta:
+        model = Citation
+        fields = [
+            "id",
+            "claim",
+            "study",
+            "relation",
+            "note",
+            "directness",
+            "directness_note",
+            "created_at",
+            "updated_at",
+            "url",
+        ]
+
+    def get_url(self, citation: Citation) -> str:
+        return _absolute(self.context.get("request"), "api:citation-detail", citation.pk)
+
+
+class CitationCreateSerializer(StrictModelSerializer):
+    """Link a study to a claim."""
+
+    claim = StrictPrimaryKeyRelatedField(queryset=Claim.objects.all())
+    study = StrictPrimaryKeyRelatedField(queryset=Study.objects.all())
+
+    class Meta:
+        model = Citation
+        fields = ["claim", "study", "relation", "note", "directness", "directness_note"]
+        validators: list = []  # citation_create reports an existing link in words
+
+
+class CitationUpdateSerializer(StrictModelSerializer):
+    """Change what a citation says; to cite another study, delete it and create a new one."""
+
+    class Meta:
+        model = Citation
+        fields = ["relation", "note", "directness", "directness_note"]
+
+
+class FlagSerializer(serializers.ModelSerializer):
+    """A mark that a claim needs attention, as readers see it: who raised it is not shown, only whether
+    the system did (e.g. a cited study was retracted)."""
+
+    claim = serializers.IntegerField(source="claim_id", read_only=True)
+    study = serializers.IntegerField(source="study_id", read_only=True, allow_null=True)
+    raised_by_system = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Flag
+        fields = [
+            "id",
+            "claim",
+            "reason",
+            "study",
+            "note",
+            "status",
+            "raised_by_system",
+            "raised_at",
+            "resolved_at",
+            "resolution_note",
+        ]
+
+
+class FlagRaiseSerializer(serializers.Serializer):
+    claim = StrictPrimaryKeyRelatedField(queryset=Claim.objects.all())
+    reason = serializers.ChoiceField(choices=Flag.Reason.choices)
+    note = StrictCharField(required=False, allow_blank=True, default="")
+    study = StrictPrimaryKeyRelatedField(
+        queryset=Study.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The study the flag is about; it must be cited by the claim.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        study = attrs.get("study")
+        if study is not None and not Citation.objects.filter(claim=attrs["claim"], study=study).exists():
+            raise serializers.ValidationError({"study": "The claim does not cite this study."})
+        return attrs
+
+
+class FlagCloseSerializer(serializers.Serializer):
+    note = StrictCharField(required=False, allow_blank=True, default="", help_text="Why it was closed.")
+
+
+class PublishedConsensusSerializer(serializers.ModelSerializer):
+    """The verdict readers see: the snapshot taken when an editor published, and how far the reviewers
+    agreed."""
+
+    verdict = serializers.CharField(source="published_verdict")
+    certainty = serializers.CharField(source="published_certainty")
+    rationale = serializers.CharField(source="published_rationale")
+    adjudicated = serializers.BooleanField(source="is_adjudicated", help_text="An editor decided after a dispute.")
+
+    class Meta:
+        model = Consensus
+        fields = [
+            "verdict",
+            "certainty",
+            "rationale",
+            "published_at",
+            "last_reviewed_at",
+            "n_reviews",
+            "certainty_spread",
+            "verdict_split",
+            "adjudicated",
+        ]
+        extra_kwargs = {"certainty_spread": {"help_text": "Levels between the highest and lowest certainty given."}}
+
+
+class EditorConsensusSerializer(serializers.ModelSerializer):
+    """The whole consensus row, as the editor's page shows it: what the reviews add up to, the
+    adjudication and the published snapshot."""
+
+    claim = serializers.IntegerField(source="claim_id", read_only=True)
+
+    class Meta:
+        model = Consensus
+        fields = [
+            "claim",
+            "n_reviews",
+            "certainty",
+            "verdict",
+            "certainty_spread",
+            "verdict_split",
+            "disputed",
+            "last_reviewed_at",
+            "adjudicated_certainty",
+            "adjudicated_verdict",
+            "adjudication_rationale",
+            "adjudicated_at",
+            "published_certainty",
+            "published_verdict",
+            "published_rationale",
+            "published_at",
+        ]
+
+
+def published_consensus(claim: Claim) -> Consensus | None:
+    try:
+        consensus = claim.consensus
+    except ObjectDoesNotExist:
+        return None
+    return consensus if consensus is not None and consensus.is_published else None
+
+
+class EvidenceCountsSerializer(serializers.Serializer):
+    n_supporting = serializers.IntegerField(help_text="Supporting studies, retracted ones left out.")
+    n_mixed = serializers.IntegerField()
+    n_contradicting = serializers.IntegerField()
+    n_context = serializers.IntegerField()
+    n_open_flags = serializers.IntegerField()
+    relies_on_retracted = serializers.BooleanField(help_text="Cites a retracted study as support or mixed.")
+
+
+class AnchorSerializer(serializers.Serializer):
+    """Where the quote stands in the article's text: a W3C TextPositionSelector (start, end; Python string
+    offsets, end exclusive) and TextQuoteSelector (the quote with prefix and suffix)."""
+
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    prefix = serializers.CharField()
+    suffix = serializers.CharField()
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    """A claim with where it stands in the text, its evidence, its published verdict, open flags and
+    citations."""
+
+    article = serializers.CharField(source="article.slug", read_only=True, help_text="The article's slug.")
+    article_title = serializers.CharField(source="article.title", read_only=True)
+    anchor = serializers.SerializerMethodField()
+    evidence_status = serializers.SerializerMethodField(
+        help_text="The published verdict, or unreviewed: supported, partly_supported, unsupported, contradicted."
+    )
+    evidence = serializers.SerializerMethodField()
+    consensus = serializers.SerializerMethodField(help_text="The published verdict; null until one is published.")
+    open_flags = serializers.SerializerMethodField()
+    citations = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField(help_text="This claim in the API.")
+    html_url = serializers.SerializerMethodField(help_text="The claim's page.")
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id",
+            "key",
+            "article",
+            "article_title",
+            "quote",
+            "anchor",
+            "section",
+            "kind",
+            "substance",
+            "claim_type",
+            "secondary_types",
+            "evidence_note",
+            "attributed_to",
+            "attribution_status",
+            "attribution_note",
+            "status",
+            "evidence_status",
+            "consensus",
+            "evidence",
+            "open_flags",
+            "citations",
+            "created_at",
+            "updated_at",
+            "url",
+            "html_url",
+        ]
+
+    @extend_schema_field(AnchorSerializer)
+    def get_anchor(self, claim: Claim) -> dict[str, Any]:
+        return {"start": claim.start, "end": claim.end, "prefix": claim.prefix, "suffix": claim.suffix}
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=["supported", "partly_supported", "unsupported", "contradicted", "unreviewed"])
+    )
+    def get_evidence_status(self, claim: Claim) -> str:
+        return status_for(claim.public_verdict).key
+
+    @extend_schema_field(EvidenceCountsSerializer)
+    def get_evidence(self, claim: Claim) -> dict[str, Any]:
+        return EvidenceCountsSerializer(claim).data
+
+    @extend_schema_field(PublishedConsensusSerializer(allow_null=True))
+    def get_consensus(self, claim: Claim) -> dict[str, Any] | None:
+        consensus = published_consensus(claim)
+        return PublishedConsensusSerializer(consensus).data if consensus is not None else None
+
+    @extend_schema_field(FlagSerializer(many=True))
+    def get_open_flags(self, claim: Claim) -> list[dict[str, Any]]:
+        # the view prefetches every flag of the page's claims in one query
+        flags = [flag for flag in claim.flags.all() if flag.status == Flag.Status.OPEN]
+        return FlagSerializer(flags, many=True).data
+
+    @extend_schema_field(CitationSerializer(many=True))
+    def get_citations(self, claim: Claim) -> list[dict[str, Any]]:
+        return CitationSerializer(claim.citations.all(), many=True, context=self.context).data
+
+    def get_url(self, claim: Claim) -> str:
+        return _absolute(self.context.get("request"), "api:claim-detail", claim.pk)
+
+    def get_html_url(self, claim: Claim) -> str:
+        return _absolute(self.context.get("request"), "evidence:claim-detail", claim.pk)
+
+
+class ClaimDetailSerializer(ClaimSerializer):
+    closed_flags = serializers.SerializerMethodField(help_text="Flags resolved or dismissed.")
+
+    class Meta(ClaimSerializer.Meta):
+        fields = [*ClaimSerializer.Meta.fields, "closed_flags"]
+
+    @extend_schema_field(FlagSerializer(many=True))
+    def get_closed_flags(self, claim: Claim) -> list[dict[str, Any]]:
+        flags = [flag for flag in claim.flags.all() if flag.status != Flag.Status.OPEN]
+        return FlagSerializer(flags, many=True).data
+
+
+# --- Reviews -----------------------------------------------------------------------------------------------
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    """One reviewer's rating of one claim."""
+
+    claim = serializers.IntegerField(source="claim_id", read_only=True)
+    reviewer = serializers.SerializerMethodField(help_text="The reviewer's name as the pages show it.")
+    is_own = serializers.SerializerMethodField(help_text="The signed-in user wrote this review.")
+    downgrades = serializers.SerializerMethodField(help_text="The GRADE domains that lowered the certainty.")
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "claim",
+            "reviewer",
+            "is_own",
+            "certainty",
+            "verdict",
+            "downgrades",
+            "read_full_text",
+            "rationale",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_reviewer(self, review: Review) -> str:
+        return review.reviewer.get_full_name() or review.reviewer.get_username()
+
+    def get_is_own(self, review: Review) -> bool:
+        request = self.context.get("request")
+        return bool(request is not None and request.user.is_authenticated and review.reviewer_id == request.user.pk)
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=list(DOWNGRADE_REASONS))))
+    def get_downgrades(self, review: Review) -> list[str]:
+        return [name for name in DOWNGRADE_REASONS if getattr(review, name)]
+
+
+class ReviewWriteSerializer(serializers.Serializer):
+    """The signed-in reviewer's rating of the claim; the same fields whether creating or replacing it."""
+
+    certainty = serializers.ChoiceField(choices=Certainty.choices, help_text="GRADE certainty of the evidence.")
+    verdict = serializers.ChoiceField(choices=Verdict.choices)
+    rationale = StrictCharField(
+        help_text="Why this certainty and verdict; readers see it once the verdict is published."
+    )
+    downgrades = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(DOWNGRADE_REASONS.items())), required=False, default=list
+    )
+    read_full_text = StrictBooleanField(required=False, default=False)
+
+
+class DecisionSerializer(serializers.Serializer):
+    """An editor's adjudication: the certainty and verdict that replace the reviewers' median and majority."""
+
+    certainty = serializers.ChoiceField(choices=Certainty.choices)
+    verdict = serializers.ChoiceField(choices=Verdict.choices)
+    rationale = StrictCharField(help_text="Why, recorded with your name and the time.")
+
+
+class PublishSerializer(serializers.Serializer):
+    rationale = StrictCharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The summary readers see with the verdict; empty: the adjudication's rationale.",
+    )
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text='Send it as "Authorization: Token <token>".')

@@ -1,0 +1,469 @@
+"""The open dataset: everything readers can see, as JSON and CSV files in one folder, and back.
+
+``dataset_export`` writes the articles (with their texts), the claims (with their anchors), the studies,
+the citations and the published verdicts; ``dataset_import`` loads such a folder into an empty database,
+keeping every id, so the records' URLs stay what they were. A dataset exported, imported elsewhere and
+exported again gives the same files (tests/test_opendata.py). The format is described in docs/api.md
+and in the README the export writes beside the data.
+
+Not in the dataset: reviewers' individual reviews and editors' flags (they name people, and the API
+serves them), article revisions, and anything unpublished.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.color import no_style
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from evidence import caching
+from evidence.exporters import to_csljson
+from evidence.models import Article, Citation, Claim, Study
+from reviews.models import Consensus
+
+FORMAT = "evidence-review-dataset"
+VERSION = 1
+CHANGE_REASON = "imported from an open dataset"
+
+ARTICLE_FIELDS = ["id", "slug", "title", "author", "publisher", "url", "published_on", "headings", "text"]
+ARTICLE_FIELDS += ["created_at", "updated_at"]
+CLAIM_FIELDS = [
+    "id",
+    "article",
+    "key",
+    "quote",
+    "start",
+    "end",
+    "prefix",
+    "suffix",
+    "section",
+    "kind",
+    "substance",
+    "claim_type",
+    "secondary_types",
+    "evidence_note",
+    "attributed_to",
+    "attribution_status",
+    "attribution_note",
+    "status",
+    "created_at",
+    "updated_at",
+]
+STUDY_FIELDS = [
+    "id",
+    *(f.name for f in Study._meta.concrete_fields if f.name not in ("id", "created_at", "updated_at")),
+]
+STUDY_FIELDS += ["created_at", "updated_at"]
+CITATION_FIELDS = [
+    "id",
+    "claim",
+    "study",
+    "relation",
+    "note",
+    "directness",
+    "directness_note",
+    "created_at",
+    "updated_at",
+]
+VERDICT_FIELDS = [
+    "claim",
+    "verdict",
+    "certainty",
+    "rationale",
+    "published_at",
+    "last_reviewed_at",
+    "n_reviews",
+    "certainty_spread",
+    "verdict_split",
+    "adjudicated",
+]
+TABLES = {
+    "articles": ARTICLE_FIELDS,
+    "claims": CLAIM_FIELDS,
+    "studies": STUDY_FIELDS,
+    "citations": CITATION_FIELDS,
+    "verdicts": VERDICT_FIELDS,
+}
+
+LICENCES = {
+    "verdicts": "CC-BY-4.0",
+    "claims": "CC-BY-4.0 (our selection, anchoring and classification; the quoted words are the article's)",
+    "citations": "CC-BY-4.0",
+    "studies": "bibliographic facts, no rights claimed (CC0-1.0 for our compilation)",
+    "articles": "the texts remain their publishers'; included so the claims can be read in context",
+}
+
+
+class DatasetError(ValueError):
+    """A dataset folder that cannot be imported; nothing was written."""
+
+
+# --- Export ----------------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _row(obj: models.Model, names: list[str], **extra: Any) -> dict[str, Any]:
+    row = {}
+    for name in names:
+        row[name] = _plain(extra[name] if name in extra else getattr(obj, name))
+    return row
+
+
+def dataset_rows() -> dict[str, list[dict[str, Any]]]:
+    """Every public record as plain rows, table by table, in a stable order. Five queries."""
+    articles = Article.objects.order_by("pk")
+    slugs: dict[int, str] = {}
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
+    for article in articles.iterator(chunk_size=100):
+        slugs[article.pk] = article.slug
+        rows["articles"].append(_row(article, ARTICLE_FIELDS))
+    for claim in Claim.objects.order_by("pk").iterator(chunk_size=2000):
+        rows["claims"].append(_row(claim, CLAIM_FIELDS, article=slugs[claim.article_id]))
+    for study in Study.objects.order_by("pk").iterator(chunk_size=2000):
+        rows["studies"].append(_row(study, STUDY_FIELDS))
+    for citation in Citation.objects.order_by("pk").iterator(chunk_size=2000):
+        rows["citations"].append(_row(citation, CITATION_FIELDS, claim=citation.claim_id, study=citation.study_id))
+    published = Consensus.objects.filter(published_at__isnull=False).order_by("claim_id")
+    for consensus in published.iterator(chunk_size=2000):
+        rows["verdicts"].append(
+            _row(
+                consensus,
+                VERDICT_FIELDS,
+                claim=consensus.claim_id,
+                verdict=consensus.published_verdict,
+                certainty=consensus.published_certainty,
+                rationale=consensus.published_rationale,
+                adjudicated=consensus.is_adjudicated,
+            )
+        )
+    return rows
+
+
+def _write_csv(path: Path, names: list[str], rows: Iterable[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=names)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(
+                {
+                    name: json.dumps(value, ensure_ascii=False)
+                    if isinstance(value, list | dict)
+                    else ("" if value is None else value)
+                    for name, value in row.items()
+                }
+            )
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+@dataclass
+class ExportReport:
+    directory: Path
+    counts: dict[str, int] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+
+def dataset_export(*, directory: Path, site_url: str = "") -> ExportReport:
+    """Write the dataset into ``directory`` (created if needed; our files in it are replaced)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with transaction.atomic():  # one consistent snapshot, even while editors work
+        rows = dataset_rows()
+        studies = list(Study.objects.order_by("pk"))
+    report = ExportReport(directory=directory)
+    for name, names in TABLES.items():
+        _write_json(directory / f"{name}.json", rows[name])
+        _write_csv(directory / f"{name}.csv", names, rows[name])
+        report.counts[name] = len(rows[name])
+        report.files += [f"{name}.json", f"{name}.csv"]
+    (directory / "studies.csl.json").write_text(to_csljson(studies), encoding="utf-8")
+    report.files.append("studies.csl.json")
+    manifest = {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": timezone.now().isoformat(),
+        "source": site_url,
+        "counts": report.counts,
+        "licences": LICENCES,
+        "files": sorted([*report.files, "README.md", "LICENCE.md"]),
+    }
+    _write_json(directory / "manifest.json", manifest)
+    (directory / "README.md").write_text(readme(manifest), encoding="utf-8")
+    (directory / "LICENCE.md").write_text(LICENCE_TEXT, encoding="utf-8")
+    report.files += ["manifest.json", "README.md", "LICENCE.md"]
+    return report
+
+
+# --- Import ----------------------------------------------------------------------------------------------
+
+
+def _read(directory: Path, name: str) -> list[dict[str, Any]]:
+    path = directory / f"{name}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DatasetError(f"{path.name} is missing from {directory}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path.name} is not JSON: {exc}") from None
+    if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
+        raise DatasetError(f"{path.name} must hold a list of objects")
+    expected = set(TABLES[name])
+    for number, row in enumerate(data, start=1):
+        if set(row) != expected:
+            missing, unknown = sorted(expected - set(row)), sorted(set(row) - expected)
+            raise DatasetError(
+                f"{path.name}, record {number}: missing {missing or 'nothing'}, unknown {unknown or 'nothing'}"
+            )
+    return data
+
+
+def _parse_values(model: type[models.Model], row: dict[str, Any], skip: Iterable[str] = ()) -> dict[str, Any]:
+    """The row's values as the model's fields take them (dates and times from ISO text)."""
+    values = {}
+    for name, value in row.items():
+        if name in skip:
+            continue
+        model_field = model._meta.get_field(name)
+        if value is not None and isinstance(model_field, models.DateTimeField | models.DateField):
+            try:
+                value = model_field.to_python(value)
+            except ValidationError as exc:
+                raise DatasetError(f"{model.__name__} {row.get('id', row)}: {name}: {' '.join(exc.messages)}") from None
+        values[name] = value
+    return values
+
+
+def _checked(obj: models.Model, label: str, exclude: Iterable[str] = ()) -> models.Model:
+    """Field by field, without a query per record: references are checked against the dataset's own ids,
+    and uniqueness and the tables' constraints by the database when the rows are inserted."""
+    try:
+        obj.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        detail = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in exc.message_dict.items())
+        raise DatasetError(f"{label}: {detail}") from None
+    return obj
+
+
+TIMESTAMPS = ["created_at", "updated_at"]
+
+
+def _create(model: type[models.Model], objs: list[models.Model], stamps: dict[int, tuple[Any, Any]]) -> None:
+    """Insert with a history entry each, then restore the records' own timestamps, which
+    auto_now/auto_now_add overwrite on insert (bulk_update does not)."""
+    _insert(model, objs)
+    for obj in objs:
+        obj.created_at, obj.updated_at = stamps[obj.pk]
+    model.objects.bulk_update(objs, TIMESTAMPS, batch_size=1000)
+
+
+def _insert(model: type[models.Model], objs: list[models.Model]) -> None:
+    try:
+        with transaction.atomic():
+            bulk_create_with_history(objs, model, batch_size=1000, default_change_reason=CHANGE_REASON)
+    except IntegrityError as exc:
+        message = str(exc).strip().splitlines()[0]
+        raise DatasetError(f"{model._meta.verbose_name_plural}: the database refused a record: {message}") from None
+
+
+@dataclass
+class ImportReport:
+    counts: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+
+
+def dataset_import(
+    *, directory: Path, dry_run: bool = False, progress: Callable[[str, int], Any] | None = None
+) -> ImportReport:
+    """Load a dataset folder written by dataset_export into an empty database, ids and all.
+
+    One transaction: a record that does not validate stops the import with a DatasetError naming it,
+    and nothing is written. Refuses a database that already holds articles, claims or studies: ids would
+    collide, and merging is what the bibliography and article importers are for.
+    """
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DatasetError(f"{directory} holds no manifest.json: not a dataset folder") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"manifest.json is not JSON: {exc}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise DatasetError(f"manifest.json does not describe an {FORMAT}")
+    if manifest.get("version") != VERSION:
+        raise DatasetError(f"dataset version {manifest.get('version')!r}; this program reads version {VERSION}")
+    tables = {name: _read(directory, name) for name in TABLES}
+    report = ImportReport(dry_run=dry_run)
+    with transaction.atomic():
+        if Article.objects.exists() or Claim.objects.exists() or Study.objects.exists():
+            raise DatasetError("the database already holds articles, claims or studies; import into an empty one")
+        _import_tables(tables, report, progress)
+        with connection.cursor() as cursor:
+            # explicit ids were inserted; the next record created must not reuse one
+            for sql in connection.ops.sequence_reset_sql(no_style(), [Article, Claim, Study, Citation]):
+                cursor.execute(sql)
+        caching.touch()
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def _import_tables(
+    tables: dict[str, list[dict[str, Any]]], report: ImportReport, progress: Callable[[str, int], Any] | None
+) -> None:
+    def done(name: str, n: int) -> None:
+        report.counts[name] = n
+        if progress is not None:
+            progress(name, n)
+
+    articles, stamps = [], {}
+    for row in tables["articles"]:
+        values = _parse_values(Article, row)
+        stamps[values["id"]] = values.pop("created_at"), values.pop("updated_at")
+        articles.append(_checked(Article(**values), f"article {row['slug']}"))
+    _create(Article, articles, stamps)
+    done("articles", len(articles))
+    article_ids = {article.slug: article.pk for article in articles}
+    texts = {article.slug: article.text for article in articles}
+
+    claims, stamps = [], {}
+    for row in tables["claims"]:
+        values = _parse_values(Claim, row, skip=["article"])
+        if row["article"] not in article_ids:
+            raise DatasetError(f"claim {row['id']}: no article {row['article']!r} in articles.json")
+        stamps[values["id"]] = values.pop("created_at"), values.pop("updated_at")
+        label = f"claim {row['id']} ({row['article']}/{row['key']})"
+        article = texts[row["article"]]
+        if not isinstance(values["start"], int) or article[values["start"] : values["end"]] != values["quote"]:
+            raise DatasetError(f"{label}: text[start:end] of its article is not its quote")
+        claim = Claim(article_id=article_ids[row["article"]], **values)
+        claims.append(_checked(claim, label, exclude=["article"]))
+    _create(Claim, claims, stamps)
+    done("claims", len(claims))
+
+    studies, stamps = [], {}
+    for row in tables["studies"]:
+        values = _parse_values(Study, row)
+        stamps[values["id"]] = values.pop("created_at"), values.pop("updated_at")
+        studies.append(_checked(Study(**values), f"study {row['id']}"))
+    _create(Study, studies, stamps)
+    done("studies", len(studies))
+
+    claim_ids, study_ids = {c.pk for c in claims}, {s.pk for s in studies}
+    citations, stamps = [], {}
+    for row in tables["citations"]:
+        values = _parse_values(Citation, row, skip=["claim", "study"])
+        if row["claim"] not in claim_ids or row["study"] not in study_ids:
+            raise DatasetError(
+                f"citation {row['id']}: claim {row['claim']} or study {row['study']} is not in the dataset"
+            )
+        stamps[values["id"]] = values.pop("created_at"), values.pop("updated_at")
+        citation = Citation(claim_id=row["claim"], study_id=row["study"], **values)
+        citations.append(_checked(citation, f"citation {row['id']}", exclude=["claim", "study"]))
+    _create(Citation, citations, stamps)
+    done("citations", len(citations))
+
+    verdicts = []
+    for row in tables["verdicts"]:
+        if row["claim"] not in claim_ids:
+            raise DatasetError(f"verdict of claim {row['claim']}: the claim is not in the dataset")
+        values = _parse_values(Consensus, {k: v for k, v in row.items() if k in ("published_at", "last_reviewed_at")})
+        consensus = Consensus(
+            claim_id=row["claim"],
+            n_reviews=row["n_reviews"],
+            certainty=row["certainty"],
+            verdict=row["verdict"],
+            certainty_spread=row["certainty_spread"],
+            verdict_split=row["verdict_split"],
+            disputed=row["certainty_spread"] >= 2 or row["verdict_split"],
+            published_certainty=row["certainty"],
+            published_verdict=row["verdict"],
+            published_rationale=row["rationale"],
+            **values,
+        )
+        if row["adjudicated"]:
+            # the adjudication's own rationale is not public; the published decision stands for it
+            consensus.adjudicated_certainty, consensus.adjudicated_verdict = row["certainty"], row["verdict"]
+            consensus.adjudication_rationale, consensus.adjudicated_at = row["rationale"], values["published_at"]
+        verdicts.append(_checked(consensus, f"verdict of claim {row['claim']}", exclude=["claim"]))
+    _insert(Consensus, verdicts)
+    done("verdicts", len(verdicts))
+
+
+# --- The words that travel with the data ---------------------------------------------------------------
+
+LICENCE_TEXT = """# Licence
+
+**Our reviews and verdicts** — the published verdicts, their certainty and rationale (verdicts.*), the
+claims as we selected, anchored and classified them (claims.*), and the links between claims and
+studies with what each study shows (citations.*) — are licensed under the Creative Commons Attribution
+4.0 International licence (CC BY 4.0, https://creativecommons.org/licenses/by/4.0/). Credit
+"Evidence review" and link to the source given in manifest.json.
+
+**Article texts** (articles.*: the text field, and the quoted words in claims.*) remain their
+publishers' and authors'. They are included so the claims can be read in their context; reusing them
+is a matter between you and their rights holders.
+
+**Bibliographic metadata** (studies.*, studies.csl.json) is factual information about published works;
+we claim no rights in it and dedicate our compilation of it to the public domain (CC0 1.0,
+https://creativecommons.org/publicdomain/zero/1.0/). The studies' abstracts, where present, remain
+their publishers'.
+"""
+
+
+def readme(manifest: dict[str, Any]) -> str:
+    counts = manifest["counts"]
+    return f"""# Evidence review: open dataset
+
+Exported {manifest["exported_at"]}{f" from {manifest['source']}" if manifest.get("source") else ""}.
+Format {FORMAT}, version {VERSION}. The licence is in LICENCE.md: CC BY 4.0 for our reviews and
+verdicts; the article texts remain their publishers'; bibliographic metadata is factual.
+
+| file | what | records |
+| --- | --- | --- |
+| articles.json / .csv | the articles whose claims were checked, with their full text | {counts["articles"]} |
+| claims.json / .csv | each claim: the quoted words and where they stand in the text | {counts["claims"]} |
+| studies.json / .csv | the studies: metadata, design, sample size, retraction status | {counts["studies"]} |
+| studies.csl.json | the same studies as CSL-JSON, for reference managers (Zotero imports it) | {counts["studies"]} |
+| citations.json / .csv | which study bears on which claim, and how | {counts["citations"]} |
+| verdicts.json / .csv | the published verdict on each reviewed claim | {counts["verdicts"]} |
+| manifest.json | format, version, export time, counts and licences | |
+
+The JSON files are lists of objects; the CSV files have the same columns, with lists and objects as
+JSON text. Dates and times are ISO 8601 (UTC). Ids are the site's: claim 12 is /claims/12/, study 7 is
+/studies/7/.
+
+- **claims**: `article` is the article's slug. `start` and `end` are offsets into the article's `text`
+  (Unicode code points, end exclusive), so `text[start:end] == quote`; `prefix` and `suffix` are up to
+  32 characters either side: a W3C Web Annotation TextPositionSelector and TextQuoteSelector. `status`
+  is the review workflow's (awaiting_review, in_review, needs_rereview, published).
+- **citations**: `claim` and `study` are ids; `relation` is supports, mixed, contradicts or context;
+  `directness` says how directly the study applies to the claim.
+- **verdicts**: one per claim with a published verdict: `verdict` (supported, partly_supported,
+  unsupported, contradicted), `certainty` (GRADE: high, moderate, low, very_low), the `rationale`
+  readers see, when it was published, how many reviewers rated the claim, how far their certainties
+  spread (levels), whether their verdicts split, and whether an editor adjudicated.
+- **studies**: `doi` is lower case without resolver, `pmid` digits only; `authors` is a list of CSL
+  names; `verified` says a bibliographic source confirmed the record (`verified_from` lists them).
+
+Not included: reviewers' individual reviews and editors' flags (the API at /api/ serves those that are
+public), and anything not yet published.
+
+To load this folder into an empty database of the application: `python manage.py import_dataset DIR`.
+"""
