@@ -222,13 +222,17 @@ class ClaimAdmin(SimpleHistoryAdmin):
             )
 
     def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset, change: bool) -> None:
-        """Record who linked each new study, and flag the claim if it now relies on a retracted one."""
-        for citation in formset.save(commit=False):
+        """Record who linked each new study, mark the claim's evidence changed (for its reviewers' queues)
+        if a citation was added, edited or removed, and flag it if it now relies on a retracted study."""
+        saved = formset.save(commit=False)
+        for citation in saved:
             if citation.pk is None:
                 citation.added_by = request.user
             citation.save()
         for citation in formset.deleted_objects:
             citation.delete()
+        if saved or formset.deleted_objects:
+            Claim.objects.filter(pk=form.instance.pk).mark_evidence_changed()
         claims_flag_retracted_reliance(claims=Claim.objects.filter(pk=form.instance.pk))
 
     def has_flag_permission(self, request: HttpRequest) -> bool:
@@ -352,5 +356,17 @@ class CitationAdmin(SimpleHistoryAdmin):
         if not change:
             obj.added_by = request.user
         super().save_model(request, obj, form, change)
+        if not change or form.has_changed():
+            # the claim it cites for now, and the one it was moved from: both claims' evidence changed
+            Claim.objects.filter(pk__in={obj.claim_id, form.initial.get("claim", obj.claim_id)}).mark_evidence_changed()
         if obj.study.is_retracted:
             claims_flag_retracted_reliance(claims=Claim.objects.filter(pk=obj.claim_id))
+
+    def delete_model(self, request: HttpRequest, obj: Citation) -> None:
+        super().delete_model(request, obj)
+        Claim.objects.filter(pk=obj.claim_id).mark_evidence_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Citation]) -> None:
+        claims = set(queryset.values_list("claim_id", flat=True))
+        super().delete_queryset(request, queryset)
+        Claim.objects.filter(pk__in=claims).mark_evidence_changed()

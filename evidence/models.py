@@ -6,11 +6,15 @@ importers and (later) the API cannot store what the product would be unable to s
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Func, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -185,6 +189,27 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
             n_citations=models.Count("citations", distinct=True),
         )
 
+    def mark_evidence_changed(self, at: datetime | None = None) -> int:
+        """Record that these claims' evidence changed now: the one place that sets ``evidence_changed_at``.
+
+        The services call it when they add, edit or remove a citation, change a cited study's retraction
+        status, or send a claim back for re-review (reviews.models.ReviewQuerySet.with_evidence_changed
+        says why). One UPDATE of the claims' rows, however many: no history entry and no signal (the
+        write that changed the evidence records those, and bumps the data version).
+        """
+        return self.update(evidence_changed_at=at or timezone.now())
+
+
+class WithoutSearchVector(models.Manager):
+    """Rows without their search vector: only the database's search reads it, so no query fetches it."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().defer("search_vector")
+
+
+class ClaimManager(WithoutSearchVector.from_queryset(ClaimQuerySet)):  # type: ignore[misc]
+    pass
+
 
 def subquery_count(queryset: models.QuerySet) -> Coalesce:
     """COUNT(*) of a correlated subquery, 0 when it matches nothing."""
@@ -232,9 +257,17 @@ class Claim(models.Model):
     status = models.CharField(max_length=20, choices=ClaimStatus, default=ClaimStatus.AWAITING_REVIEW)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Full-text search: on PostgreSQL a trigger keeps it the vector of the quote (migration 0006), so
+    # ranking reads it instead of re-parsing every matching quote (evidence/search.py). Empty on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
+    # When the claim's evidence last changed: a citation added, edited or removed, a cited study's
+    # retraction status changed, or the claim sent back for re-review. Set only through
+    # ClaimQuerySet.mark_evidence_changed(); the reviewer's queue compares it with each review's updated_at.
+    # Bookkeeping, not a fact about the claim: the history leaves it out.
+    evidence_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    history = HistoricalRecords()
-    objects = ClaimQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["search_vector", "evidence_changed_at"])
+    objects = ClaimManager()
 
     class Meta:
         ordering = ["article", "start"]
@@ -252,6 +285,17 @@ class Claim(models.Model):
             models.Index(fields=["claim_type"], name="evidence_claim_type_idx"),
             models.Index(fields=["substance"], name="evidence_claim_substance_idx"),
             models.Index(fields=["status"], name="evidence_claim_status_idx"),
+            # The reviewer's queue (reviews.queues): the unpublished claims a reviewer has not rated, counted
+            # and sorted (sent back first, then by article and position) from this index alone, without
+            # reading the rows of the 10,000 or so claims still being reviewed.
+            models.Index(
+                fields=["id", "status", "article", "start"],
+                condition=~Q(status=ClaimStatus.PUBLISHED),
+                name="evidence_claim_unpublished_idx",
+            ),
+            # "Evidence changed since my review": each of the reviewer's reviews against its claim's
+            # evidence_changed_at, without reading the claim's row (claim id = ? AND evidence_changed_at > ?).
+            models.Index(fields=["id", "evidence_changed_at"], name="evidence_claim_changed_idx"),
         ]
 
     def __str__(self) -> str:
@@ -326,8 +370,11 @@ class Study(models.Model):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Full-text search over title, authors and journal, kept by a trigger on PostgreSQL (migration 0006).
+    search_vector = SearchVectorField(null=True, editable=False)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_vector"])
+    objects = WithoutSearchVector()
 
     class Meta:
         verbose_name_plural = "studies"

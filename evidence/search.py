@@ -1,39 +1,23 @@
 """Text search over claims and studies: the one place that knows which database it runs on.
 
 On PostgreSQL, full-text search (``websearch_to_tsquery``, so readers can type "ketamine -mdma" or
-"quoted phrases") over expression GIN indexes created by migration 0002_search_indexes; the expressions
-below must stay identical to the indexed ones or PostgreSQL stops using the indexes (a test checks the
-query plan). On SQLite, the zero-setup development database, every word must appear somewhere.
+"quoted phrases") over the ``search_vector`` columns, which triggers keep current (migration 0006: the
+quote; a study's title, authors and journal) and GIN indexes serve (a test checks the query plan).
+On SQLite, the zero-setup development database, every word must appear somewhere.
 """
 
 from __future__ import annotations
 
 import re
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, Func, Q, QuerySet, TextField, Value
-from django.db.models.functions import Cast
+from django.db.models import F, Q, QuerySet
 
 from evidence.identifiers import IdentifierError, normalize_doi
 
 # Longest query we search for; longer input is cut at a word boundary rather than refused.
 MAX_QUERY_LENGTH = 200
-
-
-def claim_vector() -> SearchVector:
-    return SearchVector("quote", config="english")
-
-
-def study_vector() -> SearchVector:
-    # jsonb_path_query_array picks every part of every author's name, organisations included, without
-    # indexing the JSON keys ("family", "given") themselves.
-    names = Cast(Func(F("authors"), Value("$[*].*"), function="jsonb_path_query_array"), TextField())
-    return (
-        SearchVector("title", config="english", weight="A")
-        + SearchVector(names, config="simple", weight="B")
-        + SearchVector("container_title", config="english", weight="C")
-    )
 
 
 def clean_query(raw: str | None) -> str:
@@ -58,8 +42,8 @@ def search_claims(claims: QuerySet, raw: str | None, *, rank: bool = True) -> Qu
         return claims
     if is_postgres():
         search = SearchQuery(query, config="english", search_type="websearch")
-        claims = claims.annotate(search=claim_vector()).filter(search=search)
-        return claims.annotate(rank=SearchRank(claim_vector(), search)).order_by("-rank", "pk") if rank else claims
+        claims = claims.filter(search_vector=search)
+        return claims.annotate(rank=SearchRank(F("search_vector"), search)).order_by("-rank", "pk") if rank else claims
     condition = Q()
     for word in _words(query):
         condition &= Q(quote__icontains=word)
@@ -82,8 +66,10 @@ def search_studies(studies: QuerySet, raw: str | None, *, rank: bool = True) -> 
         return studies.filter(pmid=pmid.lstrip("0"))
     if is_postgres():
         search = SearchQuery(query, config="english", search_type="websearch")
-        studies = studies.annotate(search=study_vector()).filter(search=search)
-        return studies.annotate(rank=SearchRank(study_vector(), search)).order_by("-rank", "pk") if rank else studies
+        studies = studies.filter(search_vector=search)
+        return (
+            studies.annotate(rank=SearchRank(F("search_vector"), search)).order_by("-rank", "pk") if rank else studies
+        )
     condition = Q()
     for word in _words(query):
         condition &= Q(title__icontains=word) | Q(container_title__icontains=word) | Q(authors__icontains=word)

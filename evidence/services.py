@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Func, Q, TextField, Value
 from django.db.models.functions import Cast, Coalesce, Left, Lower
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history, get_change_reason_from_object
 
@@ -255,12 +256,14 @@ def study_upsert(
         report.add("unchanged", "study", label, record.source)
         return study
     try:
-        study.full_clean()
+        study.full_clean(exclude=study.get_deferred_fields())  # what the query deferred, the record cannot set
     except ValidationError as exc:
         report.add("rejected", "study", label, f"{record.source}: {_messages(exc)}")
         return None
     study._change_reason = _change_reason(record, changed, update=update)
     study.save(update_fields=[*changed, "updated_at"])
+    if "retraction_status" in changed:
+        Claim.objects.filter(citations__study=study).mark_evidence_changed()
     report.add("updated", "study", label, f"{record.source}: {', '.join(changed)}")
     _after_study_change(study, was_retracted=was_retracted)
     return study
@@ -290,8 +293,10 @@ def study_set_retraction(
     user: AbstractBaseUser | None = None,
 ) -> Study:
     """Record a retraction, expression of concern or correction; a newly retracted study flags the
-    claims relying on it and sends them back for re-review."""
+    claims relying on it and sends them back for re-review. Any change of status is a change of the
+    citing claims' evidence (their reviewers see it in their queue)."""
     was_retracted = study.is_retracted
+    status_before = study.retraction_status
     study.retraction_status = status
     study.retraction_note = note or study.retraction_note
     study.retraction_doi = notice_doi or study.retraction_doi
@@ -303,6 +308,8 @@ def study_set_retraction(
     study.save(
         update_fields=["retraction_status", "retraction_note", "retraction_doi", "retraction_date", "updated_at"]
     )
+    if status != status_before:
+        Claim.objects.filter(citations__study=study).mark_evidence_changed()
     _after_study_change(study, was_retracted=was_retracted)
     return study
 
@@ -400,6 +407,7 @@ def citation_create(
             citation.save()
     except IntegrityError:
         raise ValidationError("This study is already cited for this claim.") from None
+    Claim.objects.filter(pk=claim.pk).mark_evidence_changed()
     _flag_if_relying_on_retracted(claim.pk)
     return citation
 
@@ -414,6 +422,7 @@ def citation_update(*, citation: Citation, values: dict[str, Any], user: Abstrac
         if user is not None:
             citation._history_user = user
         citation.save(update_fields=[*changed, "updated_at"])
+        Claim.objects.filter(pk=citation.claim_id).mark_evidence_changed()
         _flag_if_relying_on_retracted(citation.claim_id)
     return citation
 
@@ -425,6 +434,7 @@ def citation_delete(*, citation: Citation, user: AbstractBaseUser | None = None)
     if user is not None:
         citation._history_user = user
     citation.delete()
+    Claim.objects.filter(pk=citation.claim_id).mark_evidence_changed()
 
 
 # --- Bibliography files -----------------------------------------------------------------------------
@@ -616,6 +626,9 @@ def _import_batch(
         bulk_update_with_history([s for s, _, _ in to_update], Study, fields, default_user=user)
         for _study, record, changed in to_update:
             report.add("updated", "study", _label(record), f"{record.source}: {', '.join(changed)}")
+        restated = [study.pk for study, _, changed in to_update if "retraction_status" in changed]
+        if restated:
+            Claim.objects.filter(citations__study__in=restated).mark_evidence_changed(now)
     return newly_retracted
 
 
@@ -649,7 +662,9 @@ def _valid(
     if new and _given_fields_clean(study, given):
         return True
     try:
-        study.full_clean(validate_unique=False, validate_constraints=False)
+        # a field the query deferred (Study.search_vector) is not the import's to validate, and reading it
+        # would cost a query per study
+        study.full_clean(exclude=study.get_deferred_fields(), validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         report.add("rejected", "study", _label(record), f"{record.source}: {_messages(exc)}")
         return False
@@ -668,6 +683,31 @@ def _given_fields_clean(study: Study, names: Iterable[str]) -> bool:
         except ValidationError:
             return False
     return True
+
+
+# Columns the database fills in itself, which the import's INSERT leaves out: Study.search_vector, computed
+# by a trigger (migration 0006). Naming it, as bulk_create() does, would also lose Django's UNNEST form of a
+# bulk insert (it puts no tsvector in an array) for one VALUES row of parameters per study, which
+# PostgreSQL parses and plans much more slowly: 10,000 studies took 4.0 s instead of 2.2 s (on a busy
+# machine; benchmarks/import_bench.py).
+_FILLED_IN_BY_THE_DATABASE = frozenset({"search_vector"})
+
+
+def _bulk_insert(studies: list[Study]) -> None:
+    """Study.objects.bulk_create(studies) on PostgreSQL (new studies, no primary key yet), without the
+    columns the database fills in."""
+    fields = [
+        field
+        for field in Study._meta.concrete_fields
+        if not (field.generated or field.primary_key or field.name in _FILLED_IN_BY_THE_DATABASE)
+    ]
+    query = InsertQuery(Study)
+    query.insert_values(fields, studies)
+    returned = query.get_compiler(using=connection.alias).execute_sql([Study._meta.pk])
+    for study, (pk,) in zip(studies, returned, strict=True):
+        study.pk = pk
+        study._state.adding = False
+        study._state.db = connection.alias
 
 
 def _insert_with_history(studies: list[Study], user: AbstractBaseUser | None) -> None:
@@ -693,7 +733,7 @@ def _insert_with_history(studies: list[Study], user: AbstractBaseUser | None) ->
         "ORDER BY inserted.position"
     )
     with transaction.atomic(savepoint=False):
-        Study.objects.bulk_create(studies)
+        _bulk_insert(studies)
         with connection.cursor() as cursor:
             cursor.execute(
                 sql,
@@ -979,6 +1019,7 @@ def article_revise(
             claim.status = Claim.Status.NEEDS_REREVIEW
             claim._change_reason = f"quote not found in revision {number + 1} of the text"
             claim.save(update_fields=["status", "updated_at"])
+            Claim.objects.filter(pk=claim.pk).mark_evidence_changed()
             lost.append(claim)
             continue
         values = {
@@ -1104,6 +1145,7 @@ def _article_import(bundle: ArticleBundle, user: AbstractBaseUser | None, update
 
 def _import_citations(claim, spec, studies_by_key, user, report, label) -> None:
     current = {citation.study_id: citation for citation in claim.citations.all()}
+    touched = False
     for link in spec.citations:
         study = studies_by_key.get(link.study_key)
         if study is None:
@@ -1116,11 +1158,15 @@ def _import_citations(claim, spec, studies_by_key, user, report, label) -> None:
         if citation is None:
             Citation.objects.create(claim=claim, study=study, added_by=user, **values)
             report.add("created", "citation", f"{label} → {link.study_key}")
+            touched = True
             continue
         changed = _apply(citation, values)
         if changed:
             citation._change_reason = "updated by article import"
             citation.save(update_fields=[*changed, "updated_at"])
             report.add("updated", "citation", f"{label} → {link.study_key}", ", ".join(changed))
+            touched = True
         else:
             report.add("unchanged", "citation", f"{label} → {link.study_key}")
+    if touched:
+        Claim.objects.filter(pk=claim.pk).mark_evidence_changed()

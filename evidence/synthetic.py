@@ -16,14 +16,16 @@ The rows obey the same rules the services keep (reviews.services, reviews.consen
   publish_blockers() would allow it, and the claim is then "verdict published";
 * a claim relying on a retracted study (cited as supporting or mixed) has a system flag naming it, and
   goes back to re-review if it was reviewed before the retraction, as claims_flag_retracted_reliance()
-  does.
+  does;
+* a claim's ``evidence_changed_at`` is the latest moment the services would have stamped it
+  (ClaimQuerySet.mark_evidence_changed): a citation added, a cited study's retraction notice, the claim
+  sent back for re-review.
 
 History: bulk inserts bypass django-simple-history's signals, so the generator writes the history rows
 itself, in the same COPY: a "+" row when each row was created, and a "~" row for each later change it
 simulates (a claim entering review, being published or sent back; a study retracted; a review revised;
-an adjudication or publication; a flag closed). The claim page's changelog and the reviewer queue's
-"evidence changed since my review" (which reads the studies' history) then see what they would see in a
-library built through the application, and the history tables have a realistic size.
+an adjudication or publication; a flag closed). The claim page's changelog then sees what it would see
+in a library built through the application, and the history tables have a realistic size.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ from reviews.consensus import compute, publish_blockers
 from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, FlagReason, FlagStatus, Review, Verdict
 
 # Bump when the generator's output changes, so cached benchmark databases are rebuilt.
-VERSION = 1
+VERSION = 2
 # Every date is counted back from here, not from now, so a seed always gives the same rows.
 REFERENCE_TIME = datetime(2026, 11, 1, tzinfo=UTC)
 # Every generated account gets this password (hashed once), so benchmarks can sign in as a reviewer.
@@ -868,6 +870,7 @@ class Generator:
             reviews, consensus = self.make_reviews(claims, citations)
         with self.phase("flags"):
             flags = self.make_flags(claims, citations, consensus)
+            self.stamp_evidence_changes(claims)
         with self.phase("write rows"):
             for model, objs in (
                 (Article, articles),
@@ -1577,6 +1580,16 @@ class Generator:
             claim._history_first = {"status": ClaimStatus.AWAITING_REVIEW, "updated_at": claim.created_at}  # type: ignore[attr-defined]
             self.remember(claim, claim.created_at, None, changes)
         return flags
+
+    def stamp_evidence_changes(self, claims: list[Claim]) -> None:
+        """Each claim's ``evidence_changed_at``, as the services would have set it: the latest of its
+        citations being added, a retraction notice of a study it cites (its only change of status) and
+        its being sent back for re-review. Called once the claims' status changes are known."""
+        for claim, citations, changes in zip(claims, self.citations_of, self.claim_changes, strict=True):
+            moments = [citation.updated_at for citation in citations]
+            moments += [c.study.updated_at for c in citations if c.study.retraction_status != RetractionStatus.NONE]
+            moments += [change.when for change in changes if change.values["status"] == ClaimStatus.NEEDS_REREVIEW]
+            claim.evidence_changed_at = max(moments, default=None)
 
     def close_flag(self, flag: Flag, note: str) -> None:
         flag.status = FlagStatus.RESOLVED if self.rng.random() < 0.65 else FlagStatus.DISMISSED

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, When
+from django.db.models import Case, F, Q, When
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from evidence.models import Citation, Claim, Study, choices_check
+from evidence.models import Claim, choices_check
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -60,38 +60,34 @@ class ReviewQuerySet(models.QuerySet["Review"]):
     def with_evidence_changed(self) -> ReviewQuerySet:
         """Annotate ``evidence_changed``: the claim's evidence changed after the review was last saved.
 
-        The rule (one SQL expression, no query per row): since the review's ``updated_at``
-        - a citation of the claim was added or edited (its ``updated_at`` is later), or
-        - a citation of the claim was removed (a deletion in the citations' history is later), or
-        - a study the claim cites now has a different retraction status from the one it had then (read
-          from the studies' history; a status changed and changed back counts as no change), or
-        - the claim was sent back for re-review (e.g. its quote vanished from a revised article).
-        Saving the review again, even unchanged, confirms it against the new evidence.
+        The rule (evidence_changed_since_review(), a comparison of two columns of rows the queue reads anyway): the
+        claim's ``evidence_changed_at`` is later than the review's ``updated_at``. The services stamp that
+        moment (ClaimQuerySet.mark_evidence_changed) whenever
+        - a citation of the claim is added, edited or removed,
+        - a study the claim cites changes its retraction status (any change: one changed and changed back
+          counts twice, not as no change, since the reviewer read the evidence in between), or
+        - the claim is sent back for re-review (it relies on a newly retracted study, or its quote vanished
+          from a revised article); it stays marked for those who reviewed before, whoever re-reviews first.
+        Saving the review again, even unchanged, confirms it against the new evidence. Changes written
+        around the services (a shell, raw SQL) are not seen: the services are the way to write.
         """
-        since = OuterRef("updated_at")
-        citation_touched = Citation.objects.filter(claim_id=OuterRef("claim_id"), updated_at__gt=since)
-        citation_removed = Citation.history.model.objects.filter(
-            claim_id=OuterRef("claim_id"), history_type="-", history_date__gt=since
-        )
-        # the cited study's retraction status as it stood when the review was saved
-        status_then = (
-            Study.history.model.objects.filter(id=OuterRef("study_id"), history_date__lte=OuterRef(since))
-            .order_by("-history_date", "-history_id")
-            .values("retraction_status")[:1]
-        )
-        retraction_changed = (
-            Citation.objects.filter(claim_id=OuterRef("claim_id"))
-            .annotate(status_then=Subquery(status_then))
-            .filter(status_then__isnull=False)
-            .exclude(study__retraction_status=F("status_then"))
-        )
-        sent_back = Q(claim__status=Claim.Status.NEEDS_REREVIEW, claim__updated_at__gt=F("updated_at"))
         return self.annotate(
-            evidence_changed=Exists(citation_touched)
-            | Exists(citation_removed)
-            | Exists(retraction_changed)
-            | Case(When(sent_back, then=True), default=False, output_field=models.BooleanField())
+            evidence_changed=Case(
+                When(evidence_changed_since_review(), then=True), default=False, output_field=models.BooleanField()
+            )
         )
+
+    def evidence_changed(self) -> ReviewQuerySet:
+        """The reviews whose claim's evidence changed since they were saved (see with_evidence_changed)."""
+        return self.filter(evidence_changed_since_review())
+
+
+def evidence_changed_since_review(claim: str = "claim__", review: str = "") -> Q:
+    """The "evidence changed since the review" rule as a condition (see ReviewQuerySet.with_evidence_changed).
+    ``claim`` and ``review`` reach the two rows from the query's model: from a review, the defaults; from a
+    claim joined to a review, ``""`` and that join's name. A claim whose evidence never changed (NULL) has
+    not changed since any review."""
+    return Q(**{f"{claim}evidence_changed_at__gt": F(f"{review}updated_at")})
 
 
 class Review(models.Model):
@@ -126,6 +122,12 @@ class Review(models.Model):
             models.CheckConstraint(condition=~Q(rationale=""), name="reviews_review_rationale_required"),
             choices_check("certainty", Certainty, "reviews_review_certainty_valid"),
             choices_check("verdict", Verdict, "reviews_review_verdict_valid"),
+        ]
+        indexes = [
+            # The reviewer's queue (reviews.queues): a reviewer's reviews in the order they were saved, newest
+            # or oldest first, with each one's claim, from the index alone: a page is the first rows, and
+            # counting them or comparing them with their claims reads no review row.
+            models.Index(fields=["reviewer", "updated_at", "id", "claim"], name="reviews_review_queue_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,21 +1,31 @@
 """The work queues of the reviewer's page and the editor's desk: reads that own their joins.
 
 Each function returns a QuerySet that a page slices and counts, so every queue costs two queries (the
-count and the page) whatever the number of claims. Nothing here writes; a queue is a question asked of
-the data, never a stored flag ("claims with no supporting study" is a query, not a Flag).
+count and the page) whatever the number of claims; the reviewer's page asks its three lists together, in
+two queries for the three (reviewer_queue). Nothing here writes; a queue is a question asked of the data,
+never a stored flag ("claims with no supporting study" is a query, not a Flag); the one stored moment it
+reads, Claim.evidence_changed_at, the services keep.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Page, Paginator
+from django.db import connections, router
 from django.db.models import (
     BooleanField,
     Case,
+    CharField,
     Count,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
@@ -23,12 +33,14 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.lookups import Exact
 
-from evidence.models import Citation, Claim, Study
+from evidence.models import Citation, Claim, DataVersion, Study, subquery_count
 from reviews.consensus import REVIEWS_REQUIRED
-from reviews.models import Flag, Review, ReviewQuerySet, decision_expressions
+from reviews.models import Flag, Review, ReviewQuerySet, decision_expressions, evidence_changed_since_review
 from reviews.services import RELIANT_RELATIONS
 
 
@@ -55,20 +67,30 @@ def for_queue(claims: QuerySet[Claim]) -> QuerySet[Claim]:
 
 # --- The reviewer's queue -----------------------------------------------------------------------------------
 
+# Claims sent back for re-review first, then those with the fewest reviews, then in the order of the claim list.
+WAITING_ORDER = ("-sent_back", "n_reviews", "article__title", "article_id", "start")
+REVIEWER_LISTS = ("waiting", "changed", "reviewed")
+# What the reviewer's page shows of a claim (templates/reviews/includes/queue_lists.html and claim_row.html).
+QUEUE_ROW_FIELDS = ("key", "quote", "section", "status", "start", "evidence_changed_at", "article__title")
+
 
 def awaiting_my_review(reviewer: AbstractBaseUser) -> QuerySet[Claim]:
     """Claims still being reviewed that this reviewer has not rated: those sent back for re-review
     first, then those with the fewest reviews, so that every claim gets its reviewers."""
-    mine = Review.objects.filter(claim=OuterRef("pk"), reviewer=reviewer)
     return (
-        for_queue(Claim.objects.exclude(status=Claim.Status.PUBLISHED).exclude(Exists(mine)))
+        for_queue(_unreviewed_by(reviewer))
         .annotate(
             sent_back=Case(
                 When(status=Claim.Status.NEEDS_REREVIEW, then=True), default=False, output_field=BooleanField()
             )
         )
-        .order_by("-sent_back", "n_reviews", "article__title", "article_id", "start")
+        .order_by(*WAITING_ORDER)
     )
+
+
+def _unreviewed_by(reviewer: AbstractBaseUser | int) -> QuerySet[Claim]:
+    mine = Review.objects.filter(claim=OuterRef("pk"), reviewer=reviewer)
+    return Claim.objects.exclude(status=Claim.Status.PUBLISHED).exclude(Exists(mine))
 
 
 def my_reviews(reviewer: AbstractBaseUser) -> ReviewQuerySet:
@@ -85,7 +107,157 @@ def my_reviews(reviewer: AbstractBaseUser) -> ReviewQuerySet:
 def evidence_changed_since_my_review(reviewer: AbstractBaseUser) -> ReviewQuerySet:
     """The reviewer's reviews whose claim's evidence changed after they saved them (the rule is in
     ReviewQuerySet.with_evidence_changed), oldest first: the longest-stale comes first."""
-    return my_reviews(reviewer).filter(evidence_changed=True).order_by("updated_at", "pk")
+    return my_reviews(reviewer).evidence_changed().order_by("updated_at", "pk")
+
+
+@dataclass(frozen=True)
+class ReviewerQueue:
+    """The reviewer's page: awaiting_my_review() as a page of claims, evidence_changed_since_my_review()
+    and my_reviews() as pages of reviews (each with its claim and ``evidence_changed``)."""
+
+    waiting: Page
+    changed: Page
+    reviewed: Page
+
+
+@dataclass(frozen=True)
+class ListSizes:
+    """The data version (evidence.caching) and the length of each of the reviewer's lists, read together;
+    ``lengths`` is None when the version is still the one the caller already had lists for."""
+
+    version: int
+    lengths: dict[str, int] | None
+
+
+def list_sizes(reviewer: AbstractBaseUser, *, unless_version: int | None = None) -> ListSizes:
+    """The data version and the length of each list, in one query: the reviewer's own row with the version
+    and a count of each list. With ``unless_version``, the counts are made only if the version moved
+    (CASE evaluates its branches lazily: the counting subqueries do not run otherwise)."""
+    alias = router.db_for_read(Review)
+    sql, params = _list_sizes_statement(alias, reviewer.pk, unless_version)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        row = dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
+    lengths = {name: row[name] for name in REVIEWER_LISTS}
+    return ListSizes(row["version"], None if lengths["waiting"] is None else lengths)
+
+
+@functools.lru_cache(maxsize=1024)
+def _list_sizes_statement(alias: str, reviewer_pk: int, unless_version: int | None) -> tuple[str, tuple]:
+    """list_sizes()'s query as SQL, built once per reviewer and known version in each worker: while
+    nothing changes, the database answers it in a tenth of a millisecond, where the ORM took 3 ms to
+    build and compile it, most of the time the page took when its lists were kept (reviews.views.queue)."""
+    version = Coalesce(Subquery(DataVersion.objects.filter(pk=1).values("version")[:1]), Value(0))
+    mine = Review.objects.filter(reviewer_id=reviewer_pk)
+    counts = {
+        "waiting": subquery_count(_unreviewed_by(reviewer_pk)),
+        "changed": subquery_count(mine.evidence_changed()),
+        "reviewed": subquery_count(mine),
+    }
+    if unless_version is not None:
+        same = Exact(version, Value(unless_version))
+        counts = {
+            name: Case(When(same, then=Value(None)), default=count, output_field=IntegerField())
+            for name, count in counts.items()
+        }
+    query = get_user_model().objects.using(alias).filter(pk=reviewer_pk).values(version=version, **counts).query
+    return query.get_compiler(alias).as_sql()
+
+
+def reviewer_queue(
+    reviewer: AbstractBaseUser, numbers: Mapping[str, Any], per_page: int, lengths: dict[str, int] | None = None
+) -> ReviewerQueue:
+    """The three lists of the reviewer's page, each paginated on its own (``numbers`` maps "waiting",
+    "changed" and "reviewed" to the page asked for, as Paginator.get_page() takes it), in two queries
+    whatever their sizes: the lists' lengths (list_sizes(), unless given), and the rows of their pages.
+
+    The same rows in the same order as slicing the three QuerySets above (tests/test_reviews_views.py
+    compares them), without their six queries: the expensive part of each list is finding its page
+    (sorting every unpublished claim; comparing every review with its claim), and that happens once.
+    """
+    if lengths is None:
+        lengths = list_sizes(reviewer).lengths
+    pages = {name: Paginator(range(lengths[name]), per_page).get_page(numbers.get(name)) for name in REVIEWER_LISTS}
+    bounds = {name: (page.start_index() - 1, page.end_index()) for name, page in pages.items() if page.object_list}
+    rows: dict[str, list[Claim]] = {name: [] for name in REVIEWER_LISTS}
+    if bounds:
+        for claim in _page_rows(reviewer, bounds):
+            rows[claim.queue_list].append(claim)
+    waiting = sorted(rows["waiting"], key=lambda claim: claim.queue_rank)
+    changed, reviewed = (
+        [_review_of(claim, reviewer) for claim in sorted(rows[name], key=lambda claim: claim.queue_rank)]
+        for name in ("changed", "reviewed")
+    )
+    return ReviewerQueue(
+        waiting=Page(waiting, pages["waiting"].number, pages["waiting"].paginator),
+        changed=Page(changed, pages["changed"].number, pages["changed"].paginator),
+        reviewed=Page(reviewed, pages["reviewed"].number, pages["reviewed"].paginator),
+    )
+
+
+def _page_rows(reviewer: AbstractBaseUser, bounds: dict[str, tuple[int, int]]) -> list[Claim]:
+    """The claims on the pages of the lists named in ``bounds`` (list → rows [start, end) of it), in one
+    UNION ALL of one part per list. Each part is the claims whose primary key is in that list's page (a
+    sliced subquery: the sort happens there, once), with the reviewer's review of them joined, the list's
+    name (``queue_list``) and their position in the page (``queue_rank``, numbered in the list's own
+    order, so that the database's collation orders the article titles). A claim on two pages (a changed
+    review on the first page of both review lists) comes twice."""
+    mine = Review.objects.by(reviewer)
+    ids = {
+        "waiting": awaiting_my_review(reviewer).values("pk"),
+        "changed": mine.evidence_changed().order_by("updated_at", "pk").values("claim_id"),
+        "reviewed": mine.order_by("-updated_at", "-pk").values("claim_id"),
+    }
+    rank = {
+        "waiting": [F(field[1:]).desc() if field.startswith("-") else F(field).asc() for field in WAITING_ORDER],
+        "changed": [F("review__updated_at").asc(), F("review__id").asc()],
+        "reviewed": [F("review__updated_at").desc(), F("review__id").desc()],
+    }
+    # the columns every part shares, resolved once and copied into each part
+    rows = (
+        Claim.objects.select_related("article")
+        .only(*QUEUE_ROW_FIELDS)
+        .annotate(review=FilteredRelation("reviews", condition=Q(reviews__reviewer=reviewer)))
+        .annotate(
+            n_reviews=Coalesce("consensus__n_reviews", Value(0)),
+            n_open_flags=_open_flag_count(),
+            sent_back=Case(
+                When(status=Claim.Status.NEEDS_REREVIEW, then=True), default=False, output_field=BooleanField()
+            ),
+            review_id=F("review__id"),
+            review_certainty=F("review__certainty"),
+            review_verdict=F("review__verdict"),
+            review_updated_at=F("review__updated_at"),
+            evidence_changed=Case(
+                When(evidence_changed_since_review(claim="", review="review__"), then=True),
+                default=False,
+                output_field=BooleanField(),
+            ),
+        )
+        .order_by()  # a part of a UNION may not be ordered on SQLite; queue_rank says the order
+    )
+    parts = [
+        rows.filter(pk__in=ids[name][start:end]).annotate(
+            queue_list=Value(name, output_field=CharField()), queue_rank=Window(RowNumber(), order_by=rank[name])
+        )
+        for name, (start, end) in bounds.items()
+    ]
+    return list(parts[0].union(*parts[1:], all=True))
+
+
+def _review_of(claim: Claim, reviewer: AbstractBaseUser) -> Review:
+    """The reviewer's review of a claim from _page_rows(), as my_reviews() gives it: with its claim (and
+    the claim's article) and ``evidence_changed``, for the template."""
+    review = Review(
+        pk=claim.review_id,
+        claim=claim,
+        reviewer=reviewer,
+        certainty=claim.review_certainty,
+        verdict=claim.review_verdict,
+        updated_at=claim.review_updated_at,
+    )
+    review.evidence_changed = claim.evidence_changed
+    return review
 
 
 # --- The editor's desk ------------------------------------------------------------------------------------

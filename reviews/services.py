@@ -68,7 +68,7 @@ def claims_flag_retracted_reliance(*, claims: QuerySet[Claim]) -> list[Flag]:
 
     A flag that an editor has since resolved or dismissed is not raised again for the same study, so
     running an import twice changes nothing. A claim that had been reviewed goes back to re-review.
-    Two queries whatever the number of claims, plus one write per new flag.
+    Two queries whatever the number of claims, plus one write per new flag and one for the claims sent back.
     """
     reliant = (
         Citation.objects.filter(
@@ -88,6 +88,7 @@ def claims_flag_retracted_reliance(*, claims: QuerySet[Claim]) -> list[Flag]:
         ).values_list("claim_id", "study_id")
     )
     raised = []
+    sent_back = []
     for claim, study in pairs:
         if (claim.pk, study.pk) in already:
             continue
@@ -103,6 +104,10 @@ def claims_flag_retracted_reliance(*, claims: QuerySet[Claim]) -> list[Flag]:
             claim.status = Claim.Status.NEEDS_REREVIEW
             claim._change_reason = f"relies on a retracted study ({study.pk})"
             claim.save(update_fields=["status", "updated_at"])
+            sent_back.append(claim.pk)
+    if sent_back:
+        # its reviewers see it under "evidence changed" (ReviewQuerySet.with_evidence_changed)
+        Claim.objects.filter(pk__in=sent_back).mark_evidence_changed()
     return raised
 
 

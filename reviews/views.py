@@ -3,16 +3,22 @@ is a call to reviews.services, every list a QuerySet from reviews.queues."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from evidence.caching import PAGE_TIMEOUT, code_salt
 from evidence.models import Article, Citation, Claim
 from reviews import queues, services
 from reviews.access import (
@@ -109,17 +115,31 @@ def start(request: HttpRequest) -> HttpResponse:
 
 @role_required(REVIEW)
 def queue(request: HttpRequest) -> HttpResponse:
-    """Three lists, each paginated on its own: two queries each (count and page) whatever their size."""
+    """Three lists, each paginated on its own (?waiting=, ?changed=, ?reviewed=), in two queries whatever
+    their size: the data version with the lists' lengths, and the rows of the three pages
+    (reviews.queues). The rendered lists are kept per reviewer and query string with the data version
+    they were made at; while the version stays the same, the first query finds so and counts nothing,
+    and the second is not made (evidence.caching: every committed change of what the lists show moves
+    the version). PAGE_CACHE turns the keeping off, as for the public pages."""
     user = request.user
+    key = f"reviews:queue:{user.pk}:{hashlib.sha256(f'{code_salt()}|{request.get_full_path()}'.encode()).hexdigest()}"
+    kept = cache.get(key) if settings.PAGE_CACHE else None
+    sizes = queues.list_sizes(user, unless_version=kept[0] if kept else None)
+    if sizes.lengths is None:
+        lists = kept[1]
+    else:
+        pages = queues.reviewer_queue(user, request.GET, PER_PAGE, sizes.lengths)
+        lists = render_to_string(
+            "reviews/includes/queue_lists.html",
+            {"waiting": pages.waiting, "changed": pages.changed, "reviewed": pages.reviewed},
+            request=request,
+        )
+        if settings.PAGE_CACHE:
+            cache.set(key, (sizes.version, lists), PAGE_TIMEOUT)
     return render(
         request,
         "reviews/queue.html",
-        {
-            "waiting": _page(request, queues.awaiting_my_review(user), "waiting"),
-            "changed": _page(request, queues.evidence_changed_since_my_review(user), "changed"),
-            "reviewed": _page(request, queues.my_reviews(user), "reviewed"),
-            "reviews_required": REVIEWS_REQUIRED,
-        },
+        {"lists": mark_safe(lists), "reviews_required": REVIEWS_REQUIRED},  # rendered, and escaped, above
     )
 
 

@@ -46,6 +46,8 @@ def study(**fields) -> Study:
 
 
 def cite(claim: Claim, cited: Study, relation: str = Citation.Relation.SUPPORTS) -> Citation:
+    """A citation stored as it is, for setting a scene: unlike evidence.services.citation_create, it neither
+    flags a claim relying on a retracted study nor marks the claim's evidence changed for its reviewers."""
     return Citation.objects.create(claim=claim, study=cited, relation=relation, note="Shows it.")
 
 

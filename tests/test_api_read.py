@@ -3,6 +3,7 @@ how many queries each list runs (the same for 2 rows as for 30)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -10,10 +11,16 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.reverse import reverse as drf_reverse
+from rest_framework.test import APIRequestFactory
 
+from evidence.api import serializers as s
+from evidence.api.views import ClaimViewSet
 from evidence.models import Article, Claim, Study
-from reviews.models import Review
+from reviews.models import Flag, Review
 from tests.factories import ArticleFactory, CitationFactory, FlagFactory, ReviewFactory, add_claim, publish
 from tests.reviewing import rate
 
@@ -301,3 +308,118 @@ def test_blind_review_through_the_api(reviewed):
     editor = Client()
     editor.force_login(users["editor"])
     assert visible(editor, c) == {"Mine.", "The other reviewer's reasoning."}
+
+
+# --- The claim list's shortcuts: the same answer as DRF's own way, kept per data version -------------------
+
+
+class _AsDRFWould(s.ClaimDetailSerializer):
+    """The claim serializer without the list's shortcuts: fresh nested serializers for every claim, and
+    reverse() for every URL."""
+
+    def get_evidence(self, claim):
+        return s.EvidenceCountsSerializer(claim).data
+
+    def get_consensus(self, claim):
+        consensus = s.published_consensus(claim)
+        return s.PublishedConsensusSerializer(consensus).data if consensus is not None else None
+
+    def get_open_flags(self, claim):
+        return s.FlagSerializer([f for f in claim.flags.all() if f.status == Flag.Status.OPEN], many=True).data
+
+    def get_closed_flags(self, claim):
+        return s.FlagSerializer([f for f in claim.flags.all() if f.status != Flag.Status.OPEN], many=True).data
+
+    def get_citations(self, claim):
+        return s.CitationSerializer(claim.citations.all(), many=True, context=self.context).data
+
+    def get_url(self, claim):
+        return drf_reverse("api:claim-detail", args=[claim.pk], request=self.context["request"])
+
+    def get_html_url(self, claim):
+        return drf_reverse("evidence:claim-detail", args=[claim.pk], request=self.context["request"])
+
+
+def test_the_claim_list_says_what_drf_would_say(client, seed, make_user):
+    from reviews.services import flag_close
+
+    publish(claim("K1"))
+    flag_close(flag=FlagFactory(claim=claim("K2")), status=Flag.Status.RESOLVED, closed_by=make_user("Editors"))
+    listed = {row["id"]: row for row in every(client, reverse("api:claim-list"))}
+    request = Request(APIRequestFactory().get("/api/claims/"))
+    claims = ClaimViewSet(request=request, action="list", format_kwarg=None).get_queryset()
+    expected = json.loads(JSONRenderer().render(_AsDRFWould(claims, many=True, context={"request": request}).data))
+    assert len(listed) == len(expected) == 38
+    for row in expected:
+        shown = listed[row["id"]]
+        closed = row.pop("closed_flags")  # the detail's, not the list's
+        assert list(shown) == list(row) and shown == row, row["key"]
+        detail = get(client, reverse("api:claim-detail", args=[row["id"]]))
+        assert detail == {**row, "closed_flags": closed}, row["key"]
+    assert any(row["consensus"] for row in expected) and any(row["citations"] for row in expected)
+
+
+@pytest.mark.parametrize("script_name", ["", "/evidence"])
+def test_record_urls_are_filled_in_as_reverse_would_write_them(script_name):
+    request = Request(APIRequestFactory().get("/api/claims/", SCRIPT_NAME=script_name, HTTP_HOST="localhost:8443"))
+    set_script_prefix(f"{script_name}/")
+    try:
+        for name in ("api:claim-detail", "api:study-detail", "api:citation-detail", "evidence:claim-detail"):
+            for pk in (1, 7, 918_273_645, 2**62):
+                assert s._absolute(request, name, pk) == drf_reverse(name, args=[pk], request=request)
+        # a slug, or no request, goes through reverse() itself
+        assert s._absolute(request, "api:article-detail", "a-slug").endswith("/api/articles/a-slug/")
+        assert s._absolute(None, "api:claim-detail", 3) == "/api/claims/3/".replace("/api", f"{script_name}/api", 1)
+    finally:
+        set_script_prefix("/")
+
+
+@pytest.fixture
+def committed_seed(django_db_serialized_rollback, transactional_db):
+    """The seed, committed: the data version moves after a commit, which a test in a transaction never makes."""
+    from evidence.importers.article import load
+    from evidence.services import article_import
+    from tests.conftest import SEED_FILE
+
+    article_import(bundle=load(SEED_FILE))
+    return Article.objects.get(slug=ARTICLE_SLUG)
+
+
+def test_the_claim_list_is_kept_per_data_version_for_anonymous_clients(client, committed_seed, settings, make_user):
+    settings.PAGE_CACHE = True  # off in tests (tests/conftest.py): their transactions never commit
+    url = reverse("api:claim-list") + "?substance=MDMA&page_size=5"
+    first = client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url)
+    assert again.status_code == 200 and again.content == first.content
+    assert len(queries) == 1 and "evidence_dataversion" in queries[0]["sql"]  # the version; the page is kept
+    # another page, other filters or another host are other entries
+    assert client.get(url + "&page=2").json()["results"] != first.json()["results"]
+    assert Client(HTTP_HOST="localhost").get(url).json()["results"][0]["url"].startswith("http://localhost/")
+    # refusals are answered as ever, and never kept
+    for _ in range(2):
+        assert client.get(url + "&verdict=maybe").status_code == 400
+        assert client.get(url + "&page=99").status_code == 404
+    # a committed change moves the version: the next request builds the page again
+    FlagFactory(claim=Claim.objects.filter(substance="MDMA").order_by("article__title", "start").first())
+    with CaptureQueriesContext(connection) as queries:
+        changed = client.get(url)
+    assert len(queries) > 1 and changed.content != first.content
+    # signed in: never from the cache (nothing in the answer differs today, but nothing may come to)
+    from rest_framework.authtoken.models import Token
+
+    token = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=make_user('Reviewers')).key}")
+    token.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert token.get(url).content == changed.content
+    assert len(queries) > 2
+
+
+def test_a_kept_claim_list_still_counts_towards_the_rate(client, committed_seed, settings):
+    settings.PAGE_CACHE = True
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "3/minute"},
+    }
+    statuses = [client.get(reverse("api:claim-list")).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]

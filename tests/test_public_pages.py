@@ -405,3 +405,19 @@ def test_an_adjudicated_published_claim_page_stays_within_budget(client, seed, m
         published_by=editor,
     )
     assert count_queries(client, c.get_absolute_url()) <= 8
+
+
+def test_search_vectors_follow_every_write(client, seed):
+    """The stored vectors are the triggers' business: a save, a queryset update and a bulk insert all count."""
+    if connection.vendor != "postgresql":
+        pytest.skip("stored search vectors exist on PostgreSQL only; CI runs this on PostgreSQL")
+    study = Study.objects.get(citation_key="berman2000")
+    study.title = "Antidepressant effects of ketamine in depressed patients: a zanzibar revisit"
+    study.save()
+    assert study_keys(client, {"q": "zanzibar"}) == {"berman2000"}
+    Study.objects.filter(citation_key="lodge2015").update(container_title="Quixotic Pharmacology")
+    assert study_keys(client, {"q": "quixotic"}) == {"lodge2015"}
+    Study.objects.bulk_create([Study(title="Xylophone trial of nothing", doi="10.5555/xylophone")])
+    assert [s.title for s in client.get(reverse("evidence:study-list"), {"q": "xylophone"}).context["page"]] == [
+        "Xylophone trial of nothing"
+    ]

@@ -237,3 +237,88 @@ def test_raise_and_resolve_flags_in_the_admin(users, role):
     )
     raised.refresh_from_db()
     assert (raised.status == Flag.Status.RESOLVED) == (role in FLAG_EDITORS)
+
+
+# --- Evidence changed: the admin's citation and retraction writes stamp the claim -------------------------
+
+
+def test_the_admins_evidence_writes_stamp_the_claims(users):
+    """Each admin write that changes a claim's evidence marks it for its reviewers' queues: the citations
+    inline on the claim's page (add, edit, remove), the citation pages (add, edit, move to another claim,
+    delete one or several), and a study's retraction status; a page saved without a change does not."""
+    from evidence.models import Citation, Study
+    from tests.reviewing import cite, study
+    from tests.test_admin_roles import admin_url, form_data, submit
+
+    first, second, third = article_with_claims(3).claims.order_by("start")
+    paper, other = study(), study()
+    cite(first, paper)
+    client = client_for(users["admin"])
+    stamps: dict[int, object] = {}
+
+    def changed(*claims: Claim) -> set[int]:
+        """The claims whose stamp moved since the last call."""
+        now = dict(Claim.objects.values_list("pk", "evidence_changed_at"))
+        moved = {pk for pk, when in now.items() if when != stamps.get(pk)}
+        stamps.update(now)
+        return moved
+
+    changed()
+    page = admin_url(Claim, "change", first.pk)
+    assert submit(client, page, "claim", {}).status_code == 302
+    assert changed() == set()  # saved as it was
+
+    data = form_data(client.get(page), "claim")
+    data.update({"citations-0-note": "Shows less on a second reading.", "_save": "Save"})
+    assert client.post(page, data).status_code == 302
+    assert changed() == {first.pk}
+
+    data = form_data(client.get(page), "claim")
+    total = int(data["citations-TOTAL_FORMS"])
+    data.update(
+        {
+            "citations-TOTAL_FORMS": str(total + 1),
+            f"citations-{total}-study": str(other.pk),
+            f"citations-{total}-relation": "mixed",
+            f"citations-{total}-directness": "direct",
+            "_save": "Save",
+        }
+    )
+    assert client.post(page, data).status_code == 302
+    assert changed() == {first.pk}
+
+    data = form_data(client.get(page), "claim")
+    index = next(i for i in range(int(data["citations-TOTAL_FORMS"])) if data[f"citations-{i}-study"] == str(other.pk))
+    data.update({f"citations-{index}-DELETE": "on", "_save": "Save"})
+    assert client.post(page, data).status_code == 302
+    assert changed() == {first.pk} and list(first.citations.values_list("study", flat=True)) == [paper.pk]
+
+    response = submit(
+        client,
+        admin_url(Citation, "add"),
+        "citation",
+        {"claim": str(second.pk), "study": str(paper.pk), "relation": "supports"},
+    )
+    assert response.status_code == 302
+    assert changed() == {second.pk}
+    citation = Citation.objects.get(claim=second, study=paper)
+    response = submit(client, admin_url(Citation, "change", citation.pk), "citation", {"claim": str(third.pk)})
+    assert response.status_code == 302
+    assert changed() == {second.pk, third.pk}  # removed from one, added to the other
+    assert client.post(admin_url(Citation, "delete", citation.pk), {"post": "yes"}).status_code == 302
+    assert changed() == {third.pk}
+
+    cite(second, paper)
+    changed()
+    selected = [str(pk) for pk in Citation.objects.filter(study=paper).values_list("pk", flat=True)]
+    bulk = {"action": "delete_selected", "_selected_action": selected, "post": "yes"}
+    assert client.post(admin_url(Citation, "changelist"), bulk).status_code == 302
+    assert changed() == {first.pk, second.pk} and not Citation.objects.filter(study=paper).exists()
+
+    cite(first, other)
+    cite(second, other)
+    changed()
+    response = submit(client, admin_url(Study, "change", other.pk), "study", {"retraction_status": "retracted"})
+    assert response.status_code == 302
+    assert Study.objects.get(pk=other.pk).retraction_status == "retracted"
+    assert changed() == {first.pk, second.pk}  # both cite it

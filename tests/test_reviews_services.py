@@ -12,7 +12,14 @@ from django.test import Client
 from django.urls import reverse
 
 from evidence.models import Citation, Claim, Study
-from evidence.services import article_revise, study_set_retraction
+from evidence.services import (
+    article_revise,
+    citation_create,
+    citation_delete,
+    citation_update,
+    study_set_retraction,
+    study_update,
+)
 from reviews import queues
 from reviews.models import Consensus, Flag, Review
 from reviews.services import adjudicate, claims_flag_retracted_reliance, publish_verdict, review_delete, review_submit
@@ -312,27 +319,31 @@ def _changed(reviewer) -> set[int]:
     return {review.claim_id for review in queues.evidence_changed_since_my_review(reviewer)}
 
 
+SUPPORTS = {"relation": Citation.Relation.SUPPORTS, "note": "Shows it."}
+
+
 @pytest.mark.django_db
 def test_evidence_changed_rule(make_user):
     article = article_with_claims(6)
     added, edited, removed, retracted, untouched, sent_back = article.claims.order_by("start")
     papers = {claim.pk: study() for claim in article.claims.all()}
-    citations = {claim.pk: cite(claim, papers[claim.pk]) for claim in article.claims.all()}
+    citations = {
+        claim.pk: citation_create(claim=claim, study=papers[claim.pk], values=SUPPORTS)
+        for claim in article.claims.all()
+    }
     anna, ben = make_user("Reviewers"), make_user("Reviewers")
     for claim in article.claims.all():
         rate(claim, anna)
     assert _changed(anna) == set()
 
-    cite(added, study())
-    citations[edited.pk].note = "On a second reading, it shows less."
-    citations[edited.pk].save()
-    citations[removed.pk].delete()
+    citation_create(claim=added, study=study(), values=SUPPORTS)
+    citation_update(citation=citations[edited.pk], values={"note": "On a second reading, it shows less."})
+    citation_delete(citation=citations[removed.pk])
     study_set_retraction(study=papers[retracted.pk], status=Study.RetractionStatus.EXPRESSION_OF_CONCERN)
-    # a change to a study that is not about retraction is not a change of evidence for this rule
-    papers[untouched.pk].sample_size = 41
-    papers[untouched.pk].save()
-    sent_back.status = Claim.Status.NEEDS_REREVIEW
-    sent_back.save()
+    # not changes of evidence for this rule: a study's other fields, a citation saved as it was
+    study_update(study=papers[untouched.pk], values={"sample_size": 41, "retraction_note": "Typo fixed."})
+    citation_update(citation=citations[untouched.pk], values=SUPPORTS)
+    article_revise(article=article, text=article.text.replace(sent_back.quote, "Something else entirely."), headings=[])
 
     assert _changed(anna) == {added.pk, edited.pk, removed.pk, retracted.pk, sent_back.pk}
     assert _changed(ben) == set()  # only the reviewer's own reviews
@@ -342,18 +353,26 @@ def test_evidence_changed_rule(make_user):
     # saving the review again, even unchanged, confirms it against the new evidence
     rate(added, anna)
     assert added.pk not in _changed(anna)
+    # a claim nobody touched since it was created has no stamp, and has not changed for anyone
+    fresh = article_with_claims(1).claims.get()
+    rate(fresh, ben)
+    assert fresh.evidence_changed_at is None and _changed(ben) == set()
 
 
 @pytest.mark.django_db
-def test_a_retraction_undone_is_no_change(make_user):
+def test_a_retraction_changed_and_changed_back_still_counts_as_a_change(make_user):
+    """The rule compares moments, not statuses: the reviewer may have seen the notice in between, so a
+    status set and set back is two changes (the old rule, reading the studies' history, saw none)."""
     claim = article_with_claims(1).claims.get()
     paper = study()
-    cite(claim, paper, Citation.Relation.CONTEXT)
+    citation_create(claim=claim, study=paper, values={"relation": Citation.Relation.CONTEXT})
     anna = make_user("Reviewers")
     rate(claim, anna)
     study_set_retraction(study=paper, status=Study.RetractionStatus.CORRECTED)
     assert _changed(anna) == {claim.pk}
     study_set_retraction(study=paper, status=Study.RetractionStatus.NONE)
+    assert _changed(anna) == {claim.pk}
+    rate(claim, anna)
     assert _changed(anna) == set()
 
 
@@ -366,3 +385,89 @@ def test_a_quote_lost_in_a_revision_counts_as_changed(make_user):
     rate(second, anna)
     article_revise(article=article, text=article.text.replace(first.quote, "Something else entirely."), headings=[])
     assert _changed(anna) == {first.pk}
+
+
+@pytest.mark.django_db
+def test_a_claim_sent_back_stays_changed_for_each_reviewer_until_they_confirm(make_user):
+    article = article_with_claims(2)
+    lost, kept = article.claims.order_by("start")
+    anna, ben = make_user("Reviewers"), make_user("Reviewers")
+    for reviewer in (anna, ben):
+        rate(lost, reviewer)
+    article_revise(article=article, text=article.text.replace(lost.quote, "Something else entirely."), headings=[])
+    rate(lost, ben)  # ben looks again: the claim is back in review
+    assert Claim.objects.get(pk=lost.pk).status == Claim.Status.IN_REVIEW
+    assert (_changed(anna), _changed(ben)) == ({lost.pk}, set())
+
+
+def _stamp(claim: Claim):
+    return Claim.objects.values_list("evidence_changed_at", flat=True).get(pk=claim.pk)
+
+
+@pytest.mark.django_db
+def test_every_import_that_changes_evidence_stamps_the_claims(seed):
+    """The write paths of the importers: a retraction status filled by a bibliography file, a notice of
+    the Retraction Watch data set, a citation edited by an article file. The API's and the admin's
+    writes are tested where they are (this file's citation_* calls; tests/test_reviews_admin.py)."""
+    import dataclasses
+    from datetime import date
+
+    from evidence.importers.article import load
+    from evidence.importers.retractions import RetractionNotice
+    from evidence.services import article_import, bibliography_import, retractions_import
+    from tests.conftest import SEED_FILE
+
+    cited = Citation.objects.filter(study__doi__gt="").select_related("claim", "study")
+    first, second = cited.order_by("study_id")[:2]
+    claims = Claim.objects.filter(citations__study=first.study)
+    before = {claim.pk: claim.evidence_changed_at for claim in claims}
+    assert all(before.values())  # the seed's import stamped every claim it cited a study for
+
+    bib = (
+        f"@article{{x, title = {{{first.study.title}}}, doi = {{{first.study.doi}}}, retractionstatus = {{corrected}}}}"
+    )
+    report = bibliography_import(data=bib, filename="notice.bib")
+    assert report.of("updated") and Study.objects.get(pk=first.study_id).retraction_status == "corrected"
+    assert all(_stamp(claim) > before[claim.pk] for claim in claims)
+
+    notice = RetractionNotice(
+        source="line 2",
+        record_id="1",
+        nature="Retraction",
+        status=Study.RetractionStatus.RETRACTED,
+        date=date(2024, 1, 2),
+        notice_doi="10.5555/notice",
+        original_doi=second.study.doi,
+        original_pmid="",
+        reason="Fabrication",
+    )
+    stamped = _stamp(second.claim)
+    retractions_import(notices=[notice])
+    assert _stamp(second.claim) > stamped
+
+    bundle = load(SEED_FILE)
+    spec = next(spec for spec in bundle.claims if spec.key == first.claim.key)
+    spec.citations = [dataclasses.replace(link, note=link.note + " Revised.") for link in spec.citations]
+    unrelated = Claim.objects.exclude(pk=first.claim_id).exclude(citations__study=second.study).first()
+    stamps = (_stamp(first.claim), _stamp(unrelated))
+    article_import(bundle=bundle)
+    assert _stamp(first.claim) > stamps[0] and _stamp(unrelated) == stamps[1]
+
+
+@pytest.mark.django_db
+def test_the_generated_library_stamps_claims_as_its_history_tells(make_user):
+    """generate_dataset writes evidence_changed_at with COPY; it must be what the services would have
+    stamped, which is what migration 0007 reads back from the history tables."""
+    import importlib
+    import io
+
+    from django.core.management import call_command
+
+    make_user("Reviewers")  # the roles exist
+    call_command("generate_dataset", articles=3, claims=40, studies=60, reviews=50, seed=3, stdout=io.StringIO())
+    migration = importlib.import_module("evidence.migrations.0007_claim_evidence_changed_at")
+    expected = migration.evidence_changes(
+        Claim, Citation, Citation.history.model, Study.history.model, Claim.history.model
+    )
+    stored = dict(Claim.objects.values_list("pk", "evidence_changed_at"))
+    assert stored == {pk: expected.get(pk) for pk in stored}

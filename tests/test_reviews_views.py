@@ -7,13 +7,15 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.paginator import Paginator
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from evidence.models import Citation, Claim, Study
-from evidence.services import study_set_retraction
+from evidence.services import citation_create, study_set_retraction
+from reviews import queues
 from reviews.models import Consensus, Flag, Review
 from reviews.services import adjudicate, claims_flag_retracted_reliance, flag_raise
 from tests.reviewing import article_with_claims, cite, rate, study
@@ -44,7 +46,7 @@ def test_queue_sorts_claims_into_waiting_changed_and_reviewed(make_user):
     anna, ben = make_user("Reviewers"), make_user("Reviewers")
     rate(reviewed, anna)
     rate(changed, anna)
-    cite(changed, study())  # after anna's review
+    citation_create(claim=changed, study=study(), values=SUPPORTS)  # after anna's review
     for reviewer in (anna, ben):
         rate(published, reviewer)
     Claim.objects.filter(pk=published.pk).update(status=Claim.Status.PUBLISHED)
@@ -82,8 +84,12 @@ def test_queue_paginates_each_list_on_its_own(make_user):
     assert len(second.context["waiting"].object_list) == 5
 
 
+SUPPORTS = {"relation": Citation.Relation.SUPPORTS, "note": "Shows it."}
+
+
 def _queue_data(n_claims: int, reviewer: User, other: User) -> None:
-    """n claims; the reviewer has reviewed half, a third of those since changed; every list non-empty."""
+    """n claims; the reviewer has reviewed half, a third of those since changed (a study linked through the
+    service, which stamps the claim); every list non-empty; some sent back, some flagged."""
     claims = list(article_with_claims(n_claims).claims.order_by("start"))
     paper = study()
     for i, claim in enumerate(claims):
@@ -93,7 +99,8 @@ def _queue_data(n_claims: int, reviewer: User, other: User) -> None:
         if i % 3 == 0:
             rate(claim, other)
     for claim in claims[: max(1, n_claims // 6) * 2 : 2]:
-        cite(claim, study())
+        citation_create(claim=claim, study=study(), values=SUPPORTS)
+    Claim.objects.filter(pk__in=[claim.pk for claim in claims[1::7]]).update(status=Claim.Status.NEEDS_REREVIEW)
     flag_raise(claim=claims[1], reason=Flag.Reason.OVERSTATED, note="Too strong.")
 
 
@@ -102,18 +109,71 @@ def test_queue_query_count_does_not_grow(make_user):
     anna, ben = make_user("Reviewers"), make_user("Reviewers")
     client = signed_in(anna)
     url = reverse("reviews:queue")
+    pages = {"waiting": 2, "changed": 2, "reviewed": 3}
     _queue_data(3, anna, ben)
     client.get(url)  # warm the session and permission caches alike for both measurements
     with CaptureQueriesContext(connection) as few:
         small = client.get(url)
-    _queue_data(60, anna, ben)
+    _queue_data(150, anna, ben)
     with CaptureQueriesContext(connection) as many:
         large = client.get(url)
-    assert small.context["changed"].paginator.count >= 1 and large.context["changed"].paginator.count > 5
-    assert large.context["waiting"].paginator.count > 20
-    # 2 queries per list (count, page) plus the session, the user and the user's permissions
-    assert len(many) == len(few), "a query runs per row: explain any new query or join it in reviews.queues"
-    assert len(few) <= 10
+    with CaptureQueriesContext(connection) as paged:
+        later = client.get(url, pages)
+    assert small.context["changed"].paginator.count >= 1 and large.context["changed"].paginator.count > 20
+    assert large.context["waiting"].paginator.count > 40 and large.context["reviewed"].paginator.count > 60
+    assert [later.context[name].number for name in pages] == list(pages.values())
+    # the session, the user, the user's permissions (two), the three lists' lengths, their three pages
+    assert len(many) == len(few) == len(paged), "a query runs per row: explain any new query in reviews.queues"
+    assert len(few) <= 6, [query["sql"][:80] for query in few]
+
+
+@pytest.mark.django_db
+def test_queue_pages_are_the_lists_slices(make_user):
+    """reviewer_queue() fetches three pages in one query; they are exactly the pages of the three lists
+    (reviews.queues), whatever page is asked for, including none, past the last or not a number."""
+    anna, ben = make_user("Reviewers"), make_user("Reviewers")
+    _queue_data(150, anna, ben)
+    lists = {
+        "waiting": list(queues.awaiting_my_review(anna)),
+        "changed": list(queues.evidence_changed_since_my_review(anna)),
+        "reviewed": list(queues.my_reviews(anna)),
+    }
+    assert all(len(rows) > 20 for rows in lists.values())
+    for asked in (None, 1, 2, 3, 99, "last", "nonsense", 0):
+        queue = queues.reviewer_queue(anna, {"waiting": asked, "changed": asked, "reviewed": asked}, 20)
+        for name, rows in lists.items():
+            page = getattr(queue, name)
+            expected = Paginator(rows, 20).get_page(asked)
+            assert page.number == expected.number and page.paginator.count == len(rows), (name, asked)
+            assert [row.pk for row in page] == [row.pk for row in expected], (name, asked)
+    # what the template reads of the reviews, as my_reviews() has it, on every page
+    shown = []
+    for number in Paginator(lists["reviewed"], 20).page_range:
+        shown += queues.reviewer_queue(anna, {"reviewed": number}, 20).reviewed
+    for got, want in zip(shown, lists["reviewed"], strict=True):
+        assert (got.claim_id, got.updated_at, got.verdict, got.certainty, got.evidence_changed) == (
+            want.claim_id,
+            want.updated_at,
+            want.verdict,
+            want.certainty,
+            want.evidence_changed,
+        )
+        assert got.claim.article.title == want.claim.article.title and got.claim.quote == want.claim.quote
+    assert {review.claim_id for review in shown if review.evidence_changed} == {r.claim_id for r in lists["changed"]}
+    queue = queues.reviewer_queue(anna, {}, 20)
+    assert [claim.n_reviews for claim in queue.waiting] == [claim.n_reviews for claim in lists["waiting"][:20]]
+    assert [claim.n_open_flags for claim in queue.waiting] == [claim.n_open_flags for claim in lists["waiting"][:20]]
+    assert [claim.sent_back for claim in queue.waiting][:2] == [True, True]
+
+
+@pytest.mark.django_db
+def test_an_empty_queue_costs_no_page_query(make_user):
+    client = signed_in(make_user("Reviewers"))
+    client.get(reverse("reviews:queue"))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("reviews:queue"))
+    assert len(queries) == 5  # session, user, permissions (two), the lists' lengths: all zero
+    assert "No claim is waiting for you" in text(response)
 
 
 # --- The review form ------------------------------------------------------------------------------------------
@@ -488,3 +548,36 @@ def test_password_reset_by_email(make_user, mailoutbox):
     assert "Password set" in text(response)
     user.refresh_from_db()
     assert user.check_password("plum-harbour-sextant")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_queue_keeps_its_lists_until_the_data_changes(make_user, settings):
+    """With the page cache on (off in tests: a test's transaction never commits, so the data version never
+    moves), a reviewer's lists are kept per query string and data version: unchanged data costs one
+    query on top of signing in (the version, which also tells that nothing moved), a committed change
+    shows at once."""
+    settings.PAGE_CACHE = True
+    anna, ben = make_user("Reviewers"), make_user("Reviewers")
+    _queue_data(60, anna, ben)  # 30 reviewed by anna: two pages
+    client = signed_in(anna)
+    url = reverse("reviews:queue")
+    first = client.get(url)
+    with CaptureQueriesContext(connection) as kept:
+        again = client.get(url)
+    assert lists_of(again) == lists_of(first)
+    assert len(kept) == 5, [query["sql"][:80] for query in kept]  # session, user, permissions (2), version
+    assert lists_of(client.get(url, {"reviewed": 2})) != lists_of(first)  # another page, kept apart
+    assert lists_of(signed_in(ben).get(url)) != lists_of(first)  # another reviewer's, kept apart
+
+    claim = next(review.claim for review in first.context["reviewed"] if not review.evidence_changed)
+    citation_create(claim=claim, study=study(), values=SUPPORTS)  # commits: the version moves
+    with CaptureQueriesContext(connection) as rebuilt:
+        changed = client.get(url)
+    assert len(rebuilt) == 6
+    assert claim.pk in {review.claim_id for review in changed.context["changed"]}
+    assert lists_of(changed) != lists_of(first)
+
+
+def lists_of(response) -> str:
+    """The reviewer's lists on the queue page (the rest, e.g. the sign-out form's token, differs each time)."""
+    return text(response).split('<nav class="jump-links"', 1)[1].split("</main>", 1)[0]

@@ -8,6 +8,7 @@ the reviewer's display name. Nothing here runs a query: the views' querysets loa
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -25,9 +26,23 @@ from evidence.models import Article, Citation, Claim, Study
 from evidence.status import status_for
 from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict
 
+# A record number no real URL holds, reversed in its place to learn a route's shape (see _absolute).
+_ANY_PK = 918_273_645_546_372_819
+
 
 def _absolute(request, name: str, *args: Any) -> str:
-    return reverse(name, args=args, request=request)
+    """The absolute URL of a route. For one integer key (a record's URL), the route is reversed once per
+    request with a stand-in key and then filled in: reverse() for each row of a list cost about a tenth
+    of a claim list page (docs/performance.md)."""
+    if request is None or len(args) != 1 or type(args[0]) is not int:
+        return reverse(name, args=args, request=request)
+    shapes = request.__dict__.setdefault("_evidence_url_shapes", {})
+    shape = shapes.get(name)
+    if shape is None:
+        shape = shapes[name] = tuple(reverse(name, args=[_ANY_PK], request=request).split(str(_ANY_PK)))
+    if len(shape) != 2:  # the stand-in appears elsewhere in the URL too: nothing to fill in safely
+        return reverse(name, args=args, request=request)
+    return f"{shape[0]}{args[0]}{shape[1]}"
 
 
 # --- Articles --------------------------------------------------------------------------------------------
@@ -485,24 +500,47 @@ class ClaimSerializer(serializers.ModelSerializer):
     def get_evidence_status(self, claim: Claim) -> str:
         return status_for(claim.public_verdict).key
 
+    # The nested parts are written by serializers built once per response, not once per claim: building a
+    # DRF serializer (copying its declared fields, deriving the others from the model) costs far more than
+    # using it, and a page of 25 claims built about 250 of them (docs/performance.md, API claim list).
+    @cached_property
+    def _evidence_serializer(self) -> EvidenceCountsSerializer:
+        return EvidenceCountsSerializer(context=self.context)
+
+    @cached_property
+    def _consensus_serializer(self) -> PublishedConsensusSerializer:
+        return PublishedConsensusSerializer(context=self.context)
+
+    @cached_property
+    def _flag_serializer(self) -> FlagSerializer:
+        return FlagSerializer(context=self.context)
+
+    @cached_property
+    def _citation_serializer(self) -> CitationSerializer:
+        return CitationSerializer(context=self.context)
+
+    def _flags(self, claim: Claim, *, is_open: bool) -> list[dict[str, Any]]:
+        # the view prefetches every flag of the page's claims in one query
+        write = self._flag_serializer.to_representation
+        return [write(flag) for flag in claim.flags.all() if (flag.status == Flag.Status.OPEN) == is_open]
+
     @extend_schema_field(EvidenceCountsSerializer)
     def get_evidence(self, claim: Claim) -> dict[str, Any]:
-        return EvidenceCountsSerializer(claim).data
+        return self._evidence_serializer.to_representation(claim)
 
     @extend_schema_field(PublishedConsensusSerializer(allow_null=True))
     def get_consensus(self, claim: Claim) -> dict[str, Any] | None:
         consensus = published_consensus(claim)
-        return PublishedConsensusSerializer(consensus).data if consensus is not None else None
+        return self._consensus_serializer.to_representation(consensus) if consensus is not None else None
 
     @extend_schema_field(FlagSerializer(many=True))
     def get_open_flags(self, claim: Claim) -> list[dict[str, Any]]:
-        # the view prefetches every flag of the page's claims in one query
-        flags = [flag for flag in claim.flags.all() if flag.status == Flag.Status.OPEN]
-        return FlagSerializer(flags, many=True).data
+        return self._flags(claim, is_open=True)
 
     @extend_schema_field(CitationSerializer(many=True))
     def get_citations(self, claim: Claim) -> list[dict[str, Any]]:
-        return CitationSerializer(claim.citations.all(), many=True, context=self.context).data
+        write = self._citation_serializer.to_representation
+        return [write(citation) for citation in claim.citations.all()]
 
     def get_url(self, claim: Claim) -> str:
         return _absolute(self.context.get("request"), "api:claim-detail", claim.pk)
@@ -519,8 +557,7 @@ class ClaimDetailSerializer(ClaimSerializer):
 
     @extend_schema_field(FlagSerializer(many=True))
     def get_closed_flags(self, claim: Claim) -> list[dict[str, Any]]:
-        flags = [flag for flag in claim.flags.all() if flag.status != Flag.Status.OPEN]
-        return FlagSerializer(flags, many=True).data
+        return self._flags(claim, is_open=False)
 
 
 # --- Reviews -----------------------------------------------------------------------------------------------

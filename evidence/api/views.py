@@ -6,13 +6,16 @@ sees their own reviews, and, as on the review page, a reviewer sees the other re
 they have submitted their own; editors (reviews.view_others_reviews) see every review.
 
 Every list runs a fixed number of queries whatever the number of rows (tests/test_api_read.py pins
-them): the count, the page, and one query per prefetched relation.
+them): the count, the page, and one query per prefetched relation. The claim list, the heaviest, is
+also kept per data version for anonymous clients (ClaimViewSet.list), as the public pages are.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from drf_spectacular.types import OpenApiTypes
@@ -26,6 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from evidence import caching
 from evidence import services as evidence_services
 from evidence.api import permissions as perms
 from evidence.api import serializers as s
@@ -114,6 +118,24 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):
         return s.ClaimDetailSerializer if self.action == "retrieve" else s.ClaimSerializer
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The page as DRF builds it; for an anonymous client, kept per data version (evidence.caching).
+
+        Only the body is cached, here, inside the view: authentication, permissions and throttling run
+        for every request before it, and a refused filter or a page past the last raises before anything
+        is stored, so errors keep their JSON answers. The key is the absolute URL (the body's links name
+        the host) and the code's salt; the version in the key retires every page at the next committed
+        change. PAGE_CACHE turns it off, as for the pages (tests do: their transactions never commit).
+        """
+        if not settings.PAGE_CACHE or request.user.is_authenticated:
+            return super().list(request, *args, **kwargs)
+        version, _ = caching.request_version(request)
+        address = f"{caching.code_salt()}|{request.build_absolute_uri()}"
+        key = f"api:claims:{hashlib.sha256(address.encode()).hexdigest()[:32]}"
+        return Response(
+            caching.cached(key, lambda: super(ClaimViewSet, self).list(request, *args, **kwargs).data, version)
+        )
 
     @extend_schema(
         methods=["GET"],

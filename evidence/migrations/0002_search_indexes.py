@@ -1,15 +1,30 @@
 """Full-text search indexes, on PostgreSQL only.
 
-They are expression GIN indexes over exactly the expressions evidence/search.py queries with, built
-here from those same functions so the two cannot drift apart. SQLite (development only) has no
+They were expression GIN indexes over the expressions evidence/search.py queried with; migration 0006
+replaced them with indexes on stored, trigger-maintained vectors. The expressions are kept here as
+they were, so this migration still does on a fresh database what it did. SQLite (development only) has no
 full-text search of this kind and gets none; Meta.indexes cannot express "PostgreSQL only", which is
 why this is a RunPython migration rather than a model index.
 """
 
 from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import migrations
+from django.db.models import F, Func, TextField, Value
+from django.db.models.functions import Cast
 
-from evidence.search import claim_vector, study_vector
+
+def claim_vector() -> SearchVector:
+    return SearchVector("quote", config="english")
+
+
+def study_vector() -> SearchVector:
+    names = Cast(Func(F("authors"), Value("$[*].*"), function="jsonb_path_query_array"), TextField())
+    return (
+        SearchVector("title", config="english", weight="A")
+        + SearchVector(names, config="simple", weight="B")
+        + SearchVector("container_title", config="english", weight="C")
+    )
 
 CLAIM_INDEX = "evidence_claim_search_idx"
 STUDY_INDEX = "evidence_study_search_idx"
