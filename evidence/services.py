@@ -528,7 +528,9 @@ class _TitleIndex:
         for start in range(0, len(self.records), IMPORT_BATCH_SIZE):
             chunk = self.records[start : start + IMPORT_BATCH_SIZE]
             keys = {key for record in chunk for key in title_keys(record.title or "", record.year)}
-            found = studies.alias(title_key=study_title_key()).filter(title_key__in=keys)
+            # unordered: an ORDER BY pk lets PostgreSQL prefer walking the primary key to the title-key
+            # index; the rows are sorted here instead
+            found = studies.order_by().alias(title_key=study_title_key()).filter(title_key__in=keys)
             rows.update((row[0], row) for row in found.values_list("pk", "title", "year", "doi"))
         return sorted(rows.values())
 

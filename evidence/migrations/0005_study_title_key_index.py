@@ -26,6 +26,10 @@ def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.add_index(apps.get_model("evidence", "Study"), models.Index(study_title_key(), name=INDEX))
+    # An expression index has no statistics until the table is analysed, and autovacuum may never
+    # analyse a table whose rows do not change: without them PostgreSQL guesses a hundred thousand rows
+    # per key and scans the table instead (docs/performance.md, import).
+    schema_editor.execute("ANALYZE evidence_study")
 
 
 def drop(apps, schema_editor):
