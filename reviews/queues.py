@@ -294,8 +294,12 @@ def relying_on_retracted_study() -> QuerySet[Claim]:
 
 def disputed() -> QuerySet[Claim]:
     """Claims whose reviewers disagree (certainties two or more levels apart, or verdicts split) and
-    that no editor has adjudicated yet."""
-    return for_queue(Claim.objects.filter(consensus__disputed=True, consensus__adjudicated_at__isnull=True)).order_by(
+    that no editor has adjudicated since: never adjudicated, or a review was saved after the
+    adjudication (the editor decided on reviews that have since changed, and should look again)."""
+    undecided = Q(consensus__adjudicated_at__isnull=True) | Q(
+        consensus__last_reviewed_at__gt=F("consensus__adjudicated_at")
+    )
+    return for_queue(Claim.objects.filter(undecided, consensus__disputed=True)).order_by(
         "-consensus__certainty_spread", "article__title", "article_id", "start"
     )
 
@@ -349,7 +353,8 @@ def desk_queues() -> list[Queue]:
         Queue(
             "disputed",
             "Disputed claims",
-            "Reviewers' certainties two or more levels apart, or their verdicts split. Adjudicate them.",
+            "Reviewers' certainties two or more levels apart, or their verdicts split, and not adjudicated since "
+            "the reviews last changed. Adjudicate them.",
             disputed(),
         ),
         Queue(

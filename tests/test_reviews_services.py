@@ -218,6 +218,37 @@ def test_adjudication_records_who_when_and_why_and_becomes_the_decision(make_use
 
 
 @pytest.mark.django_db
+def test_a_review_changed_after_adjudication_puts_a_disputed_claim_back_on_the_desk(make_user):
+    claim = article_with_claims(1).claims.get()
+    editor, first, second = make_user("Editors"), make_user("Reviewers"), make_user("Reviewers")
+    rate(claim, first, "high", "supported")
+    rate(claim, second, "very_low", "contradicted")
+    adjudicate(
+        claim=claim, certainty="low", verdict="partly_supported", rationale="Small trials.", adjudicated_by=editor
+    )
+    assert claim not in queues.disputed()
+
+    # still disputed, but not what the editor decided on: back on the desk
+    rate(claim, second, "very_low", "unsupported")
+    assert claim in queues.disputed()
+    page = Client()
+    page.force_login(editor)
+    assert (
+        "A review was saved after the last adjudication."
+        in page.get(reverse("reviews:editor-claim", args=[claim.pk])).content.decode()
+    )
+
+    # deciding again takes it off
+    adjudicate(claim=claim, certainty="low", verdict="unsupported", rationale="Looked again.", adjudicated_by=editor)
+    assert claim not in queues.disputed()
+
+    # a change that ends the dispute leaves the adjudication standing and the desk clear
+    rate(claim, second, "high", "supported")
+    assert not Consensus.objects.get(claim=claim).disputed
+    assert claim not in queues.disputed()
+
+
+@pytest.mark.django_db
 def test_publishing_needs_agreement_or_adjudication(make_user):
     claim = article_with_claims(1).claims.get()
     editor = make_user("Editors")
