@@ -445,6 +445,8 @@ def summarise(targets: list[Target]) -> list[dict[str, Any]]:
             if target.budget is not None and target.queries is not None:
                 checks["queries"] = target.queries <= target.budget
             checks["no_session_write"] = target.signed_in or not target.session_write
+            # a refused or failed request is fast and proves nothing: a run with any is not a result
+            checks["all_2xx"] = all(figures["non_2xx"] == 0 for figures in row["by_concurrency"].values())
             row["checks"] = checks
             row["meets_targets"] = all(checks.values())
         rows.append(row)

@@ -182,6 +182,13 @@ def test_signed_in_clients_have_their_own_rate(settings, make_user):
     assert statuses == [200, 200, 200, 200, 429]
 
 
+def test_anonymous_clients_have_only_the_anonymous_rate(client, settings):
+    # DRF's user throttle also counts anonymous clients by address; ours leaves them to the anonymous rate
+    with_rates(settings, anon="5/minute", user="2/minute")
+    statuses = [client.get(reverse("api:article-list")).status_code for _ in range(6)]
+    assert statuses == [200, 200, 200, 200, 200, 429]
+
+
 def test_default_rates_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("DJANGO_API_ANON_RATE", "100/hour")
     assert env_rate("DJANGO_API_ANON_RATE", "60/minute") == "100/hour"

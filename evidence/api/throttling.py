@@ -26,6 +26,13 @@ class AnonThrottle(_CurrentRate, AnonRateThrottle):
 class UserThrottle(_CurrentRate, UserRateThrottle):
     """Signed-in clients, counted per account whatever their address."""
 
+    def get_cache_key(self, request, view) -> str | None:
+        # DRF's UserRateThrottle counts anonymous clients too, by address, so an anonymous client got the
+        # lower of the two rates; AnonThrottle alone is theirs
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return super().get_cache_key(request, view)
+
 
 class TokenThrottle(_CurrentRate, ScopedRateThrottle):
     """Attempts to obtain a token (guessing passwords), counted by address: the "token" rate."""
