@@ -13,6 +13,7 @@ documents them as one decision. The autodetector does not see RunPython, so no m
 - evidence_hstudy_as_of_idx: a study's version as of a moment (the newest history row at or before
   it), which the reviewer's "evidence changed since my review" queue reads for every study a reviewed
   claim cites (reviews.models.ReviewQuerySet.with_evidence_changed); without it each lookup sorts.
+  Dropped by 0008 once Claim.evidence_changed_at (0007) replaced that lookup.
 """
 
 from django.db import migrations, models
