@@ -59,9 +59,11 @@ CLAIM_FIELDS = [
     "created_at",
     "updated_at",
 ]
+# Kept by the database for its own use (the search index), not facts about a study: not published.
+NOT_DATA = ("search_vector",)
 STUDY_FIELDS = [
     "id",
-    *(f.name for f in Study._meta.concrete_fields if f.name not in ("id", "created_at", "updated_at")),
+    *(f.name for f in Study._meta.concrete_fields if f.name not in ("id", "created_at", "updated_at", *NOT_DATA)),
 ]
 STUDY_FIELDS += ["created_at", "updated_at"]
 CITATION_FIELDS = [
