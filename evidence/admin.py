@@ -333,13 +333,20 @@ class StudyAdmin(SimpleHistoryAdmin):
         self.message_user(request, _("Marked %(n)d study(ies) retracted.") % {"n": n}, messages.SUCCESS)
 
     def save_model(self, request: HttpRequest, obj: Study, form: forms.ModelForm, change: bool) -> None:
-        if change and "retraction_status" in form.changed_data:
+        # Compared with the stored row, not with the form's initial values: the history's "revert" form
+        # starts from the old version, so a status restored from it is not among its changed_data.
+        stored = Study.objects.values_list("retraction_status", flat=True).get(pk=obj.pk) if change else None
+        if change and obj.retraction_status != stored:
             status = obj.retraction_status
-            obj.retraction_status = Study.objects.values_list("retraction_status", flat=True).get(pk=obj.pk)
+            obj.retraction_status = stored
             super().save_model(request, obj, form, change)
             services.study_set_retraction(study=obj, status=status, user=request.user)
             return
         super().save_model(request, obj, form, change)
+
+
+# What a citation says about its claim's evidence: a change of any of these is a change of the evidence.
+CITATION_EVIDENCE = ("claim_id", "study_id", "relation", "note", "directness", "directness_note")
 
 
 @admin.register(Citation)
@@ -355,10 +362,14 @@ class CitationAdmin(SimpleHistoryAdmin):
     def save_model(self, request: HttpRequest, obj: Citation, form: forms.ModelForm, change: bool) -> None:
         if not change:
             obj.added_by = request.user
+        # Compared with the stored row, not with the form's initial values: the history's "revert" form
+        # starts from the old version, so what it restores is not among its changed_data.
+        stored = Citation.objects.filter(pk=obj.pk).values(*CITATION_EVIDENCE).first() if change else None
         super().save_model(request, obj, form, change)
-        if not change or form.has_changed():
-            # the claim it cites for now, and the one it was moved from: both claims' evidence changed
-            Claim.objects.filter(pk__in={obj.claim_id, form.initial.get("claim", obj.claim_id)}).mark_evidence_changed()
+        if stored is None or any(stored[name] != getattr(obj, name) for name in CITATION_EVIDENCE):
+            # the claim it cites now, and the one it was moved from: both claims' evidence changed
+            moved_from = stored["claim_id"] if stored else obj.claim_id
+            Claim.objects.filter(pk__in={obj.claim_id, moved_from}).mark_evidence_changed()
         if obj.study.is_retracted:
             claims_flag_retracted_reliance(claims=Claim.objects.filter(pk=obj.claim_id))
 

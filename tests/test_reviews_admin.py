@@ -322,3 +322,39 @@ def test_the_admins_evidence_writes_stamp_the_claims(users):
     assert response.status_code == 302
     assert Study.objects.get(pk=other.pk).retraction_status == "retracted"
     assert changed() == {first.pk, second.pk}  # both cite it
+
+
+def test_reverting_from_the_admin_history_stamps_the_claims(users):
+    """A revert's form starts from the old version, so what it restores is not among the form's changes;
+    the admin compares with the stored row instead."""
+    from evidence.models import Citation, Study
+    from evidence.services import citation_update, study_set_retraction
+    from tests.reviewing import cite, study
+    from tests.test_admin_roles import admin_url, form_data
+
+    claim = article_with_claims(1).claims.get()
+    paper = study()
+    citation = cite(claim, paper)
+    client = client_for(users["admin"])
+
+    def stamp():
+        return Claim.objects.values_list("evidence_changed_at", flat=True).get(pk=claim.pk)
+
+    def revert(obj, version, model_name: str) -> None:
+        url = admin_url(type(obj), "simple_history", obj.pk, version.history_id)
+        response = client.post(url, {**form_data(client.get(url), model_name), "_save": "Save"})
+        assert response.status_code == 302, response.content[:2000]
+
+    linked = citation.history.order_by("history_date", "history_id").last()
+    citation_update(citation=citation, values={"relation": "contradicts"})
+    before = stamp()
+    revert(citation, linked, "historicalcitation")
+    assert Citation.objects.get(pk=citation.pk).relation == linked.relation
+    assert stamp() > before
+
+    as_published = paper.history.order_by("history_date", "history_id").last()
+    study_set_retraction(study=paper, status=Study.RetractionStatus.RETRACTED)
+    before = stamp()
+    revert(paper, as_published, "historicalstudy")
+    assert Study.objects.get(pk=paper.pk).retraction_status == as_published.retraction_status
+    assert stamp() > before
