@@ -8,6 +8,8 @@ The indexes keep 0002's names, so tests/test_public_pages.py's query-plan check 
 SQLite (development only) gets the empty columns and searches with LIKE (evidence/search.py).
 """
 
+from importlib import import_module
+
 import django.contrib.postgres.search
 from django.db import migrations
 
@@ -49,6 +51,8 @@ def drop(apps, schema_editor):
         schema_editor.execute(f"DROP INDEX IF EXISTS {INDEXES[table]}")
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_search_vector ON {table}")
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {table}_search_vector()")
+    # back to 0002's expression indexes, which the code of that time searches with
+    import_module("evidence.migrations.0002_search_indexes").create(apps, schema_editor)
 
 
 class Migration(migrations.Migration):
