@@ -173,11 +173,11 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapper
 
 
-def cached(key: str, compute: Callable[[], Any], version: int) -> Any:
+def cached(key: str, compute: Callable[[], Any], version: int, timeout: int = AGGREGATE_TIMEOUT) -> Any:
     """An aggregate cached under a key that includes the data version."""
     full_key = f"evidence:{key}:v{version}"
     value = cache.get(full_key)
     if value is None:
         value = compute()
-        cache.set(full_key, value, AGGREGATE_TIMEOUT)
+        cache.set(full_key, value, timeout)
     return value

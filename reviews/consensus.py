@@ -155,12 +155,15 @@ def publish_blockers(claim: Claim, consensus: Consensus | None) -> list[str]:
     """Why a claim's verdict cannot be published yet; empty when it can.
 
     A claim sent back for re-review waits for a reviewer or an editor to look again. Otherwise an
-    adjudicated claim can be published (the editor has decided), and an unadjudicated one needs
+    adjudicated claim can be published (the editor has decided) unless a review changed since and the
+    reviewers still disagree (it is back on the desk to adjudicate again), and an unadjudicated one needs
     REVIEWS_REQUIRED reviews that do not dispute each other. queues.ready_to_publish() is the same
     rule in SQL.
     """
     if claim.status == Claim.Status.NEEDS_REREVIEW:
         return ["its evidence changed and it is waiting for re-review"]
+    if consensus is not None and consensus.needs_readjudication:
+        return ["a review changed after the adjudication and the reviewers still disagree; adjudicate again"]
     if consensus is not None and consensus.adjudicated_at is not None:
         return []
     n_reviews = consensus.n_reviews if consensus is not None else 0

@@ -153,6 +153,18 @@ def decision_expressions(prefix: str = "") -> dict[str, Case]:
     }
 
 
+def readjudication_needed(prefix: str = "") -> Q:
+    """Adjudicated, still disputed, and a review saved since: the editor decided on reviews that have
+    changed. The SQL twin of Consensus.needs_readjudication; ``prefix`` as for decision_expressions."""
+    return Q(
+        **{
+            f"{prefix}adjudicated_at__isnull": False,
+            f"{prefix}disputed": True,
+            f"{prefix}last_reviewed_at__gt": F(f"{prefix}adjudicated_at"),
+        }
+    )
+
+
 class ConsensusQuerySet(models.QuerySet["Consensus"]):
     def with_decision(self) -> ConsensusQuerySet:
         """Annotate ``decision_certainty`` and ``decision_verdict`` (see decision_expressions)."""
@@ -255,6 +267,16 @@ class Consensus(models.Model):
     @property
     def is_adjudicated(self) -> bool:
         return self.adjudicated_at is not None
+
+    @property
+    def needs_readjudication(self) -> bool:
+        """Adjudicated, still disputed, and a review saved since (see readjudication_needed)."""
+        return (
+            self.is_adjudicated
+            and self.disputed
+            and self.last_reviewed_at is not None
+            and self.last_reviewed_at > self.adjudicated_at
+        )
 
     @property
     def decision(self) -> Decision:

@@ -40,7 +40,14 @@ from django.db.models.lookups import Exact
 
 from evidence.models import Citation, Claim, DataVersion, Study, subquery_count
 from reviews.consensus import REVIEWS_REQUIRED
-from reviews.models import Flag, Review, ReviewQuerySet, decision_expressions, evidence_changed_since_review
+from reviews.models import (
+    Flag,
+    Review,
+    ReviewQuerySet,
+    decision_expressions,
+    evidence_changed_since_review,
+    readjudication_needed,
+)
 from reviews.services import RELIANT_RELATIONS
 
 
@@ -296,10 +303,10 @@ def disputed() -> QuerySet[Claim]:
     """Claims whose reviewers disagree (certainties two or more levels apart, or verdicts split) and
     that no editor has adjudicated since: never adjudicated, or a review was saved after the
     adjudication (the editor decided on reviews that have since changed, and should look again)."""
-    undecided = Q(consensus__adjudicated_at__isnull=True) | Q(
-        consensus__last_reviewed_at__gt=F("consensus__adjudicated_at")
+    undecided = Q(consensus__adjudicated_at__isnull=True, consensus__disputed=True) | readjudication_needed(
+        "consensus__"
     )
-    return for_queue(Claim.objects.filter(undecided, consensus__disputed=True)).order_by(
+    return for_queue(Claim.objects.filter(undecided)).order_by(
         "-consensus__certainty_spread", "article__title", "article_id", "start"
     )
 
@@ -318,7 +325,7 @@ def awaiting_reviews() -> QuerySet[Claim]:
 def ready_to_publish() -> QuerySet[Claim]:
     """Claims an editor can publish now and whose readers do not yet see that decision: never
     published, or the decision changed since. The SQL form of reviews.consensus.publish_blockers()."""
-    decided = Q(consensus__adjudicated_at__isnull=False) | Q(
+    decided = (Q(consensus__adjudicated_at__isnull=False) & ~readjudication_needed("consensus__")) | Q(
         consensus__n_reviews__gte=REVIEWS_REQUIRED, consensus__disputed=False
     )
     claims = (

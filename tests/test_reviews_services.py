@@ -228,9 +228,13 @@ def test_a_review_changed_after_adjudication_puts_a_disputed_claim_back_on_the_d
     )
     assert claim not in queues.disputed()
 
-    # still disputed, but not what the editor decided on: back on the desk
+    # still disputed, but not what the editor decided on: back on the desk, and not publishable
+    assert claim in queues.ready_to_publish()
     rate(claim, second, "very_low", "unsupported")
     assert claim in queues.disputed()
+    assert claim not in queues.ready_to_publish()
+    with pytest.raises(ValidationError, match="adjudicate again"):
+        publish_verdict(claim=claim, published_by=editor)
     page = Client()
     page.force_login(editor)
     assert (
@@ -238,9 +242,10 @@ def test_a_review_changed_after_adjudication_puts_a_disputed_claim_back_on_the_d
         in page.get(reverse("reviews:editor-claim", args=[claim.pk])).content.decode()
     )
 
-    # deciding again takes it off
+    # deciding again takes it off, and it can be published
     adjudicate(claim=claim, certainty="low", verdict="unsupported", rationale="Looked again.", adjudicated_by=editor)
     assert claim not in queues.disputed()
+    assert claim in queues.ready_to_publish()
 
     # a change that ends the dispute leaves the adjudication standing and the desk clear
     rate(claim, second, "high", "supported")

@@ -134,7 +134,13 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         address = f"{caching.code_salt()}|{request.build_absolute_uri()}"
         key = f"api:claims:{hashlib.sha256(address.encode()).hexdigest()[:32]}"
         return Response(
-            caching.cached(key, lambda: super(ClaimViewSet, self).list(request, *args, **kwargs).data, version)
+            caching.cached(
+                key,
+                lambda: super(ClaimViewSet, self).list(request, *args, **kwargs).data,
+                version,
+                # as long as a page: a key per URL, so the clients choose how many there are
+                timeout=caching.PAGE_TIMEOUT,
+            )
         )
 
     @extend_schema(
