@@ -2,11 +2,14 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from evidence import export_views, feeds, views
 
 evidence_patterns = [
     path("", views.home, name="home"),
+    # the articles are listed on the home page; a reader who trims an article's address lands there
+    path("articles/", RedirectView.as_view(pattern_name="evidence:home", permanent=True), name="article-list"),
     path("articles/<slug:slug>/", views.article_detail, name="article-detail"),
     path("articles/<slug:slug>/map/", views.article_map, name="article-map"),
     path("map/", views.gap_map, name="gap-map"),

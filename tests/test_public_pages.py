@@ -132,6 +132,12 @@ def test_article_page_shows_verdicts_and_summary(client, seed, make_user):
     assert summary["relies_on_retracted"] == 2
 
 
+def test_the_articles_address_without_an_article_leads_to_the_list_of_articles(client, seed):
+    response = client.get("/articles/")
+    assert response.status_code == 301 and response["Location"] == reverse("evidence:home")
+    assert seed.title in client.get(response["Location"]).content.decode()
+
+
 def test_unknown_article_is_404(client, db):
     assert client.get(reverse("evidence:article-detail", args=["no-such-article"])).status_code == 404
 
