@@ -10,6 +10,7 @@ from django.db import models
 from evidence import anchoring
 from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
 from evidence.models import Article, Claim, Study
+from evidence.storable import holds_nul
 
 
 def _empty_json_is_default(form: forms.ModelForm, cleaned: dict[str, Any]) -> None:
@@ -23,21 +24,11 @@ def _empty_json_is_default(form: forms.ModelForm, cleaned: dict[str, Any]) -> No
             cleaned[name] = field.get_default()
 
 
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
-    return False
-
-
 def _refuse_nul_in_json(form: forms.ModelForm, cleaned: dict[str, Any]) -> None:
     """PostgreSQL's jsonb refuses "\\u0000" (a DataError on save: a 500). Form CharFields refuse NUL
     characters, but a JSON field's validators see the decoded value, where they miss them."""
     for name in list(cleaned):
-        if isinstance(form.fields.get(name), forms.JSONField) and _holds_nul(cleaned[name]):
+        if isinstance(form.fields.get(name), forms.JSONField) and holds_nul(cleaned[name]):
             form.add_error(name, forms.ValidationError("NUL characters are not allowed.", code="null_characters"))
 
 

@@ -32,6 +32,7 @@ from evidence.importers.detect import parse_bibliography
 from evidence.importers.records import Rejection, StudyRecord
 from evidence.importers.retractions import RetractionNotice
 from evidence.models import Article, ArticleRevision, Citation, Claim, Study
+from evidence.storable import holds_nul
 
 # --- Reports ------------------------------------------------------------------------------------------
 
@@ -368,13 +369,7 @@ def study_update(*, study: Study, values: dict[str, Any], user: AbstractBaseUser
     values = _normalised_identifiers(values, exclude_pk=study.pk)
     study = Study.objects.select_for_update().get(pk=study.pk)
     new_status = values.pop("retraction_status", study.retraction_status)
-    changed = _apply(study, values)
-    if changed:
-        study.full_clean()
-        study._change_reason = f"edited: {', '.join(changed)}"
-        if user is not None:
-            study._history_user = user
-        study.save(update_fields=[*changed, "updated_at"])
+    _save_edits(study, values, user)
     if new_status != study.retraction_status:
         study_set_retraction(
             study=study,
@@ -385,6 +380,19 @@ def study_update(*, study: Study, values: dict[str, Any], user: AbstractBaseUser
             user=user,
         )
     return study
+
+
+def _save_edits(obj: Study | Citation, values: dict[str, Any], user: AbstractBaseUser | None) -> list[str]:
+    """Set the values that differ, validate, and save only those fields, with who and what in the history.
+    Returns the names of the fields changed (none: nothing is written)."""
+    changed = _apply(obj, values)
+    if changed:
+        obj.full_clean(exclude=obj.get_deferred_fields())  # what the query deferred (search_vector) is not ours
+        obj._change_reason = f"edited: {', '.join(changed)}"
+        if user is not None:
+            obj._history_user = user
+        obj.save(update_fields=[*changed, "updated_at"])
+    return changed
 
 
 def _flag_if_relying_on_retracted(claim_id: int) -> None:
@@ -415,13 +423,7 @@ def citation_create(
 @transaction.atomic
 def citation_update(*, citation: Citation, values: dict[str, Any], user: AbstractBaseUser | None = None) -> Citation:
     """Change a citation's relation, note or directness; saves only what changed."""
-    changed = _apply(citation, values)
-    if changed:
-        citation.full_clean()
-        citation._change_reason = f"edited: {', '.join(changed)}"
-        if user is not None:
-            citation._history_user = user
-        citation.save(update_fields=[*changed, "updated_at"])
+    if _save_edits(citation, values, user):
         Claim.objects.filter(pk=citation.claim_id).mark_evidence_changed()
         _flag_if_relying_on_retracted(citation.claim_id)
     return citation
@@ -634,17 +636,6 @@ def _import_batch(
     return newly_retracted
 
 
-def _holds_nul(value: Any) -> bool:
-    """PostgreSQL stores no NUL character in text or JSON; such a value is refused, not truncated."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list | tuple):
-        return any(_holds_nul(item) for item in value)
-    if isinstance(value, dict):
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
-    return False
-
-
 def _valid(
     study: Study, record: StudyRecord, given: dict[str, Any], report: ImportReport, *, new: bool = False
 ) -> bool:
@@ -655,7 +646,7 @@ def _valid(
     wrong, so those are checked first; full_clean() still runs whenever one fails, for its message.
     ``given`` is record.given_fields()."""
     # repr() writes a NUL as \x00: one pass at C speed over the record, the exact check only if it shows
-    bad = [name for name, value in given.items() if _holds_nul(value)] if "\\x00" in repr(given) else []
+    bad = [name for name, value in given.items() if holds_nul(value)] if "\\x00" in repr(given) else []
     if bad:
         report.add(
             "rejected", "study", _label(record), f"{record.source}: {', '.join(bad)} holds a NUL character (\\x00)"

@@ -24,6 +24,7 @@ from evidence.api.fields import (
 )
 from evidence.models import Article, Citation, Claim, Study
 from evidence.status import status_for
+from evidence.storable import holds_nul
 from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict
 
 # A record number no real URL holds, reversed in its place to learn a route's shape (see _absolute).
@@ -251,20 +252,10 @@ class StudyWriteSerializer(StrictModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # PostgreSQL stores no NUL character, in text or JSON; DRF's text fields refuse them, JSON ones not
-        errors = {name: "NUL characters are not allowed." for name, value in attrs.items() if _holds_nul(value)}
+        errors = {name: "NUL characters are not allowed." for name, value in attrs.items() if holds_nul(value)}
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
-
-
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    return False
 
 
 # --- Claims, their citations, consensus and flags ---------------------------------------------------------

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from evidence import anchoring
 from evidence.importers import csljson
 from evidence.importers.records import BibliographyError, ParseResult
+from evidence.storable import holds_nul
 
 FORMAT = "evidence-article/1"
 CLAIM_TYPES = {"efficacy", "mechanism", "safety", "onset", "durability", "attribution", "other"}
@@ -93,16 +94,6 @@ def _read_text(path: Path, what: str, problems: list[str]) -> str | None:
     return None
 
 
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
-    return False
-
-
 def _str(data: dict[str, Any], key: str, where: str, problems: list[str], required: bool = False) -> str:
     value = data.get(key, "")
     if value is None:
@@ -128,7 +119,7 @@ def load(path: str | Path) -> ArticleBundle:
         raise ArticleFileError([f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}"]) from None
     if not isinstance(data, dict) or not isinstance(data.get("article"), dict):
         raise ArticleFileError([f"{path} must be a JSON object with an 'article' object (format {FORMAT})"])
-    if _holds_nul(data):
+    if holds_nul(data):
         # PostgreSQL text cannot hold a NUL character: the database would refuse the file half-way through
         raise ArticleFileError([f"{path} holds a NUL character (\\u0000), which no text can store"])
     if data.get("format", FORMAT) != FORMAT:
