@@ -104,3 +104,15 @@ def publish(claim: Claim, verdict: str = "supported", certainty: str = "moderate
     consensus, _ = Consensus.objects.update_or_create(claim=claim, defaults=values)
     Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.PUBLISHED)
     return consensus
+
+
+def grow(article: Article, n_claims: int, reviewer) -> None:
+    """Add claims, each with citations of every relation, a flag, a review and a published verdict: the
+    data that makes a page run a query per row if it is going to (the query-budget tests)."""
+    for i in range(n_claims):
+        c = add_claim(article, substance="MDMA" if i % 2 else "ketamine")
+        for relation in ("supports", "mixed", "contradicts", "context"):
+            CitationFactory(claim=c, relation=relation)
+        FlagFactory(claim=c)
+        ReviewFactory(claim=c, reviewer=reviewer)
+        publish(c, verdict="supported" if i % 2 else "contradicted")

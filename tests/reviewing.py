@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import count
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -63,3 +64,39 @@ def rate(
         rationale=extra.pop("rationale", f"{certainty} and {verdict}: the trials say so."),
         **extra,
     )
+
+
+# --- One user per role, and a claim another reviewer has rated: the permission matrices' scene -----------
+
+# A string only the other reviewer's rationale holds, so a page or an answer that leaks it is easy to see.
+OTHERS_RATIONALE = "The other reviewer wrote this hidden reasoning, unique string 7f3a."
+
+
+def users_by_role(make_user) -> dict[str, AbstractBaseUser | None]:
+    """Anonymous (None), two reviewers, a curator, an editor and an administrator (conftest's make_user)."""
+    return {
+        "anonymous": None,
+        "reviewer": make_user("Reviewers"),
+        "other_reviewer": make_user("Reviewers"),
+        "curator": make_user("Curators"),
+        "editor": make_user("Editors"),
+        "admin": make_user(superuser=True),
+    }
+
+
+@dataclass
+class RoleWorld:
+    """A claim citing one study, every role's user, and the other reviewer's review of the claim.
+    Each permission test file says how a role signs in by defining ``client``."""
+
+    claim: Claim
+    users: dict[str, AbstractBaseUser | None]
+    others_review: Review
+
+    @classmethod
+    def build(cls, make_user) -> RoleWorld:
+        claim = article_with_claims(1).claims.get()
+        cite(claim, study())
+        users = users_by_role(make_user)
+        others = rate(claim, users["other_reviewer"], "high", "supported", rationale=OTHERS_RATIONALE)
+        return cls(claim, users, others)

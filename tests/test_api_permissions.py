@@ -9,20 +9,17 @@ authentication (the browser's) is tested at the end, with its CSRF check.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from evidence.models import Citation, Claim, Study
 from reviews.models import Consensus, Flag, Review
-from tests.reviewing import article_with_claims, cite, rate, study
+from tests.reviewing import OTHERS_RATIONALE, RoleWorld, rate, study
 
 ROLES = ["anonymous", "reviewer", "other_reviewer", "curator", "editor", "admin"]
-OTHERS_RATIONALE = "The other reviewer wrote this hidden reasoning, unique string 7f3a."
 
 OK = "ok"
 UNAUTHENTICATED = "401"  # the pages: sent to sign in
@@ -38,12 +35,7 @@ CURATING = {"anonymous": UNAUTHENTICATED, "reviewer": DENIED, "other_reviewer": 
 CURATING |= {"editor": DENIED, "admin": OK}
 
 
-@dataclass
-class World:
-    claim: Claim
-    users: dict[str, User | None]
-    others_review: Review
-
+class World(RoleWorld):
     def client(self, role: str) -> Client:
         user = self.users[role]
         if user is None:
@@ -53,18 +45,7 @@ class World:
 
 @pytest.fixture
 def world(make_user) -> World:
-    claim = article_with_claims(1).claims.get()
-    cite(claim, study())
-    users = {
-        "anonymous": None,
-        "reviewer": make_user("Reviewers"),
-        "other_reviewer": make_user("Reviewers"),
-        "curator": make_user("Curators"),
-        "editor": make_user("Editors"),
-        "admin": make_user(superuser=True),
-    }
-    others = rate(claim, users["other_reviewer"], "high", "supported", rationale=OTHERS_RATIONALE)
-    return World(claim, users, others)
+    return World.build(make_user)
 
 
 def assert_outcome(response, expected: str, ok_status: int = 200) -> None:

@@ -21,7 +21,7 @@ from evidence.api import serializers as s
 from evidence.api.views import ClaimViewSet
 from evidence.models import Article, Claim, Study
 from reviews.models import Flag, Review
-from tests.factories import ArticleFactory, CitationFactory, FlagFactory, ReviewFactory, add_claim, publish
+from tests.factories import ArticleFactory, FlagFactory, grow, publish
 from tests.reviewing import rate
 
 ARTICLE_SLUG = "ketamine-vs-mdma-in-psychotherapy"
@@ -50,17 +50,6 @@ def every(client: Client, url: str, params: dict | None = None) -> list[dict]:
 
 
 # --- Query counts: the same for a small and a large data set ------------------------------------------------
-
-
-def grow(article: Article, n_claims: int, reviewer) -> None:
-    """Claims with citations of every relation, a flag, a review and a published verdict each."""
-    for i in range(n_claims):
-        c = add_claim(article, substance="MDMA" if i % 2 else "ketamine")
-        for relation in ("supports", "mixed", "contradicts", "context"):
-            CitationFactory(claim=c, relation=relation)
-        FlagFactory(claim=c)
-        ReviewFactory(claim=c, reviewer=reviewer)
-        publish(c, verdict="supported" if i % 2 else "contradicted")
 
 
 def count_queries(client: Client, url: str) -> int:

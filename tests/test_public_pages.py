@@ -17,10 +17,10 @@ from evidence.models import Article, Claim, Study
 from reviews.models import Flag
 from tests.factories import (
     ArticleFactory,
-    CitationFactory,
     FlagFactory,
     ReviewFactory,
     add_claim,
+    grow,
     publish,
 )
 
@@ -32,17 +32,6 @@ def claim(key: str) -> Claim:
 
 
 # --- Query counts: the same for a small and a large data set --------------------------------------
-
-
-def grow(article: Article, n_claims: int, reviewer) -> None:
-    """Add claims, each with citations of every relation, flags, reviews and a published verdict."""
-    for i in range(n_claims):
-        c = add_claim(article, substance="MDMA" if i % 2 else "ketamine")
-        for relation in ("supports", "mixed", "contradicts", "context"):
-            CitationFactory(claim=c, relation=relation)
-        FlagFactory(claim=c)
-        ReviewFactory(claim=c, reviewer=reviewer)
-        publish(c, verdict="supported" if i % 2 else "contradicted")
 
 
 def count_queries(client, url: str) -> int:

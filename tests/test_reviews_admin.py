@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from evidence.models import Claim
 from reviews.models import Consensus, Flag, Review
-from tests.reviewing import article_with_claims, rate
+from tests.reviewing import article_with_claims, rate, users_by_role
 
 ROLES = ["anonymous", "reviewer", "other_reviewer", "curator", "editor", "admin"]
 
@@ -24,14 +24,7 @@ def _fast_passwords(settings):
 
 @pytest.fixture
 def users(make_user) -> dict[str, User | None]:
-    return {
-        "anonymous": None,
-        "reviewer": make_user("Reviewers"),
-        "other_reviewer": make_user("Reviewers"),
-        "curator": make_user("Curators"),
-        "editor": make_user("Editors"),
-        "admin": make_user(superuser=True),
-    }
+    return users_by_role(make_user)
 
 
 def client_for(user: User | None) -> Client:

@@ -7,31 +7,21 @@ tests/test_reviews_admin.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from evidence.models import Claim
 from reviews.models import Consensus, Flag, Review
-from tests.reviewing import article_with_claims, cite, rate, study
+from tests.reviewing import OTHERS_RATIONALE, RoleWorld, rate
 
 ROLES = ["anonymous", "reviewer", "other_reviewer", "curator", "editor", "admin"]
-OTHERS_RATIONALE = "The other reviewer wrote this hidden reasoning, unique string 7f3a."
 
 LOGIN = "login"  # anonymous: sent to sign in
 OK = "ok"
 DENIED = "denied"  # signed in without the role: 403
 
 
-@dataclass
-class World:
-    claim: Claim
-    users: dict[str, User | None]
-    others_review: Review
-
+class World(RoleWorld):
     def client(self, role: str) -> Client:
         client = Client()
         if self.users[role] is not None:
@@ -41,18 +31,7 @@ class World:
 
 @pytest.fixture
 def world(make_user) -> World:
-    claim = article_with_claims(1).claims.get()
-    cite(claim, study())
-    users = {
-        "anonymous": None,
-        "reviewer": make_user("Reviewers"),
-        "other_reviewer": make_user("Reviewers"),
-        "curator": make_user("Curators"),
-        "editor": make_user("Editors"),
-        "admin": make_user(superuser=True),
-    }
-    others = rate(claim, users["other_reviewer"], "high", "supported", rationale=OTHERS_RATIONALE)
-    return World(claim, users, others)
+    return World.build(make_user)
 
 
 def assert_outcome(response, expected: str, ok_status: int = 200) -> None:
