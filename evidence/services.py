@@ -20,13 +20,13 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Func, Q, TextField, Value
+from django.db.models import DateTimeField, F, Func, Q, TextField, Value
 from django.db.models.functions import Cast, Coalesce, Left, Lower
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history, get_change_reason_from_object
 
 from evidence import anchoring, caching
+from evidence.bulk import allocate_ids, copy_rows
 from evidence.importers.article import ArticleBundle
 from evidence.importers.detect import parse_bibliography
 from evidence.importers.records import Rejection, StudyRecord
@@ -678,27 +678,22 @@ def _given_fields_clean(study: Study, names: Iterable[str]) -> bool:
     return True
 
 
-# Columns the database fills in itself, which the import's INSERT leaves out: Study.search_vector, computed
-# by a trigger (migration 0006). Naming it, as bulk_create() does, would also lose Django's UNNEST form of a
-# bulk insert (it puts no tsvector in an array) for one VALUES row of parameters per study, which
-# PostgreSQL parses and plans much more slowly: 10,000 studies took 4.0 s instead of 2.2 s (on a busy
-# machine; benchmarks/import_bench.py).
-_FILLED_IN_BY_THE_DATABASE = frozenset({"search_vector"})
-
-
 def _bulk_insert(studies: list[Study]) -> None:
-    """Study.objects.bulk_create(studies) on PostgreSQL (new studies, no primary key yet), without the
-    columns the database fills in."""
-    fields = [
-        field
-        for field in Study._meta.concrete_fields
-        if not (field.generated or field.primary_key or field.name in _FILLED_IN_BY_THE_DATABASE)
-    ]
-    query = InsertQuery(Study)
-    query.insert_values(fields, studies)
-    returned = query.get_compiler(using=connection.alias).execute_sql([Study._meta.pk])
-    for study, (pk,) in zip(studies, returned, strict=True):
+    """Study.objects.bulk_create(studies) for new studies on PostgreSQL, with COPY (evidence.bulk): their
+    primary keys are taken from the sequence first. Leaves out Study.search_vector, which the database
+    computes itself (a trigger, migration 0006).
+
+    An INSERT of 10,000 studies as one statement spent longer in Django compiling it and in PostgreSQL
+    parsing its parameters than in writing the rows (4.0 s against 1.9 s for COPY,
+    benchmarks/import_bench.py)."""
+    columns = [column for column in Study._meta.concrete_fields if column.name != "search_vector"]
+    stamped = [c for c in columns if isinstance(c, DateTimeField) and (c.auto_now or c.auto_now_add)]
+    for study, pk in zip(studies, allocate_ids(Study, len(studies)), strict=True):
         study.pk = pk
+        for column in stamped:
+            column.pre_save(study, add=True)  # created_at and updated_at, as an INSERT would set them
+    copy_rows(Study, columns, ([getattr(study, column.attname) for column in columns] for study in studies))
+    for study in studies:
         study._state.adding = False
         study._state.db = connection.alias
 

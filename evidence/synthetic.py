@@ -30,15 +30,13 @@ in a library built through the application, and the history tables have a realis
 
 from __future__ import annotations
 
-import io
-import json
 import math
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from django.contrib.auth.hashers import make_password
@@ -48,6 +46,7 @@ from django.utils.text import slugify
 
 from evidence import caching
 from evidence.anchoring import anchor_at
+from evidence.bulk import allocate_ids, copy_rows
 from evidence.models import (
     RELIANT_RELATIONS,
     Article,
@@ -75,7 +74,6 @@ DEFAULT_PASSWORD = "synthetic-library-password"
 BENCHMARK_ARTICLE_CLAIMS = 100
 MAX_CITATIONS = 8
 MAX_REVIEWS = 4
-COPY_BATCH = 10_000
 
 T = TypeVar("T")
 
@@ -595,30 +593,6 @@ EDITOR_FLAG_REASONS = [
 # --- Writing rows in bulk ---------------------------------------------------------------------------------
 
 
-def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _copy_text(value: str) -> str:
-    # COPY's text format: backslash escapes for the characters that delimit fields and rows
-    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def _copy_value(field: models.Field, value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(field, models.JSONField):
-        return _copy_text(json.dumps(value, ensure_ascii=False))
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return _copy_text(str(value))
-
-
 @contextmanager
 def _timestamps_as_given(model: type[models.Model]) -> Iterator[None]:
     """bulk_create lets auto_now/auto_now_add overwrite the generated dates; switch them off meanwhile."""
@@ -664,19 +638,10 @@ class BulkWriter:
         self.rows[table] = self.rows.get(table, 0) + len(objs)
         self.seconds[table] = self.seconds.get(table, 0.0) + time.perf_counter() - started
 
-    def _allocate_ids(self, model: type[models.Model], n: int) -> list[int]:
-        # nextval() hands out ids nobody else can take, even with other writers on the table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) AS id FROM generate_series(1, %s) ORDER BY id",
-                [model._meta.db_table, model._meta.pk.column, n],
-            )
-            return [row[0] for row in cursor.fetchall()]
-
     def _copy(self, model: type[models.Model], objs: Sequence[models.Model]) -> None:
         if isinstance(model._meta.pk, models.AutoField):
             missing = [obj for obj in objs if obj.pk is None]
-            for obj, pk in zip(missing, self._allocate_ids(model, len(missing)), strict=True):
+            for obj, pk in zip(missing, allocate_ids(model, len(missing)), strict=True):
                 obj.pk = pk
         fields = list(model._meta.concrete_fields)
         for f in fields:
@@ -684,7 +649,7 @@ class BulkWriter:
                 for obj in objs:
                     if getattr(obj, f.attname) is None:
                         setattr(obj, f.attname, REFERENCE_TIME)
-        self._copy_values(model, fields, [[getattr(obj, f.attname) for f in fields] for obj in objs])
+        copy_rows(model, fields, ([getattr(obj, f.attname) for f in fields] for obj in objs))
 
     def insert_values(self, model: type[models.Model], rows: list[dict[str, Any]]) -> None:
         """Insert rows given as {attname: value}: skips building model instances, which for the history's
@@ -697,28 +662,14 @@ class BulkWriter:
         started = time.perf_counter()
         pk = model._meta.pk
         if isinstance(pk, models.AutoField):
-            for row, value in zip(rows, self._allocate_ids(model, len(rows)), strict=True):
+            for row, value in zip(rows, allocate_ids(model, len(rows)), strict=True):
                 row[pk.attname] = value
         fields = list(model._meta.concrete_fields)
         defaults = {f.attname: f.get_default() for f in fields if f.has_default()}
-        self._copy_values(
-            model, fields, [[row.get(f.attname, defaults.get(f.attname)) for f in fields] for row in rows]
-        )
+        copy_rows(model, fields, ([row.get(f.attname, defaults.get(f.attname)) for f in fields] for row in rows))
         table = model._meta.db_table
         self.rows[table] = self.rows.get(table, 0) + len(rows)
         self.seconds[table] = self.seconds.get(table, 0.0) + time.perf_counter() - started
-
-    def _copy_values(self, model: type[models.Model], fields: list[models.Field], rows: list[list[Any]]) -> None:
-        quote = connection.ops.quote_name
-        sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
-        for chunk in batched(rows, COPY_BATCH):
-            buffer = io.StringIO()
-            for values in chunk:
-                buffer.write("\t".join(_copy_value(f, value) for f, value in zip(fields, values, strict=True)))
-                buffer.write("\n")
-            buffer.seek(0)
-            with connection.cursor() as cursor:
-                cursor.copy_expert(sql, buffer)
 
 
 # --- The generator ------------------------------------------------------------------------------------------
