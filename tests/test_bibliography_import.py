@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from bibtexparser.model import Entry
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,11 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evidence import services
+from evidence.exporters import to_bibtex
 from evidence.importers import bibtex, csljson
 from evidence.importers.records import BibliographyError
 from evidence.models import Article, Study
 from evidence.services import bibliography_import
 from tests.conftest import SAMPLES, SEED_DIR
+from tests.factories import StudyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -424,6 +427,67 @@ def test_fast_name_splitting_is_bibtexparsers(before, after, gaps):
             pytest.fail(f"{name!r} is invalid for bibtexparser")
     names = f"{name} and{gaps[0]}{name}\tAND {name} andy {name}"
     assert bibtex._split_persons(names) == split_multiple_persons_names(names)
+
+
+def _split_blocks(library) -> list[tuple]:
+    """Every block of a split library but its implicit comments, as comparable tuples."""
+    from bibtexparser.model import ImplicitComment
+
+    def fields(entry) -> tuple:
+        return tuple((f.key, f.value, f.start_line) for f in entry.fields)
+
+    blocks = []
+    for block in library.blocks:
+        if isinstance(block, ImplicitComment):
+            continue
+        shape = (type(block).__name__, block.start_line, block.raw, getattr(block, "key", None))
+        if hasattr(block, "fields"):
+            shape += (block.entry_type, fields(block))
+        if isinstance(getattr(block, "ignore_error_block", None), Entry):
+            shape += (block.ignore_error_block.key, fields(block.ignore_error_block))
+        blocks.append(shape)
+    return blocks
+
+
+def _assert_split_like_bibtexparser(text: str) -> bool:
+    """split_entries() gives Splitter's blocks, or None; True when it read the text itself."""
+    from bibtexparser.splitter import Splitter
+
+    fast = bibtex.split_entries(text)
+    if fast is not None:
+        assert _split_blocks(fast) == _split_blocks(Splitter(text).split())
+    return fast is not None
+
+
+def test_fast_splitting_reads_real_files_as_bibtexparser_does():
+    read = {
+        path.name: _assert_split_like_bibtexparser(path.read_text(encoding="utf-8"))
+        for path in [*SAMPLES.glob("*.bib"), *SEED_DIR.glob("*.bib")]
+    }
+    # the files our exporter and the seed's curators write take the short road; the others show that
+    # what it does not know goes to bibtexparser
+    assert read["studies.bib"] and read["fictitious-update.bib"] and read["broken-duplicate-keys.bib"]
+    assert not read["zotero-export.bib"]  # @string and # concatenation
+    assert not read["broken-truncated.bib"] and not read["broken-unbalanced.bib"]
+    generated = to_bibtex(StudyFactory.build_batch(30))
+    assert _assert_split_like_bibtexparser(generated)
+
+
+_BIBTEX_PIECES = [
+    "@article{", "@Book {", "@misc\t(", "@string{", "@comment{", "@preamble{", "@{", "@", "key", "k2", ",", " , ",
+    "title", "TITLE", "author", " = ", "=", "{", "}", "{A}", "{{B}}", "{x {y {z {w {v}}}}}", '"', '"q"', "#",
+    "jan", "2020", "\n", "\n  ", "\r\n", "\t", " ", "\\", "\\{", "\\}", "\\\n", "%", "(", ")", "é", "a@b{", "\n@x{",
+]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_BIBTEX_PIECES), max_size=40))
+def test_fast_splitting_is_bibtexparsers(pieces):
+    text = "".join(pieces)
+    _assert_split_like_bibtexparser(text)
+    # and the same pieces as the values of a well-formed entry, which the short road should read
+    entry = "@article{k,\n  title = {" + text.replace("{", "").replace("}", "") + "},\n  year = 2020\n}\n"
+    _assert_split_like_bibtexparser(entry + entry.replace("{k,", "{k2,"))
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the title key is computed by PostgreSQL")
