@@ -3,12 +3,12 @@
     DATABASE_URL=postgres://evidence:evidence@127.0.0.1:5432/evidence_bench DJANGO_SECRET_KEY=x \\
     DJANGO_ALLOWED_HOSTS=localhost .venv/bin/python benchmarks/import_bench.py [--records 10000] [--runs 3]
 
-The file is generated as bench.py's import section generates it (synthetic studies, seed 4242, unique
-citation keys, written by our BibTeX exporter). Each run times ``bibtexparser.parse_string`` of the file
+The file is bench.py's (import_file: synthetic studies, seed 4242, unique citation keys, written by our
+BibTeX exporter). Each run times ``bibtexparser.parse_string`` of the file
 (the reference, with its default middlewares, as bench.py calls it), our parser alone (parse_bibliography,
 no database) and ``bibliography_import`` as a dry run, which matches against whatever library the
 database holds, writes, and rolls back: the data is left as it was, so this is safe against
-evidence_bench (only the sequences move, and, with autovacuum off, dead rows stay until a VACUUM).
+evidence_bench (only the sequences move; the dead rows are vacuumed after each run, as bench.py does).
 
 Then one more dry run with its SQL captured splits the time between the database and Python, and
 ``--profile PATH`` writes cProfile stats of yet another. bibtexparser alone is also timed with Python's
@@ -34,19 +34,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evidence.settings")
 def log(message: str) -> None:
     # a command-line tool: its output is the point
     print(message, flush=True)  # noqa: T201
-
-
-def generate(records: int) -> str:
-    """The benchmark's BibTeX file (benchmarks/bench.py, import_benchmark)."""
-    from evidence import synthetic
-    from evidence.exporters import to_bibtex
-
-    generator = synthetic.Generator(synthetic.Size(0, 0, records, 0), seed=4242)
-    generator.curators = []
-    studies = generator.make_studies()
-    for index, study in enumerate(studies):
-        study.citation_key = f"{study.citation_key}-{index}"  # reference managers keep keys unique
-    return to_bibtex(studies)
 
 
 def timed(function, *, paused: bool = False) -> float:
@@ -76,11 +63,12 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from benchmarks.bench import import_file, vacuum_after_dry_run
     from evidence.importers.detect import parse_bibliography
     from evidence.models import Study
     from evidence.services import bibliography_import
 
-    text = generate(args.records)
+    text = import_file(args.records)
     log(
         f"{args.records:,} records, {len(text.encode()) / 1e6:.1f} MB; database {connection.settings_dict['NAME']} "
         f"({connection.vendor}) with {Study.objects.count():,} studies"
@@ -98,6 +86,7 @@ def main() -> None:
             report = bibliography_import(data=text, filename="benchmark.bib", dry_run=True)
 
         runs["import"].append(timed(dry_run))
+        vacuum_after_dry_run()
         summary = report.summary("study")
         log(f"  run {run + 1}: " + ", ".join(f"{name} {times[-1]:.2f} s" for name, times in runs.items()))
     median = {name: statistics.median(times) for name, times in runs.items()}
@@ -111,6 +100,7 @@ def main() -> None:
 
     with CaptureQueriesContext(connection) as queries:
         total = timed(lambda: bibliography_import(data=text, filename="benchmark.bib", dry_run=True))
+    vacuum_after_dry_run()
     in_sql = sum(float(query["time"]) for query in queries.captured_queries)
     writes = sum(float(query["time"]) for query in queries.captured_queries if query["sql"].startswith("INSERT"))
     log(

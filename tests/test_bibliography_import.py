@@ -429,6 +429,31 @@ def test_fast_name_splitting_is_bibtexparsers(before, after, gaps):
     assert bibtex._split_persons(names) == split_multiple_persons_names(names)
 
 
+_FIELD_VALUES = st.one_of(
+    st.text(max_size=80),
+    st.text(min_size=60, max_size=70),  # around the shorter max_lengths
+    st.sampled_from(["rct", "RCT", "none", "retracted", "article-journal", "http://x.org", "10.5555/a", ""]),
+    st.integers(min_value=-(2**40), max_value=2**40),
+    st.sampled_from([0, 1, 32767, 32768, 2**31 - 1, 2**31, -1]),
+    st.booleans(),
+    st.dates(),
+    st.datetimes(),
+    st.none(),
+    st.lists(st.text(max_size=5), max_size=2),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(name=st.sampled_from([f.name for f in Study._meta.concrete_fields]), value=_FIELD_VALUES)
+def test_plainly_valid_values_are_those_field_clean_leaves_as_they_are(name, value):
+    field = Study._meta.get_field(name)
+    accepts = services._plainly_valid(field)
+    if accepts is None or value in field.empty_values or not accepts(value):
+        return
+    cleaned = field.clean(value, Study())  # raises ValidationError for a value it should not have accepted
+    assert (cleaned, type(cleaned)) == (value, type(value))
+
+
 def _split_blocks(library) -> list[tuple]:
     """Every block of a split library but its implicit comments, as comparable tuples."""
     from bibtexparser.model import ImplicitComment
