@@ -72,7 +72,7 @@ def allocate_ids(model: type[models.Model], n: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-class _Lines:
+class Lines:
     """A read-only file over the COPY lines of ``rows``, formatted as psycopg2 reads them: the server
     writes the first rows while later ones are still being formatted."""
 
@@ -93,11 +93,15 @@ class _Lines:
         return "".join(lines)
 
 
+def copy_statement(model: type[models.Model], fields: list[models.Field]) -> str:
+    """The COPY … FROM STDIN statement for these columns of ``model``'s table."""
+    quote = connection.ops.quote_name
+    return f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+
+
 def copy_rows(model: type[models.Model], fields: list[models.Field], rows: Iterable[Iterable[Any]]) -> None:
     """COPY ``rows`` (one value per field, in the order of ``fields``) into ``model``'s table."""
-    quote = connection.ops.quote_name
-    sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
     # Django's cursor passes copy_expert() through without turning psycopg2's errors into its own
     # (IntegrityError for a duplicate DOI, …): the wrapper does that, as for execute().
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.copy_expert(sql, _Lines(fields, rows), CHUNK_CHARS)
+        cursor.copy_expert(copy_statement(model, fields), Lines(fields, rows), CHUNK_CHARS)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import gc
+import json
 import math
 import re
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -32,6 +34,7 @@ from django.db.models import (
     Field,
     Func,
     IntegerField,
+    JSONField,
     Q,
     TextField,
     Value,
@@ -41,7 +44,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history, get_change_reason_from_object
 
 from evidence import anchoring, caching
-from evidence.bulk import allocate_ids, copy_rows
+from evidence.bulk import CHUNK_CHARS, Lines, allocate_ids, copy_statement
 from evidence.importers.article import ArticleBundle
 from evidence.importers.detect import parse_bibliography
 from evidence.importers.records import Rejection, StudyRecord
@@ -566,30 +569,41 @@ class _TitleIndex:
         return self._index.get((normalize_title(record.title or ""), record.year), [])
 
 
-def _import_batch(
-    batch: list[StudyRecord],
-    *,
-    titles: _TitleIndex,
-    report: ImportReport,
-    user: AbstractBaseUser | None,
-    update: bool,
-) -> list[Study]:
-    """Match a batch of (de-duplicated) records in one query (two when some match only by title: their
-    studies are read by primary key) and write it in two bulk statements plus their history rows.
-    Returns the studies this batch newly marked retracted."""
-    dois = {record.doi for record in batch if record.doi}
-    pmids = {record.pmid for record in batch if record.pmid}
+@dataclass
+class _Batch:
+    """IMPORT_BATCH_SIZE (de-duplicated) records on their way through the import: matched against the
+    library (_match, queries), planned (_plan, Python only), then written (_start_writing, _finish)."""
+
+    records: list[StudyRecord]
+    report: ImportReport  # this batch's lines, added to the import's report in file order
+    by_doi: dict[str, Study] = field(default_factory=dict)
+    by_pmid: dict[str, Study] = field(default_factory=dict)
+    by_title: dict[int, Study] = field(default_factory=dict)  # index in records → study found by title
+    to_create: list[tuple[Study, StudyRecord]] = field(default_factory=list)
+    to_update: list[tuple[Study, StudyRecord, list[str]]] = field(default_factory=list)
+    newly_retracted: list[Study] = field(default_factory=list)
+    insert: _BackgroundInsert | None = None
+
+
+def _match(batch: _Batch, titles: _TitleIndex) -> None:
+    """Find the batch's records in the library in one query (two when some match only by title: their
+    studies are read by primary key)."""
+    records = batch.records
+    dois = {record.doi for record in records if record.doi}
+    pmids = {record.pmid for record in records if record.pmid}
     # One query for both identifiers; a study found by both is one instance. The "not empty" conditions
     # are those of the partial unique indexes evidence_study_doi_unique and _pmid_unique: without them
     # PostgreSQL cannot use those indexes and reads the whole table (~50 ms a batch at 100,000 studies).
     by_identifier = (Q(doi__in=dois) & ~Q(doi="")) | (Q(pmid__in=pmids) & ~Q(pmid=""))
     found = list(Study.objects.filter(by_identifier).order_by()) if dois or pmids else []
-    by_doi = {study.doi: study for study in found if study.doi in dois}
-    by_pmid = {study.pmid: study for study in found if study.pmid in pmids}
+    batch.by_doi = {study.doi: study for study in found if study.doi in dois}
+    batch.by_pmid = {study.pmid: study for study in found if study.pmid in pmids}
 
-    matched: dict[int, int] = {}  # index in batch → study pk found by title
-    for index, record in enumerate(batch):
-        if (record.doi and record.doi in by_doi) or (record.pmid and record.pmid in by_pmid) or not record.title:
+    matched: dict[int, int] = {}  # index in records → study pk found by title
+    for index, record in enumerate(records):
+        if (record.doi and record.doi in batch.by_doi) or (record.pmid and record.pmid in batch.by_pmid):
+            continue
+        if not record.title:
             continue
         for pk, doi in titles.candidates(record):
             # two different DOIs mean two different works, however alike their titles
@@ -597,15 +611,18 @@ def _import_batch(
                 matched[index] = pk
                 break
     by_pk = Study.objects.in_bulk(set(matched.values())) if matched else {}
+    batch.by_title = {index: by_pk[pk] for index, pk in matched.items()}
 
-    to_create: list[tuple[Study, StudyRecord]] = []
-    to_update: list[tuple[Study, StudyRecord, list[str]]] = []
-    newly_retracted: list[Study] = []
-    seen: set[int] = set()
-    for index, record in enumerate(batch):
+
+def _plan(batch: _Batch, *, update: bool, seen: set[int]) -> None:
+    """Decide, without a query, what becomes of each record: created, updated, unchanged, merged or
+    rejected. ``seen`` holds the stored studies earlier records of the file were matched to: a record
+    that finds one of them again, by another identifier, describes the same study."""
+    report = batch.report
+    for index, record in enumerate(batch.records):
         label = _label(record)
-        doi_match = by_doi.get(record.doi) if record.doi else None
-        pmid_match = by_pmid.get(record.pmid) if record.pmid else None
+        doi_match = batch.by_doi.get(record.doi) if record.doi else None
+        pmid_match = batch.by_pmid.get(record.pmid) if record.pmid else None
         if doi_match and pmid_match and doi_match.pk != pmid_match.pk:
             report.add(
                 "rejected",
@@ -615,7 +632,7 @@ def _import_batch(
                 f"but PMID {record.pmid} to study {pmid_match.pk}",
             )
             continue
-        study = doi_match or pmid_match or by_pk.get(matched.get(index, -1))
+        study = doi_match or pmid_match or batch.by_title.get(index)
         if study is not None and study.pk in seen:
             # two records of the file found the same stored study by different identifiers
             report.add("merged", "study", label, f"{record.source}: describes the same stored study {study.pk}")
@@ -624,9 +641,8 @@ def _import_batch(
         if study is None:
             study = Study(**values)
             study._change_reason = f"imported from {record.source}"
-            if not _valid(study, record, values, report, new=True):
-                continue
-            to_create.append((study, record))
+            if _valid(study, record, values, report, new=True):
+                batch.to_create.append((study, record))
             continue
         seen.add(study.pk)
         was_retracted = study.is_retracted
@@ -638,23 +654,40 @@ def _import_batch(
         if not _valid(study, record, values, report):
             continue
         study._change_reason = _change_reason(record, changed, update=update)
-        to_update.append((study, record, changed))
+        batch.to_update.append((study, record, changed))
         if study.is_retracted and not was_retracted:
-            newly_retracted.append(study)
+            batch.newly_retracted.append(study)
 
-    _create(to_create, report, user, update=update)
+
+def _start_writing(batch: _Batch, user: AbstractBaseUser | None) -> None:
+    """On PostgreSQL, start inserting the batch's new studies in the background (_BackgroundInsert)."""
+    if batch.to_create and connection.vendor == "postgresql":
+        batch.insert = _BackgroundInsert([study for study, _ in batch.to_create], user)
+
+
+def _finish(batch: _Batch, user: AbstractBaseUser | None, *, update: bool) -> None:
+    """Wait for the batch's inserts (or make them), then write its updates and their history rows."""
+    report = batch.report
+    if batch.insert is not None:
+        if batch.insert.join():
+            for _, record in batch.to_create:
+                report.add("created", "study", _label(record), record.source)
+        else:
+            _create_one_by_one(batch.to_create, report, user, update=update)
+    else:
+        _create(batch.to_create, report, user, update=update)
+    to_update = batch.to_update
     if to_update:
         now = timezone.now()
         fields = sorted({name for _, _, changed in to_update for name in changed} | {"updated_at"})
         for study, _, _ in to_update:
             study.updated_at = now
-        bulk_update_with_history([s for s, _, _ in to_update], Study, fields, default_user=user)
+        _update_with_history([s for s, _, _ in to_update], fields, user)
         for _study, record, changed in to_update:
             report.add("updated", "study", _label(record), f"{record.source}: {', '.join(changed)}")
         restated = [study.pk for study, _, changed in to_update if "retraction_status" in changed]
         if restated:
             Claim.objects.filter(citations__study__in=restated).mark_evidence_changed(now)
-    return newly_retracted
 
 
 def _valid(
@@ -690,18 +723,36 @@ def _given_fields_clean(study: Study, names: Iterable[str]) -> bool:
 
     A value that _plainly_valid() accepts is one field.clean() would return unchanged, so it is not
     cleaned again: for a 10,000-record file that was 0.7 s of the import."""
+    if not _FIELD_CHECKS:
+        _FIELD_CHECKS.update(
+            (f.name, (f, f.attname, f.blank, f.empty_values, _plainly_valid(f))) for f in Study._meta.concrete_fields
+        )
+    checks = _FIELD_CHECKS
     for name in names:
-        field = Study._meta.get_field(name)
-        value = getattr(study, field.attname)
-        if field.blank and value in field.empty_values:
-            continue
-        accepts = _plainly_valid(field)
-        if accepts is not None and value not in field.empty_values and accepts(value):
+        field, attname, blank, empty_values, accepts = checks[name]
+        value = getattr(study, attname)
+        if value in empty_values:
+            if blank:
+                continue
+        elif accepts is not None and accepts(value):
             continue
         try:
-            setattr(study, field.attname, field.clean(value, study))
+            setattr(study, attname, field.clean(value, study))
         except ValidationError:
             return False
+    return True
+
+
+# Study's fields by name, with what _given_fields_clean() needs of each, filled at the first import.
+_FIELD_CHECKS: dict[str, tuple[Field, str, bool, list[Any], Callable[[Any], bool] | None]] = {}
+
+
+def _json_plain(value: Any) -> bool:
+    """What JSONField.validate() checks, without the rest of field.clean(): json.dumps() can write it."""
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
     return True
 
 
@@ -709,7 +760,7 @@ def _given_fields_clean(study: Study, names: Iterable[str]) -> bool:
 def _plainly_valid(field: Field) -> Callable[[Any], bool] | None:
     """For a field whose validation is only a type, a length, a range or a choice, a check that accepts
     exactly the non-empty values field.clean() returns unchanged (False means "ask field.clean()", which
-    may still accept or convert it); None for any other field (a URL, JSON)."""
+    may still accept or convert it); None for any other field (a URL, a timestamp)."""
     validators = field.validators
     if isinstance(field, CharField | TextField) and all(type(v) is MaxLengthValidator for v in validators):
         longest = field.max_length if field.max_length is not None else math.inf
@@ -719,6 +770,8 @@ def _plainly_valid(field: Field) -> Callable[[Any], bool] | None:
         return lambda value: type(value) is str and len(value) <= longest
     if field.choices:
         return None
+    if isinstance(field, JSONField) and field.encoder is None and not validators:
+        return _json_plain
     if isinstance(field, BooleanField):
         return lambda value: type(value) is bool
     if isinstance(field, DateField) and not isinstance(field, DateTimeField) and not validators:
@@ -730,94 +783,184 @@ def _plainly_valid(field: Field) -> Callable[[Any], bool] | None:
     return None
 
 
-def _bulk_insert(studies: list[Study]) -> None:
-    """Study.objects.bulk_create(studies) for new studies on PostgreSQL, with COPY (evidence.bulk): their
-    primary keys are taken from the sequence first. Leaves out Study.search_vector, which the database
-    computes itself (a trigger, migration 0006).
+# Every column of a new study but Study.search_vector, which the database computes itself (a trigger,
+# migration 0006).
+def _insert_columns() -> list[Field]:
+    return [column for column in Study._meta.concrete_fields if column.name != "search_vector"]
 
-    An INSERT of 10,000 studies as one statement spent longer in Django compiling it and in PostgreSQL
-    parsing its parameters than in writing the rows (4.0 s against 1.9 s for COPY,
-    benchmarks/import_bench.py)."""
-    columns = [column for column in Study._meta.concrete_fields if column.name != "search_vector"]
-    stamped = [c for c in columns if isinstance(c, DateTimeField) and (c.auto_now or c.auto_now_add)]
+
+def _prepare_insert(studies: list[Study]) -> None:
+    """Give new studies their primary keys, taken from the sequence, and the timestamps an INSERT would."""
+    stamped = [c for c in _insert_columns() if isinstance(c, DateTimeField) and (c.auto_now or c.auto_now_add)]
     for study, pk in zip(studies, allocate_ids(Study, len(studies)), strict=True):
         study.pk = pk
         for column in stamped:
-            column.pre_save(study, add=True)  # created_at and updated_at, as an INSERT would set them
-    copy_rows(Study, columns, ([getattr(study, column.attname) for column in columns] for study in studies))
-    for study in studies:
-        study._state.adding = False
-        study._state.db = connection.alias
+            column.pre_save(study, add=True)  # created_at and updated_at
 
 
-def _insert_with_history(studies: list[Study], user: AbstractBaseUser | None) -> None:
-    """bulk_create_with_history(studies, Study, default_user=user), on PostgreSQL with the history rows
-    copied by the database from the rows just inserted (INSERT … SELECT), rather than built as 500
-    model instances in Python and sent back with every value again. The rows are the same: every
-    tracked field, history_type "+", each study's change reason, one history_date for the batch."""
-    if connection.vendor != "postgresql":
-        bulk_create_with_history(studies, Study, default_user=user)
-        return
+def _history_insert(
+    studies: list[Study], user: AbstractBaseUser | None, history_type: str = "+"
+) -> tuple[str, list[Any]]:
+    """The statement that gives studies just inserted ("+") or updated ("~") their history rows, copied by
+    the database from the rows as written (INSERT … SELECT), as bulk_create_with_history() and
+    bulk_update_with_history(…, default_user=user) would build them: every tracked field, each study's
+    change reason, one history_date for the batch."""
     history = Study.history.model
     meta = history._meta
     quote = connection.ops.quote_name
-    columns = [quote(field.column) for field in history.tracked_fields]
+    columns = [quote(column.column) for column in history.tracked_fields]
     history_user = user or history.get_default_history_user(studies[0])
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}, {quote(meta.get_field('history_date').column)}, "
         f"{quote(meta.get_field('history_change_reason').column)}, {quote(meta.get_field('history_type').column)}, "
         f"{quote(meta.get_field('history_user').column)}) "
-        f"SELECT {', '.join(f'study.{column}' for column in columns)}, %s, inserted.reason, '+', %s "
+        f"SELECT {', '.join(f'study.{column}' for column in columns)}, %s, inserted.reason, %s, %s "
         "FROM unnest(%s::bigint[], %s::text[]) WITH ORDINALITY AS inserted (id, reason, position) "
         f"JOIN {quote(Study._meta.db_table)} AS study ON study.{quote(Study._meta.pk.column)} = inserted.id "
         "ORDER BY inserted.position"
     )
-    with transaction.atomic(savepoint=False):
-        _bulk_insert(studies)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                sql,
-                [
-                    timezone.now(),
-                    history_user.pk if history_user is not None else None,
-                    [study.pk for study in studies],
-                    [get_change_reason_from_object(study) for study in studies],
-                ],
-            )
+    params = [
+        timezone.now(),
+        history_type,
+        history_user.pk if history_user is not None else None,
+        [study.pk for study in studies],
+        [get_change_reason_from_object(study) for study in studies],
+    ]
+    return sql, params
+
+
+def _update_with_history(studies: list[Study], names: list[str], user: AbstractBaseUser | None) -> None:
+    """bulk_update_with_history(studies, Study, names, default_user=user), on PostgreSQL as one
+    UPDATE … FROM (VALUES …) and the history rows copied from the updated rows: Django builds a CASE
+    expression per row and field, which cost more than the 166 updates of the benchmark's file took to
+    write (0.6 s)."""
+    if connection.vendor != "postgresql":
+        bulk_update_with_history(studies, Study, names, default_user=user)
+        return
+    quote = connection.ops.quote_name
+    columns = [Study._meta.get_field(name) for name in names]
+    # text for the character columns: assigning it to varchar(n) refuses a longer value, where a cast to
+    # varchar(n) would cut it short
+    casts = ["text" if isinstance(c, CharField | TextField) else c.db_type(connection) for c in columns]
+    row = "(%s::bigint, " + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+    sql = (
+        f"UPDATE {quote(Study._meta.db_table)} AS study "
+        f"SET {', '.join(f'{quote(c.column)} = changed.{quote(c.column)}' for c in columns)} "
+        f"FROM (VALUES {', '.join([row] * len(studies))}) "
+        f"AS changed (id, {', '.join(quote(c.column) for c in columns)}) "
+        f"WHERE study.{quote(Study._meta.pk.column)} = changed.id"
+    )
+    params = [
+        value
+        for study in studies
+        for value in (study.pk, *(c.get_db_prep_save(getattr(study, c.attname), connection) for c in columns))
+    ]
+    history_sql, history_params = _history_insert(studies, user, "~")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        cursor.execute(history_sql, history_params)
+
+
+class _BackgroundInsert:
+    """New studies and their history rows written from a second thread, on the import's own connection
+    and inside its transaction, while the main thread plans the next batch: PostgreSQL works on these
+    rows on one core while Python works on the next ones on the other. For 10,000 studies the database
+    needs about 2 s (the search-vector trigger alone 0.8 s), which the planning of the next batches
+    now hides instead of waiting for it.
+
+    Safe because nothing else uses the connection meanwhile: the main thread runs no query until join(),
+    and the next batch's matches were read before this started. Those reads cannot need these rows: the
+    file's duplicates were merged before any batch was matched. Uses the DB-API connection directly
+    (psycopg2's may be shared between threads; Django's wrapper may not), so these two statements do not
+    appear in Django's query log. A savepoint around them lets the batch be retried row by row if the
+    database refuses it."""
+
+    def __init__(self, studies: list[Study], user: AbstractBaseUser | None):
+        _prepare_insert(studies)
+        columns = _insert_columns()
+        self.statements = (copy_statement(Study, columns), _history_insert(studies, user))
+        self.rows = Lines(columns, ([getattr(study, column.attname) for column in columns] for study in studies))
+        self.studies = studies
+        self.savepoint = transaction.savepoint()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._write, args=(connection.connection,), daemon=True)
+        self.thread.start()
+
+    def _write(self, dbapi_connection: Any) -> None:
+        (copy_sql, (history_sql, history_params)) = self.statements
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.copy_expert(copy_sql, self.rows, CHUNK_CHARS)
+                cursor.execute(history_sql, history_params)
+        except BaseException as exc:  # handed to the main thread by join()
+            self.error = exc
+
+    def join(self) -> bool:
+        """Wait for the thread. True if the rows are in; False if the database refused them (the savepoint
+        is rolled back and the studies are as before); any other error is raised, as Django's."""
+        self.thread.join()
+        if self.error is None:
+            transaction.savepoint_commit(self.savepoint)
+            for study in self.studies:
+                study._state.adding = False
+                study._state.db = connection.alias
+            return True
+        transaction.savepoint_rollback(self.savepoint)
+        for study in self.studies:
+            study.pk = None
+        try:
+            with connection.wrap_database_errors:  # psycopg2's error as Django's (IntegrityError, …)
+                raise self.error
+        except IntegrityError:
+            return False
+
+    def abandon(self) -> None:
+        """Wait for the thread without looking at its outcome: the import is failing and will be rolled
+        back, but the connection must be free first."""
+        self.thread.join()
 
 
 def _create(
     pairs: list[tuple[Study, StudyRecord]], report: ImportReport, user: AbstractBaseUser | None, *, update: bool
 ) -> None:
+    """Insert a batch's new studies with their history in one go (elsewhere than PostgreSQL), row by row if
+    the database refuses the batch."""
     if not pairs:
         return
     try:
         # a savepoint: if the database refuses the batch, each row is retried alone to name the culprit
         with transaction.atomic():
-            _insert_with_history([study for study, _ in pairs], user)
+            bulk_create_with_history([study for study, _ in pairs], Study, default_user=user)
     except IntegrityError:
-        for study, record in pairs:
-            study.pk = None
-            try:
-                with transaction.atomic():
-                    if user is not None:
-                        study._history_user = user
-                    study.save()
-            except IntegrityError as exc:
-                # A concurrent import may have committed this DOI or PMID since the batch was matched (our
-                # insert waited for it): then the record completes that study, like any match.
-                try:
-                    committed = study_match(record)
-                except ValidationError:
-                    committed = None
-                if committed is not None:
-                    study_upsert(record=record, report=report, user=user, update=update)
-                else:
-                    report.add("rejected", "study", _label(record), f"{record.source}: the database refused it ({exc})")
-                continue
-            report.add("created", "study", _label(record), record.source)
+        _create_one_by_one(pairs, report, user, update=update)
         return
     for _, record in pairs:
+        report.add("created", "study", _label(record), record.source)
+
+
+def _create_one_by_one(
+    pairs: list[tuple[Study, StudyRecord]], report: ImportReport, user: AbstractBaseUser | None, *, update: bool
+) -> None:
+    """Each new study of a batch the database refused, alone, to name the culprit."""
+    for study, record in pairs:
+        study.pk = None
+        try:
+            with transaction.atomic():
+                if user is not None:
+                    study._history_user = user
+                study.save()
+        except IntegrityError as exc:
+            # A concurrent import may have committed this DOI or PMID since the batch was matched (our
+            # insert waited for it): then the record completes that study, like any match.
+            try:
+                committed = study_match(record)
+            except ValidationError:
+                committed = None
+            if committed is not None:
+                study_upsert(record=record, report=report, user=user, update=update)
+            else:
+                report.add("rejected", "study", _label(record), f"{record.source}: the database refused it ({exc})")
+            continue
         report.add("created", "study", _label(record), record.source)
 
 
@@ -889,13 +1032,12 @@ def _bibliography_import(
         total = len(parsed.records)
         if progress is not None:
             progress(total - len(records), total)
-        titles = _TitleIndex(records)
-        newly_retracted: list[Study] = []
-        for start in range(0, len(records), IMPORT_BATCH_SIZE):
-            batch = records[start : start + IMPORT_BATCH_SIZE]
-            newly_retracted += _import_batch(batch, titles=titles, report=report, user=user, update=update)
+
+        def done(handled: int) -> None:
             if progress is not None:
-                progress(len(batch), total)
+                progress(handled, total)
+
+        newly_retracted = _import_batches(records, report, user, update, done)
         if newly_retracted:
             from reviews.services import claims_flag_retracted_reliance
 
@@ -912,6 +1054,50 @@ def _bibliography_import(
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+def _import_batches(
+    records: list[StudyRecord],
+    report: ImportReport,
+    user: AbstractBaseUser | None,
+    update: bool,
+    done: Callable[[int], Any],
+) -> list[Study]:
+    """Match, plan and write the records batch by batch, the writes of each batch overlapping the
+    planning of the next: match 1, plan 1, match 2, start writing 1, plan 2, finish 1, match 3, start
+    writing 2, … Returns the studies the file newly marked retracted; ``done`` gets each batch's size."""
+    titles = _TitleIndex(records)
+    batches = [
+        _Batch(records[start : start + IMPORT_BATCH_SIZE], ImportReport())
+        for start in range(0, len(records), IMPORT_BATCH_SIZE)
+    ]
+    seen: set[int] = set()
+    newly_retracted: list[Study] = []
+    writing: _Batch | None = None
+    if batches:
+        _match(batches[0], titles)
+    try:
+        for index, batch in enumerate(batches):
+            _plan(batch, update=update, seen=seen)
+            if writing is not None:
+                _finish(writing, user, update=update)
+                report.lines += writing.report.lines
+                done(len(writing.records))
+            writing = None
+            if index + 1 < len(batches):
+                _match(batches[index + 1], titles)
+            _start_writing(batch, user)
+            writing = batch
+            newly_retracted += batch.newly_retracted
+        if writing is not None:
+            _finish(writing, user, update=update)
+            report.lines += writing.report.lines
+            done(len(writing.records))
+            writing = None
+    finally:
+        if writing is not None and writing.insert is not None:
+            writing.insert.abandon()
+    return newly_retracted
 
 
 class BibliographyRejected(Exception):

@@ -189,14 +189,21 @@ def test_importing_over_the_seed_keeps_every_stored_value(seed: Article):
     assert Study.objects.count() == 46
 
 
-def test_update_replaces_stored_values_and_history_says_so(seed: Article):
-    report = run("pubmed-export.ris", update=True)
+def test_update_replaces_stored_values_and_history_says_so(seed: Article, django_user_model):
+    curator = django_user_model.objects.create(username="curator")
+    before = {study.pk: study.updated_at for study in Study.objects.all()}
+    report = run("pubmed-export.ris", update=True, user=curator)
     assert counts(report) == {"updated": 4}
     berman = Study.objects.get(citation_key="berman2000")
     assert berman.container_title == "Biological psychiatry" and berman.authors[0]["given"] == "R M"
+    assert berman.updated_at > before[berman.pk]
     latest = berman.history.first()
     assert latest.history_change_reason.startswith("replaced with --update from line 1 (record 1)")
     assert "authors" in latest.history_change_reason
+    assert (latest.history_type, latest.history_user) == ("~", curator)
+    for field in Study.history.model.tracked_fields:  # the row as it was written
+        assert getattr(latest, field.attname) == getattr(berman, field.attname), field.name
+    assert berman.search_vector is not None and "biolog" in str(berman.search_vector)  # the trigger ran
 
 
 def test_empty_fields_are_filled_and_a_retraction_flag_raised_through_the_service(seed: Article):
@@ -440,6 +447,8 @@ _FIELD_VALUES = st.one_of(
     st.datetimes(),
     st.none(),
     st.lists(st.text(max_size=5), max_size=2),
+    st.lists(st.dictionaries(st.text(max_size=3), st.one_of(st.text(max_size=3), st.integers()), max_size=2)),
+    st.sampled_from([1.5, {1: "a"}, [{"a": 1.5}], ("a",), {"a": {"b": [None, True]}}]),
 )
 
 
