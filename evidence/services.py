@@ -987,8 +987,9 @@ def bibliography_import(
 
     Queries, per batch of IMPORT_BATCH_SIZE records: one to find them by DOI or PMID, one (PostgreSQL)
     to read the studies whose title they may share (all run before the first write; elsewhere one for the
-    whole file), one for the studies found only by title, and the inserts of new studies and their
-    history rows, the updates and theirs. Nothing per record; a version bump after commit.
+    whole file), one for the studies found only by title, the new primary keys, the COPY of new studies
+    and their history rows (from a second thread while the next batch is planned: _BackgroundInsert),
+    the updates and theirs. Nothing per record; a version bump after commit.
     """
     with _collector_paused():
         return _bibliography_import(data, filename, format, user, dry_run, update, strict, progress)
