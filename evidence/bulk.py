@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db import connection, models
 
-# Bytes handed to the server per read: big enough to keep per-call overhead low, small enough that the
+# Characters handed to psycopg2 per read: big enough to keep per-call overhead low, small enough that the
 # server inserts the first rows while the rest are still being formatted.
 CHUNK_CHARS = 1 << 16
 

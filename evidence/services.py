@@ -723,11 +723,7 @@ def _given_fields_clean(study: Study, names: Iterable[str]) -> bool:
 
     A value that _plainly_valid() accepts is one field.clean() would return unchanged, so it is not
     cleaned again: for a 10,000-record file that was 0.7 s of the import."""
-    if not _FIELD_CHECKS:
-        _FIELD_CHECKS.update(
-            (f.name, (f, f.attname, f.blank, f.empty_values, _plainly_valid(f))) for f in Study._meta.concrete_fields
-        )
-    checks = _FIELD_CHECKS
+    checks = _field_checks()
     for name in names:
         field, attname, blank, empty_values, accepts = checks[name]
         value = getattr(study, attname)
@@ -743,8 +739,10 @@ def _given_fields_clean(study: Study, names: Iterable[str]) -> bool:
     return True
 
 
-# Study's fields by name, with what _given_fields_clean() needs of each, filled at the first import.
-_FIELD_CHECKS: dict[str, tuple[Field, str, bool, list[Any], Callable[[Any], bool] | None]] = {}
+@functools.cache
+def _field_checks() -> dict[str, tuple[Field, str, bool, list[Any], Callable[[Any], bool] | None]]:
+    """Study's fields by name, with what _given_fields_clean() needs of each."""
+    return {f.name: (f, f.attname, f.blank, f.empty_values, _plainly_valid(f)) for f in Study._meta.concrete_fields}
 
 
 def _json_plain(value: Any) -> bool:
@@ -756,7 +754,6 @@ def _json_plain(value: Any) -> bool:
     return True
 
 
-@functools.cache
 def _plainly_valid(field: Field) -> Callable[[Any], bool] | None:
     """For a field whose validation is only a type, a length, a range or a choice, a check that accepts
     exactly the non-empty values field.clean() returns unchanged (False means "ask field.clean()", which
@@ -1077,23 +1074,25 @@ def _import_batches(
     writing: _Batch | None = None
     if batches:
         _match(batches[0], titles)
+
+    def finish(batch: _Batch) -> None:
+        _finish(batch, user, update=update)
+        report.lines += batch.report.lines
+        done(len(batch.records))
+
     try:
         for index, batch in enumerate(batches):
             _plan(batch, update=update, seen=seen)
             if writing is not None:
-                _finish(writing, user, update=update)
-                report.lines += writing.report.lines
-                done(len(writing.records))
-            writing = None
+                finish(writing)
+                writing = None
             if index + 1 < len(batches):
                 _match(batches[index + 1], titles)
             _start_writing(batch, user)
             writing = batch
             newly_retracted += batch.newly_retracted
         if writing is not None:
-            _finish(writing, user, update=update)
-            report.lines += writing.report.lines
-            done(len(writing.records))
+            finish(writing)
             writing = None
     finally:
         if writing is not None and writing.insert is not None:
