@@ -29,6 +29,7 @@ import json
 import logging
 import re
 from datetime import date
+from collections.abc import Iterator
 from typing import Any
 
 import bibtexparser
@@ -48,7 +49,6 @@ from bibtexparser.model import (
     Entry,
     Field,
     MiddlewareErrorBlock,
-    ParsingFailedBlock,
 )
 from pylatexenc import latexwalker
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
@@ -57,6 +57,7 @@ from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
 from evidence.importers.records import (
     BibliographyError,
     ParseResult,
+    RecordStream,
     Rejection,
     StudyRecord,
     design_value,
@@ -300,26 +301,30 @@ class ResolveStrings(LibraryMiddleware):
     def transform(self, library: Library) -> Library:
         strings = {key.lower(): block.value for key, block in library.strings_dict.items()}
         for entry in library.entries:
-            undefined = []
-            for field in entry.fields:
-                if not isinstance(field.value, str):
-                    continue
-                raw = field.value.strip()
-                inner = raw[1:-1]
-                if raw[:1] == "{" and raw[-1:] == "}" and "{" not in inner and "}" not in inner:
-                    # Most values: one braced group, nothing to resolve. What the general path below makes
-                    # of it, without copying the value three times (inside braces, # and " are text).
-                    field.value = inner if not inner.endswith("\\") else raw
-                    continue
-                value = self._value(field.value, strings)
-                if value is None:
-                    undefined.append(field.key)
-                    field.value = _unenclosed(field.value)
-                    continue
-                field.value = _unenclosed("{" + value + "}")
-            if undefined:
-                entry.parser_metadata["undefined_strings"] = undefined
+            self.resolve(entry, strings)
         return library
+
+    def resolve(self, entry: Entry, strings: dict[str, str]) -> None:
+        """One entry's values, given the file's @strings by lower-case name."""
+        undefined = []
+        for field in entry.fields:
+            if not isinstance(field.value, str):
+                continue
+            raw = field.value.strip()
+            inner = raw[1:-1]
+            if raw[:1] == "{" and raw[-1:] == "}" and "{" not in inner and "}" not in inner:
+                # Most values: one braced group, nothing to resolve. What the general path below makes
+                # of it, without copying the value three times (inside braces, # and " are text).
+                field.value = inner if not inner.endswith("\\") else raw
+                continue
+            value = self._value(field.value, strings)
+            if value is None:
+                undefined.append(field.key)
+                field.value = _unenclosed(field.value)
+                continue
+            field.value = _unenclosed("{" + value + "}")
+        if undefined:
+            entry.parser_metadata["undefined_strings"] = undefined
 
 
 class SplitNames(BlockMiddleware):
@@ -486,61 +491,91 @@ def split_entries(text: str) -> Library | None:
 
 def parse(text: str) -> ParseResult:
     """Every entry of a BibTeX file as a StudyRecord or a Rejection; BibliographyError for the file."""
+    stream = parse_stream(text)
+    return ParseResult(records=[record for chunk in stream.chunks for record in chunk], rejected=stream.rejected)
+
+
+def parse_stream(text: str, chunk_size: int | None = None) -> RecordStream:
+    """parse(), a chunk of ``chunk_size`` entries at a time, so that an import can write the first records
+    while later ones are still being read (evidence.services.bibliography_import).
+
+    Splitting the file into entries, and so every message about its syntax, comes first, for the whole
+    file; what is done per entry (resolving values, splitting names, entry_record()) is done as the chunks
+    are read. Only the files split_entries() reads are read this way; bibtexparser's Splitter, for the
+    others, hands back the whole file as one chunk."""
     if not _ENTRY_START.search(text):
         raise BibliographyError("no BibTeX entries found (expected lines such as @article{key, …})")
-    # bibtexparser logs each block it cannot parse; the report says the same thing with a reason.
-    bibtex_logger = logging.getLogger("bibtexparser")
-    previous = bibtex_logger.level
-    bibtex_logger.setLevel(logging.CRITICAL)
-    try:
-        library = split_entries(text)
-        if library is None:
-            library = bibtexparser.parse_string(text, parse_stack=_parse_stack())
-        else:
-            for middleware in _parse_stack():
-                library = middleware.transform(library)
-    finally:
-        bibtex_logger.setLevel(previous)
-
-    result = ParseResult()
-    for block in library.failed_blocks:
-        line = (block.start_line or 0) + 1
-        if isinstance(block, DuplicateBlockKeyBlock):
-            previous_line = (block.previous_block.start_line or 0) + 1
-            result.rejected.append(
-                Rejection(
-                    f"line {line} (key {block.key})",
-                    f"duplicate key {block.key!r}: the entry at line {previous_line} already uses it",
-                )
-            )
-        elif isinstance(block, MiddlewareErrorBlock):
-            key = getattr(block.ignore_error_block, "key", "?")
-            result.rejected.append(Rejection(f"line {line} (key {key})", f"cannot be read: {block.error}"))
-        elif isinstance(block, DuplicateFieldKeyBlock):
-            key = getattr(block.ignore_error_block, "key", "?")
-            fields = ", ".join(sorted(block.duplicate_keys))
-            result.rejected.append(Rejection(f"line {line} (key {key})", f"the field(s) {fields} are given twice"))
-        elif isinstance(block, ParsingFailedBlock):
-            # bibtexparser's BlockAbortedException keeps its message in abort_reason, not in str()
-            error = getattr(block.error, "abort_reason", "") or getattr(block.error, "message", "") or str(block.error)
-            error = error or "syntax error"
-            if "end of file" in error.lower():
-                raise BibliographyError(
-                    f"the file ends inside the entry that starts at line {line}: it looks truncated "
-                    "(an unbalanced brace or quote, or a cut-off download)"
-                )
-            result.rejected.append(
-                Rejection(f"line {line}", f"cannot be parsed (an unbalanced brace or quote?): {_first_line(error)}")
-            )
-    for entry in library.entries:
-        source = f"line {(entry.start_line or 0) + 1} (key {entry.key})"
+    library = split_entries(text)
+    per_entry = library is not None  # the middlewares' work is left to be done entry by entry
+    if library is None:
+        # bibtexparser logs each block it cannot parse; the report says the same thing with a reason.
+        bibtex_logger = logging.getLogger("bibtexparser")
+        previous = bibtex_logger.level
+        bibtex_logger.setLevel(logging.CRITICAL)
         try:
-            result.records.append(entry_record(entry, source))
-        except EntryError as exc:
-            result.rejected.append(Rejection(source, str(exc)))
-    if not result.records and not result.rejected:
-        raise BibliographyError("no BibTeX entries found (only comments, @string or @preamble blocks)")
-    return result
+            library = bibtexparser.parse_string(text, parse_stack=_parse_stack())
+        finally:
+            bibtex_logger.setLevel(previous)
+        chunk_size = None  # the middlewares have done the per-entry work already: one chunk
+    stream = RecordStream(chunks=iter(()), size=len(library.entries))
+    # Rejections in the order parse() has always listed them: the blocks that failed, in file order (a
+    # name that cannot be split fails its block), then the entries entry_record() refuses.
+    failed = [(block.start_line or 0, _failed_block(block)) for block in library.failed_blocks]
+    refused: list[Rejection] = []
+
+    def chunks() -> Iterator[list[StudyRecord]]:
+        entries = library.entries
+        step = chunk_size or len(entries) or 1
+        resolve, split = ResolveStrings(), SplitNames()
+        for start in range(0, len(entries), step):
+            records = []
+            for entry in entries[start : start + step]:
+                if per_entry:
+                    resolve.resolve(entry, {})  # split_entries() reads no file with @string blocks
+                    block = split.transform_entry(entry, library)
+                    if block is not entry:
+                        failed.append((block.start_line or 0, _failed_block(block)))
+                        continue
+                source = f"line {(entry.start_line or 0) + 1} (key {entry.key})"
+                try:
+                    records.append(entry_record(entry, source))
+                except EntryError as exc:
+                    refused.append(Rejection(source, str(exc)))
+            yield records
+        failed.sort(key=lambda pair: pair[0])  # stable: Splitter's own order for blocks on one line
+        stream.rejected[:] = [rejection for _, rejection in failed] + refused
+        if not stream.size and not stream.rejected:
+            raise BibliographyError("no BibTeX entries found (only comments, @string or @preamble blocks)")
+
+    stream.chunks = chunks()
+    return stream
+
+
+def _failed_block(block: Block) -> Rejection:
+    """Why a block bibtexparser (or split_entries(), or a middleware) could not read is rejected."""
+    line = (block.start_line or 0) + 1
+    if isinstance(block, DuplicateBlockKeyBlock):
+        previous_line = (block.previous_block.start_line or 0) + 1
+        return Rejection(
+            f"line {line} (key {block.key})",
+            f"duplicate key {block.key!r}: the entry at line {previous_line} already uses it",
+        )
+    if isinstance(block, MiddlewareErrorBlock):
+        key = getattr(block.ignore_error_block, "key", "?")
+        return Rejection(f"line {line} (key {key})", f"cannot be read: {block.error}")
+    if isinstance(block, DuplicateFieldKeyBlock):
+        key = getattr(block.ignore_error_block, "key", "?")
+        fields = ", ".join(sorted(block.duplicate_keys))
+        return Rejection(f"line {line} (key {key})", f"the field(s) {fields} are given twice")
+    # any other ParsingFailedBlock: bibtexparser's BlockAbortedException keeps its message in abort_reason, not in str()
+    error = getattr(block.error, "abort_reason", "") or getattr(block.error, "message", "") or str(block.error)
+    error = error or "syntax error"
+    if "end of file" in error.lower():
+        raise BibliographyError(
+            f"the file ends inside the entry that starts at line {line}: it looks truncated "
+            "(an unbalanced brace or quote, or a cut-off download)"
+        )
+    return Rejection(f"line {line}", f"cannot be parsed (an unbalanced brace or quote?): {_first_line(error)}")
 
 
 def _first_line(message: str) -> str:

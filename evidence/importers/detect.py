@@ -7,9 +7,10 @@ bibliography at all is refused with one clear sentence and nothing is written.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from evidence.importers import bibtex, csljson, ris
-from evidence.importers.records import BibliographyError, ParseResult
+from evidence.importers.records import BibliographyError, ParseResult, RecordStream, StudyRecord
 
 FORMATS = ("bibtex", "ris", "csljson")
 # 10,000 records with abstracts are about 20 MB in any of the three formats.
@@ -74,13 +75,46 @@ def parse_bibliography(
     data: bytes | str, *, filename: str = "", format: str | None = None, max_bytes: int = MAX_BYTES
 ) -> ParseResult:
     """Decode, detect (unless ``format`` is given) and parse a file. Pure: no database access."""
+    stream = stream_bibliography(data, filename=filename, format=format, max_bytes=max_bytes)
+    records = [record for chunk in stream.chunks for record in chunk]
+    return ParseResult(records=records, rejected=stream.rejected, format=stream.format)
+
+
+def stream_bibliography(
+    data: bytes | str,
+    *,
+    filename: str = "",
+    format: str | None = None,
+    max_bytes: int = MAX_BYTES,
+    chunk_size: int | None = None,
+) -> RecordStream:
+    """parse_bibliography(), with a BibTeX file's entries read ``chunk_size`` at a time as the chunks are
+    asked for (bibtex.parse_stream); other formats, and BibTeX without ``chunk_size``, come as one chunk.
+
+    Whatever is wrong with the file as a whole raises BibliographyError here, before the first chunk:
+    only a RecursionError (values nested too deeply for the LaTeX decoder) can still raise it later."""
     if format is not None and format not in FORMATS:
         raise BibliographyError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     text = decode(data, max_bytes=max_bytes)
     name = format or detect(text, filename)
     try:
-        result = PARSERS[name](text)
+        if name == "bibtex":
+            stream = bibtex.parse_stream(text, chunk_size)
+        else:
+            stream = RecordStream.whole(PARSERS[name](text))
     except RecursionError:
-        raise BibliographyError(f"the file cannot be read as {name}: it is nested too deeply") from None
-    result.format = name
-    return result
+        raise _too_deep(name) from None
+    stream.format = name
+    stream.chunks = _guarded(stream.chunks, name)
+    return stream
+
+
+def _too_deep(name: str) -> BibliographyError:
+    return BibliographyError(f"the file cannot be read as {name}: it is nested too deeply")
+
+
+def _guarded(chunks: Iterator[list[StudyRecord]], name: str) -> Iterator[list[StudyRecord]]:
+    try:
+        yield from chunks
+    except RecursionError:
+        raise _too_deep(name) from None

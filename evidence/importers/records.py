@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
+from collections.abc import Iterator
 from typing import Any
 
 # Study designs as reference files spell them (CSL-JSON extras, BibTeX fields, RIS notes), mapped to
@@ -136,6 +137,24 @@ class ParseResult:
     records: list[StudyRecord] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     format: str = ""  # bibtex, ris or csljson: set by evidence.importers.detect
+
+
+@dataclass
+class RecordStream:
+    """A file's records a chunk at a time, for an import that writes the first ones while later ones are
+    still being read. ``chunks`` yields lists of records in file order; ``rejected`` is complete, in the
+    order ParseResult lists it, once ``chunks`` is exhausted; ``size`` is the number of entries, an upper
+    bound on the records (for a progress bar)."""
+
+    chunks: Iterator[list[StudyRecord]]
+    rejected: list[Rejection] = field(default_factory=list)
+    size: int = 0
+    format: str = ""
+
+    @classmethod
+    def whole(cls, result: ParseResult) -> RecordStream:
+        """A parse that is already done, as one chunk."""
+        return cls(iter([result.records]), result.rejected, len(result.records), result.format)
 
 
 class BibliographyError(ValueError):
