@@ -28,8 +28,8 @@ import functools
 import json
 import logging
 import re
-from datetime import date
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import bibtexparser

@@ -7,9 +7,9 @@ Parsers never touch the database: they turn a file into StudyRecords (fields nam
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from collections.abc import Iterator
 from typing import Any
 
 # Study designs as reference files spell them (CSL-JSON extras, BibTeX fields, RIS notes), mapped to
