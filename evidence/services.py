@@ -46,8 +46,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from evidence import anchoring, caching
 from evidence.bulk import CHUNK_CHARS, Lines, allocate_ids, copy_statement
 from evidence.importers.article import ArticleBundle
-from evidence.importers.detect import parse_bibliography
-from evidence.importers.records import Rejection, StudyRecord
+from evidence.importers.detect import stream_bibliography
+from evidence.importers.records import RecordStream, Rejection, StudyRecord
 from evidence.importers.retractions import RetractionNotice
 from evidence.models import Article, ArticleRevision, Citation, Claim, Study
 from evidence.storable import holds_nul
@@ -466,113 +466,150 @@ def citation_delete(*, citation: Citation, user: AbstractBaseUser | None = None)
 # --- Bibliography files -----------------------------------------------------------------------------
 
 
-def _fill_record(target: StudyRecord, other: StudyRecord) -> list[str]:
-    """Give ``target`` the values only ``other`` has; return the fields where the two disagree."""
-    differing = []
+def _fill_record(target: StudyRecord, other: StudyRecord) -> tuple[list[str], list[str]]:
+    """Give ``target`` the values only ``other`` has; return (the fields filled, the fields where the two
+    disagree)."""
+    filled, differing = [], []
     for name, value in other.given_fields().items():
         if name == "citation_key":
             continue
         current = getattr(target, name)
         if current in _EMPTY:
             setattr(target, name, value)
+            filled.append(name)
         elif value not in _EMPTY and value != current:
             differing.append(name)
-    return differing
+    return filled, differing
 
 
-def _merge_duplicates(records: list[StudyRecord], report: ImportReport) -> list[StudyRecord]:
-    """One record per work: later entries with the first one's DOI, PMID or title and year are merged
-    into it (filling its gaps, never changing what it says) and reported as merged."""
-    kept: list[StudyRecord] = []
-    by_doi: dict[str, StudyRecord] = {}
-    by_pmid: dict[str, StudyRecord] = {}
-    by_title: dict[tuple[str, int | None], StudyRecord] = {}
+class _Duplicates:
+    """One record per work: later entries with an earlier one's DOI, PMID or title and year are merged
+    into it (filling its gaps, never changing what it says) and reported as merged.
 
-    def register(record: StudyRecord, target: StudyRecord) -> None:
+    Records come in file order, a chunk at a time, while the import writes the earlier ones. ``planned``
+    holds the records whose fate the import has already decided (_plan); a later entry that fills a gap
+    of one of those is noted in ``late`` (the record, and the fields filled) for _settle_late_fills()."""
+
+    def __init__(self, report: ImportReport):
+        self.report = report
+        self.by_doi: dict[str, StudyRecord] = {}
+        self.by_pmid: dict[str, StudyRecord] = {}
+        self.by_title: dict[tuple[str, int | None], StudyRecord] = {}
+        self.planned: set[int] = set()  # id() of the records planned
+        self.late: dict[int, tuple[StudyRecord, set[str]]] = {}
+
+    def _register(self, target: StudyRecord) -> None:
         if target.doi:
-            by_doi.setdefault(target.doi, target)
+            self.by_doi.setdefault(target.doi, target)
         if target.pmid:
-            by_pmid.setdefault(target.pmid, target)
+            self.by_pmid.setdefault(target.pmid, target)
         if target.title:
-            by_title.setdefault((normalize_title(target.title), target.year), target)
+            self.by_title.setdefault((normalize_title(target.title), target.year), target)
 
-    for record in records:
+    def kept(self, record: StudyRecord) -> bool:
+        """True if the record describes a work no earlier record does; otherwise it is merged into that
+        record (or rejected, for a PMID that goes with another DOI) and reported."""
         target, why = None, ""
-        if record.doi and record.doi in by_doi:
-            target, why = by_doi[record.doi], f"same DOI {record.doi}"
-        elif record.pmid and record.pmid in by_pmid:
-            target, why = by_pmid[record.pmid], f"same PMID {record.pmid}"
+        if record.doi and record.doi in self.by_doi:
+            target, why = self.by_doi[record.doi], f"same DOI {record.doi}"
+        elif record.pmid and record.pmid in self.by_pmid:
+            target, why = self.by_pmid[record.pmid], f"same PMID {record.pmid}"
             if record.doi and target.doi and record.doi != target.doi:
-                report.add(
+                self.report.add(
                     "rejected",
                     "study",
                     _label(record),
                     f"{record.source}: PMID {record.pmid} is also on {target.source}, with another DOI ({target.doi})",
                 )
-                continue
+                return False
         elif record.title:
-            candidate = by_title.get((normalize_title(record.title), record.year))
+            candidate = self.by_title.get((normalize_title(record.title), record.year))
             if candidate is not None and not (record.doi and candidate.doi and record.doi != candidate.doi):
                 target, why = candidate, "same title and year"
         if target is None:
-            kept.append(record)
-            register(record, record)
-            continue
-        differing = _fill_record(target, record)
+            self._register(record)
+            return True
+        filled, differing = _fill_record(target, record)
+        if filled and id(target) in self.planned:
+            self.late.setdefault(id(target), (target, set()))[1].update(filled)
         detail = f"{record.source}: merged into {target.source} ({why})"
         if differing:
             detail += f"; kept the first entry's {', '.join(differing)}"
-        report.add("merged", "study", _label(record), detail)
-        register(record, target)
-    return kept
+        self.report.add("merged", "study", _label(record), detail)
+        self._register(target)
+        return False
+
+
+def _batches(chunks: Iterable[list[StudyRecord]], duplicates: _Duplicates) -> Iterator[list[StudyRecord]]:
+    """The records of ``chunks`` that no earlier record describes, IMPORT_BATCH_SIZE at a time."""
+    pending: list[StudyRecord] = []
+    for chunk in chunks:
+        pending += [record for record in chunk if duplicates.kept(record)]
+        while len(pending) >= IMPORT_BATCH_SIZE:
+            yield pending[:IMPORT_BATCH_SIZE]
+            pending = pending[IMPORT_BATCH_SIZE:]
+    if pending:
+        yield pending
 
 
 class _TitleIndex:
-    """Normalised title and year → the stored studies that have them (lowest primary key first), read
-    at the first lookup, before anything is written (the title match is the last resort, after DOI and
-    PMID, so a study that one record of the file renames is matched as it was).
+    """Normalised title and year → the stored studies that have them (lowest primary key first), as they
+    were before the import: the title match is the last resort, after DOI and PMID, so a study that one
+    record of the file renames is matched as it was.
 
-    On PostgreSQL only the studies whose title key (study_title_key) is one of the file's are read, through
-    evidence_study_title_key_idx: one query per IMPORT_BATCH_SIZE records, because PostgreSQL guesses a
-    few rows per key, and for a whole file's keys would rather compute every stored title's key itself.
-    Elsewhere (SQLite, for development) every title of the years the file mentions is read and normalised.
+    Read a batch at a time (read()), while the import writes earlier batches, so the studies it created
+    (``created``, added by _finish) are left out again. The stored studies it changes are not written
+    before the whole file has been read (_plan_matched).
+
+    On PostgreSQL only the studies whose title key (study_title_key) is one of the batch's are read, through
+    evidence_study_title_key_idx. Elsewhere (SQLite, for development) every title of the years the batch
+    mentions is read and normalised.
     """
 
-    def __init__(self, records: list[StudyRecord]):
-        self.records = [record for record in records if record.title]
-        self._index: dict[tuple[str, int | None], list[tuple[int, str]]] | None = None
+    def __init__(self) -> None:
+        self._index: dict[tuple[str, int | None], list[tuple[int, str]]] = {}
+        self._read: set[int] = set()
+        self.created: set[int] = set()
 
-    def _rows(self) -> Iterable[tuple[int, str, int | None, str]]:
-        studies = Study.objects.exclude(title="").order_by("pk")
+    def _rows(self, records: list[StudyRecord]) -> Iterable[tuple[int, str, int | None, str]]:
+        studies = Study.objects.exclude(title="").order_by()
         if connection.vendor != "postgresql":
-            years = {record.year for record in self.records if record.year is not None}
+            years = {record.year for record in records if record.year is not None}
             condition = Q(year__in=years) if years else Q(pk__in=[])
-            if any(record.year is None for record in self.records):
+            if any(record.year is None for record in records):
                 condition |= Q(year__isnull=True)
             return studies.filter(condition).values_list("pk", "title", "year", "doi")
-        rows: dict[int, tuple[int, str, int | None, str]] = {}
-        for start in range(0, len(self.records), IMPORT_BATCH_SIZE):
-            chunk = self.records[start : start + IMPORT_BATCH_SIZE]
-            keys = {key for record in chunk for key in title_keys(record.title or "", record.year)}
-            # unordered: an ORDER BY pk lets PostgreSQL prefer walking the primary key to the title-key
-            # index; the rows are sorted here instead
-            found = studies.order_by().alias(title_key=study_title_key()).filter(title_key__in=keys)
-            rows.update((row[0], row) for row in found.values_list("pk", "title", "year", "doi"))
-        return sorted(rows.values())
+        keys = {key for record in records for key in title_keys(record.title or "", record.year)}
+        # unordered: an ORDER BY pk lets PostgreSQL prefer walking the primary key to the title-key index;
+        # each key's studies are sorted by read()
+        found = studies.alias(title_key=study_title_key()).filter(title_key__in=keys)
+        return found.values_list("pk", "title", "year", "doi")
+
+    def read(self, records: list[StudyRecord]) -> None:
+        """Read the stored studies these records' titles may find."""
+        records = [record for record in records if record.title]
+        if not records:
+            return
+        touched = set()
+        for pk, title, year, doi in self._rows(records):
+            if pk not in self._read and pk not in self.created:
+                self._read.add(pk)
+                key = (normalize_title(title), year)
+                self._index.setdefault(key, []).append((pk, doi))
+                touched.add(key)
+        for key in touched:
+            self._index[key].sort()
 
     def candidates(self, record: StudyRecord) -> list[tuple[int, str]]:
-        if self._index is None:
-            self._index = {}
-            if self.records:
-                for pk, title, year, doi in self._rows():
-                    self._index.setdefault((normalize_title(title), year), []).append((pk, doi))
         return self._index.get((normalize_title(record.title or ""), record.year), [])
 
 
 @dataclass
 class _Batch:
     """IMPORT_BATCH_SIZE (de-duplicated) records on their way through the import: matched against the
-    library (_match, queries), planned (_plan, Python only), then written (_start_writing, _finish)."""
+    library (_match, queries), planned (_plan, Python only), new studies written (_start_writing,
+    _finish); the records that found a stored study are planned and written once the whole file has
+    been read (_plan_matched, _write_updates)."""
 
     records: list[StudyRecord]
     report: ImportReport  # this batch's lines, added to the import's report in file order
@@ -580,6 +617,9 @@ class _Batch:
     by_pmid: dict[str, Study] = field(default_factory=dict)
     by_title: dict[int, Study] = field(default_factory=dict)  # index in records → study found by title
     to_create: list[tuple[Study, StudyRecord]] = field(default_factory=list)
+    # (where in report.lines its lines go, the stored study as read, the record, found only by title)
+    matched: list[tuple[int, Study, StudyRecord, bool]] = field(default_factory=list)
+    created_at: int = 0  # where in report.lines the lines of the new studies start
     to_update: list[tuple[Study, StudyRecord, list[str]]] = field(default_factory=list)
     newly_retracted: list[Study] = field(default_factory=list)
     insert: _BackgroundInsert | None = None
@@ -599,12 +639,15 @@ def _match(batch: _Batch, titles: _TitleIndex) -> None:
     batch.by_doi = {study.doi: study for study in found if study.doi in dois}
     batch.by_pmid = {study.pmid: study for study in found if study.pmid in pmids}
 
+    by_title = [
+        (index, record)
+        for index, record in enumerate(records)
+        if record.title
+        and not ((record.doi and record.doi in batch.by_doi) or (record.pmid and record.pmid in batch.by_pmid))
+    ]
+    titles.read([record for _, record in by_title])
     matched: dict[int, int] = {}  # index in records → study pk found by title
-    for index, record in enumerate(records):
-        if (record.doi and record.doi in batch.by_doi) or (record.pmid and record.pmid in batch.by_pmid):
-            continue
-        if not record.title:
-            continue
+    for index, record in by_title:
         for pk, doi in titles.candidates(record):
             # two different DOIs mean two different works, however alike their titles
             if not (record.doi and doi and record.doi != doi):
@@ -614,10 +657,11 @@ def _match(batch: _Batch, titles: _TitleIndex) -> None:
     batch.by_title = {index: by_pk[pk] for index, pk in matched.items()}
 
 
-def _plan(batch: _Batch, *, update: bool, seen: set[int]) -> None:
-    """Decide, without a query, what becomes of each record: created, updated, unchanged, merged or
-    rejected. ``seen`` holds the stored studies earlier records of the file were matched to: a record
-    that finds one of them again, by another identifier, describes the same study."""
+def _plan(batch: _Batch, *, seen: dict[int, bool]) -> None:
+    """Decide, without a query, what becomes of each record: created, merged or rejected, or (if it found
+    a stored study) left for _plan_matched. ``seen`` holds the stored studies earlier records of the
+    file were matched to (and whether a later one found them again): a record that finds one of them
+    again, by another identifier, describes the same study."""
     report = batch.report
     for index, record in enumerate(batch.records):
         label = _label(record)
@@ -635,6 +679,7 @@ def _plan(batch: _Batch, *, update: bool, seen: set[int]) -> None:
         study = doi_match or pmid_match or batch.by_title.get(index)
         if study is not None and study.pk in seen:
             # two records of the file found the same stored study by different identifiers
+            seen[study.pk] = True
             report.add("merged", "study", label, f"{record.source}: describes the same stored study {study.pk}")
             continue
         values = record.given_fields()
@@ -644,19 +689,28 @@ def _plan(batch: _Batch, *, update: bool, seen: set[int]) -> None:
             if _valid(study, record, values, report, new=True):
                 batch.to_create.append((study, record))
             continue
-        seen.add(study.pk)
+        seen[study.pk] = False
+        by_title = not (doi_match or pmid_match)
+        batch.matched.append((len(report.lines), study, record, by_title))
+
+
+def _plan_matched(batch: _Batch, *, update: bool) -> None:
+    """What becomes of the records that found a stored study: updated, unchanged or rejected, and the
+    values kept despite the record (conflicts). Their lines go where _plan left room for them."""
+    for position, study, record, _ in reversed(batch.matched):
+        report = ImportReport()
+        values = record.given_fields()
         was_retracted = study.is_retracted
         changed, conflicts = _merge_values(study, values, update=update)
         _report_conflicts(report, record, conflicts)
         if not changed:
-            report.add("unchanged", "study", label, record.source)
-            continue
-        if not _valid(study, record, values, report):
-            continue
-        study._change_reason = _change_reason(record, changed, update=update)
-        batch.to_update.append((study, record, changed))
-        if study.is_retracted and not was_retracted:
-            batch.newly_retracted.append(study)
+            report.add("unchanged", "study", _label(record), record.source)
+        elif _valid(study, record, values, report):
+            study._change_reason = _change_reason(record, changed, update=update)
+            batch.to_update.insert(0, (study, record, changed))
+            if study.is_retracted and not was_retracted:
+                batch.newly_retracted.insert(0, study)
+        batch.report.lines[position:position] = report.lines
 
 
 def _start_writing(batch: _Batch, user: AbstractBaseUser | None) -> None:
@@ -665,9 +719,10 @@ def _start_writing(batch: _Batch, user: AbstractBaseUser | None) -> None:
         batch.insert = _BackgroundInsert([study for study, _ in batch.to_create], user)
 
 
-def _finish(batch: _Batch, user: AbstractBaseUser | None, *, update: bool) -> None:
-    """Wait for the batch's inserts (or make them), then write its updates and their history rows."""
+def _finish(batch: _Batch, user: AbstractBaseUser | None, *, update: bool, titles: _TitleIndex) -> None:
+    """Wait for the batch's inserts (or make them)."""
     report = batch.report
+    batch.created_at = len(report.lines)
     if batch.insert is not None:
         if batch.insert.join():
             for _, record in batch.to_create:
@@ -676,6 +731,12 @@ def _finish(batch: _Batch, user: AbstractBaseUser | None, *, update: bool) -> No
             _create_one_by_one(batch.to_create, report, user, update=update)
     else:
         _create(batch.to_create, report, user, update=update)
+    titles.created.update(study.pk for study, _ in batch.to_create if study.pk is not None)
+
+
+def _write_updates(batch: _Batch, user: AbstractBaseUser | None) -> None:
+    """Write the batch's updates of stored studies, with their history rows."""
+    report = batch.report
     to_update = batch.to_update
     if to_update:
         now = timezone.now()
@@ -834,28 +895,47 @@ def _update_with_history(studies: list[Study], names: list[str], user: AbstractB
     if connection.vendor != "postgresql":
         bulk_update_with_history(studies, Study, names, default_user=user)
         return
+    _update_rows(studies, names)
+    history_sql, history_params = _history_insert(studies, user, "~")
+    with connection.cursor() as cursor:
+        cursor.execute(history_sql, history_params)
+
+
+def _update_rows(studies: list[Study], names: list[str], *, history: str = "") -> None:
+    """Write these fields of these studies in one UPDATE … FROM (VALUES …) (PostgreSQL). With ``history``
+    "+", the history rows that recorded their creation are rewritten from the rows as they now are: for
+    studies created by the same import (_settle_late_fills), so that the history shows them created as
+    they are."""
     quote = connection.ops.quote_name
     columns = [Study._meta.get_field(name) for name in names]
     # text for the character columns: assigning it to varchar(n) refuses a longer value, where a cast to
     # varchar(n) would cut it short
     casts = ["text" if isinstance(c, CharField | TextField) else c.db_type(connection) for c in columns]
     row = "(%s::bigint, " + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+    table, pk = quote(Study._meta.db_table), quote(Study._meta.pk.column)
     sql = (
-        f"UPDATE {quote(Study._meta.db_table)} AS study "
+        f"UPDATE {table} AS study "
         f"SET {', '.join(f'{quote(c.column)} = changed.{quote(c.column)}' for c in columns)} "
         f"FROM (VALUES {', '.join([row] * len(studies))}) "
         f"AS changed (id, {', '.join(quote(c.column) for c in columns)}) "
-        f"WHERE study.{quote(Study._meta.pk.column)} = changed.id"
+        f"WHERE study.{pk} = changed.id"
     )
     params = [
         value
         for study in studies
         for value in (study.pk, *(c.get_db_prep_save(getattr(study, c.attname), connection) for c in columns))
     ]
-    history_sql, history_params = _history_insert(studies, user, "~")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        cursor.execute(history_sql, history_params)
+        if history:
+            meta = Study.history.model._meta
+            cursor.execute(
+                f"UPDATE {quote(meta.db_table)} AS history "
+                f"SET {', '.join(f'{quote(c.column)} = study.{quote(c.column)}' for c in columns)} "
+                f"FROM {table} AS study WHERE history.{pk} = study.{pk} AND study.{pk} = ANY(%s) "
+                f"AND history.{quote(meta.get_field('history_type').column)} = %s",
+                [[study.pk for study in studies], history],
+            )
 
 
 class _BackgroundInsert:
@@ -1021,21 +1101,25 @@ def _bibliography_import(
     strict: bool,
     progress: Callable[[int, int], Any] | None,
 ) -> ImportReport:
-    parsed = parse_bibliography(data, filename=filename, format=format)
-    report = ImportReport(dry_run=dry_run, format=parsed.format)
+    # On PostgreSQL a BibTeX file is read a batch at a time while the earlier batches are written
+    # (_import_records); elsewhere nothing is written in the background, so there is nothing to overlap.
+    streamed = connection.vendor == "postgresql"
+    stream = stream_bibliography(
+        data, filename=filename, format=format, chunk_size=IMPORT_BATCH_SIZE if streamed else None
+    )
+    report = ImportReport(dry_run=dry_run, format=stream.format)
+    shown = _Progress(progress, stream.size)
     with transaction.atomic():
-        for rejection in parsed.rejected:
-            report.add("rejected", "study", rejection.source, rejection.reason)
-        records = _merge_duplicates(parsed.records, report)
-        total = len(parsed.records)
-        if progress is not None:
-            progress(total - len(records), total)
-
-        def done(handled: int) -> None:
-            if progress is not None:
-                progress(handled, total)
-
-        newly_retracted = _import_batches(records, report, user, update, done)
+        start = transaction.savepoint()
+        try:
+            lines, newly_retracted = _import_records(stream, user, update, shown)
+        except _ReadWhole:
+            # rare: see _settle_late_fills. The same file again, merged whole before anything is written.
+            transaction.savepoint_rollback(start)
+            stream = stream_bibliography(data, filename=filename, format=format)
+            lines, newly_retracted = _import_records(stream, user, update, _Progress(None, 0))
+        report.lines += lines
+        shown.advance(stream.size)
         if newly_retracted:
             from reviews.services import claims_flag_retracted_reliance
 
@@ -1054,50 +1138,203 @@ def _bibliography_import(
     return report
 
 
-def _import_batches(
-    records: list[StudyRecord],
-    report: ImportReport,
-    user: AbstractBaseUser | None,
-    update: bool,
-    done: Callable[[int], Any],
-) -> list[Study]:
-    """Match, plan and write the records batch by batch, the writes of each batch overlapping the
-    planning of the next: match 1, plan 1, match 2, start writing 1, plan 2, finish 1, match 3, start
-    writing 2, … Returns the studies the file newly marked retracted; ``done`` gets each batch's size."""
-    titles = _TitleIndex(records)
-    batches = [
-        _Batch(records[start : start + IMPORT_BATCH_SIZE], ImportReport())
-        for start in range(0, len(records), IMPORT_BATCH_SIZE)
-    ]
-    seen: set[int] = set()
-    newly_retracted: list[Study] = []
+class _Progress:
+    """bibliography_import's ``progress`` callback, called with (records just handled, records in the file)."""
+
+    def __init__(self, callback: Callable[[int, int], Any] | None, total: int):
+        self.callback, self.total, self.shown = callback, total, 0
+
+    def advance(self, handled: int) -> None:
+        """``handled`` records of the file are done: report those not reported yet."""
+        handled = min(handled, self.total)
+        if self.callback is not None and handled > self.shown:
+            self.callback(handled - self.shown, self.total)
+            self.shown = handled
+
+
+class _ReadWhole(Exception):
+    """A record already written must change in a way only a whole-file merge gets right (_settle_late_fills)."""
+
+
+def _import_records(
+    stream: RecordStream, user: AbstractBaseUser | None, update: bool, progress: _Progress
+) -> tuple[list[ReportLine], list[Study]]:
+    """Merge, match, plan and write the stream's records batch by batch; return the report's lines (the
+    file's rejections, the duplicates merged, then each batch's lines) and the studies the file newly
+    marked retracted.
+
+    Two batches are under way at a time, so that the database writes the new studies of one while
+    Python reads and plans the next: match k, start writing k-1 (in the background, _BackgroundInsert),
+    plan k, read the records of k+1 from the file, finish k-1 (wait for it), match k+1, … Every query
+    runs on the import's one connection, which the writing thread holds between its start and its
+    finish. The records that found a stored study are planned and written last, once every duplicate
+    in the file has completed them (_plan_matched), so the batches are matched against the library as
+    it was before the import."""
+    merged = ImportReport()
+    duplicates = _Duplicates(merged)
+    titles = _TitleIndex()
+    batches: list[_Batch] = []
+    seen: dict[int, bool] = {}
     writing: _Batch | None = None
-    if batches:
-        _match(batches[0], titles)
+    planned: _Batch | None = None
+    handled = 0
 
     def finish(batch: _Batch) -> None:
-        _finish(batch, user, update=update)
-        report.lines += batch.report.lines
-        done(len(batch.records))
+        nonlocal handled
+        _finish(batch, user, update=update, titles=titles)
+        handled += len(batch.records) - len(batch.matched)
+        progress.advance(handled + len(merged.lines))
 
     try:
-        for index, batch in enumerate(batches):
-            _plan(batch, update=update, seen=seen)
+        for records in _batches(stream.chunks, duplicates):
+            batch = _Batch(records, ImportReport())
+            batches.append(batch)
             if writing is not None:
                 finish(writing)
                 writing = None
-            if index + 1 < len(batches):
-                _match(batches[index + 1], titles)
-            _start_writing(batch, user)
-            writing = batch
-            newly_retracted += batch.newly_retracted
+            _match(batch, titles)
+            if planned is not None:
+                _start_writing(planned, user)
+                writing, planned = planned, None
+            _plan(batch, seen=seen)
+            duplicates.planned.update(id(record) for record in records)
+            planned = batch
         if writing is not None:
+            finish(writing)
+            writing = None
+        if planned is not None:
+            _start_writing(planned, user)
+            writing, planned = planned, None
             finish(writing)
             writing = None
     finally:
         if writing is not None and writing.insert is not None:
             writing.insert.abandon()
-    return newly_retracted
+    _settle_late_fills(duplicates.late, batches, titles, seen, user, update)
+    lines = [ReportLine("rejected", "study", rejection.source, rejection.reason) for rejection in stream.rejected]
+    lines += merged.lines
+    newly_retracted: list[Study] = []
+    for batch in batches:
+        _plan_matched(batch, update=update)
+        _write_updates(batch, user)
+        lines += batch.report.lines
+        newly_retracted += batch.newly_retracted
+        handled += len(batch.matched)
+        progress.advance(handled + len(merged.lines))
+    return lines, newly_retracted
+
+
+def _settle_late_fills(
+    late: dict[int, tuple[StudyRecord, set[str]]],
+    batches: list[_Batch],
+    titles: _TitleIndex,
+    seen: dict[int, bool],
+    user: AbstractBaseUser | None,
+    update: bool,
+) -> None:
+    """Bring what the import decided for records that a later duplicate completed up to date with them.
+
+    A later entry of the file fills the gaps of the first one that describes the same work
+    (_Duplicates), possibly after that first one was planned. What comes out is what a file merged whole
+    before anything was written gives:
+
+    - a record written as a new study: the values filled go into its row and into the history row of
+      its creation;
+    - a record that found a stored study: it is planned at the end anyway (_plan_matched), with them;
+    - a record that found a stored study only by its title, and now has a DOI that rules that study out
+      (two different DOIs): it finds the next stored study with that title and no other DOI instead, or
+      is created, unless another record of the file found either of the two.
+
+    Anything else raises _ReadWhole, and the import starts again from the file, merged whole before
+    anything is written: a filled title or year, for a record matched (or not) by title; a DOI or PMID
+    another study holds; a value the new study refuses; a first entry that was rejected."""
+    if not late:
+        return
+    created = {id(record): study for batch in batches for study, record in batch.to_create if study.pk is not None}
+    matched = {
+        id(record): (batch, study, by_title) for batch in batches for _, study, record, by_title in batch.matched
+    }
+    own: dict[int, int | None] = {}  # id() of a record → the study it found or created
+    patched: list[Study] = []
+    names: set[str] = set()
+    # (batch, record, the stored study it found, the one it finds now or None)
+    rematched: list[tuple[_Batch, StudyRecord, int, int | None]] = []
+    for record, filled in late.values():
+        if id(record) in created:
+            study, by_title = created[id(record)], True
+        elif id(record) in matched:
+            batch, study, by_title = matched[id(record)]
+        else:
+            raise _ReadWhole
+        if by_title and {"title", "year"} & filled:
+            raise _ReadWhole
+        own[id(record)] = study.pk
+        if id(record) in created:
+            for name in filled:
+                setattr(study, name, getattr(record, name))
+            if not _valid(study, record, record.given_fields(), ImportReport(), new=True):
+                raise _ReadWhole
+            patched.append(study)
+            names |= filled
+        elif by_title and "doi" in filled and study.doi not in ("", record.doi):
+            # two different DOIs: the title no longer finds this study, but the next one with that title
+            # and no other DOI, or none
+            other = next((pk for pk, doi in titles.candidates(record) if doi in ("", record.doi)), None)
+            if seen[study.pk] or other in seen:
+                raise _ReadWhole
+            rematched.append((batch, record, study.pk, other))
+            own[id(record)] = other
+    # (record, "doi" or "pmid", the value filled): no other study may hold it
+    identifiers = [
+        (record, name, getattr(record, name))
+        for record, filled in late.values()
+        for name in ("doi", "pmid")
+        if name in filled
+    ]
+    if identifiers:
+        if len({(name, value) for _, name, value in identifiers}) < len(identifiers):
+            raise _ReadWhole
+        dois = [value for _, name, value in identifiers if name == "doi"]
+        pmids = [value for _, name, value in identifiers if name == "pmid"]
+        held = (Q(doi__in=dois) & ~Q(doi="")) | (Q(pmid__in=pmids) & ~Q(pmid=""))
+        holders: dict[tuple[str, str], int] = {}
+        for pk, doi, pmid in Study.objects.filter(held).values_list("pk", "doi", "pmid"):
+            holders[("doi", doi)] = holders[("pmid", pmid)] = pk
+        if any(holders.get((name, value), own[id(record)]) != own[id(record)] for record, name, value in identifiers):
+            raise _ReadWhole
+    if patched:
+        _update_rows(patched, sorted(names), history="+")
+    others = Study.objects.in_bulk([other for _, _, _, other in rematched if other is not None])
+    for batch, record, stored, other in rematched:
+        del seen[stored]
+        if other is not None:
+            seen[other] = False
+            batch.matched = [
+                (position, others[other], entry, True) if entry is record else (position, study, entry, by_title)
+                for position, study, entry, by_title in batch.matched
+            ]
+            continue
+        values = record.given_fields()
+        new = Study(**values)
+        if not _valid(new, record, values, ImportReport(), new=True):
+            raise _ReadWhole
+        new._change_reason = f"imported from {record.source}"
+        batch.matched = [entry for entry in batch.matched if entry[2] is not record]
+        _create_late(batch, record, new, user, update=update)
+
+
+def _create_late(
+    batch: _Batch, record: StudyRecord, study: Study, user: AbstractBaseUser | None, *, update: bool
+) -> None:
+    """Create a study for a record of a batch already written (_settle_late_fills); its report line goes
+    among the batch's other new studies, in file order."""
+    order = {id(other): index for index, other in enumerate(batch.records)}
+    before = sum(1 for _, other in batch.to_create if order[id(other)] < order[id(record)])
+    report = ImportReport()
+    _create([(study, record)], report, user, update=update)
+    position = batch.created_at + before
+    batch.report.lines[position:position] = report.lines
+    batch.to_create.insert(before, (study, record))
 
 
 class BibliographyRejected(Exception):
