@@ -39,7 +39,9 @@ from django.db.models import (
     TextField,
     Value,
 )
+from django.db.models.base import ModelState
 from django.db.models.functions import Cast, Coalesce, Left, Lower
+from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history, get_change_reason_from_object
 
@@ -684,7 +686,7 @@ def _plan(batch: _Batch, *, seen: dict[int, bool]) -> None:
             continue
         values = record.given_fields()
         if study is None:
-            study = Study(**values)
+            study = _new_study(values)
             study._change_reason = f"imported from {record.source}"
             if _valid(study, record, values, report, new=True):
                 batch.to_create.append((study, record))
@@ -749,6 +751,39 @@ def _write_updates(batch: _Batch, user: AbstractBaseUser | None) -> None:
         restated = [study.pk for study, _, changed in to_update if "retraction_status" in changed]
         if restated:
             Claim.objects.filter(citations__study__in=restated).mark_evidence_changed(now)
+
+
+def _new_study(values: dict[str, Any]) -> Study:
+    """Study(**values) for an import's new study, without Model.__init__'s walk over all 33 fields of
+    Study for each one (0.2 s of a 10,000-record import): the fields' defaults, then the values, set
+    as __init__ sets them. Study has no relations and nothing listens to its init signals; if that ever
+    changes, this is Study(**values) again."""
+    constants, factories = _study_defaults()
+    if constants is None:
+        return Study(**values)
+    study = Study.__new__(Study)
+    study._state = ModelState()
+    attributes = study.__dict__
+    attributes.update(constants)
+    for name, factory in factories:
+        if name not in values:
+            attributes[name] = factory()
+    attributes.update(values)
+    return study
+
+
+@functools.cache
+def _study_defaults() -> tuple[dict[str, Any] | None, list[tuple[str, Callable[[], Any]]]]:
+    """Study's default values (None if _new_study() cannot stand in for Study()), and the fields whose
+    default is made anew for each study (a list, a dict)."""
+    fields = Study._meta.concrete_fields
+    if any(f.is_relation or f.attname != f.name for f in fields) or any(
+        signal.has_listeners(Study) for signal in (pre_init, post_init)
+    ):
+        return None, []
+    made = [f for f in fields if f.has_default() and callable(f.default)]
+    constants = {f.attname: f.get_default() for f in fields if f not in made}
+    return constants, [(f.attname, f.default) for f in made]
 
 
 def _valid(
