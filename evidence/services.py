@@ -36,6 +36,7 @@ from django.db.models import (
     IntegerField,
     JSONField,
     Q,
+    QuerySet,
     TextField,
     Value,
 )
@@ -559,9 +560,10 @@ class _TitleIndex:
     were before the import: the title match is the last resort, after DOI and PMID, so a study that one
     record of the file renames is matched as it was.
 
-    Read a batch at a time (read()), while the import writes earlier batches, so the studies it created
-    (``created``, added by _finish) are left out again. The stored studies it changes are not written
-    before the whole file has been read (_plan_matched).
+    Read a batch at a time: query() says what to read for a batch's records, add() takes the rows,
+    read while the import writes earlier batches (_Step), so the studies it created (``created``, added
+    as each batch is written) are left out again. The stored studies it changes are not written before
+    the whole file has been read (_plan_matched).
 
     On PostgreSQL only the studies whose title key (study_title_key) is one of the batch's are read, through
     evidence_study_title_key_idx. Elsewhere (SQLite, for development) every title of the years the batch
@@ -573,7 +575,12 @@ class _TitleIndex:
         self._read: set[int] = set()
         self.created: set[int] = set()
 
-    def _rows(self, records: list[StudyRecord]) -> Iterable[tuple[int, str, int | None, str]]:
+    @staticmethod
+    def query(records: list[StudyRecord]) -> QuerySet | None:
+        """(pk, title, year, doi) of the stored studies these records' titles may find."""
+        records = [record for record in records if record.title]
+        if not records:
+            return None
         studies = Study.objects.exclude(title="").order_by()
         if connection.vendor != "postgresql":
             years = {record.year for record in records if record.year is not None}
@@ -583,17 +590,13 @@ class _TitleIndex:
             return studies.filter(condition).values_list("pk", "title", "year", "doi")
         keys = {key for record in records for key in title_keys(record.title or "", record.year)}
         # unordered: an ORDER BY pk lets PostgreSQL prefer walking the primary key to the title-key index;
-        # each key's studies are sorted by read()
+        # each key's studies are sorted by add()
         found = studies.alias(title_key=study_title_key()).filter(title_key__in=keys)
         return found.values_list("pk", "title", "year", "doi")
 
-    def read(self, records: list[StudyRecord]) -> None:
-        """Read the stored studies these records' titles may find."""
-        records = [record for record in records if record.title]
-        if not records:
-            return
+    def add(self, rows: Iterable[tuple[int, str, int | None, str]]) -> None:
         touched = set()
-        for pk, title, year, doi in self._rows(records):
+        for pk, title, year, doi in rows:
             if pk not in self._read and pk not in self.created:
                 self._read.add(pk)
                 key = (normalize_title(title), year)
@@ -608,55 +611,53 @@ class _TitleIndex:
 
 @dataclass
 class _Batch:
-    """IMPORT_BATCH_SIZE (de-duplicated) records on their way through the import: matched against the
-    library (_match, queries), planned (_plan, Python only), new studies written (_start_writing,
-    _finish); the records that found a stored study are planned and written once the whole file has
-    been read (_plan_matched, _write_updates)."""
+    """IMPORT_BATCH_SIZE (de-duplicated) records on their way through the import: looked up in the
+    library (_identifier_query, _TitleIndex.query: run by a _Step), matched (_match) and planned (_plan)
+    in Python, new studies written (by the next _Step); the records that found a stored study are
+    planned and written once the whole file has been read (_plan_matched, _write_updates)."""
 
     records: list[StudyRecord]
     report: ImportReport  # this batch's lines, added to the import's report in file order
-    by_doi: dict[str, Study] = field(default_factory=dict)
-    by_pmid: dict[str, Study] = field(default_factory=dict)
-    by_title: dict[int, Study] = field(default_factory=dict)  # index in records → study found by title
+    by_doi: dict[str, int] = field(default_factory=dict)  # DOI → the stored study (primary key) that has it
+    by_pmid: dict[str, int] = field(default_factory=dict)
+    by_title: dict[int, tuple[int, str]] = field(default_factory=dict)  # index in records → (pk, DOI) by title
     to_create: list[tuple[Study, StudyRecord]] = field(default_factory=list)
-    # (where in report.lines its lines go, the stored study as read, the record, found only by title)
-    matched: list[tuple[int, Study, StudyRecord, bool]] = field(default_factory=list)
+    # (where in report.lines its lines go, the stored study's primary key, the record, found only by title,
+    # the stored study's DOI)
+    matched: list[tuple[int, int, StudyRecord, bool, str]] = field(default_factory=list)
     created_at: int = 0  # where in report.lines the lines of the new studies start
     to_update: list[tuple[Study, StudyRecord, list[str]]] = field(default_factory=list)
     newly_retracted: list[Study] = field(default_factory=list)
-    insert: _BackgroundInsert | None = None
 
 
-def _match(batch: _Batch, titles: _TitleIndex) -> None:
-    """Find the batch's records in the library in one query (two when some match only by title: their
-    studies are read by primary key)."""
-    records = batch.records
+def _identifier_query(records: list[StudyRecord]) -> QuerySet | None:
+    """(pk, doi, pmid) of the stored studies that have one of these records' DOIs or PMIDs."""
     dois = {record.doi for record in records if record.doi}
     pmids = {record.pmid for record in records if record.pmid}
-    # One query for both identifiers; a study found by both is one instance. The "not empty" conditions
-    # are those of the partial unique indexes evidence_study_doi_unique and _pmid_unique: without them
-    # PostgreSQL cannot use those indexes and reads the whole table (~50 ms a batch at 100,000 studies).
+    if not (dois or pmids):
+        return None
+    # One query for both identifiers. The "not empty" conditions are those of the partial unique indexes
+    # evidence_study_doi_unique and _pmid_unique: without them PostgreSQL cannot use those indexes and
+    # reads the whole table (~50 ms a batch at 100,000 studies).
     by_identifier = (Q(doi__in=dois) & ~Q(doi="")) | (Q(pmid__in=pmids) & ~Q(pmid=""))
-    found = list(Study.objects.filter(by_identifier).order_by()) if dois or pmids else []
-    batch.by_doi = {study.doi: study for study in found if study.doi in dois}
-    batch.by_pmid = {study.pmid: study for study in found if study.pmid in pmids}
+    return Study.objects.filter(by_identifier).order_by().values_list("pk", "doi", "pmid")
 
-    by_title = [
-        (index, record)
-        for index, record in enumerate(records)
-        if record.title
-        and not ((record.doi and record.doi in batch.by_doi) or (record.pmid and record.pmid in batch.by_pmid))
-    ]
-    titles.read([record for _, record in by_title])
-    matched: dict[int, int] = {}  # index in records → study pk found by title
-    for index, record in by_title:
+
+def _match(batch: _Batch, titles: _TitleIndex, found: list[tuple[int, str, str]]) -> None:
+    """Which stored study each record of the batch describes: ``found`` are the rows of its
+    _identifier_query(), and ``titles`` holds the rows of its title query."""
+    dois = {record.doi for record in batch.records if record.doi}
+    pmids = {record.pmid for record in batch.records if record.pmid}
+    batch.by_doi = {doi: pk for pk, doi, _ in found if doi in dois}
+    batch.by_pmid = {pmid: pk for pk, _, pmid in found if pmid in pmids}
+    for index, record in enumerate(batch.records):
+        if not record.title or (record.doi in batch.by_doi) or (record.pmid in batch.by_pmid):
+            continue
         for pk, doi in titles.candidates(record):
             # two different DOIs mean two different works, however alike their titles
             if not (record.doi and doi and record.doi != doi):
-                matched[index] = pk
+                batch.by_title[index] = (pk, doi)
                 break
-    by_pk = Study.objects.in_bulk(set(matched.values())) if matched else {}
-    batch.by_title = {index: by_pk[pk] for index, pk in matched.items()}
 
 
 def _plan(batch: _Batch, *, seen: dict[int, bool]) -> None:
@@ -669,37 +670,42 @@ def _plan(batch: _Batch, *, seen: dict[int, bool]) -> None:
         label = _label(record)
         doi_match = batch.by_doi.get(record.doi) if record.doi else None
         pmid_match = batch.by_pmid.get(record.pmid) if record.pmid else None
-        if doi_match and pmid_match and doi_match.pk != pmid_match.pk:
+        if doi_match and pmid_match and doi_match != pmid_match:
             report.add(
                 "rejected",
                 "study",
                 label,
-                f"{record.source}: DOI {record.doi} belongs to study {doi_match.pk} "
-                f"but PMID {record.pmid} to study {pmid_match.pk}",
+                f"{record.source}: DOI {record.doi} belongs to study {doi_match} "
+                f"but PMID {record.pmid} to study {pmid_match}",
             )
             continue
-        study = doi_match or pmid_match or batch.by_title.get(index)
-        if study is not None and study.pk in seen:
+        by_title = batch.by_title.get(index)
+        found = doi_match or pmid_match or (by_title[0] if by_title else None)
+        if found is not None and found in seen:
             # two records of the file found the same stored study by different identifiers
-            seen[study.pk] = True
-            report.add("merged", "study", label, f"{record.source}: describes the same stored study {study.pk}")
+            seen[found] = True
+            report.add("merged", "study", label, f"{record.source}: describes the same stored study {found}")
             continue
-        values = record.given_fields()
-        if study is None:
+        if found is None:
+            values = record.given_fields()
             study = _new_study(values)
             study._change_reason = f"imported from {record.source}"
             if _valid(study, record, values, report, new=True):
                 batch.to_create.append((study, record))
             continue
-        seen[study.pk] = False
-        by_title = not (doi_match or pmid_match)
-        batch.matched.append((len(report.lines), study, record, by_title))
+        seen[found] = False
+        if doi_match or pmid_match:
+            batch.matched.append((len(report.lines), found, record, False, ""))
+        else:
+            batch.matched.append((len(report.lines), found, record, True, by_title[1] if by_title else ""))
 
 
-def _plan_matched(batch: _Batch, *, update: bool) -> None:
-    """What becomes of the records that found a stored study: updated, unchanged or rejected, and the
-    values kept despite the record (conflicts). Their lines go where _plan left room for them."""
-    for position, study, record, _ in reversed(batch.matched):
+def _plan_matched(batch: _Batch, studies: dict[int, Study], *, update: bool) -> None:
+    """What becomes of the records that found a stored study (``studies``, by primary key): updated,
+    unchanged or rejected, and the values kept despite the record (conflicts). Their lines go where
+    _plan left room for them."""
+    for position, pk, record, _, _ in reversed(batch.matched):
+        study = studies[pk]
         report = ImportReport()
         values = record.given_fields()
         was_retracted = study.is_retracted
@@ -713,27 +719,6 @@ def _plan_matched(batch: _Batch, *, update: bool) -> None:
             if study.is_retracted and not was_retracted:
                 batch.newly_retracted.insert(0, study)
         batch.report.lines[position:position] = report.lines
-
-
-def _start_writing(batch: _Batch, user: AbstractBaseUser | None) -> None:
-    """On PostgreSQL, start inserting the batch's new studies in the background (_BackgroundInsert)."""
-    if batch.to_create and connection.vendor == "postgresql":
-        batch.insert = _BackgroundInsert([study for study, _ in batch.to_create], user)
-
-
-def _finish(batch: _Batch, user: AbstractBaseUser | None, *, update: bool, titles: _TitleIndex) -> None:
-    """Wait for the batch's inserts (or make them)."""
-    report = batch.report
-    batch.created_at = len(report.lines)
-    if batch.insert is not None:
-        if batch.insert.join():
-            for _, record in batch.to_create:
-                report.add("created", "study", _label(record), record.source)
-        else:
-            _create_one_by_one(batch.to_create, report, user, update=update)
-    else:
-        _create(batch.to_create, report, user, update=update)
-    titles.created.update(study.pk for study, _ in batch.to_create if study.pk is not None)
 
 
 def _write_updates(batch: _Batch, user: AbstractBaseUser | None) -> None:
@@ -973,44 +958,98 @@ def _update_rows(studies: list[Study], names: list[str], *, history: str = "") -
             )
 
 
-class _BackgroundInsert:
-    """New studies and their history rows written from a second thread, on the import's own connection
-    and inside its transaction, while the main thread plans the next batch: PostgreSQL works on these
-    rows on one core while Python works on the next ones on the other. For 10,000 studies the database
-    needs about 2 s (the search-vector trigger alone 0.8 s), which the planning of the next batches
-    now hides instead of waiting for it.
+class _Step:
+    """One step of an import's database work: write a batch's new studies (one COPY, then their history
+    rows), then read what the next batch needs to be matched (_identifier_query, _TitleIndex.query).
 
-    Safe because nothing else uses the connection meanwhile: the main thread runs no query until join(),
-    and the next batch's matches were read before this started. Those reads cannot need these rows: the
-    file's duplicates were merged before any batch was matched. Uses the DB-API connection directly
-    (psycopg2's may be shared between threads; Django's wrapper may not), so these two statements do not
-    appear in Django's query log. A savepoint around them lets the batch be retried row by row if the
-    database refuses it."""
+    On PostgreSQL the step runs in a second thread, on the import's own connection and inside its
+    transaction, while the main thread reads the next records from the file: PostgreSQL works on one
+    core while Python works on the other. Elsewhere (SQLite, for development) it runs in finish().
 
-    def __init__(self, studies: list[Study], user: AbstractBaseUser | None):
-        _prepare_insert(studies)
-        columns = _insert_columns()
-        self.statements = (copy_statement(Study, columns), _history_insert(studies, user))
-        self.rows = Lines(columns, ([getattr(study, column.attname) for column in columns] for study in studies))
-        self.studies = studies
-        self.savepoint = transaction.savepoint()
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._write, args=(connection.connection,), daemon=True)
+    Safe because nothing else uses the connection meanwhile: the main thread runs no query until
+    finish(). The reads do not need the rows just written: records are matched against the library as
+    it was before the import (the new studies are left out again, _TitleIndex.created), and the file's
+    duplicates were merged before their batch was planned. Uses the DB-API connection directly
+    (psycopg2's may be shared between threads; Django's wrapper may not), so these statements do not
+    appear in Django's query log. A savepoint around the writes lets the batch be retried row by row if
+    the database refuses it."""
+
+    def __init__(self, write: _Batch | None, read: _Batch | None, user: AbstractBaseUser | None):
+        self.write, self.read, self.user = write, read, user
+        self.studies = [study for study, _ in write.to_create] if write is not None else []
+        queries = (_identifier_query(read.records), _TitleIndex.query(read.records)) if read is not None else ()
+        self.reads = [query.query.sql_with_params() if query is not None else None for query in queries]
+        self.results: list[list[Any]] | None = None
+        self.error: BaseException | None = None  # from the writes
+        self.read_error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+        if connection.vendor != "postgresql":
+            return
+        if self.studies:
+            _prepare_insert(self.studies)
+            columns = _insert_columns()
+            self.statements = (copy_statement(Study, columns), _history_insert(self.studies, user))
+            self.rows = Lines(columns, ([getattr(s, column.attname) for column in columns] for s in self.studies))
+            self.savepoint = transaction.savepoint()
+        self.thread = threading.Thread(target=self._run, args=(connection.connection,), daemon=True)
         self.thread.start()
 
-    def _write(self, dbapi_connection: Any) -> None:
-        (copy_sql, (history_sql, history_params)) = self.statements
-        try:
-            with dbapi_connection.cursor() as cursor:
-                cursor.copy_expert(copy_sql, self.rows, CHUNK_CHARS)
-                cursor.execute(history_sql, history_params)
-        except BaseException as exc:  # handed to the main thread by join()
-            self.error = exc
+    def _run(self, dbapi_connection: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            if self.studies:
+                (copy_sql, (history_sql, history_params)) = self.statements
+                try:
+                    cursor.copy_expert(copy_sql, self.rows, CHUNK_CHARS)
+                    cursor.execute(history_sql, history_params)
+                except BaseException as exc:  # handed to the main thread by finish()
+                    self.error = exc
+                    return
+            try:
+                self.results = self._fetch(cursor)
+            except BaseException as exc:
+                self.read_error = exc
 
-    def join(self) -> bool:
-        """Wait for the thread. True if the rows are in; False if the database refused them (the savepoint
-        is rolled back and the studies are as before); any other error is raised, as Django's."""
-        self.thread.join()
+    def _fetch(self, cursor: Any) -> list[list[Any]]:
+        results = []
+        for read in self.reads:
+            if read is not None:
+                cursor.execute(*read)
+            results.append(cursor.fetchall() if read is not None else [])
+        return results
+
+    def finish(self, titles: _TitleIndex, *, update: bool) -> None:
+        """Wait for the step (or run it): report the new studies written (or, if the database refused the
+        batch, write them one by one) and match the batch read."""
+        if self.thread is not None:
+            self.thread.join()
+        batch = self.write
+        if batch is not None:
+            batch.created_at = len(batch.report.lines)
+            if self.thread is None:
+                _create(batch.to_create, batch.report, self.user, update=update)
+            elif self._written():
+                for _, record in batch.to_create:
+                    batch.report.add("created", "study", _label(record), record.source)
+            else:
+                _create_one_by_one(batch.to_create, batch.report, self.user, update=update)
+            titles.created.update(study.pk for study, _ in batch.to_create if study.pk is not None)
+        if self.read is None:
+            return
+        if self.read_error is not None:
+            with connection.wrap_database_errors:  # psycopg2's error as Django's
+                raise self.read_error
+        if self.results is None:
+            with connection.cursor() as cursor:
+                self.results = self._fetch(cursor)
+        found, title_rows = self.results
+        titles.add(title_rows)
+        _match(self.read, titles, found)
+
+    def _written(self) -> bool:
+        """True if the new studies are in; False if the database refused them (the savepoint is rolled back
+        and the studies are as before); any other error is raised, as Django's."""
+        if not self.studies:
+            return True
         if self.error is None:
             transaction.savepoint_commit(self.savepoint)
             for study in self.studies:
@@ -1029,7 +1068,8 @@ class _BackgroundInsert:
     def abandon(self) -> None:
         """Wait for the thread without looking at its outcome: the import is failing and will be rolled
         back, but the connection must be free first."""
-        self.thread.join()
+        if self.thread is not None:
+            self.thread.join()
 
 
 def _create(
@@ -1210,47 +1250,41 @@ def _import_records(
     titles = _TitleIndex()
     batches: list[_Batch] = []
     seen: dict[int, bool] = {}
-    writing: _Batch | None = None
-    planned: _Batch | None = None
+    step: _Step | None = None
     handled = 0
 
-    def finish(batch: _Batch) -> None:
+    def finish(step: _Step) -> _Batch | None:
+        """Finish the step and plan the batch it read; return that batch."""
         nonlocal handled
-        _finish(batch, user, update=update, titles=titles)
-        handled += len(batch.records) - len(batch.matched)
-        progress.advance(handled + len(merged.lines))
+        step.finish(titles, update=update)
+        if step.write is not None:
+            handled += len(step.write.records) - len(step.write.matched)
+            progress.advance(handled + len(merged.lines))
+        if step.read is not None:
+            _plan(step.read, seen=seen)
+            duplicates.planned.update(id(record) for record in step.read.records)
+        return step.read
 
     try:
         for records in _batches(stream.chunks, duplicates):
             batch = _Batch(records, ImportReport())
             batches.append(batch)
-            if writing is not None:
-                finish(writing)
-                writing = None
-            _match(batch, titles)
-            if planned is not None:
-                _start_writing(planned, user)
-                writing, planned = planned, None
-            _plan(batch, seen=seen)
-            duplicates.planned.update(id(record) for record in records)
-            planned = batch
-        if writing is not None:
-            finish(writing)
-            writing = None
-        if planned is not None:
-            _start_writing(planned, user)
-            writing, planned = planned, None
-            finish(writing)
-            writing = None
+            planned = finish(step) if step is not None else None
+            step = _Step(planned, batch, user)
+        if step is not None:
+            step = _Step(finish(step), None, user)
+            finish(step)
+            step = None
     finally:
-        if writing is not None and writing.insert is not None:
-            writing.insert.abandon()
+        if step is not None:
+            step.abandon()
     _settle_late_fills(duplicates.late, batches, titles, seen, user, update)
     lines = [ReportLine("rejected", "study", rejection.source, rejection.reason) for rejection in stream.rejected]
     lines += merged.lines
     newly_retracted: list[Study] = []
+    studies = Study.objects.in_bulk([pk for batch in batches for _, pk, _, _, _ in batch.matched])
     for batch in batches:
-        _plan_matched(batch, update=update)
+        _plan_matched(batch, studies, update=update)
         _write_updates(batch, user)
         lines += batch.report.lines
         newly_retracted += batch.newly_retracted
@@ -1287,23 +1321,24 @@ def _settle_late_fills(
         return
     created = {id(record): study for batch in batches for study, record in batch.to_create if study.pk is not None}
     matched = {
-        id(record): (batch, study, by_title) for batch in batches for _, study, record, by_title in batch.matched
+        id(record): (batch, pk, by_title, doi) for batch in batches for _, pk, record, by_title, doi in batch.matched
     }
     own: dict[int, int | None] = {}  # id() of a record → the study it found or created
     patched: list[Study] = []
     names: set[str] = set()
-    # (batch, record, the stored study it found, the one it finds now or None)
-    rematched: list[tuple[_Batch, StudyRecord, int, int | None]] = []
+    # (batch, record, the stored study it found, the one it finds now (pk, DOI) or None)
+    rematched: list[tuple[_Batch, StudyRecord, int, tuple[int, str] | None]] = []
     for record, filled in late.values():
         if id(record) in created:
-            study, by_title = created[id(record)], True
+            study = created[id(record)]
+            pk, by_title, stored_doi = study.pk, True, ""
         elif id(record) in matched:
-            batch, study, by_title = matched[id(record)]
+            batch, pk, by_title, stored_doi = matched[id(record)]
         else:
             raise _ReadWhole
         if by_title and {"title", "year"} & filled:
             raise _ReadWhole
-        own[id(record)] = study.pk
+        own[id(record)] = pk
         if id(record) in created:
             for name in filled:
                 setattr(study, name, getattr(record, name))
@@ -1311,14 +1346,16 @@ def _settle_late_fills(
                 raise _ReadWhole
             patched.append(study)
             names |= filled
-        elif by_title and "doi" in filled and study.doi not in ("", record.doi):
+        elif by_title and "doi" in filled and stored_doi not in ("", record.doi):
             # two different DOIs: the title no longer finds this study, but the next one with that title
             # and no other DOI, or none
-            other = next((pk for pk, doi in titles.candidates(record) if doi in ("", record.doi)), None)
-            if seen[study.pk] or other in seen:
+            other = next(
+                (candidate for candidate in titles.candidates(record) if candidate[1] in ("", record.doi)), None
+            )
+            if seen[pk] or (other is not None and other[0] in seen):
                 raise _ReadWhole
-            rematched.append((batch, record, study.pk, other))
-            own[id(record)] = other
+            rematched.append((batch, record, pk, other))
+            own[id(record)] = other[0] if other is not None else None
     # (record, "doi" or "pmid", the value filled): no other study may hold it
     identifiers = [
         (record, name, getattr(record, name))
@@ -1339,14 +1376,13 @@ def _settle_late_fills(
             raise _ReadWhole
     if patched:
         _update_rows(patched, sorted(names), history="+")
-    others = Study.objects.in_bulk([other for _, _, _, other in rematched if other is not None])
     for batch, record, stored, other in rematched:
         del seen[stored]
         if other is not None:
-            seen[other] = False
+            seen[other[0]] = False
             batch.matched = [
-                (position, others[other], entry, True) if entry is record else (position, study, entry, by_title)
-                for position, study, entry, by_title in batch.matched
+                (position, other[0], entry, True, other[1]) if entry is record else (position, pk, entry, by_title, doi)
+                for position, pk, entry, by_title, doi in batch.matched
             ]
             continue
         values = record.given_fields()
