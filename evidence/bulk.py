@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -35,30 +35,17 @@ def copy_text(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def copy_value(field: models.Field, value: Any) -> str:
-    """A Python value as COPY's text format writes it for ``field``'s column."""
-    if value is None:
-        return _NULL
+def _raw_value(field: models.Field, value: Any) -> str:
+    """A non-NULL value as COPY's text format writes it for ``field``'s column, before escaping."""
     if isinstance(field, models.JSONField):
-        return copy_text(json.dumps(value, ensure_ascii=False, cls=field.encoder))
+        if not value and type(value) in (list, dict):
+            return "[]" if type(value) is list else "{}"  # the commonest JSON values, without json.dumps()
+        return json.dumps(value, ensure_ascii=False, cls=field.encoder)
     if isinstance(value, bool):
         return "t" if value else "f"
-    if isinstance(value, int):
-        return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return copy_text(str(value))
-
-
-def _formatter(field: models.Field) -> Callable[[Any], str]:
-    """copy_value(field, …), with the type tests done once for the column where its type says enough."""
-    if isinstance(field, models.CharField | models.TextField):
-
-        def text(value: Any) -> str:
-            return copy_text(value) if type(value) is str else copy_value(field, value)
-
-        return text
-    return functools.partial(copy_value, field)
+    return str(value)
 
 
 def allocate_ids(model: type[models.Model], n: int) -> list[int]:
@@ -72,22 +59,51 @@ def allocate_ids(model: type[models.Model], n: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+# Stand-ins for the field separator (a tab) and NULL (\N) while a line is escaped as a whole: control
+# characters that JSON always escapes and text hardly ever holds. A line whose values hold either is
+# written value by value instead.
+_SEPARATOR, _NULL_MARK = "\x1f", "\x1e"
+
+
 class Lines:
     """A read-only file over the COPY lines of ``rows``, formatted as psycopg2 reads them: the server
-    writes the first rows while later ones are still being formatted."""
+    writes the first rows while later ones are still being formatted.
+
+    A line is escaped at once, not value by value: the values are joined with stand-ins for the tab and
+    for NULL, one search finds whether anything needs escaping, and the stand-ins are swapped back. For
+    the import's 10,000 studies that is a third of the time, which the import's other thread needs."""
 
     def __init__(self, fields: list[models.Field], rows: Iterable[Iterable[Any]]):
-        self.formatters = [_formatter(field) for field in fields]
+        # text columns take a str as it is; everything else goes through _raw_value
+        self.columns = [
+            (isinstance(field, models.CharField | models.TextField), functools.partial(_raw_value, field))
+            for field in fields
+        ]
         self.rows: Iterator[Iterable[Any]] = iter(rows)
 
     def read(self, size: int = -1) -> str:
         lines: list[str] = []
         length = 0
-        formatters = self.formatters
+        columns = self.columns
+        separators = len(columns) - 1
         for values in self.rows:
-            line = "\t".join([f(value) for f, value in zip(formatters, values, strict=True)]) + "\n"
-            lines.append(line)
-            length += len(line)
+            values = list(values)
+            pieces = [
+                _NULL_MARK if value is None else value if text and type(value) is str else raw(value)
+                for (text, raw), value in zip(columns, values, strict=True)
+            ]
+            line = _SEPARATOR.join(pieces)
+            if line.count(_SEPARATOR) != separators or line.count(_NULL_MARK) != values.count(None):
+                # a value holds a stand-in: escape value by value
+                line = "\t".join(
+                    _NULL if value is None else copy_text(piece) for piece, value in zip(pieces, values, strict=True)
+                )
+            else:
+                if _SPECIAL.search(line) is not None:
+                    line = copy_text(line)
+                line = line.replace(_SEPARATOR, "\t").replace(_NULL_MARK, _NULL)
+            lines.append(line + "\n")
+            length += len(line) + 1
             if length >= CHUNK_CHARS:
                 break
         return "".join(lines)

@@ -50,7 +50,7 @@ from evidence import anchoring, caching
 from evidence.bulk import CHUNK_CHARS, Lines, allocate_ids, copy_statement
 from evidence.importers.article import ArticleBundle
 from evidence.importers.detect import stream_bibliography
-from evidence.importers.records import RecordStream, Rejection, StudyRecord
+from evidence.importers.records import RecordStream, Rejection, StreamRestart, StudyRecord
 from evidence.importers.retractions import RetractionNotice
 from evidence.models import Article, ArticleRevision, Citation, Claim, Study
 from evidence.storable import holds_nul
@@ -1188,8 +1188,8 @@ def _bibliography_import(
         start = transaction.savepoint()
         try:
             lines, newly_retracted = _import_records(stream, user, update, shown)
-        except _ReadWhole:
-            # rare: see _settle_late_fills. The same file again, merged whole before anything is written.
+        except (_ReadWhole, StreamRestart):
+            # rare (_settle_late_fills, bibtex.parse_stream): the file again, read and merged whole first
             transaction.savepoint_rollback(start)
             stream = stream_bibliography(data, filename=filename, format=format)
             lines, newly_retracted = _import_records(stream, user, update, _Progress(None, 0))

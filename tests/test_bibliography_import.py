@@ -597,7 +597,7 @@ def test_history_rows_hold_the_created_studies(django_user_model):
             assert getattr(row, field.attname) == getattr(study, field.attname), field.name
 
 
-_COPY_SPECIALS = ["\\", "\\N", "\t", "\n", "\r", "\\t", "\\.", "\\x41", "'", '"', "é", "\u2028", "💊", " "]
+_COPY_SPECIALS = ["\\", "\\N", "\t", "\n", "\r", "\x1e", "\x1f", "\\t", "\\.", "\\x41", "'", '"', "é", "\u2028", "💊", " "]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -59,6 +59,7 @@ from evidence.importers.records import (
     ParseResult,
     RecordStream,
     Rejection,
+    StreamRestart,
     StudyRecord,
     design_value,
     retraction_value,
@@ -451,12 +452,27 @@ _BLOCK_START_AT_LINE_START = re.compile(r"\n\s*@[\w]*[ \t]*[{(]")
 _OTHER_BLOCKS = ("@comment", "@preamble", "@string")
 
 
+class _Unsplittable(Exception):
+    """The file holds something split_entries() does not read: bibtexparser's Splitter must."""
+
+
 def split_entries(text: str) -> Library | None:
     """bibtexparser's Splitter(text).split() without its comments, for the files it can read exactly
     (see above); None for any other."""
-    if "\\\n" in text:
-        return None
     library = Library()
+    try:
+        for block in _blocks(text):
+            library.add(block, fail_on_duplicate_key=False)
+    except _Unsplittable:
+        return None
+    return library
+
+
+def _blocks(text: str) -> Iterator[Block]:
+    """The blocks of split_entries(), one at a time (before Library.add() replaces those whose key an
+    earlier entry has); _Unsplittable as soon as something else shows."""
+    if "\\\n" in text:
+        raise _Unsplittable
     position = 0
     line = 0  # newlines before ``position``
     count = text.count
@@ -464,11 +480,11 @@ def split_entries(text: str) -> Library | None:
         block_type = start.group().lower()
         entry = _ENTRY.match(text, start.end())
         if entry is None or block_type.startswith(_OTHER_BLOCKS):
-            return None
+            raise _Unsplittable
         line += count("\n", position, start.start())
         end = entry.end()
         if _BLOCK_START_AT_LINE_START.search(text, start.start(), end):
-            return None
+            raise _Unsplittable
         fields = []
         field_line, scanned = line, start.start()
         for found in _ENTRY_FIELD.finditer(text, entry.end(1), end):
@@ -480,13 +496,15 @@ def split_entries(text: str) -> Library | None:
         block = Entry(block_type[1:].strip(), entry.group(1), fields, line, text[start.start() : end])
         if len(set(keys)) < len(keys):
             block = DuplicateFieldKeyBlock({key for key in keys if keys.count(key) > 1}, block)
-        library.add(block, fail_on_duplicate_key=False)
+        yield block
         line += count("\n", start.start(), end)
         position = end
-    return library
 
 
 # --- The file -----------------------------------------------------------------------------------------------
+
+# A block split_entries() leaves to Splitter, anywhere in the file (JabRef ends its files with @comment)
+_OTHER_BLOCK_ANYWHERE = re.compile(r"@(?:comment|preamble|string)", re.IGNORECASE)
 
 
 def parse(text: str) -> ParseResult:
@@ -496,15 +514,19 @@ def parse(text: str) -> ParseResult:
 
 
 def parse_stream(text: str, chunk_size: int | None = None) -> RecordStream:
-    """parse(), a chunk of ``chunk_size`` entries at a time, so that an import can write the first records
-    while later ones are still being read (evidence.services.bibliography_import).
+    """parse(), ``chunk_size`` entries at a time, so that an import can write the first records while
+    later ones are still being read (evidence.services.bibliography_import).
 
-    Splitting the file into entries, and so every message about its syntax, comes first, for the whole
-    file; what is done per entry (resolving values, splitting names, entry_record()) is done as the chunks
-    are read. Only the files split_entries() reads are read this way; bibtexparser's Splitter, for the
-    others, hands back the whole file as one chunk."""
+    Only a file split_entries() reads is read this way, the blocks split as the chunks are asked for; if
+    it turns out to hold something split_entries() does not read after all (a quoted value, a syntax
+    error), reading the next chunk raises StreamRestart, for the import to read the file whole instead.
+    Without ``chunk_size``, or for a file with @string, @preamble or @comment blocks, the file is split
+    whole first, so that every message about its syntax comes before any record; Splitter's files come
+    as one chunk."""
     if not _ENTRY_START.search(text):
         raise BibliographyError("no BibTeX entries found (expected lines such as @article{key, …})")
+    if chunk_size and "\\\n" not in text and not _OTHER_BLOCK_ANYWHERE.search(text):
+        return _entry_stream(_blocks(text), len(_BLOCK_START.findall(text)), chunk_size, per_entry=True)
     library = split_entries(text)
     per_entry = library is not None  # the middlewares' work is left to be done entry by entry
     if library is None:
@@ -517,34 +539,69 @@ def parse_stream(text: str, chunk_size: int | None = None) -> RecordStream:
         finally:
             bibtex_logger.setLevel(previous)
         chunk_size = None  # the middlewares have done the per-entry work already: one chunk
-    stream = RecordStream(chunks=iter(()), size=len(library.entries))
-    # Rejections in the order parse() has always listed them: the blocks that failed, in file order (a
-    # name that cannot be split fails its block), then the entries entry_record() refuses.
+    # every message about the file's syntax before any record
     failed = [(block.start_line or 0, _failed_block(block)) for block in library.failed_blocks]
+    entries = library.entries
+    return _entry_stream(iter(entries), len(entries), chunk_size or len(entries) or 1, per_entry, failed)
+
+
+def _entry_stream(
+    blocks: Iterator[Block],
+    size: int,
+    chunk_size: int,
+    per_entry: bool,
+    failed: list[tuple[int, Rejection]] | None = None,
+) -> RecordStream:
+    """The records of these blocks, ``chunk_size`` at a time. ``per_entry``: resolve the values and split
+    the names here (split_entries() leaves that to the middlewares). Rejections in the order parse() has
+    always listed them: the blocks that failed, in file order (a repeated key, a name that cannot be
+    split), then the entries entry_record() refuses."""
+    stream = RecordStream(chunks=iter(()), size=size)
+    failed = failed if failed is not None else []
     refused: list[Rejection] = []
+    keys: dict[str, Entry] = {}
 
     def chunks() -> Iterator[list[StudyRecord]]:
-        entries = library.entries
-        step = chunk_size or len(entries) or 1
         resolve, split = ResolveStrings(), SplitNames()
-        for start in range(0, len(entries), step):
-            records = []
-            for entry in entries[start : start + step]:
+        records: list[StudyRecord] = []
+        read = 0
+        try:
+            for block in blocks:
+                if per_entry and isinstance(block, Entry):
+                    if block.key in keys:  # as Library.add(…, fail_on_duplicate_key=False) does
+                        block = DuplicateBlockKeyBlock(
+                            key=block.key,
+                            previous_block=keys[block.key],
+                            duplicate_block=block,
+                            start_line=block.start_line,
+                            raw=block.raw,
+                        )
+                    else:
+                        keys[block.key] = block
+                if not isinstance(block, Entry):
+                    failed.append((block.start_line or 0, _failed_block(block)))
+                    continue
+                read += 1
                 if per_entry:
-                    resolve.resolve(entry, {})  # split_entries() reads no file with @string blocks
-                    block = split.transform_entry(entry, library)
-                    if block is not entry:
-                        failed.append((block.start_line or 0, _failed_block(block)))
+                    resolve.resolve(block, {})  # split_entries() reads no file with @string blocks
+                    named = split.transform_entry(block, None)
+                    if named is not block:
+                        failed.append((named.start_line or 0, _failed_block(named)))
                         continue
-                source = f"line {(entry.start_line or 0) + 1} (key {entry.key})"
+                source = f"line {(block.start_line or 0) + 1} (key {block.key})"
                 try:
-                    records.append(entry_record(entry, source))
+                    records.append(entry_record(block, source))
                 except EntryError as exc:
                     refused.append(Rejection(source, str(exc)))
-            yield records
+                if len(records) >= chunk_size:
+                    yield records
+                    records = []
+        except _Unsplittable:
+            raise StreamRestart("the file holds blocks only bibtexparser's Splitter reads") from None
+        yield records
         failed.sort(key=lambda pair: pair[0])  # stable: Splitter's own order for blocks on one line
         stream.rejected[:] = [rejection for _, rejection in failed] + refused
-        if not stream.size and not stream.rejected:
+        if not read and not stream.rejected:
             raise BibliographyError("no BibTeX entries found (only comments, @string or @preamble blocks)")
 
     stream.chunks = chunks()

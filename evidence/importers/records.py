@@ -159,3 +159,8 @@ class RecordStream:
 
 class BibliographyError(ValueError):
     """The file as a whole cannot be read as a bibliography; nothing is imported."""
+
+
+class StreamRestart(Exception):
+    """A RecordStream cannot go on a chunk at a time (the file holds something only a whole-file parse
+    reads): whatever was done with its earlier chunks must be undone, and the file read whole."""
