@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import gc
+import itertools
 import json
 import math
+import queue
 import re
 import threading
 import unicodedata
@@ -561,7 +563,7 @@ class _TitleIndex:
     record of the file renames is matched as it was.
 
     Read a batch at a time: query() says what to read for a batch's records, add() takes the rows,
-    read while the import writes earlier batches (_Step), so the studies it created (``created``, added
+    read while the import writes earlier batches (_Writer), so the studies it created (``created``, added
     as each batch is written) are left out again. The stored studies it changes are not written before
     the whole file has been read (_plan_matched).
 
@@ -612,8 +614,8 @@ class _TitleIndex:
 @dataclass
 class _Batch:
     """IMPORT_BATCH_SIZE (de-duplicated) records on their way through the import: looked up in the
-    library (_identifier_query, _TitleIndex.query: run by a _Step), matched (_match) and planned (_plan)
-    in Python, new studies written (by the next _Step); the records that found a stored study are
+    library (_identifier_query, _TitleIndex.query) and written (its new studies) by the _Writer, matched
+    (_match) and planned (_plan) in Python; the records that found a stored study are
     planned and written once the whole file has been read (_plan_matched, _write_updates)."""
 
     records: list[StudyRecord]
@@ -628,6 +630,11 @@ class _Batch:
     created_at: int = 0  # where in report.lines the lines of the new studies start
     to_update: list[tuple[Study, StudyRecord, list[str]]] = field(default_factory=list)
     newly_retracted: list[Study] = field(default_factory=list)
+    # the _Writer's: the lookups' SQL and parameters, their rows, when they are in, a refused COPY
+    lookups: list[tuple[str, Any] | None] = field(default_factory=list)
+    found: list[list[Any]] = field(default_factory=list)
+    looked_up: threading.Event = field(default_factory=threading.Event)
+    refused: bool = False
 
 
 def _identifier_query(records: list[StudyRecord]) -> QuerySet | None:
@@ -867,28 +874,33 @@ def _insert_columns() -> list[Field]:
     return [column for column in Study._meta.concrete_fields if column.name != "search_vector"]
 
 
-def _prepare_insert(studies: list[Study]) -> None:
-    """Give new studies their primary keys, taken from the sequence, and the timestamps an INSERT would."""
+def _prepare_insert(studies: list[Study], ids: list[int]) -> None:
+    """Give new studies their primary keys (taken from the sequence: allocate_ids) and the timestamps an
+    INSERT would."""
     stamped = [c for c in _insert_columns() if isinstance(c, DateTimeField) and (c.auto_now or c.auto_now_add)]
-    for study, pk in zip(studies, allocate_ids(Study, len(studies)), strict=True):
+    for study, pk in zip(studies, ids, strict=True):
         study.pk = pk
         for column in stamped:
             column.pre_save(study, add=True)  # created_at and updated_at
 
 
-def _history_insert(
-    studies: list[Study], user: AbstractBaseUser | None, history_type: str = "+"
-) -> tuple[str, list[Any]]:
+def _history_user(studies: list[Study], user: AbstractBaseUser | None) -> AbstractBaseUser | None:
+    """Who the history rows of these studies name: ``user``, or simple_history's default (the request's
+    user, kept per thread)."""
+    return user or Study.history.model.get_default_history_user(studies[0])
+
+
+@functools.cache
+def _history_statement() -> str:
     """The statement that gives studies just inserted ("+") or updated ("~") their history rows, copied by
     the database from the rows as written (INSERT … SELECT), as bulk_create_with_history() and
     bulk_update_with_history(…, default_user=user) would build them: every tracked field, each study's
-    change reason, one history_date for the batch."""
+    change reason, one history_date for the batch. Its parameters: _history_params()."""
     history = Study.history.model
     meta = history._meta
     quote = connection.ops.quote_name
     columns = [quote(column.column) for column in history.tracked_fields]
-    history_user = user or history.get_default_history_user(studies[0])
-    sql = (
+    return (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}, {quote(meta.get_field('history_date').column)}, "
         f"{quote(meta.get_field('history_change_reason').column)}, {quote(meta.get_field('history_type').column)}, "
         f"{quote(meta.get_field('history_user').column)}) "
@@ -897,14 +909,16 @@ def _history_insert(
         f"JOIN {quote(Study._meta.db_table)} AS study ON study.{quote(Study._meta.pk.column)} = inserted.id "
         "ORDER BY inserted.position"
     )
-    params = [
+
+
+def _history_params(studies: list[Study], history_user: AbstractBaseUser | None, history_type: str) -> list[Any]:
+    return [
         timezone.now(),
         history_type,
         history_user.pk if history_user is not None else None,
         [study.pk for study in studies],
         [get_change_reason_from_object(study) for study in studies],
     ]
-    return sql, params
 
 
 def _update_with_history(studies: list[Study], names: list[str], user: AbstractBaseUser | None) -> None:
@@ -916,9 +930,8 @@ def _update_with_history(studies: list[Study], names: list[str], user: AbstractB
         bulk_update_with_history(studies, Study, names, default_user=user)
         return
     _update_rows(studies, names)
-    history_sql, history_params = _history_insert(studies, user, "~")
     with connection.cursor() as cursor:
-        cursor.execute(history_sql, history_params)
+        cursor.execute(_history_statement(), _history_params(studies, _history_user(studies, user), "~"))
 
 
 def _update_rows(studies: list[Study], names: list[str], *, history: str = "") -> None:
@@ -958,118 +971,142 @@ def _update_rows(studies: list[Study], names: list[str], *, history: str = "") -
             )
 
 
-class _Step:
-    """One step of an import's database work: write a batch's new studies (one COPY, then their history
-    rows), then read what the next batch needs to be matched (_identifier_query, _TitleIndex.query).
+class _Writer:
+    """An import's database work while its batches go by, in the order the main thread asks for it: each
+    batch's lookups (look_up(): _identifier_query, _TitleIndex.query), then the writing of its new
+    studies (write(): primary keys from the sequence, one COPY, their history rows, in a savepoint).
 
-    On PostgreSQL the step runs in a second thread, on the import's own connection and inside its
-    transaction, while the main thread reads the next records from the file: PostgreSQL works on one
-    core while Python works on the other. Elsewhere (SQLite, for development) it runs in finish().
+    On PostgreSQL a second thread does the work, on the import's own connection and inside its
+    transaction, taking jobs from a queue as they come: the database works on one core while Python
+    parses and plans on the other, and the main thread waits only for the lookups it needs (match()).
+    Elsewhere (SQLite, for development) a lookup runs when it is asked for, and the new studies are
+    written after the last batch (_finish).
 
-    Safe because nothing else uses the connection meanwhile: the main thread runs no query until
-    finish(). The reads do not need the rows just written: records are matched against the library as
-    it was before the import (the new studies are left out again, _TitleIndex.created), and the file's
-    duplicates were merged before their batch was planned. Uses the DB-API connection directly
-    (psycopg2's may be shared between threads; Django's wrapper may not), so these statements do not
-    appear in Django's query log. A savepoint around the writes lets the batch be retried row by row if
-    the database refuses it."""
+    Safe because the main thread runs no query until close(). The lookups do not need the rows written
+    before them: records are matched against the library as it was before the import (the new studies
+    are left out again: _TitleIndex.created, which this thread adds to), and the file's duplicates were
+    merged before their batch was planned. The thread uses the DB-API connection (psycopg2's may be
+    shared between threads; Django's wrapper may not) and nothing of Django's connection, so its
+    statements do not appear in Django's query log. A batch the database refuses is rolled back to its
+    savepoint and left for _finish to write one study at a time."""
 
-    def __init__(self, write: _Batch | None, read: _Batch | None, user: AbstractBaseUser | None):
-        self.write, self.read, self.user = write, read, user
-        self.studies = [study for study, _ in write.to_create] if write is not None else []
-        queries = (_identifier_query(read.records), _TitleIndex.query(read.records)) if read is not None else ()
-        self.reads = [query.query.sql_with_params() if query is not None else None for query in queries]
-        self.results: list[list[Any]] | None = None
-        self.error: BaseException | None = None  # from the writes
-        self.read_error: BaseException | None = None
-        self.thread: threading.Thread | None = None
+    def __init__(self, titles: _TitleIndex, user: AbstractBaseUser | None):
+        self.titles, self.user = titles, user
+        self.error: BaseException | None = None  # what stopped the thread
+        self.jobs: queue.SimpleQueue[tuple[Callable[[Any, Any], None], Any] | None] | None = None
         if connection.vendor != "postgresql":
             return
-        if self.studies:
-            _prepare_insert(self.studies)
-            columns = _insert_columns()
-            self.statements = (copy_statement(Study, columns), _history_insert(self.studies, user))
-            self.rows = Lines(columns, ([getattr(s, column.attname) for column in columns] for s in self.studies))
-            self.savepoint = transaction.savepoint()
+        columns = _insert_columns()
+        self.statements = (copy_statement(Study, columns), _history_statement())
+        self.columns, self.alias = columns, connection.alias
+        self.refused_error = connection.Database.IntegrityError
+        self.savepoints = itertools.count()
+        self.jobs = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._run, args=(connection.connection,), daemon=True)
         self.thread.start()
 
-    def _run(self, dbapi_connection: Any) -> None:
-        with dbapi_connection.cursor() as cursor:
-            if self.studies:
-                (copy_sql, (history_sql, history_params)) = self.statements
-                try:
-                    cursor.copy_expert(copy_sql, self.rows, CHUNK_CHARS)
-                    cursor.execute(history_sql, history_params)
-                except BaseException as exc:  # handed to the main thread by finish()
-                    self.error = exc
-                    return
-            try:
-                self.results = self._fetch(cursor)
-            except BaseException as exc:
-                self.read_error = exc
-
-    def _fetch(self, cursor: Any) -> list[list[Any]]:
-        results = []
-        for read in self.reads:
-            if read is not None:
-                cursor.execute(*read)
-            results.append(cursor.fetchall() if read is not None else [])
-        return results
-
-    def finish(self, titles: _TitleIndex, *, update: bool) -> None:
-        """Wait for the step (or run it): report the new studies written (or, if the database refused the
-        batch, write them one by one) and match the batch read."""
-        if self.thread is not None:
-            self.thread.join()
-        batch = self.write
-        if batch is not None:
-            batch.created_at = len(batch.report.lines)
-            if self.thread is None:
-                _create(batch.to_create, batch.report, self.user, update=update)
-            elif self._written():
-                for _, record in batch.to_create:
-                    batch.report.add("created", "study", _label(record), record.source)
-            else:
-                _create_one_by_one(batch.to_create, batch.report, self.user, update=update)
-            titles.created.update(study.pk for study, _ in batch.to_create if study.pk is not None)
-        if self.read is None:
-            return
-        if self.read_error is not None:
-            with connection.wrap_database_errors:  # psycopg2's error as Django's
-                raise self.read_error
-        if self.results is None:
+    def look_up(self, batch: _Batch) -> None:
+        """Ask for what the batch needs to be matched."""
+        queries = (_identifier_query(batch.records), _TitleIndex.query(batch.records))
+        batch.lookups = [query.query.sql_with_params() if query is not None else None for query in queries]
+        if self.jobs is None:
             with connection.cursor() as cursor:
-                self.results = self._fetch(cursor)
-        found, title_rows = self.results
-        titles.add(title_rows)
-        _match(self.read, titles, found)
+                self._look_up(cursor, batch)
+        else:
+            self.jobs.put((self._look_up, batch))
 
-    def _written(self) -> bool:
-        """True if the new studies are in; False if the database refused them (the savepoint is rolled back
-        and the studies are as before); any other error is raised, as Django's."""
-        if not self.studies:
-            return True
-        if self.error is None:
-            transaction.savepoint_commit(self.savepoint)
-            for study in self.studies:
-                study._state.adding = False
-                study._state.db = connection.alias
-            return True
-        transaction.savepoint_rollback(self.savepoint)
-        for study in self.studies:
-            study.pk = None
-        try:
-            with connection.wrap_database_errors:  # psycopg2's error as Django's (IntegrityError, …)
-                raise self.error
-        except IntegrityError:
-            return False
+    def match(self, batch: _Batch) -> None:
+        """Wait for the batch's lookups, then match it (_match)."""
+        batch.looked_up.wait()
+        self._raise()
+        found, title_rows = batch.found
+        self.titles.add(title_rows)
+        _match(batch, self.titles, found)
+
+    def write(self, batch: _Batch) -> None:
+        """Ask for the batch's new studies to be written."""
+        if self.jobs is not None and batch.to_create:
+            studies = [study for study, _ in batch.to_create]
+            # here: simple_history's default user is the request's, kept per thread
+            self.jobs.put((self._write, (batch, studies, _history_user(studies, self.user))))
+
+    def close(self) -> None:
+        """Wait for every job asked for and stop the thread; raise what stopped it, if anything did."""
+        self.abandon()
+        self._raise()
 
     def abandon(self) -> None:
-        """Wait for the thread without looking at its outcome: the import is failing and will be rolled
-        back, but the connection must be free first."""
-        if self.thread is not None:
+        """Stop the thread without looking at its outcome (the import is failing and will be rolled back,
+        but the connection must be free first). Safe to call again."""
+        if self.jobs is not None:
+            self.jobs.put(None)
             self.thread.join()
+            self.jobs = None
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            with connection.wrap_database_errors:  # psycopg2's error as Django's
+                raise self.error
+
+    def _run(self, dbapi_connection: Any) -> None:
+        assert self.jobs is not None
+        with dbapi_connection.cursor() as cursor:
+            while (job := self.jobs.get()) is not None:
+                work, argument = job
+                try:
+                    if self.error is None:
+                        work(cursor, argument)
+                except BaseException as exc:  # handed to the main thread by match() or close()
+                    self.error = exc
+                finally:
+                    if isinstance(argument, _Batch):
+                        argument.looked_up.set()  # a lookup's waiter wakes even after an error
+
+    def _look_up(self, cursor: Any, batch: _Batch) -> None:
+        results = []
+        for lookup in batch.lookups:
+            if lookup is not None:
+                cursor.execute(*lookup)
+            results.append(cursor.fetchall() if lookup is not None else [])
+        batch.found = results
+        batch.looked_up.set()
+
+    def _write(self, cursor: Any, job: tuple[_Batch, list[Study], AbstractBaseUser | None]) -> None:
+        batch, studies, history_user = job
+        copy_sql, history_sql = self.statements
+        savepoint = f"evidence_import_{next(self.savepoints)}"
+        cursor.execute(f"SAVEPOINT {savepoint}")
+        try:
+            _prepare_insert(studies, allocate_ids(Study, len(studies), cursor))
+            rows = ([getattr(study, column.attname) for column in self.columns] for study in studies)
+            cursor.copy_expert(copy_sql, Lines(self.columns, rows), CHUNK_CHARS)
+            cursor.execute(history_sql, _history_params(studies, history_user, "+"))
+        except self.refused_error:
+            cursor.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+            cursor.execute(f"RELEASE SAVEPOINT {savepoint}")
+            for study in studies:
+                study.pk = None
+            batch.refused = True
+            return
+        cursor.execute(f"RELEASE SAVEPOINT {savepoint}")
+        for study in studies:
+            study._state.adding = False
+            study._state.db = self.alias
+        self.titles.created.update(study.pk for study in studies)
+
+
+def _finish(batch: _Batch, user: AbstractBaseUser | None, *, update: bool, titles: _TitleIndex) -> None:
+    """Report the batch's new studies, once the _Writer is closed: written by it, or (if the database
+    refused them, or elsewhere than PostgreSQL) written here."""
+    batch.created_at = len(batch.report.lines)
+    if connection.vendor != "postgresql":
+        _create(batch.to_create, batch.report, user, update=update)
+        titles.created.update(study.pk for study, _ in batch.to_create if study.pk is not None)
+    elif batch.refused:
+        _create_one_by_one(batch.to_create, batch.report, user, update=update)
+    else:
+        for _, record in batch.to_create:
+            batch.report.add("created", "study", _label(record), record.source)
 
 
 def _create(
@@ -1250,34 +1287,28 @@ def _import_records(
     titles = _TitleIndex()
     batches: list[_Batch] = []
     seen: dict[int, bool] = {}
-    step: _Step | None = None
-    handled = 0
+    writer = _Writer(titles, user)
 
-    def finish(step: _Step) -> _Batch | None:
-        """Finish the step and plan the batch it read; return that batch."""
-        nonlocal handled
-        step.finish(titles, update=update)
-        if step.write is not None:
-            handled += len(step.write.records) - len(step.write.matched)
-            progress.advance(handled + len(merged.lines))
-        if step.read is not None:
-            _plan(step.read, seen=seen)
-            duplicates.planned.update(id(record) for record in step.read.records)
-        return step.read
+    def plan(batch: _Batch) -> None:
+        writer.match(batch)
+        _plan(batch, seen=seen)
+        duplicates.planned.update(id(record) for record in batch.records)
+        writer.write(batch)
+        progress.advance(sum(len(batch.records) for batch in batches) + len(merged.lines))
 
     try:
         for records in _batches(stream.chunks, duplicates):
-            batch = _Batch(records, ImportReport())
-            batches.append(batch)
-            planned = finish(step) if step is not None else None
-            step = _Step(planned, batch, user)
-        if step is not None:
-            step = _Step(finish(step), None, user)
-            finish(step)
-            step = None
+            batches.append(_Batch(records, ImportReport()))
+            writer.look_up(batches[-1])
+            if len(batches) > 1:
+                plan(batches[-2])  # while the last batch is being looked up
+        if batches:
+            plan(batches[-1])
+        writer.close()
     finally:
-        if step is not None:
-            step.abandon()
+        writer.abandon()
+    for batch in batches:
+        _finish(batch, user, update=update, titles=titles)
     _settle_late_fills(duplicates.late, batches, titles, seen, user, update)
     lines = [ReportLine("rejected", "study", rejection.source, rejection.reason) for rejection in stream.rejected]
     lines += merged.lines
@@ -1288,8 +1319,6 @@ def _import_records(
         _write_updates(batch, user)
         lines += batch.report.lines
         newly_retracted += batch.newly_retracted
-        handled += len(batch.matched)
-        progress.advance(handled + len(merged.lines))
     return lines, newly_retracted
 
 
