@@ -305,10 +305,10 @@ class ResolveStrings(LibraryMiddleware):
             self.resolve(entry, strings)
         return library
 
-    def resolve(self, entry: Entry, strings: dict[str, str]) -> None:
-        """One entry's values, given the file's @strings by lower-case name."""
+    def resolve(self, entry: Entry, strings: dict[str, str], fields: list[Field] | None = None) -> None:
+        """One entry's values (or these ``fields`` of it), given the file's @strings by lower-case name."""
         undefined = []
-        for field in entry.fields:
+        for field in entry.fields if fields is None else fields:
             if not isinstance(field.value, str):
                 continue
             raw = field.value.strip()
@@ -468,9 +468,13 @@ def split_entries(text: str) -> Library | None:
     return library
 
 
-def _blocks(text: str) -> Iterator[Block]:
+def _blocks(text: str, *, resolve: bool = False) -> Iterator[Block]:
     """The blocks of split_entries(), one at a time (before Library.add() replaces those whose key an
-    earlier entry has); _Unsplittable as soon as something else shows."""
+    earlier entry has); _Unsplittable as soon as something else shows.
+
+    With ``resolve``, a value that is one braced group with no braces inside (nearly all) is given as
+    ResolveStrings makes it, and the entry's other fields are listed in its parser metadata under
+    "unresolved", for ResolveStrings.resolve()."""
     if "\\\n" in text:
         raise _Unsplittable
     position = 0
@@ -486,14 +490,24 @@ def _blocks(text: str) -> Iterator[Block]:
         if _BLOCK_START_AT_LINE_START.search(text, start.start(), end):
             raise _Unsplittable
         fields = []
+        unresolved = []
         field_line, scanned = line, start.start()
         for found in _ENTRY_FIELD.finditer(text, entry.end(1), end):
             key_end = found.end(1)  # the = is on the key's line (_FIELD allows no line break between)
             field_line += count("\n", scanned, key_end)
             scanned = key_end
-            fields.append(Field(*found.group(1, 2), field_line))
+            key, value = found.group(1, 2)
+            if resolve:
+                inner = value[1:-1]
+                if value[0] == "{" and "{" not in inner and "}" not in inner and not inner.endswith("\\"):
+                    value = inner  # what ResolveStrings.resolve() makes of it
+                else:
+                    unresolved.append(len(fields))
+            fields.append(Field(key, value, field_line))
         keys = [field.key for field in fields]
         block = Entry(block_type[1:].strip(), entry.group(1), fields, line, text[start.start() : end])
+        if resolve:
+            block.parser_metadata["unresolved"] = [fields[index] for index in unresolved]
         if len(set(keys)) < len(keys):
             block = DuplicateFieldKeyBlock({key for key in keys if keys.count(key) > 1}, block)
         yield block
@@ -526,7 +540,8 @@ def parse_stream(text: str, chunk_size: int | None = None) -> RecordStream:
     if not _ENTRY_START.search(text):
         raise BibliographyError("no BibTeX entries found (expected lines such as @article{key, …})")
     if chunk_size and "\\\n" not in text and not _OTHER_BLOCK_ANYWHERE.search(text):
-        return _entry_stream(_blocks(text), len(_BLOCK_START.findall(text)), chunk_size, per_entry=True)
+        blocks = _blocks(text, resolve=True)
+        return _entry_stream(blocks, len(_BLOCK_START.findall(text)), chunk_size, per_entry=True)
     library = split_entries(text)
     per_entry = library is not None  # the middlewares' work is left to be done entry by entry
     if library is None:
@@ -583,7 +598,8 @@ def _entry_stream(
                     continue
                 read += 1
                 if per_entry:
-                    resolve.resolve(block, {})  # split_entries() reads no file with @string blocks
+                    # split_entries() reads no file with @string blocks; _blocks() may have resolved most values
+                    resolve.resolve(block, {}, block.parser_metadata.pop("unresolved", None))
                     named = split.transform_entry(block, None)
                     if named is not block:
                         failed.append((named.start_line or 0, _failed_block(named)))
