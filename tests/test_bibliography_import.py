@@ -148,6 +148,14 @@ def test_unbalanced_brace_rejects_that_entry_and_keeps_the_others():
     assert set(Study.objects.values_list("doi", flat=True)) == {"10.5555/fixture.before", "10.5555/fixture.after"}
 
 
+def test_a_macro_without_its_arguments_rejects_that_entry_and_keeps_the_others():
+    text = "@article{bad,\n  title = {\\title}\n}\n@article{good,\n  title = {Fine}\n}\n"
+    report = bibliography_import(data=text, filename="macro.bib")
+    assert counts(report) == {"created": 1, "rejected": 1}
+    (rejected,) = report.of("rejected")
+    assert rejected.label == "line 1 (key bad)" and "cannot be read as LaTeX" in rejected.detail
+
+
 def test_duplicate_keys_reject_the_second_entry():
     report = run("broken-duplicate-keys.bib")
     assert counts(report) == {"created": 1, "rejected": 1}
@@ -597,7 +605,24 @@ def test_history_rows_hold_the_created_studies(django_user_model):
             assert getattr(row, field.attname) == getattr(study, field.attname), field.name
 
 
-_COPY_SPECIALS = ["\\", "\\N", "\t", "\n", "\r", "\x1e", "\x1f", "\\t", "\\.", "\\x41", "'", '"', "é", "\u2028", "💊", " "]
+_COPY_SPECIALS = [
+    "\\",
+    "\\N",
+    "\t",
+    "\n",
+    "\r",
+    "\x1e",
+    "\x1f",
+    "\\t",
+    "\\.",
+    "\\x41",
+    "'",
+    '"',
+    "é",
+    "\u2028",
+    "💊",
+    " ",
+]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -193,7 +193,12 @@ def latex_to_text(value: str) -> str:
     running its tokenizer (a few microseconds a character) over plain text with a few braces and dashes."""
     if _plain(value):
         return _FAST_TOKENS.sub(_fast_token, value)
-    return _DECODER.nodelist_to_text(latexwalker.LatexWalker(value, latex_context=_WALKER_CONTEXT).get_latex_nodes()[0])
+    try:
+        nodes = latexwalker.LatexWalker(value, latex_context=_WALKER_CONTEXT).get_latex_nodes()[0]
+        return _DECODER.nodelist_to_text(nodes)
+    except (AttributeError, TypeError, IndexError):
+        # pylatexenc's tolerant mode still fails on a macro that takes arguments and has none ("\title")
+        raise EntryError(f"cannot be read as LaTeX: {value[:60]!r}") from None
 
 
 def decode_latex(value: str, *, paragraphs: bool = False) -> str:
