@@ -1174,11 +1174,13 @@ def bibliography_import(
     with any rejected entry is rolled back whole and BibliographyRejected raised. ``progress`` is
     called with (records just handled, records in the file) after each batch, for a progress bar.
 
-    Queries, per batch of IMPORT_BATCH_SIZE records: one to find them by DOI or PMID, one (PostgreSQL)
-    to read the studies whose title they may share (all run before the first write; elsewhere one for the
-    whole file), one for the studies found only by title, the new primary keys, the COPY of new studies
-    and their history rows (from a second thread while the next batch is planned: _BackgroundInsert),
-    the updates and theirs. Nothing per record; a version bump after commit.
+    Queries, per batch of IMPORT_BATCH_SIZE records: one to find them by DOI or PMID, one to read the
+    stored studies whose title they may share, the new primary keys, the COPY of the new studies and
+    their history rows (on PostgreSQL all from a second thread, while the main thread parses and plans
+    the next records: _Writer); then once for the file, the stored studies that records found, and per
+    batch their updates and the history rows of those. Nothing per record; a version bump after commit.
+    How a BibTeX file is read a batch at a time and still comes out as if merged whole first:
+    _import_records, _settle_late_fills.
     """
     with _collector_paused():
         return _bibliography_import(data, filename, format, user, dry_run, update, strict, progress)
@@ -1275,13 +1277,14 @@ def _import_records(
     file's rejections, the duplicates merged, then each batch's lines) and the studies the file newly
     marked retracted.
 
-    Two batches are under way at a time, so that the database writes the new studies of one while
-    Python reads and plans the next: match k, start writing k-1 (in the background, _BackgroundInsert),
-    plan k, read the records of k+1 from the file, finish k-1 (wait for it), match k+1, … Every query
-    runs on the import's one connection, which the writing thread holds between its start and its
-    finish. The records that found a stored study are planned and written last, once every duplicate
-    in the file has completed them (_plan_matched), so the batches are matched against the library as
-    it was before the import."""
+    The main thread reads the file a batch at a time and merges its duplicates (_Duplicates); for each
+    batch it asks the _Writer to look it up in the library, and while that runs it matches and plans the
+    batch before (waiting for its lookups only if they are not in yet), then asks for its new studies to
+    be written. The _Writer's thread works through those jobs in order on the import's connection, so
+    the database looks up and writes while Python parses and plans. The records that found a stored
+    study are planned and written last, once every duplicate in the file has completed them
+    (_plan_matched), so every batch is matched against the library as it was before the import; a
+    later duplicate that completes a record already planned is settled by _settle_late_fills."""
     merged = ImportReport()
     duplicates = _Duplicates(merged)
     titles = _TitleIndex()
