@@ -1297,7 +1297,7 @@ def _import_records(
         _plan(batch, seen=seen)
         duplicates.planned.update(id(record) for record in batch.records)
         writer.write(batch)
-        progress.advance(sum(len(batch.records) for batch in batches) + len(merged.lines))
+        progress.advance(sum(len(each.records) for each in batches) + len(merged.lines))
 
     try:
         for records in _batches(stream.chunks, duplicates):
