@@ -492,15 +492,16 @@ class _Duplicates:
     into it (filling its gaps, never changing what it says) and reported as merged.
 
     Records come in file order, a chunk at a time, while the import writes the earlier ones. ``planned``
-    holds the records whose fate the import has already decided (_plan); a later entry that fills a gap
-    of one of those is noted in ``late`` (the record, and the fields filled) for _settle_late_fills()."""
+    holds the records whose batch has been looked up in the library, so that what the import decides
+    for them rests on the values they had then; a later entry that fills a gap of one of those is noted
+    in ``late`` (the record, and the fields filled) for _settle_late_fills()."""
 
     def __init__(self, report: ImportReport):
         self.report = report
         self.by_doi: dict[str, StudyRecord] = {}
         self.by_pmid: dict[str, StudyRecord] = {}
         self.by_title: dict[tuple[str, int | None], StudyRecord] = {}
-        self.planned: set[int] = set()  # id() of the records planned
+        self.planned: set[int] = set()  # id() of the records looked up
         self.late: dict[int, tuple[StudyRecord, set[str]]] = {}
 
     def _register(self, target: StudyRecord) -> None:
@@ -996,6 +997,9 @@ class _Writer:
         self.jobs: queue.SimpleQueue[tuple[Callable[[Any, Any], None], Any] | None] | None = None
         if connection.vendor != "postgresql":
             return
+        # who the history rows name, settled before the thread starts: a request's lazy user would run a
+        # query when first read, and the main thread runs none while the thread works
+        self.history_user = _history_user([Study()], user)
         columns = _insert_columns()
         self.statements = (copy_statement(Study, columns), _history_statement())
         self.columns, self.alias = columns, connection.alias
@@ -1027,8 +1031,7 @@ class _Writer:
         """Ask for the batch's new studies to be written."""
         if self.jobs is not None and batch.to_create:
             studies = [study for study, _ in batch.to_create]
-            # here: simple_history's default user is the request's, kept per thread
-            self.jobs.put((self._write, (batch, studies, _history_user(studies, self.user))))
+            self.jobs.put((self._write, (batch, studies, self.history_user)))
 
     def close(self) -> None:
         """Wait for every job asked for and stop the thread; raise what stopped it, if anything did."""
@@ -1172,7 +1175,8 @@ def bibliography_import(
     inside the file), conflict (a stored value kept) or rejected, each with its line or key and why.
     With ``dry_run`` the work is done and rolled back, so the report is exact; with ``strict`` a file
     with any rejected entry is rolled back whole and BibliographyRejected raised. ``progress`` is
-    called with (records just handled, records in the file) after each batch, for a progress bar.
+    called with (records just handled, records in the file) after each batch, for a progress bar; it
+    must not use the database (on PostgreSQL a second thread is using the connection meanwhile).
 
     Queries, per batch of IMPORT_BATCH_SIZE records: one to find them by DOI or PMID, one to read the
     stored studies whose title they may share, the new primary keys, the COPY of the new studies and
@@ -1295,14 +1299,16 @@ def _import_records(
     def plan(batch: _Batch) -> None:
         writer.match(batch)
         _plan(batch, seen=seen)
-        duplicates.planned.update(id(record) for record in batch.records)
         writer.write(batch)
-        progress.advance(sum(len(each.records) for each in batches) + len(merged.lines))
+        progress.advance(sum(len(each.records) for each in batches[:-1]) + len(merged.lines))
 
     try:
         for records in _batches(stream.chunks, duplicates):
             batches.append(_Batch(records, ImportReport()))
             writer.look_up(batches[-1])
+            # from here on the batch's lookups stand for its records as they are: a later duplicate that
+            # fills one of their gaps is settled at the end (_settle_late_fills)
+            duplicates.planned.update(id(record) for record in records)
             if len(batches) > 1:
                 plan(batches[-2])  # while the last batch is being looked up
         if batches:

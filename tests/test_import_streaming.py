@@ -135,6 +135,19 @@ def test_a_later_doi_that_rules_out_the_only_title_match_creates_the_study(monke
     assert ("created", "study", "bytitle", "line 1 (key bytitle)") in lines
 
 
+def test_a_duplicate_right_after_its_first_entry_fills_what_the_lookups_did_not_see(monkeypatch):
+    """The first entry's batch is looked up before the next entries are read: a year or a DOI filled
+    from the very next entry must still find the stored study a whole-file import finds."""
+    stored = StudyFactory(title="Aspirin trial", year=2020, doi="10.5555/aspirin")
+    text = entry("noyear", title="Aspirin trial", pmid="123") + entry("withyear", pmid="123", year="2020")
+    lines, studies, _ = streamed_as_whole(text, monkeypatch)
+    assert value(study_row(studies, title="Aspirin trial"), "pmid") == "123"  # the stored study, completed
+    assert ("updated", "study", "noyear", "line 1 (key noyear): citation_key, pmid") in lines
+    text = entry("nodoi", title="Aspirin trial", year="2020") + entry("withdoi", title="Aspirin trial", doi=stored.doi)
+    lines, studies, _ = streamed_as_whole(text, monkeypatch)
+    assert len([row for row in studies if value(row, "title") == "Aspirin trial"]) == 1
+
+
 def test_a_year_filled_later_reads_the_file_whole(monkeypatch):
     text = (
         entry("noyear", title="Gamma trial", doi="10.5555/gamma")
