@@ -14,6 +14,7 @@ import functools
 import json
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from datetime import date, datetime
 from typing import Any
 
@@ -52,14 +53,12 @@ def allocate_ids(model: type[models.Model], n: int, cursor: Any = None) -> list[
     """``n`` primary keys from the table's sequence, in ascending order: nextval() hands out values nobody
     else can take, even with other writers on the table. ``cursor``: a DB-API cursor to use instead of
     Django's connection (from another thread)."""
-    sql = "SELECT nextval(pg_get_serial_sequence(%s, %s)) AS id FROM generate_series(1, %s) ORDER BY id"
-    params = [model._meta.db_table, model._meta.pk.column, n]
-    if cursor is not None:
-        cursor.execute(sql, params)
+    with nullcontext(cursor) if cursor is not None else connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) AS id FROM generate_series(1, %s) ORDER BY id",
+            [model._meta.db_table, model._meta.pk.column, n],
+        )
         return [row[0] for row in cursor.fetchall()]
-    with connection.cursor() as django_cursor:
-        django_cursor.execute(sql, params)
-        return [row[0] for row in django_cursor.fetchall()]
 
 
 # Stand-ins for the field separator (a tab) and NULL (\N) while a line is escaped as a whole: control

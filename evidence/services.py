@@ -1098,13 +1098,12 @@ class _Writer:
         self.titles.created.update(study.pk for study in studies)
 
 
-def _finish(batch: _Batch, user: AbstractBaseUser | None, *, update: bool, titles: _TitleIndex) -> None:
+def _finish(batch: _Batch, user: AbstractBaseUser | None, *, update: bool) -> None:
     """Report the batch's new studies, once the _Writer is closed: written by it, or (if the database
     refused them, or elsewhere than PostgreSQL) written here."""
     batch.created_at = len(batch.report.lines)
     if connection.vendor != "postgresql":
         _create(batch.to_create, batch.report, user, update=update)
-        titles.created.update(study.pk for study, _ in batch.to_create if study.pk is not None)
     elif batch.refused:
         _create_one_by_one(batch.to_create, batch.report, user, update=update)
     else:
@@ -1317,7 +1316,7 @@ def _import_records(
     finally:
         writer.abandon()
     for batch in batches:
-        _finish(batch, user, update=update, titles=titles)
+        _finish(batch, user, update=update)
     _settle_late_fills(duplicates.late, batches, titles, seen, user, update)
     lines = [ReportLine("rejected", "study", rejection.source, rejection.reason) for rejection in stream.rejected]
     lines += merged.lines

@@ -528,8 +528,7 @@ _OTHER_BLOCK_ANYWHERE = re.compile(r"@(?:comment|preamble|string)", re.IGNORECAS
 
 def parse(text: str) -> ParseResult:
     """Every entry of a BibTeX file as a StudyRecord or a Rejection; BibliographyError for the file."""
-    stream = parse_stream(text)
-    return ParseResult(records=[record for chunk in stream.chunks for record in chunk], rejected=stream.rejected)
+    return parse_stream(text).read_whole()
 
 
 def parse_stream(text: str, chunk_size: int | None = None) -> RecordStream:

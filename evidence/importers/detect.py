@@ -75,9 +75,7 @@ def parse_bibliography(
     data: bytes | str, *, filename: str = "", format: str | None = None, max_bytes: int = MAX_BYTES
 ) -> ParseResult:
     """Decode, detect (unless ``format`` is given) and parse a file. Pure: no database access."""
-    stream = stream_bibliography(data, filename=filename, format=format, max_bytes=max_bytes)
-    records = [record for chunk in stream.chunks for record in chunk]
-    return ParseResult(records=records, rejected=stream.rejected, format=stream.format)
+    return stream_bibliography(data, filename=filename, format=format, max_bytes=max_bytes).read_whole()
 
 
 def stream_bibliography(
@@ -91,8 +89,10 @@ def stream_bibliography(
     """parse_bibliography(), with a BibTeX file's entries read ``chunk_size`` at a time as the chunks are
     asked for (bibtex.parse_stream); other formats, and BibTeX without ``chunk_size``, come as one chunk.
 
-    Whatever is wrong with the file as a whole raises BibliographyError here, before the first chunk:
-    only a RecursionError (values nested too deeply for the LaTeX decoder) can still raise it later."""
+    What is wrong with the file as a whole raises BibliographyError here, before the first chunk, except
+    what only reading the chunks shows: values nested too deeply for the LaTeX decoder, or a file with
+    no entries but comments (BibliographyError), and a file that needs a whole-file parse after all
+    (StreamRestart, bibtex.parse_stream). Nothing of the file has been imported by then."""
     if format is not None and format not in FORMATS:
         raise BibliographyError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     text = decode(data, max_bytes=max_bytes)

@@ -151,6 +151,11 @@ class RecordStream:
     size: int = 0
     format: str = ""
 
+    def read_whole(self) -> ParseResult:
+        """Every chunk at once."""
+        records = [record for chunk in self.chunks for record in chunk]
+        return ParseResult(records=records, rejected=self.rejected, format=self.format)
+
     @classmethod
     def whole(cls, result: ParseResult) -> RecordStream:
         """A parse that is already done, as one chunk."""
