@@ -258,6 +258,15 @@ def test_pagination_has_a_maximum_page_size(client, seed):
     assert client.get(reverse("api:claim-list"), {"page": 99}).status_code == 404
 
 
+def test_a_page_size_is_a_whole_number_or_empty(client, seed):
+    citations = reverse("api:citation-list")
+    assert len(get(client, citations, {"page_size": ""})["results"]) == 25  # an empty box: the default
+    assert len(get(client, citations, {"page_size": "7"})["results"]) == 7
+    for refused in ("0", "-3", "2.5", "ten"):
+        body = get(client, citations, {"page_size": refused}, status=400)
+        assert body["errors"]["page_size"] == ["A whole number from 1 (at most 100 are given)."], refused
+
+
 # --- Reviews: public once the verdict is published; blind review for reviewers -----------------------------
 
 

@@ -10,7 +10,7 @@ from rest_framework.pagination import PageNumberPagination
 
 class Pagination(PageNumberPagination):
     """?page=2&page_size=50: 25 rows a page by default, at most 100 (a larger page_size gives 100). A page
-    past the last is a 404; a page_size that is not a positive whole number is a 400, where DRF would
+    past the last is a 404; an empty page_size is the default; a page_size that is not a positive whole number is a 400, where DRF would
     silently use the default."""
 
     page_size = 25
@@ -19,7 +19,7 @@ class Pagination(PageNumberPagination):
 
     def get_page_size(self, request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
+        if not raw:  # not given, or given empty as an empty form box sends it
             return self.page_size
         if not raw.isdigit() or int(raw) < 1:
             raise ValidationError({self.page_size_query_param: ["A whole number from 1 (at most 100 are given)."]})

@@ -60,11 +60,14 @@ class AutoSchema(openapi.AutoSchema):
                 responses[code] = self._get_response_for_code(response, code, direction=direction)
         return responses
 
-    def _get_filter_parameters(self) -> list[dict]:
-        return _empty_allowed(super()._get_filter_parameters(), "no filter")
-
-    def _get_pagination_parameters(self) -> list[dict]:
-        return _empty_allowed(super()._get_pagination_parameters(), "the default")
+    def _get_parameters(self) -> list[dict]:
+        """Every optional query parameter, including those an @extend_schema declares over a filter's own
+        (the study list's year bounds), given empty counts as not given."""
+        pagination = {parameter["name"] for parameter in self._get_pagination_parameters()}
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            _empty_allowed(parameter, "the default" if parameter["name"] in pagination else "no filter")
+        return parameters
 
     def get_auth(self) -> list[dict]:
         """A public read may be made with no credentials at all: say so with the empty requirement."""
@@ -84,11 +87,9 @@ class AutoSchema(openapi.AutoSchema):
         return headers
 
 
-def _empty_allowed(parameters: list[dict], meaning: str) -> list[dict]:
-    """A list's query parameter given empty (?verdict=, ?page=) counts as not given, as an empty select or
-    box on the pages does: OpenAPI's allowEmptyValue says so."""
-    for parameter in parameters:
-        if parameter.get("in") == "query" and not parameter.get("required"):
-            parameter["allowEmptyValue"] = True
-            parameter["description"] = f"{parameter.get('description', '')}\n\nEmpty: {meaning}.".strip()
-    return parameters
+def _empty_allowed(parameter: dict, meaning: str) -> None:
+    """A list's query parameter given empty (?verdict=, ?page=, ?year_max=) counts as not given, as an
+    empty select or box on the pages does: OpenAPI's allowEmptyValue says so."""
+    if parameter.get("in") == "query" and not parameter.get("required"):
+        parameter["allowEmptyValue"] = True
+        parameter["description"] = f"{parameter.get('description', '')}\n\nEmpty: {meaning}.".strip()
