@@ -10,8 +10,8 @@ from rest_framework.pagination import PageNumberPagination
 
 class Pagination(PageNumberPagination):
     """?page=2&page_size=50: 25 rows a page by default, at most 100 (a larger page_size gives 100). A page
-    past the last is a 404; an empty page_size is the default; a page_size that is not a positive whole number is a 400, where DRF would
-    silently use the default."""
+    past the last is a 404; an empty page_size is the default; a page_size that is not a positive whole
+    number is a 400, where DRF would silently use the default."""
 
     page_size = 25
     page_size_query_param = "page_size"
