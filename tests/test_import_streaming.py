@@ -224,8 +224,12 @@ def test_streamed_parse_is_the_whole_parse_on_real_files(chunk_size):
 @given(pieces=st.lists(st.sampled_from(_BIBTEX_PIECES), max_size=40))
 def test_streamed_parse_is_the_whole_parse(pieces):
     text = "".join(pieces)
-    entries = "@article{k,\n  title = {" + text.replace("{", "").replace("}", "") + "},\n  year = 2020\n}\n"
-    for candidate in (text, entries + entries.replace("{k,", "{k2,") + entries):
+    plain = text.replace("{", "").replace("}", "")
+    entries = "@article{k,\n  title = {" + plain + "},\n  year = 2020\n}\n"
+    # the forms _blocks() resolves itself: double braces (kept in a URL, which is not decoded), a bare month
+    word = "".join(char for char in plain if char.isalnum()) or "jan"
+    protected = "@article{k3,\n  title = {{" + plain + "}},\n  url = {{" + plain + "}},\n  month = " + word + "\n}\n"
+    for candidate in (text, entries + entries.replace("{k,", "{k2,") + entries + protected):
         try:
             whole = bibtex.parse(candidate)
         except BibliographyError:

@@ -477,7 +477,7 @@ def _blocks(text: str, *, resolve: bool = False) -> Iterator[Block]:
     """The blocks of split_entries(), one at a time (before Library.add() replaces those whose key an
     earlier entry has); _Unsplittable as soon as something else shows.
 
-    With ``resolve``, a value that is one braced group with no braces inside (nearly all) is given as
+    With ``resolve``, a value of one of the forms _resolved() reads (nearly all) is given as
     ResolveStrings makes it, and the entry's other fields are listed in its parser metadata under
     "unresolved", for ResolveStrings.resolve()."""
     if "\\\n" in text:
@@ -503,11 +503,11 @@ def _blocks(text: str, *, resolve: bool = False) -> Iterator[Block]:
             scanned = key_end
             key, value = found.group(1, 2)
             if resolve:
-                inner = value[1:-1]
-                if value[0] == "{" and "{" not in inner and "}" not in inner and not inner.endswith("\\"):
-                    value = inner  # what ResolveStrings.resolve() makes of it
-                else:
+                resolved = _resolved(value)
+                if resolved is None:
                     unresolved.append(len(fields))
+                else:
+                    value = resolved
             fields.append(Field(key, value, field_line))
         keys = [field.key for field in fields]
         block = Entry(block_type[1:].strip(), entry.group(1), fields, line, text[start.start() : end])
@@ -518,6 +518,26 @@ def _blocks(text: str, *, resolve: bool = False) -> Iterator[Block]:
         yield block
         line += count("\n", start.start(), end)
         position = end
+
+
+def _resolved(value: str) -> str | None:
+    """What ResolveStrings.resolve() makes of a value of a file without @string blocks, for the three
+    forms nearly every value takes: one braced group with no braces inside (``{text}`` → ``text``), a
+    title protected by double braces (``{{text}}`` → ``{text}``, the braces decode_latex() removes) and
+    a bare number or month (``2020``, ``jan``); None for any other, which resolve() then reads."""
+    if value[0] == "{":
+        inner = value[1:-1]
+        if "{" not in inner and "}" not in inner:
+            return inner if not inner.endswith("\\") else None
+        if inner[0] == "{" and inner[-1] == "}":
+            core = inner[1:-1]
+            if "{" not in core and "}" not in core and not core.endswith("\\"):
+                return inner
+        return None
+    if value.isdigit():
+        return value
+    key = value.lower()
+    return key if key in MONTHS else None
 
 
 # --- The file -----------------------------------------------------------------------------------------------
