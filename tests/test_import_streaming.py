@@ -229,7 +229,8 @@ def test_streamed_parse_is_the_whole_parse(pieces):
     # the forms _blocks() resolves itself: double braces (kept in a URL, which is not decoded), a bare month
     word = "".join(char for char in plain if char.isalnum()) or "jan"
     protected = "@article{k3,\n  title = {{" + plain + "}},\n  url = {{" + plain + "}},\n  month = " + word + "\n}\n"
-    for candidate in (text, entries + entries.replace("{k,", "{k2,") + entries + protected):
+    named = "@article{k4,\n  author = {" + plain + "},\n  title = {T}\n}\n"  # names split on the short road too
+    for candidate in (text, entries + entries.replace("{k,", "{k2,") + entries + protected + named):
         try:
             whole = bibtex.parse(candidate)
         except BibliographyError:

@@ -12,8 +12,10 @@ and both pylatexenc and bibtexparser's name splitting walk their input a charact
 So the commonest cases take a shorter road to the same result: values with no macro but an escaped
 special (nearly all) are decoded by regular expressions (latex_to_text), "Last, First" names without
 braces are split by str methods (_last_comma_first, _split_persons), and resolving @strings also removes
-the enclosing braces, in one pass. tests/test_bibliography_import.py checks each against the library it
-stands in for on generated input.
+the enclosing braces, in one pass. An import streams the files split_entries() reads (see below) and
+takes the entries whose values all have the commonest forms from the file to records without building
+bibtexparser's Entry and Field objects (_PlainEntry). tests/test_bibliography_import.py and
+tests/test_import_streaming.py check each against the library it stands in for on generated input.
 
 Besides the standard fields, the project's extras written by our exporter and by the seed studies.bib
 are read back: ``studydesign``, ``samplesize``, ``population``, ``retracted``, ``retractionstatus``,
@@ -30,7 +32,7 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import bibtexparser
 from bibtexparser.library import Library
@@ -349,7 +351,8 @@ class SplitNames(BlockMiddleware):
     def metadata_key(cls) -> str:
         return "evidence_split_names"
 
-    def _split(self, name: str) -> NameParts:
+    def parts(self, name: str) -> NameParts:
+        """The parts of one name."""
         parts = self._parts.get(name)
         if parts is None:
             parts = self._parts[name] = _last_comma_first(name) or parse_single_name_into_parts(name)
@@ -360,7 +363,7 @@ class SplitNames(BlockMiddleware):
             for field in entry.fields:
                 if field.key in NAME_FIELDS:
                     enclosing = field.enclosing  # the value setter resets it, as in bibtexparser's own
-                    field.value = [self._split(name) for name in _split_persons(field.value)]
+                    field.value = [self.parts(name) for name in _split_persons(field.value)]
                     field.enclosing = enclosing
         except InvalidNameError as exc:
             return MiddlewareErrorBlock(entry, exc)
@@ -473,13 +476,24 @@ def split_entries(text: str) -> Library | None:
     return library
 
 
-def _blocks(text: str, *, resolve: bool = False) -> Iterator[Block]:
+class _PlainEntry(NamedTuple):
+    """An entry _blocks() read to the end: every value resolved, the field names lower case and distinct.
+    What entry_record() reads of an Entry, without bibtexparser's Entry and Field objects."""
+
+    entry_type: str
+    key: str
+    start_line: int
+    values: dict[str, Any]
+
+
+def _blocks(text: str, *, resolve: bool = False) -> Iterator[Block | _PlainEntry]:
     """The blocks of split_entries(), one at a time (before Library.add() replaces those whose key an
     earlier entry has); _Unsplittable as soon as something else shows.
 
-    With ``resolve``, a value of one of the forms _resolved() reads (nearly all) is given as
-    ResolveStrings makes it, and the entry's other fields are listed in its parser metadata under
-    "unresolved", for ResolveStrings.resolve()."""
+    With ``resolve``, an entry whose values all take a form _resolved() reads (nearly all) comes as a
+    _PlainEntry, its values as ResolveStrings makes them. Any other comes as an Entry with the values
+    _resolved() read so given, and its other fields listed in its parser metadata under "unresolved",
+    for ResolveStrings.resolve()."""
     if "\\\n" in text:
         raise _Unsplittable
     position = 0
@@ -494,30 +508,46 @@ def _blocks(text: str, *, resolve: bool = False) -> Iterator[Block]:
         end = entry.end()
         if _BLOCK_START_AT_LINE_START.search(text, start.start(), end):
             raise _Unsplittable
-        fields = []
-        unresolved = []
-        field_line, scanned = line, start.start()
-        for found in _ENTRY_FIELD.finditer(text, entry.end(1), end):
-            key_end = found.end(1)  # the = is on the key's line (_FIELD allows no line break between)
-            field_line += count("\n", scanned, key_end)
-            scanned = key_end
-            key, value = found.group(1, 2)
-            if resolve:
-                resolved = _resolved(value)
-                if resolved is None:
-                    unresolved.append(len(fields))
-                else:
-                    value = resolved
-            fields.append(Field(key, value, field_line))
-        keys = [field.key for field in fields]
-        block = Entry(block_type[1:].strip(), entry.group(1), fields, line, text[start.start() : end])
-        if resolve:
-            block.parser_metadata["unresolved"] = [fields[index] for index in unresolved]
-        if len(set(keys)) < len(keys):
-            block = DuplicateFieldKeyBlock({key for key in keys if keys.count(key) > 1}, block)
-        yield block
+        plain = _plain_entry(text, block_type, entry, line) if resolve else None
+        yield plain or _entry_block(text, block_type, start.start(), entry, line, resolve)
         line += count("\n", start.start(), end)
         position = end
+
+
+def _plain_entry(text: str, block_type: str, entry: re.Match[str], line: int) -> _PlainEntry | None:
+    values: dict[str, Any] = {}
+    for key, value in _ENTRY_FIELD.findall(text, entry.end(1), entry.end()):
+        if key in values or not key.islower() or (resolved := _resolved(value)) is None:
+            return None
+        values[key] = resolved
+    return _PlainEntry(block_type[1:].strip(), entry.group(1), line, values)
+
+
+def _entry_block(text: str, block_type: str, start: int, entry: re.Match[str], line: int, resolve: bool) -> Block:
+    """The Entry (or DuplicateFieldKeyBlock) Splitter makes of the entry _ENTRY matched at ``start``."""
+    count = text.count
+    fields = []
+    unresolved = []
+    field_line, scanned = line, start
+    for found in _ENTRY_FIELD.finditer(text, entry.end(1), entry.end()):
+        key_end = found.end(1)  # the = is on the key's line (_FIELD allows no line break between)
+        field_line += count("\n", scanned, key_end)
+        scanned = key_end
+        key, value = found.group(1, 2)
+        if resolve:
+            resolved = _resolved(value)
+            if resolved is None:
+                unresolved.append(len(fields))
+            else:
+                value = resolved
+        fields.append(Field(key, value, field_line))
+    keys = [field.key for field in fields]
+    block = Entry(block_type[1:].strip(), entry.group(1), fields, line, text[start : entry.end()])
+    if resolve:
+        block.parser_metadata["unresolved"] = [fields[index] for index in unresolved]
+    if len(set(keys)) < len(keys):
+        return DuplicateFieldKeyBlock({key for key in keys if keys.count(key) > 1}, block)
+    return block
 
 
 def _resolved(value: str) -> str | None:
@@ -598,7 +628,7 @@ def _entry_stream(
     stream = RecordStream(chunks=iter(()), size=size)
     failed = failed if failed is not None else []
     refused: list[Rejection] = []
-    keys: dict[str, Entry] = {}
+    keys: dict[str, int] = {}  # the line of the entry that has each key
 
     def chunks() -> Iterator[list[StudyRecord]]:
         resolve, split = ResolveStrings(), SplitNames()
@@ -606,33 +636,37 @@ def _entry_stream(
         read = 0
         try:
             for block in blocks:
-                if per_entry and isinstance(block, Entry):
+                plain = type(block) is _PlainEntry
+                if per_entry and (plain or isinstance(block, Entry)):
                     if block.key in keys:  # as Library.add(…, fail_on_duplicate_key=False) does
-                        block = DuplicateBlockKeyBlock(
-                            key=block.key,
-                            previous_block=keys[block.key],
-                            duplicate_block=block,
-                            start_line=block.start_line,
-                            raw=block.raw,
-                        )
-                    else:
-                        keys[block.key] = block
-                if not isinstance(block, Entry):
+                        line = block.start_line or 0
+                        failed.append((line, _duplicate_key(block.key, line, keys[block.key])))
+                        continue
+                    keys[block.key] = block.start_line or 0
+                if not (plain or isinstance(block, Entry)):
                     failed.append((block.start_line or 0, _failed_block(block)))
                     continue
                 read += 1
-                if per_entry:
-                    # split_entries() reads no file with @string blocks; _blocks() may have resolved most values
-                    resolve.resolve(block, {}, block.parser_metadata.pop("unresolved", None))
-                    named = split.transform_entry(block, None)
-                    if named is not block:
-                        failed.append((named.start_line or 0, _failed_block(named)))
-                        continue
                 source = f"line {(block.start_line or 0) + 1} (key {block.key})"
-                try:
-                    records.append(entry_record(block, source))
-                except EntryError as exc:
-                    refused.append(Rejection(source, str(exc)))
+                if plain:
+                    try:
+                        records.append(_plain_record(block, split, source))
+                    except InvalidNameError as exc:  # as SplitNames makes it a MiddlewareErrorBlock
+                        failed.append((block.start_line, Rejection(source, f"cannot be read: {exc}")))
+                    except EntryError as exc:
+                        refused.append(Rejection(source, str(exc)))
+                else:
+                    if per_entry:
+                        # split_entries() reads no file with @string blocks; _blocks() may have resolved most values
+                        resolve.resolve(block, {}, block.parser_metadata.pop("unresolved", None))
+                        named = split.transform_entry(block, None)
+                        if named is not block:
+                            failed.append((named.start_line or 0, _failed_block(named)))
+                            continue
+                    try:
+                        records.append(entry_record(block, source))
+                    except EntryError as exc:
+                        refused.append(Rejection(source, str(exc)))
                 if len(records) >= chunk_size:
                     yield records
                     records = []
@@ -652,11 +686,7 @@ def _failed_block(block: Block) -> Rejection:
     """Why a block bibtexparser (or split_entries(), or a middleware) could not read is rejected."""
     line = (block.start_line or 0) + 1
     if isinstance(block, DuplicateBlockKeyBlock):
-        previous_line = (block.previous_block.start_line or 0) + 1
-        return Rejection(
-            f"line {line} (key {block.key})",
-            f"duplicate key {block.key!r}: the entry at line {previous_line} already uses it",
-        )
+        return _duplicate_key(block.key, line - 1, block.previous_block.start_line or 0)
     if isinstance(block, MiddlewareErrorBlock):
         key = getattr(block.ignore_error_block, "key", "?")
         return Rejection(f"line {line} (key {key})", f"cannot be read: {block.error}")
@@ -673,6 +703,13 @@ def _failed_block(block: Block) -> Rejection:
             "(an unbalanced brace or quote, or a cut-off download)"
         )
     return Rejection(f"line {line}", f"cannot be parsed (an unbalanced brace or quote?): {_first_line(error)}")
+
+
+def _duplicate_key(key: str, line: int, previous_line: int) -> Rejection:
+    """An entry at ``line`` (counted from 0) whose key the entry at ``previous_line`` has."""
+    return Rejection(
+        f"line {line + 1} (key {key})", f"duplicate key {key!r}: the entry at line {previous_line + 1} already uses it"
+    )
 
 
 def _first_line(message: str) -> str:
@@ -776,6 +813,7 @@ def _verified_from(value: str) -> list[str]:
 
 
 def entry_record(entry: Entry, source: str) -> StudyRecord:
+    """The record of an entry the middlewares have read (its values resolved, its names split)."""
     undefined = entry.parser_metadata.get("undefined_strings")
     if undefined:
         raise EntryError(f"undefined @string (or unbalanced value) in {', '.join(undefined)}")
@@ -785,6 +823,21 @@ def entry_record(entry: Entry, source: str) -> StudyRecord:
         if key in raw:
             raise EntryError(f"the field {key!r} is given twice")
         raw[key] = field.value
+    return _record(entry.entry_type, entry.key, raw, source)
+
+
+def _plain_record(entry: _PlainEntry, split: SplitNames, source: str) -> StudyRecord:
+    """entry_record() of a _PlainEntry, its names split as SplitNames splits them (InvalidNameError if
+    one cannot be)."""
+    values = entry.values
+    for key in NAME_FIELDS:
+        if key in values:
+            values[key] = [split.parts(name) for name in _split_persons(values[key])]
+    return _record(entry.entry_type, entry.key, values, source)
+
+
+def _record(entry_type: str, citation_key: str, raw: dict[str, Any], source: str) -> StudyRecord:
+    """A StudyRecord from an entry's values by lower-case field name (the names already split)."""
 
     def text(key: str, *, paragraphs: bool = False) -> str | None:
         value = raw.get(key)
@@ -796,8 +849,8 @@ def entry_record(entry: Entry, source: str) -> StudyRecord:
             return unescape_verbatim(value)
         return decode_latex(value, paragraphs=paragraphs)
 
-    entry_type = entry.entry_type.lower()
-    record = StudyRecord(source=source, citation_key=entry.key)
+    entry_type = entry_type.lower()
+    record = StudyRecord(source=source, citation_key=citation_key)
     csl_type = text("csltype")
     record.work_type = csl_type or ENTRY_TYPES.get(entry_type, "article")
     record.title = text("title") or ""
