@@ -212,7 +212,7 @@ def decode_latex(value: str, *, paragraphs: bool = False) -> str:
 
 def _decode(value: str, paragraphs: bool) -> str:
     text = latex_to_text(value).replace("\xa0", " ")
-    if paragraphs:
+    if paragraphs and "\n" in text:
         parts = [" ".join(p.split()) for p in re.split(r"\n[ \t]*\n", text)]
         return "\n\n".join(p for p in parts if p)
     return " ".join(text.split())
@@ -225,7 +225,9 @@ _decode_short = functools.lru_cache(maxsize=8192)(_decode)
 
 def unescape_verbatim(value: str) -> str:
     r"""Drop the backslash of escaped specials (``\_`` → ``_``) and nothing else."""
-    return " ".join(_ESCAPED.sub(r"\1", value).split()) if "\n" in value else _ESCAPED.sub(r"\1", value).strip()
+    if "\\" in value:  # the regular expression only for the few values that have a backslash
+        value = _ESCAPED.sub(r"\1", value)
+    return " ".join(value.split()) if "\n" in value else value.strip()
 
 
 # --- @string resolution with # concatenation -------------------------------------------------------------
