@@ -104,8 +104,22 @@ def test_a_pmid_filled_later_that_a_stored_study_holds_reads_the_file_whole(monk
         + fillers(3)
         + entry("again", doi="10.5555/beta", pmid="777")
     )
-    lines, _, _ = streamed_as_whole(text, monkeypatch)
-    assert any(line[0] == "conflict" or line[0] == "rejected" or line[0] == "updated" for line in lines), lines
+    lines, studies, _ = streamed_as_whole(text, monkeypatch)
+    # the merged record is the stored study (same PMID): its citation key is added, its other values
+    # kept, and no second study is created for the Beta trial
+    assert [line for line in lines if not line[2].startswith("filler")] == [
+        (
+            "conflict",
+            "study",
+            "first",
+            "line 1 (key first): kept the stored title, year, doi (use --update to replace)",
+        ),
+        ("merged", "study", "again", "line 21 (key again): merged into line 1 (key first) (same DOI 10.5555/beta)"),
+        ("updated", "study", "first", "line 1 (key first): citation_key"),
+    ]
+    stored = study_row(studies, pmid="777")
+    assert (value(stored, "doi"), value(stored, "citation_key")) == ("10.5555/stored", "first")
+    assert not [row for row in studies if value(row, "doi") == "10.5555/beta"]
 
 
 def test_a_later_doi_moves_a_title_match_to_the_next_stored_study_with_that_title(monkeypatch):
