@@ -234,6 +234,28 @@ def test_streamed_parse_is_the_whole_parse_on_real_files(chunk_size):
     assert streamed >= 4  # the seed, the exports, and the file with a repeated key
 
 
+@pytest.mark.parametrize(
+    ("text", "found_while_splitting"),
+    [
+        (
+            "@article{x, title={T}, author={a, b, c, d}} @article{y, title={T}, title={U}}\n",
+            "the field(s) title are given twice",
+        ),
+        (
+            "@article{k, title={T}}\n@article{x, title={T}, author={a, b, c, d}} @article{k, title={U}}\n",
+            "duplicate key 'k'",
+        ),
+    ],
+)
+def test_rejections_on_one_line_come_in_the_whole_parses_order(text, found_while_splitting):
+    """A name that cannot be split, then a repeated field or key on the same line: the whole parse finds
+    the second while splitting the file, before it splits any name, and lists it first."""
+    whole = bibtex.parse(text)
+    reasons = [rejection.reason.split(":")[0] for rejection in whole.rejected]
+    assert reasons == [found_while_splitting, "cannot be read"]
+    assert _streamed(text, 1) == (whole.records, whole.rejected)
+
+
 @settings(max_examples=500, deadline=None)
 @given(pieces=st.lists(st.sampled_from(_BIBTEX_PIECES), max_size=40))
 def test_streamed_parse_is_the_whole_parse(pieces):

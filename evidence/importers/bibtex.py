@@ -14,8 +14,9 @@ special (nearly all) are decoded by regular expressions (latex_to_text), "Last, 
 braces are split by str methods (_last_comma_first, _split_persons), and resolving @strings also removes
 the enclosing braces, in one pass. An import streams the files split_entries() reads (see below) and
 takes the entries whose values all have the commonest forms from the file to records without building
-bibtexparser's Entry and Field objects (_PlainEntry). tests/test_bibliography_import.py and
-tests/test_import_streaming.py check each against the library it stands in for on generated input.
+bibtexparser's Entry and Field objects (_PlainEntry). tests/test_bibliography_import.py checks each
+shortcut against the library it stands in for on generated input, and tests/test_import_streaming.py
+the streamed parse against the whole one.
 
 Besides the standard fields, the project's extras written by our exporter and by the seed studies.bib
 are read back: ``studydesign``, ``samplesize``, ``population``, ``retracted``, ``retractionstatus``,
@@ -517,6 +518,9 @@ def _blocks(text: str, *, resolve: bool = False) -> Iterator[Block | _PlainEntry
 
 
 def _plain_entry(text: str, block_type: str, entry: re.Match[str], line: int) -> _PlainEntry | None:
+    """The entry _ENTRY matched as a _PlainEntry; None if a value takes another form than those
+    _resolved() reads, or a field name is repeated or not lower case (entry_record() and SplitNames read
+    such an entry differently, or reject it)."""
     values: dict[str, Any] = {}
     for key, value in _ENTRY_FIELD.findall(text, entry.end(1), entry.end()):
         if key in values or not key.islower() or (resolved := _resolved(value)) is None:
@@ -526,7 +530,8 @@ def _plain_entry(text: str, block_type: str, entry: re.Match[str], line: int) ->
 
 
 def _entry_block(text: str, block_type: str, start: int, entry: re.Match[str], line: int, resolve: bool) -> Block:
-    """The Entry (or DuplicateFieldKeyBlock) Splitter makes of the entry _ENTRY matched at ``start``."""
+    """The Entry (or DuplicateFieldKeyBlock) Splitter makes of the entry _ENTRY matched at ``start``;
+    with ``resolve``, the values _resolved() reads are given resolved (see _blocks())."""
     count = text.count
     fields = []
     unresolved = []
@@ -555,8 +560,9 @@ def _entry_block(text: str, block_type: str, start: int, entry: re.Match[str], l
 def _resolved(value: str) -> str | None:
     """What ResolveStrings.resolve() makes of a value of a file without @string blocks, for the three
     forms nearly every value takes: one braced group with no braces inside (``{text}`` → ``text``), a
-    title protected by double braces (``{{text}}`` → ``{text}``, the braces decode_latex() removes) and
-    a bare number or month (``2020``, ``jan``); None for any other, which resolve() then reads."""
+    title protected by double braces (``{{text}}`` → ``{text}``: decode_latex() then drops the inner
+    braces, a verbatim field such as url keeps them) and a bare number or month (``2020``, ``jan``);
+    None for any other, which resolve() then reads."""
     if value[0] == "{":
         inner = value[1:-1]
         if "{" not in inner and "}" not in inner:
@@ -611,9 +617,14 @@ def parse_stream(text: str, chunk_size: int | None = None) -> RecordStream:
             bibtex_logger.setLevel(previous)
         chunk_size = None  # the middlewares have done the per-entry work already: one chunk
     # every message about the file's syntax before any record
-    failed = [(block.start_line or 0, _failed_block(block)) for block in library.failed_blocks]
+    failed = [(block.start_line or 0, _SPLITTING, _failed_block(block)) for block in library.failed_blocks]
     entries = library.entries
     return _entry_stream(iter(entries), len(entries), chunk_size or len(entries) or 1, per_entry, failed)
+
+
+# Where a failed block was found: while splitting the file (a syntax error, a repeated key or field), or
+# while splitting the names of an entry.
+_SPLITTING, _NAMES = 0, 1
 
 
 def _entry_stream(
@@ -621,12 +632,13 @@ def _entry_stream(
     size: int,
     chunk_size: int,
     per_entry: bool,
-    failed: list[tuple[int, Rejection]] | None = None,
+    failed: list[tuple[int, int, Rejection]] | None = None,
 ) -> RecordStream:
     """The records of these blocks, ``chunk_size`` at a time. ``per_entry``: resolve the values and split
     the names here (split_entries() leaves that to the middlewares). Rejections in the order parse() has
-    always listed them: the blocks that failed, in file order (a repeated key, a name that cannot be
-    split), then the entries entry_record() refuses."""
+    always listed them: the blocks that failed (a repeated key or field, a name that cannot be split) by
+    line, and on one line those splitting found before those whose names could not be split, as when
+    the file is split whole first; then the entries entry_record() refuses."""
     stream = RecordStream(chunks=iter(()), size=size)
     failed = failed if failed is not None else []
     refused: list[Rejection] = []
@@ -642,11 +654,11 @@ def _entry_stream(
                 if per_entry and (plain or isinstance(block, Entry)):
                     if block.key in keys:  # as Library.add(…, fail_on_duplicate_key=False) does
                         line = block.start_line or 0
-                        failed.append((line, _duplicate_key(block.key, line, keys[block.key])))
+                        failed.append((line, _SPLITTING, _duplicate_key(block.key, line, keys[block.key])))
                         continue
                     keys[block.key] = block.start_line or 0
                 if not (plain or isinstance(block, Entry)):
-                    failed.append((block.start_line or 0, _failed_block(block)))
+                    failed.append((block.start_line or 0, _SPLITTING, _failed_block(block)))
                     continue
                 read += 1
                 source = f"line {(block.start_line or 0) + 1} (key {block.key})"
@@ -654,7 +666,7 @@ def _entry_stream(
                     try:
                         records.append(_plain_record(block, split, source))
                     except InvalidNameError as exc:  # as SplitNames makes it a MiddlewareErrorBlock
-                        failed.append((block.start_line, Rejection(source, f"cannot be read: {exc}")))
+                        failed.append((block.start_line, _NAMES, Rejection(source, f"cannot be read: {exc}")))
                     except EntryError as exc:
                         refused.append(Rejection(source, str(exc)))
                 else:
@@ -663,7 +675,7 @@ def _entry_stream(
                         resolve.resolve(block, {}, block.parser_metadata.pop("unresolved", None))
                         named = split.transform_entry(block, None)
                         if named is not block:
-                            failed.append((named.start_line or 0, _failed_block(named)))
+                            failed.append((named.start_line or 0, _NAMES, _failed_block(named)))
                             continue
                     try:
                         records.append(entry_record(block, source))
@@ -675,8 +687,8 @@ def _entry_stream(
         except _Unsplittable:
             raise StreamRestart("the file holds blocks only bibtexparser's Splitter reads") from None
         yield records
-        failed.sort(key=lambda pair: pair[0])  # stable: Splitter's own order for blocks on one line
-        stream.rejected[:] = [rejection for _, rejection in failed] + refused
+        failed.sort(key=lambda failure: failure[:2])  # stable: file order within a line and stage
+        stream.rejected[:] = [rejection for _, _, rejection in failed] + refused
         if not read and not stream.rejected:
             raise BibliographyError("no BibTeX entries found (only comments, @string or @preamble blocks)")
 
