@@ -6,11 +6,12 @@ reported as form errors and ignored, never a server error.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 
 import django_filters
 from django import forms
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.utils.choices import BaseChoiceIterator
 
 from evidence import caching
 from evidence.models import (
@@ -39,9 +40,11 @@ def _yes_no(queryset: QuerySet, condition: Exists, value: str) -> QuerySet:
     return queryset
 
 
-class LazyChoices(Sequence):
+class LazyChoices(BaseChoiceIterator):
     """Choices computed on first use. Unlike a callable, templates can loop over them (django-filter's
-    choice iterator asks for len())."""
+    choice iterator asks for len()). A choice iterator, so that Django's normalize_choices() hands them
+    on as they are instead of walking every (value, label) pair on each render: they are pairs of
+    strings already."""
 
     def __init__(self, compute: Callable[[], list[tuple[str, str]]]) -> None:
         self._compute = compute
@@ -52,7 +55,10 @@ class LazyChoices(Sequence):
             self._choices = self._compute()
         return self._choices
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._list())
+
+    def __getitem__(self, index):
         return self._list()[index]
 
     def __len__(self) -> int:

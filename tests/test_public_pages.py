@@ -187,6 +187,32 @@ def test_claim_filters_by_substance_article_and_missing_support(client, seed):
     assert all_keys(client, "verdict=unreviewed") >= seed_unsupported
 
 
+def select_options(html: str, name: str) -> list[tuple[str, bool, str]]:
+    """(value, selected, label as written) of each option of the filter form's ``name`` select."""
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    assert select, name
+    options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', select.group(1))
+    assert len(options) == select.group(1).count("<option"), "every option read"
+    return [(value, bool(selected), label) for value, selected, label in options]
+
+
+def test_the_filter_form_lists_every_choice_escaped_and_keeps_the_readers(client, seed):
+    tricky = ArticleFactory(title='Ketamine <b>& "MDMA"</b>')
+    html = client.get(reverse("evidence:claim-list"), {"article": tricky.slug, "verdict": "supported"}).content
+    articles = select_options(html.decode(), "article")
+    assert [value for value, _, _ in articles[1:]] == list(
+        Article.objects.order_by("title", "pk").values_list("slug", flat=True)
+    )
+    assert articles[0][:2] == ("", False)  # "any article"
+    assert [value for value, selected, _ in articles if selected] == [tricky.slug]
+    assert (tricky.slug, True, escape(tricky.title)) in articles
+    verdicts = select_options(html.decode(), "verdict")
+    assert [value for value, selected, _ in verdicts if selected] == ["supported"]
+    # nothing chosen: "All articles" is the one selected
+    fresh = client.get(reverse("evidence:claim-list")).content.decode()
+    assert [option for option in select_options(fresh, "article") if option[1]] == [("", True, "All articles")]
+
+
 def test_claim_search_finds_words_in_the_quote(client, seed):
     response = client.get(reverse("evidence:claim-list"), {"q": "NMDA receptors"})
     assert keys(response) == {c.key for c in Claim.objects.filter(quote__icontains="NMDA receptors")}
