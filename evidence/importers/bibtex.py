@@ -322,12 +322,13 @@ class ResolveStrings(LibraryMiddleware):
             if not isinstance(field.value, str):
                 continue
             raw = field.value.strip()
-            inner = raw[1:-1]
-            if raw[:1] == "{" and raw[-1:] == "}" and "{" not in inner and "}" not in inner:
-                # Most values: one braced group, nothing to resolve. What the general path below makes
-                # of it, without copying the value three times (inside braces, # and " are text).
-                field.value = inner if not inner.endswith("\\") else raw
-                continue
+            # Most values take a form _resolved() reads without the general path below, which copies the
+            # value three times; a bare word the file defines as an @string is not a month.
+            if raw and (raw[0] == "{" or raw.lower() not in strings):
+                resolved = _resolved(raw)
+                if resolved is not None:
+                    field.value = resolved
+                    continue
             value = self._value(field.value, strings)
             if value is None:
                 undefined.append(field.key)
@@ -558,12 +559,14 @@ def _entry_block(text: str, block_type: str, start: int, entry: re.Match[str], l
 
 
 def _resolved(value: str) -> str | None:
-    """What ResolveStrings.resolve() makes of a value of a file without @string blocks, for the three
-    forms nearly every value takes: one braced group with no braces inside (``{text}`` → ``text``), a
-    title protected by double braces (``{{text}}`` → ``{text}``: decode_latex() then drops the inner
-    braces, a verbatim field such as url keeps them) and a bare number or month (``2020``, ``jan``);
-    None for any other, which resolve() then reads."""
+    """What ResolveStrings.resolve()'s general path makes of a value (a bare word being no @string of the
+    file), for the three forms nearly every value takes: one braced group with no braces inside
+    (``{text}`` → ``text``), a title protected by double braces (``{{text}}`` → ``{text}``:
+    decode_latex() then drops the inner braces, a verbatim field such as url keeps them) and a bare
+    number or month (``2020``, ``jan``); None for any other, which the general path reads."""
     if value[0] == "{":
+        if value[-1] != "}":
+            return None
         inner = value[1:-1]
         if "{" not in inner and "}" not in inner:
             return inner if not inner.endswith("\\") else None
@@ -651,15 +654,15 @@ def _entry_stream(
         try:
             for block in blocks:
                 plain = type(block) is _PlainEntry
-                if per_entry and (plain or isinstance(block, Entry)):
+                if not (plain or isinstance(block, Entry)):
+                    failed.append((block.start_line or 0, _SPLITTING, _failed_block(block)))
+                    continue
+                if per_entry:
                     if block.key in keys:  # as Library.add(…, fail_on_duplicate_key=False) does
                         line = block.start_line or 0
                         failed.append((line, _SPLITTING, _duplicate_key(block.key, line, keys[block.key])))
                         continue
                     keys[block.key] = block.start_line or 0
-                if not (plain or isinstance(block, Entry)):
-                    failed.append((block.start_line or 0, _SPLITTING, _failed_block(block)))
-                    continue
                 read += 1
                 source = f"line {(block.start_line or 0) + 1} (key {block.key})"
                 if plain:
