@@ -7,5 +7,6 @@ class EvidenceConfig(AppConfig):
 
     def ready(self) -> None:
         from evidence import caching
+        from evidence.models import Article, ArticleRevision, Citation, Claim, Study
 
-        caching.connect_signals()
+        caching.connect_signals(Article, ArticleRevision, Claim, Study, Citation)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -46,18 +47,30 @@ def _bump() -> None:
         DataVersion.objects.get_or_create(pk=1, defaults={"version": 1, "changed_at": timezone.now()})
 
 
+# Whether a bump is owed by the transaction running in this thread (see touch()).
+_owed = threading.local()
+
+
+def _bump_once() -> None:
+    """The first of a committed transaction's callbacks bumps; the others find nothing owed."""
+    if getattr(_owed, "bump", False):
+        _owed.bump = False
+        _bump()
+
+
 def touch() -> None:
     """Record that published data changed: once, after the current transaction commits.
 
-    A transaction that rolls back drops the callback with it, so nothing is bumped for nothing.
+    Each call registers a callback, and the first to run after the commit bumps the version once for
+    the whole transaction. A transaction that rolls back drops its callbacks with it, so nothing is
+    bumped for nothing; the debt it leaves is paid by the next committed transaction that touches,
+    which bumps anyway.
     """
     if not connection.in_atomic_block:
         _bump()
         return
-    # Django keeps the pending callbacks as (savepoint ids, function, robust); one bump is enough.
-    if any(entry[1] is _bump for entry in connection.run_on_commit):
-        return
-    transaction.on_commit(_bump)
+    _owed.bump = True
+    transaction.on_commit(_bump_once)
 
 
 def _on_change(sender: Any, **kwargs: Any) -> None:
@@ -66,12 +79,10 @@ def _on_change(sender: Any, **kwargs: Any) -> None:
     touch()
 
 
-def connect_signals() -> None:
-    """Called from EvidenceConfig.ready() for every model whose rows readers see."""
-    from evidence.models import Article, ArticleRevision, Citation, Claim, Study
-    from reviews.models import Consensus, Flag, Review
-
-    for model in (Article, ArticleRevision, Claim, Study, Citation, Review, Consensus, Flag):
+def connect_signals(*models: type[Model]) -> None:
+    """Bump the version on every save and delete of these models: each app's ready() names those of its
+    models whose rows readers see (evidence's own in EvidenceConfig, the review workflow's in ReviewsConfig)."""
+    for model in models:
         post_save.connect(_on_change, sender=model, dispatch_uid=f"evidence-version-save-{model.__name__}")
         post_delete.connect(_on_change, sender=model, dispatch_uid=f"evidence-version-delete-{model.__name__}")
 

@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class ReviewsConfig(AppConfig):
     name = "reviews"
     verbose_name = "Reviews"
+
+    def ready(self) -> None:
+        # reviews builds on evidence: evidence says what changed (evidence.signals) and never imports us
+        from evidence import caching, signals
+        from reviews import receivers
+        from reviews.models import Consensus, Flag, Review
+
+        signals.studies_retracted.connect(receivers.flag_claims_citing_retracted, dispatch_uid="reviews-retracted")
+        signals.citations_changed.connect(
+            receivers.flag_claims_now_relying_on_retracted, dispatch_uid="reviews-citations-changed"
+        )
+        caching.connect_signals(Review, Consensus, Flag)

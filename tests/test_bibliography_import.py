@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evidence import services
+from evidence.services import bibliography as services
 from evidence.exporters import to_bibtex
 from evidence.importers import bibtex, csljson
 from evidence.importers.records import BibliographyError

@@ -13,7 +13,7 @@ from django.db import transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence import services
+from evidence.services import bibliography as services
 from evidence.exporters import to_bibtex
 from evidence.importers import bibtex
 from evidence.importers.records import BibliographyError, StreamRestart

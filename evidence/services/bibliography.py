@@ -1,9 +1,4 @@
-"""Writes to articles, claims, studies and citations: one keyword-only function per action.
-
-Views, admin actions, management commands and (later) the API call these and nothing else, so a rule
-such as "a retracted study flags the claims relying on it" holds whatever made the change. Each write
-saves only what changed, so repeating an import adds no history entries.
-"""
+"""Bibliography files (BibTeX, RIS, CSL-JSON) into the study library, one transaction per file."""
 
 from __future__ import annotations
 
@@ -13,10 +8,7 @@ import itertools
 import json
 import math
 import queue
-import re
 import threading
-import unicodedata
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,443 +24,42 @@ from django.db.models import (
     CharField,
     DateField,
     DateTimeField,
-    F,
     Field,
-    Func,
     IntegerField,
     JSONField,
     Q,
     QuerySet,
     TextField,
-    Value,
 )
 from django.db.models.base import ModelState
-from django.db.models.functions import Cast, Coalesce, Left, Lower
 from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history, get_change_reason_from_object
 
-from evidence import anchoring, caching
+from evidence import caching
 from evidence.bulk import CHUNK_CHARS, Lines, allocate_ids, copy_statement
-from evidence.importers.article import ArticleBundle
 from evidence.importers.detect import stream_bibliography
-from evidence.importers.records import RecordStream, Rejection, StreamRestart, StudyRecord
-from evidence.importers.retractions import RetractionNotice
-from evidence.models import Article, ArticleRevision, Citation, Claim, Study
+from evidence.importers.records import RecordStream, StreamRestart, StudyRecord
+from evidence.models import Claim, Study
+from evidence.services.common import error_messages
+from evidence.services.reports import ImportReport, ReportLine
+from evidence.services.retractions import after_retraction_change
+from evidence.services.studies import (
+    EMPTY_VALUES,
+    change_reason,
+    merge_values,
+    normalize_title,
+    record_label,
+    report_conflicts,
+    study_match,
+    study_title_key,
+    study_upsert,
+    title_keys,
+)
 from evidence.storable import holds_nul
 
-# --- Reports ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReportLine:
-    action: str  # created, updated, unchanged, merged, rejected, conflict
-    kind: str  # study, article, claim, citation
-    label: str
-    detail: str = ""
-
-
-@dataclass
-class ImportReport:
-    """What an import did, line by line; ``counts()`` summarises it."""
-
-    lines: list[ReportLine] = field(default_factory=list)
-    dry_run: bool = False
-    format: str = ""  # the file's format, for bibliography and retraction imports
-
-    def summary(self, kind: str | None = None) -> str:
-        """e.g. "3 created, 1 updated, 2 rejected", in a fixed order."""
-        order = ["created", "updated", "unchanged", "merged", "conflict", "rejected"]
-        counts = self.counts(kind)
-        return ", ".join(f"{counts[action]} {action}" for action in order if counts[action]) or "nothing to do"
-
-    def add(self, action: str, kind: str, label: str, detail: str = "") -> None:
-        self.lines.append(ReportLine(action, kind, label, detail))
-
-    def counts(self, kind: str | None = None) -> Counter[str]:
-        return Counter(line.action for line in self.lines if kind is None or line.kind == kind)
-
-    def of(self, action: str, kind: str | None = None) -> list[ReportLine]:
-        return [line for line in self.lines if line.action == action and (kind is None or line.kind == kind)]
-
-    @property
-    def changed(self) -> bool:
-        return any(line.action in {"created", "updated", "merged"} for line in self.lines)
-
-
-# --- Studies --------------------------------------------------------------------------------------------
-
-_EMPTY: tuple[Any, ...] = ("", None, [], {})
-# A study's defaults that a record may replace as if they were empty.
-_DEFAULTS = {"design": Study.Design.OTHER, "retraction_status": Study.RetractionStatus.NONE}
 # Records matched and written per round trip to the database: a few queries per batch, whatever its size.
 IMPORT_BATCH_SIZE = 500
-# Severity of each retraction status: a notice only ever raises a study's status, never lowers it.
-_RETRACTION_RANK = {"none": 0, "corrected": 1, "expression_of_concern": 2, "retracted": 3}
-
-
-_RETRACTED_PREFIX = re.compile(r"^retracted article:\s*")
-_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
-
-
-# An import normalises each title of its file three times (in-file duplicates, stored candidates, the match)
-@functools.lru_cache(maxsize=1 << 15)
-def normalize_title(title: str) -> str:
-    """Title for matching: accents, case, punctuation and spacing removed."""
-    if title.isascii():
-        ascii_only = title.lower()  # NFKD leaves ASCII as it is, and it has no combining marks
-    else:
-        decomposed = unicodedata.normalize("NFKD", title)
-        ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-    ascii_only = _RETRACTED_PREFIX.sub("", ascii_only)
-    return " ".join(_NOT_ALPHANUMERIC.sub(" ", ascii_only).split())
-
-
-# A title's key: its letters and digits as normalize_title() leaves them, without the spaces, cut to
-# TITLE_KEY_LENGTH characters, then "|" and the year (0 for none). PostgreSQL computes it for stored
-# studies (study_title_key), and the index evidence_study_title_key_idx (migration 0005) finds those whose
-# title and year may match a file's; equal normalised titles of the same year have equal keys, and
-# normalize_title() then decides. Cut short so that a title of any length fits in a B-tree entry.
-TITLE_KEY_LENGTH = 100
-# What the "retracted article:" prefix, which normalize_title() drops, leaves in a stored title's key.
-RETRACTED_PREFIX_KEY = "retractedarticle"
-
-
-def title_keys(title: str, year: int | None) -> tuple[str, str]:
-    """The keys study_title_key() gives a stored study with this title and year: as it is, and with the
-    "retracted article:" prefix normalize_title() removes."""
-    letters = normalize_title(title).replace(" ", "")
-    prefixed = RETRACTED_PREFIX_KEY + letters
-    return f"{letters[:TITLE_KEY_LENGTH]}|{year or 0}", f"{prefixed[:TITLE_KEY_LENGTH]}|{year or 0}"
-
-
-def study_title_key() -> Func:
-    """A study's title key in PostgreSQL: the title after NFKD, in lower case, only ASCII letters and
-    digits kept, cut to TITLE_KEY_LENGTH, then "|" and the year.
-
-    PostgreSQL's normalize() and lower() agree with Python's on every code point for the characters that
-    survive (tests/test_bibliography_import.py checks them all), and dropping everything but [a-z0-9]
-    also drops the combining marks normalize_title() removes. The expression is the one indexed by
-    evidence_study_title_key_idx; change both together.
-    """
-    decomposed = Func(F("title"), template="normalize(%(expressions)s, NFKD)", output_field=TextField())
-    letters = Func(Lower(decomposed), Value("[^a-z0-9]+"), Value(""), Value("g"), function="regexp_replace")
-    year = Cast(Coalesce(F("year"), 0), TextField())
-    return Func(
-        Left(letters, TITLE_KEY_LENGTH),
-        Value("|"),
-        year,
-        arg_joiner=" || ",
-        template="(%(expressions)s)",
-        output_field=TextField(),
-    )
-
-
-def _label(record: StudyRecord) -> str:
-    return record.citation_key or record.doi or record.pmid or (record.title or "")[:60] or record.source
-
-
-def study_match(record: StudyRecord) -> Study | None:
-    """The existing study a record describes: by DOI, then PMID, then normalised title with year.
-
-    Raises ValidationError when the DOI and the PMID point at two different studies.
-    """
-    by_doi = Study.objects.filter(doi=record.doi).first() if record.doi else None
-    by_pmid = Study.objects.filter(pmid=record.pmid).first() if record.pmid else None
-    if by_doi and by_pmid and by_doi.pk != by_pmid.pk:
-        raise ValidationError(
-            f"DOI {record.doi} belongs to study {by_doi.pk} but PMID {record.pmid} to study {by_pmid.pk}"
-        )
-    if by_doi or by_pmid:
-        return by_doi or by_pmid
-    if record.title:
-        wanted = normalize_title(record.title)
-        # Few studies share a year, so this reads a handful of titles, not the library.
-        for candidate in Study.objects.filter(year=record.year).only("pk", "title", "doi", "pmid"):
-            if normalize_title(candidate.title) == wanted:
-                # two different DOIs mean two different works, however alike their titles
-                if record.doi and candidate.doi and record.doi != candidate.doi:
-                    continue
-                return Study.objects.get(pk=candidate.pk)
-    return None
-
-
-def _is_empty(study: Study, name: str) -> bool:
-    value = getattr(study, name)
-    return value in _EMPTY or (name in _DEFAULTS and value == _DEFAULTS[name])
-
-
-def _merge_values(study: Study, values: dict[str, Any], *, update: bool) -> tuple[list[str], list[str]]:
-    """Apply a record's values to a matched study: fill what is empty, and replace what differs only
-    with ``update``. Returns (fields changed, fields kept despite a different value in the record)."""
-    changed: list[str] = []
-    conflicts: list[str] = []
-    for name, value in values.items():
-        current = getattr(study, name)
-        if current == value or (value in _EMPTY and name != "citation_key"):
-            continue
-        if name == "citation_key" and current:
-            continue  # the first library's key stays; keys are labels, not identity
-        if _is_empty(study, name) or update:
-            setattr(study, name, value)
-            changed.append(name)
-        else:
-            conflicts.append(name)
-    return changed, conflicts
-
-
-def _change_reason(record: StudyRecord, changed: list[str], *, update: bool) -> str:
-    if update:
-        # --update is the one way an import replaces stored values; the history says it was asked for
-        return f"replaced with --update from {record.source}: {', '.join(changed)}"
-    return f"completed from {record.source}: {', '.join(changed)}"
-
-
-def _report_conflicts(report: ImportReport, record: StudyRecord, conflicts: list[str]) -> None:
-    if conflicts:
-        report.add(
-            "conflict",
-            "study",
-            _label(record),
-            f"{record.source}: kept the stored {', '.join(conflicts)} (use --update to replace)",
-        )
-
-
-@transaction.atomic
-def study_upsert(
-    *, record: StudyRecord, report: ImportReport, user: AbstractBaseUser | None = None, update: bool = False
-) -> Study | None:
-    """Create the study a record describes, or complete the one it matches.
-
-    A match gains the values it lacks; a value it already has is kept and reported as a conflict,
-    unless ``update`` is set, in which case it is replaced and the history entry says so.
-    Returns None when the record is rejected (the report says why). One record at a time: files go
-    through bibliography_import, which matches and writes in batches.
-    """
-    label = _label(record)
-    try:
-        study = study_match(record)
-    except ValidationError as exc:
-        report.add("rejected", "study", label, f"{record.source}: {exc.messages[0]}")
-        return None
-    values = record.given_fields()
-    if study is None:
-        study = Study(**values)
-        study._change_reason = f"imported from {record.source}"
-        try:
-            study.full_clean()
-        except ValidationError as exc:
-            report.add("rejected", "study", label, f"{record.source}: {_messages(exc)}")
-            return None
-        try:
-            # a savepoint: a concurrent import may have inserted this DOI or PMID since study_match looked
-            with transaction.atomic():
-                study.save()
-        except IntegrityError:
-            # our insert waited for that transaction and it committed, so matching again finds its study,
-            # which this record then completes like any other match (tests/test_concurrency.py)
-            try:
-                study = study_match(record)
-            except ValidationError as exc:
-                report.add("rejected", "study", label, f"{record.source}: {exc.messages[0]}")
-                return None
-            if study is None:
-                raise
-        else:
-            report.add("created", "study", label, record.source)
-            _after_study_change(study, was_retracted=False)
-            return study
-
-    was_retracted = study.is_retracted
-    changed, conflicts = _merge_values(study, values, update=update)
-    _report_conflicts(report, record, conflicts)
-    if not changed:
-        report.add("unchanged", "study", label, record.source)
-        return study
-    try:
-        study.full_clean(exclude=study.get_deferred_fields())  # what the query deferred, the record cannot set
-    except ValidationError as exc:
-        report.add("rejected", "study", label, f"{record.source}: {_messages(exc)}")
-        return None
-    study._change_reason = _change_reason(record, changed, update=update)
-    study.save(update_fields=[*changed, "updated_at"])
-    if "retraction_status" in changed:
-        Claim.objects.filter(citations__study=study).mark_evidence_changed()
-    report.add("updated", "study", label, f"{record.source}: {', '.join(changed)}")
-    _after_study_change(study, was_retracted=was_retracted)
-    return study
-
-
-def _messages(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in exc.message_dict.items())
-    return " ".join(exc.messages)
-
-
-def _after_study_change(study: Study, *, was_retracted: bool) -> None:
-    if study.is_retracted and not was_retracted:
-        from reviews.services import claims_flag_retracted_reliance
-
-        claims_flag_retracted_reliance(claims=Claim.objects.filter(citations__study=study))
-
-
-@transaction.atomic
-def study_set_retraction(
-    *,
-    study: Study,
-    status: str,
-    note: str = "",
-    notice_doi: str = "",
-    retraction_date: date | None = None,
-    user: AbstractBaseUser | None = None,
-) -> Study:
-    """Record a retraction, expression of concern or correction; a newly retracted study flags the
-    claims relying on it and sends them back for re-review. Any change of status is a change of the
-    citing claims' evidence (their reviewers see it in their queue)."""
-    was_retracted = study.is_retracted
-    status_before = study.retraction_status
-    study.retraction_status = status
-    study.retraction_note = note or study.retraction_note
-    study.retraction_doi = notice_doi or study.retraction_doi
-    study.retraction_date = retraction_date or study.retraction_date
-    study._change_reason = f"retraction status set to {status}"
-    if user is not None:
-        study._history_user = user
-    study.full_clean()
-    study.save(
-        update_fields=["retraction_status", "retraction_note", "retraction_doi", "retraction_date", "updated_at"]
-    )
-    if status != status_before:
-        Claim.objects.filter(citations__study=study).mark_evidence_changed()
-    _after_study_change(study, was_retracted=was_retracted)
-    return study
-
-
-# One study or citation at a time: the API's writes (evidence/api/). Files go through bibliography_import.
-
-_RETRACTION_FIELDS = ("retraction_status", "retraction_note", "retraction_doi", "retraction_date")
-
-
-def _normalised_identifiers(values: dict[str, Any], *, exclude_pk: int | None = None) -> dict[str, Any]:
-    """DOI and PMID stored normalised (evidence.identifiers), and each free for this study; a value that
-    is not an identifier, or one another study already has, is refused on its field."""
-    from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
-
-    values = dict(values)
-    errors: dict[str, str] = {}
-    for name, label, normalize in (("doi", "DOI", normalize_doi), ("pmid", "PMID", normalize_pmid)):
-        if name not in values:
-            continue
-        try:
-            values[name] = normalize(values[name])
-        except IdentifierError as exc:
-            errors[name] = str(exc)
-            continue
-        if values[name]:
-            existing = Study.objects.filter(**{name: values[name]}).exclude(pk=exclude_pk).first()
-            if existing is not None:
-                errors[name] = f"{label} {values[name]} is already recorded for study {existing.pk}: {existing}."
-    if errors:
-        raise ValidationError(errors)
-    return values
-
-
-@transaction.atomic
-def study_create(*, values: dict[str, Any], user: AbstractBaseUser | None = None) -> Study:
-    """Create one study from field values (named as on Study). Raises ValidationError naming the fields."""
-    values = _normalised_identifiers(values)
-    study = Study(**values)
-    study.full_clean()
-    study._change_reason = "created"
-    if user is not None:
-        study._history_user = user
-    try:
-        # a savepoint: a concurrent write may have taken the DOI or PMID since we looked
-        with transaction.atomic():
-            study.save()
-    except IntegrityError:
-        raise ValidationError("Another study with this DOI or PMID was saved at the same time.") from None
-    return study
-
-
-@transaction.atomic
-def study_update(*, study: Study, values: dict[str, Any], user: AbstractBaseUser | None = None) -> Study:
-    """Change some of a study's fields; saves only what changed. A change of retraction status goes
-    through study_set_retraction, so a study newly retracted flags the claims relying on it."""
-    values = _normalised_identifiers(values, exclude_pk=study.pk)
-    study = Study.objects.select_for_update().get(pk=study.pk)
-    new_status = values.pop("retraction_status", study.retraction_status)
-    _save_edits(study, values, user)
-    if new_status != study.retraction_status:
-        study_set_retraction(
-            study=study,
-            status=new_status,
-            note=study.retraction_note,
-            notice_doi=study.retraction_doi,
-            retraction_date=study.retraction_date,
-            user=user,
-        )
-    return study
-
-
-def _save_edits(obj: Study | Citation, values: dict[str, Any], user: AbstractBaseUser | None) -> list[str]:
-    """Set the values that differ, validate, and save only those fields, with who and what in the history.
-    Returns the names of the fields changed (none: nothing is written)."""
-    changed = _apply(obj, values)
-    if changed:
-        obj.full_clean(exclude=obj.get_deferred_fields())  # what the query deferred (search_vector) is not ours
-        obj._change_reason = f"edited: {', '.join(changed)}"
-        if user is not None:
-            obj._history_user = user
-        obj.save(update_fields=[*changed, "updated_at"])
-    return changed
-
-
-def _flag_if_relying_on_retracted(claim_id: int) -> None:
-    from reviews.services import claims_flag_retracted_reliance
-
-    claims_flag_retracted_reliance(claims=Claim.objects.filter(pk=claim_id))
-
-
-@transaction.atomic
-def citation_create(
-    *, claim: Claim, study: Study, values: dict[str, Any], user: AbstractBaseUser | None = None
-) -> Citation:
-    """Link a study to a claim, recording who did; a claim now relying on a retracted study is flagged
-    (as the admin's citation forms do). Raises ValidationError when the link exists or a value is bad."""
-    citation = Citation(claim=claim, study=study, added_by=user, **values)
-    citation.full_clean()
-    citation._change_reason = "linked"
-    try:
-        with transaction.atomic():
-            citation.save()
-    except IntegrityError:
-        raise ValidationError("This study is already cited for this claim.") from None
-    Claim.objects.filter(pk=claim.pk).mark_evidence_changed()
-    _flag_if_relying_on_retracted(claim.pk)
-    return citation
-
-
-@transaction.atomic
-def citation_update(*, citation: Citation, values: dict[str, Any], user: AbstractBaseUser | None = None) -> Citation:
-    """Change a citation's relation, note or directness; saves only what changed."""
-    if _save_edits(citation, values, user):
-        Claim.objects.filter(pk=citation.claim_id).mark_evidence_changed()
-        _flag_if_relying_on_retracted(citation.claim_id)
-    return citation
-
-
-@transaction.atomic
-def citation_delete(*, citation: Citation, user: AbstractBaseUser | None = None) -> None:
-    """Unlink a study from a claim; the history keeps the link (reviewers see the evidence changed)."""
-    citation._change_reason = "unlinked"
-    if user is not None:
-        citation._history_user = user
-    citation.delete()
-    Claim.objects.filter(pk=citation.claim_id).mark_evidence_changed()
-
-
-# --- Bibliography files -----------------------------------------------------------------------------
 
 
 def _fill_record(target: StudyRecord, other: StudyRecord) -> tuple[list[str], list[str]]:
@@ -479,10 +70,10 @@ def _fill_record(target: StudyRecord, other: StudyRecord) -> tuple[list[str], li
         if name == "citation_key":
             continue
         current = getattr(target, name)
-        if current in _EMPTY:
+        if current in EMPTY_VALUES:
             setattr(target, name, value)
             filled.append(name)
-        elif value not in _EMPTY and value != current:
+        elif value not in EMPTY_VALUES and value != current:
             differing.append(name)
     return filled, differing
 
@@ -524,7 +115,7 @@ class _Duplicates:
                 self.report.add(
                     "rejected",
                     "study",
-                    _label(record),
+                    record_label(record),
                     f"{record.source}: PMID {record.pmid} is also on {target.source}, with another DOI ({target.doi})",
                 )
                 return False
@@ -541,7 +132,7 @@ class _Duplicates:
         detail = f"{record.source}: merged into {target.source} ({why})"
         if differing:
             detail += f"; kept the first entry's {', '.join(differing)}"
-        self.report.add("merged", "study", _label(record), detail)
+        self.report.add("merged", "study", record_label(record), detail)
         self._register(target)
         return False
 
@@ -675,7 +266,7 @@ def _plan(batch: _Batch, *, seen: dict[int, bool]) -> None:
     again, by another identifier, describes the same study."""
     report = batch.report
     for index, record in enumerate(batch.records):
-        label = _label(record)
+        label = record_label(record)
         doi_match = batch.by_doi.get(record.doi) if record.doi else None
         pmid_match = batch.by_pmid.get(record.pmid) if record.pmid else None
         if doi_match and pmid_match and doi_match != pmid_match:
@@ -717,12 +308,12 @@ def _plan_matched(batch: _Batch, studies: dict[int, Study], *, update: bool) -> 
         report = ImportReport()
         values = record.given_fields()
         was_retracted = study.is_retracted
-        changed, conflicts = _merge_values(study, values, update=update)
-        _report_conflicts(report, record, conflicts)
+        changed, conflicts = merge_values(study, values, update=update)
+        report_conflicts(report, record, conflicts)
         if not changed:
-            report.add("unchanged", "study", _label(record), record.source)
+            report.add("unchanged", "study", record_label(record), record.source)
         elif _valid(study, record, values, report):
-            study._change_reason = _change_reason(record, changed, update=update)
+            study._change_reason = change_reason(record, changed, update=update)
             batch.to_update.insert(0, (study, record, changed))
             if study.is_retracted and not was_retracted:
                 batch.newly_retracted.insert(0, study)
@@ -740,7 +331,7 @@ def _write_updates(batch: _Batch, user: AbstractBaseUser | None) -> None:
             study.updated_at = now
         _update_with_history([s for s, _, _ in to_update], fields, user)
         for _study, record, changed in to_update:
-            report.add("updated", "study", _label(record), f"{record.source}: {', '.join(changed)}")
+            report.add("updated", "study", record_label(record), f"{record.source}: {', '.join(changed)}")
         restated = [study.pk for study, _, changed in to_update if "retraction_status" in changed]
         if restated:
             Claim.objects.filter(citations__study__in=restated).mark_evidence_changed(now)
@@ -792,7 +383,10 @@ def _valid(
     bad = [name for name, value in given.items() if holds_nul(value)] if "\\x00" in repr(given) else []
     if bad:
         report.add(
-            "rejected", "study", _label(record), f"{record.source}: {', '.join(bad)} holds a NUL character (\\x00)"
+            "rejected",
+            "study",
+            record_label(record),
+            f"{record.source}: {', '.join(bad)} holds a NUL character (\\x00)",
         )
         return False
     if new and _given_fields_clean(study, given):
@@ -802,7 +396,7 @@ def _valid(
         # would cost a query per study
         study.full_clean(exclude=study.get_deferred_fields(), validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
-        report.add("rejected", "study", _label(record), f"{record.source}: {_messages(exc)}")
+        report.add("rejected", "study", record_label(record), f"{record.source}: {error_messages(exc)}")
         return False
     return True
 
@@ -1108,7 +702,7 @@ def _finish(batch: _Batch, user: AbstractBaseUser | None, *, update: bool) -> No
         _create_one_by_one(batch.to_create, batch.report, user, update=update)
     else:
         for _, record in batch.to_create:
-            batch.report.add("created", "study", _label(record), record.source)
+            batch.report.add("created", "study", record_label(record), record.source)
 
 
 def _create(
@@ -1126,7 +720,7 @@ def _create(
         _create_one_by_one(pairs, report, user, update=update)
         return
     for _, record in pairs:
-        report.add("created", "study", _label(record), record.source)
+        report.add("created", "study", record_label(record), record.source)
 
 
 def _create_one_by_one(
@@ -1150,9 +744,11 @@ def _create_one_by_one(
             if committed is not None:
                 study_upsert(record=record, report=report, user=user, update=update)
             else:
-                report.add("rejected", "study", _label(record), f"{record.source}: the database refused it ({exc})")
+                report.add(
+                    "rejected", "study", record_label(record), f"{record.source}: the database refused it ({exc})"
+                )
             continue
-        report.add("created", "study", _label(record), record.source)
+        report.add("created", "study", record_label(record), record.source)
 
 
 def bibliography_import(
@@ -1237,13 +833,7 @@ def _bibliography_import(
             lines, newly_retracted = _import_records(stream, user, update, _Progress(None, 0))
         report.lines += lines
         shown.advance(stream.size)
-        if newly_retracted:
-            from reviews.services import claims_flag_retracted_reliance
-
-            for flag in claims_flag_retracted_reliance(
-                claims=Claim.objects.filter(citations__study__in=newly_retracted).distinct()
-            ):
-                report.add("created", "flag", flag.claim.key or str(flag.claim_id), flag.note)
+        report.lines += after_retraction_change(newly_retracted, user=user)
         if strict and report.of("rejected"):
             raise BibliographyRejected(report)
         if report.changed:
@@ -1454,290 +1044,3 @@ class BibliographyRejected(Exception):
 
 
 # --- Retraction notices -----------------------------------------------------------------------------
-
-
-def retractions_import(
-    *,
-    notices: Iterable[RetractionNotice | Rejection],
-    user: AbstractBaseUser | None = None,
-    dry_run: bool = False,
-    chunk_size: int = 2000,
-    progress: Callable[[int], Any] | None = None,
-) -> ImportReport:
-    """Apply Retraction Watch notices to the studies they name, matched by DOI, then PMID.
-
-    The notices are streamed in chunks; each chunk costs two queries to match, so a data set of tens
-    of thousands of rows touches the database a few dozen times plus one write per study it changes.
-    A notice only raises a study's status (retracted > expression of concern > corrected); it fills
-    an empty notice date and DOI and adds its reasons to the note. A study that becomes retracted goes
-    through study_set_retraction, which flags the claims relying on it.
-    """
-    report = ImportReport(dry_run=dry_run, format="retraction-watch")
-    with transaction.atomic():
-        chunk: list[RetractionNotice] = []
-        for notice in notices:
-            if isinstance(notice, Rejection):
-                report.add("rejected", "notice", notice.source, notice.reason)
-                continue
-            chunk.append(notice)
-            if len(chunk) >= chunk_size:
-                _apply_notices(chunk, report, user)
-                if progress is not None:
-                    progress(len(chunk))
-                chunk = []
-        if chunk:
-            _apply_notices(chunk, report, user)
-            if progress is not None:
-                progress(len(chunk))
-        if dry_run:
-            transaction.set_rollback(True)
-    return report
-
-
-def _apply_notices(notices: list[RetractionNotice], report: ImportReport, user: AbstractBaseUser | None) -> None:
-    dois = {n.original_doi for n in notices if n.original_doi}
-    pmids = {n.original_pmid for n in notices if n.original_pmid}
-    if not dois and not pmids:
-        return
-    # the "not empty" conditions let PostgreSQL use the partial unique indexes (see _import_batch)
-    matches = Study.objects.filter((Q(doi__in=dois) & ~Q(doi="")) | (Q(pmid__in=pmids) & ~Q(pmid="")))
-    studies = list(matches.order_by())
-    by_doi = {s.doi: s for s in studies if s.doi}
-    by_pmid = {s.pmid: s for s in studies if s.pmid}
-    for notice in notices:
-        study = by_doi.get(notice.original_doi) if notice.original_doi else None
-        study = study or (by_pmid.get(notice.original_pmid) if notice.original_pmid else None)
-        if study is None:
-            continue
-        label = study.citation_key or study.doi or study.pmid
-        where = f"{notice.source} (Retraction Watch record {notice.record_id})"
-        if notice.status is None:
-            report.add(
-                "conflict", "study", label, f"{where}: a {notice.nature.lower()} notice is reported, not applied"
-            )
-            continue
-        status = study.retraction_status
-        if _RETRACTION_RANK[notice.status] > _RETRACTION_RANK[status]:
-            status = notice.status
-        elif _RETRACTION_RANK[notice.status] < _RETRACTION_RANK[status]:
-            report.add("unchanged", "study", label, f"{where}: already {study.get_retraction_status_display().lower()}")
-            continue
-        reason = f"Retraction Watch ({notice.nature}): {notice.reason}" if notice.reason else ""
-        note = study.retraction_note
-        if reason and reason not in note:
-            note = f"{note}\n\n{reason}" if note else reason
-        values = {
-            "retraction_status": status,
-            "retraction_note": note,
-            "retraction_doi": study.retraction_doi or notice.notice_doi,
-            "retraction_date": study.retraction_date or notice.date,
-        }
-        changed = [name for name, value in values.items() if getattr(study, name) != value]
-        if not changed:
-            report.add("unchanged", "study", label, where)
-            continue
-        was_retracted = study.is_retracted
-        study_set_retraction(
-            study=study,
-            status=status,
-            note=note,
-            notice_doi=values["retraction_doi"],
-            retraction_date=values["retraction_date"],
-            user=user,
-        )
-        report.add("updated", "study", label, f"{where}: {', '.join(changed)}")
-        if study.is_retracted and not was_retracted:
-            from reviews.models import Flag
-
-            flagged = Flag.objects.filter(study=study, reason=Flag.Reason.RETRACTED_SOURCE, status=Flag.Status.OPEN)
-            for key in flagged.values_list("claim__key", flat=True):
-                report.add("created", "flag", key, f"relies on {label}, now retracted")
-
-
-# --- Articles and claims ----------------------------------------------------------------------------
-
-
-def _apply(obj: Any, values: dict[str, Any]) -> list[str]:
-    """Set the values that differ; return the names of the fields changed."""
-    changed = []
-    for name, value in values.items():
-        if getattr(obj, name) != value:
-            setattr(obj, name, value)
-            changed.append(name)
-    return changed
-
-
-@transaction.atomic
-def article_revise(
-    *, article: Article, text: str, headings: list[str], user: AbstractBaseUser | None = None, note: str = ""
-) -> list[Claim]:
-    """Replace an article's text, keeping the old version, and re-anchor its claims.
-
-    Returns the claims whose quote is no longer in the text; they keep their old anchor and are sent
-    back for re-review.
-    """
-    number = (article.revisions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
-    ArticleRevision.objects.create(
-        article=article, number=number, text=article.text, headings=article.headings, created_by=user, note=note
-    )
-    article.text = text
-    article.headings = headings
-    article.save(update_fields=["text", "headings", "updated_at"])
-    lost = []
-    for claim in article.claims.all():
-        anchor = anchoring.relocate(text, claim.quote, claim.prefix, claim.suffix, claim.start)
-        if anchor is None:
-            claim.status = Claim.Status.NEEDS_REREVIEW
-            claim._change_reason = f"quote not found in revision {number + 1} of the text"
-            claim.save(update_fields=["status", "updated_at"])
-            Claim.objects.filter(pk=claim.pk).mark_evidence_changed()
-            lost.append(claim)
-            continue
-        values = {
-            "start": anchor.start,
-            "end": anchor.end,
-            "prefix": anchor.prefix,
-            "suffix": anchor.suffix,
-            "section": anchoring.section_at(text, headings, anchor.start),
-        }
-        changed = _apply(claim, values)
-        if changed:
-            claim._change_reason = "re-anchored to the revised text"
-            claim.save(update_fields=[*changed, "updated_at"])
-    return lost
-
-
-def article_import(
-    *, bundle: ArticleBundle, user: AbstractBaseUser | None = None, dry_run: bool = False, update: bool = False
-) -> ImportReport:
-    """Load an article file: its bibliography, the article, its claims and their citations.
-
-    One transaction: either everything is written or nothing is. Claims are matched by key, citations
-    by claim and study; what already matches is left untouched, so importing the same file twice
-    changes nothing. With ``dry_run`` the work is done and then rolled back, so the report is exact.
-    """
-    report = ImportReport(dry_run=dry_run)
-    with transaction.atomic():
-        _article_import(bundle, user, update, report)
-        if report.of("rejected"):
-            raise ArticleImportRejected(report)
-        if dry_run:
-            transaction.set_rollback(True)
-    return report
-
-
-class ArticleImportRejected(Exception):
-    """Something in the file could not be imported; the transaction was rolled back."""
-
-    def __init__(self, report: ImportReport):
-        self.report = report
-        super().__init__("; ".join(f"{line.label}: {line.detail}" for line in report.of("rejected")))
-
-
-def _article_import(bundle: ArticleBundle, user: AbstractBaseUser | None, update: bool, report: ImportReport) -> None:
-    studies_by_key: dict[str, Study] = {}
-    if bundle.bibliography is not None:
-        for rejection in bundle.bibliography.rejected:
-            report.add("rejected", "study", rejection.source, rejection.reason)
-        for record in bundle.bibliography.records:
-            study = study_upsert(record=record, report=report, user=user, update=update)
-            if study is not None and record.citation_key:
-                studies_by_key[record.citation_key] = study
-
-    article = Article.objects.filter(slug=bundle.slug).first()
-    meta = {
-        "title": bundle.title,
-        "author": bundle.author,
-        "publisher": bundle.publisher,
-        "url": bundle.url,
-        "published_on": bundle.published_on,
-    }
-    if article is None:
-        article = Article(slug=bundle.slug, text=bundle.text, headings=bundle.headings, **meta)
-        try:
-            article.full_clean()
-        except ValidationError as exc:
-            report.add("rejected", "article", bundle.slug, _messages(exc))
-            return
-        article.save()
-        report.add("created", "article", bundle.slug)
-    else:
-        if article.text != bundle.text or article.headings != bundle.headings:
-            article_revise(
-                article=article, text=bundle.text, headings=bundle.headings, user=user, note="imported revision"
-            )
-            report.add("updated", "article", bundle.slug, "new revision of the text")
-        changed = _apply(article, meta)
-        if changed:
-            article.save(update_fields=[*changed, "updated_at"])
-            report.add("updated", "article", bundle.slug, ", ".join(changed))
-        elif not report.of("updated", "article"):
-            report.add("unchanged", "article", bundle.slug)
-
-    existing = {claim.key: claim for claim in article.claims.exclude(key="")}
-    for spec in bundle.claims:
-        values = {
-            "quote": spec.quote,
-            "start": spec.anchor.start,
-            "end": spec.anchor.end,
-            "prefix": spec.anchor.prefix,
-            "suffix": spec.anchor.suffix,
-            "section": spec.section,
-            "kind": spec.kind,
-            "substance": spec.substance,
-            "claim_type": spec.claim_type,
-            "secondary_types": spec.secondary_types,
-            "evidence_note": spec.evidence_note,
-            "attributed_to": spec.attributed_to,
-            "attribution_status": spec.attribution_status,
-            "attribution_note": spec.attribution_note,
-        }
-        claim = existing.get(spec.key) if spec.key else None
-        label = f"{bundle.slug}/{spec.key or spec.anchor.start}"
-        if claim is None:
-            claim = Claim(article=article, key=spec.key, **values)
-            claim.save()
-            report.add("created", "claim", label)
-        else:
-            changed = _apply(claim, values)
-            if changed:
-                claim._change_reason = "updated by article import"
-                claim.save(update_fields=[*changed, "updated_at"])
-                report.add("updated", "claim", label, ", ".join(changed))
-            else:
-                report.add("unchanged", "claim", label)
-        _import_citations(claim, spec, studies_by_key, user, report, label)
-
-    from reviews.services import claims_flag_retracted_reliance
-
-    for flag in claims_flag_retracted_reliance(claims=article.claims.all()):
-        report.add("created", "flag", f"{bundle.slug}/{flag.claim.key or flag.claim_id}", flag.note)
-
-
-def _import_citations(claim, spec, studies_by_key, user, report, label) -> None:
-    current = {citation.study_id: citation for citation in claim.citations.all()}
-    touched = False
-    for link in spec.citations:
-        study = studies_by_key.get(link.study_key)
-        if study is None:
-            study = Study.objects.filter(citation_key=link.study_key).first()
-        if study is None:
-            report.add("rejected", "citation", f"{label} → {link.study_key}", "no study with this key")
-            continue
-        values = {"relation": link.relation, "note": link.note, "directness": link.directness}
-        citation = current.get(study.pk)
-        if citation is None:
-            Citation.objects.create(claim=claim, study=study, added_by=user, **values)
-            report.add("created", "citation", f"{label} → {link.study_key}")
-            touched = True
-            continue
-        changed = _apply(citation, values)
-        if changed:
-            citation._change_reason = "updated by article import"
-            citation.save(update_fields=[*changed, "updated_at"])
-            report.add("updated", "citation", f"{label} → {link.study_key}", ", ".join(changed))
-            touched = True
-        else:
-            report.add("unchanged", "citation", f"{label} → {link.study_key}")
-    if touched:
-        Claim.objects.filter(pk=claim.pk).mark_evidence_changed()

@@ -1,0 +1,46 @@
+"""Every write with side effects to articles, claims, studies and citations: one keyword-only function per
+action, in a transaction. Views, the admin, the API, management commands and imports call these and
+nothing else, so a rule such as "a retracted study flags the claims relying on it" holds whatever made
+the change. Each write saves only what changed, so repeating an import adds no history entries.
+
+By subject: ``studies`` (matching, creating, editing), ``citations``, ``retractions``, ``articles``
+(revisions, article files), ``bibliography`` (BibTeX, RIS and CSL-JSON files) and ``reports`` (what an
+import did). What a write means for the review workflow travels by evidence.signals.
+"""
+
+from evidence.services.articles import ArticleImportRejected, article_import, article_revise
+from evidence.services.bibliography import BibliographyRejected, bibliography_import
+from evidence.services.citations import citation_create, citation_delete, citation_update
+from evidence.services.reports import ImportReport, ReportLine
+from evidence.services.retractions import retractions_import, study_set_retraction
+from evidence.services.studies import (
+    normalize_title,
+    study_create,
+    study_match,
+    study_title_key,
+    study_update,
+    study_upsert,
+    title_keys,
+)
+
+__all__ = [
+    "ArticleImportRejected",
+    "BibliographyRejected",
+    "ImportReport",
+    "ReportLine",
+    "article_import",
+    "article_revise",
+    "bibliography_import",
+    "citation_create",
+    "citation_delete",
+    "citation_update",
+    "normalize_title",
+    "retractions_import",
+    "study_create",
+    "study_match",
+    "study_set_retraction",
+    "study_title_key",
+    "study_update",
+    "study_upsert",
+    "title_keys",
+]

@@ -1,0 +1,290 @@
+"""Studies: matching a record to the library, creating, completing and editing one study."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import (
+    F,
+    Func,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Left, Lower
+
+from evidence.importers.records import StudyRecord
+from evidence.models import Claim, Study
+from evidence.services.common import error_messages, save_edits
+from evidence.services.reports import ImportReport
+from evidence.services.retractions import after_retraction_change, study_set_retraction
+
+EMPTY_VALUES: tuple[Any, ...] = ("", None, [], {})
+# A study's defaults that a record may replace as if they were empty.
+REPLACEABLE_DEFAULTS = {"design": Study.Design.OTHER, "retraction_status": Study.RetractionStatus.NONE}
+# Severity of each retraction status: a notice only ever raises a study's status, never lowers it.
+RETRACTION_RANK = {"none": 0, "corrected": 1, "expression_of_concern": 2, "retracted": 3}
+
+
+_RETRACTED_PREFIX = re.compile(r"^retracted article:\s*")
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
+
+
+# An import normalises each title of its file three times (in-file duplicates, stored candidates, the match)
+@functools.lru_cache(maxsize=1 << 15)
+def normalize_title(title: str) -> str:
+    """Title for matching: accents, case, punctuation and spacing removed."""
+    if title.isascii():
+        ascii_only = title.lower()  # NFKD leaves ASCII as it is, and it has no combining marks
+    else:
+        decomposed = unicodedata.normalize("NFKD", title)
+        ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    ascii_only = _RETRACTED_PREFIX.sub("", ascii_only)
+    return " ".join(_NOT_ALPHANUMERIC.sub(" ", ascii_only).split())
+
+
+# A title's key: its letters and digits as normalize_title() leaves them, without the spaces, cut to
+# TITLE_KEY_LENGTH characters, then "|" and the year (0 for none). PostgreSQL computes it for stored
+# studies (study_title_key), and the index evidence_study_title_key_idx (migration 0005) finds those whose
+# title and year may match a file's; equal normalised titles of the same year have equal keys, and
+# normalize_title() then decides. Cut short so that a title of any length fits in a B-tree entry.
+TITLE_KEY_LENGTH = 100
+# What the "retracted article:" prefix, which normalize_title() drops, leaves in a stored title's key.
+RETRACTED_PREFIX_KEY = "retractedarticle"
+
+
+def title_keys(title: str, year: int | None) -> tuple[str, str]:
+    """The keys study_title_key() gives a stored study with this title and year: as it is, and with the
+    "retracted article:" prefix normalize_title() removes."""
+    letters = normalize_title(title).replace(" ", "")
+    prefixed = RETRACTED_PREFIX_KEY + letters
+    return f"{letters[:TITLE_KEY_LENGTH]}|{year or 0}", f"{prefixed[:TITLE_KEY_LENGTH]}|{year or 0}"
+
+
+def study_title_key() -> Func:
+    """A study's title key in PostgreSQL: the title after NFKD, in lower case, only ASCII letters and
+    digits kept, cut to TITLE_KEY_LENGTH, then "|" and the year.
+
+    PostgreSQL's normalize() and lower() agree with Python's on every code point for the characters that
+    survive (tests/test_bibliography_import.py checks them all), and dropping everything but [a-z0-9]
+    also drops the combining marks normalize_title() removes. The expression is the one indexed by
+    evidence_study_title_key_idx; change both together.
+    """
+    decomposed = Func(F("title"), template="normalize(%(expressions)s, NFKD)", output_field=TextField())
+    letters = Func(Lower(decomposed), Value("[^a-z0-9]+"), Value(""), Value("g"), function="regexp_replace")
+    year = Cast(Coalesce(F("year"), 0), TextField())
+    return Func(
+        Left(letters, TITLE_KEY_LENGTH),
+        Value("|"),
+        year,
+        arg_joiner=" || ",
+        template="(%(expressions)s)",
+        output_field=TextField(),
+    )
+
+
+def record_label(record: StudyRecord) -> str:
+    return record.citation_key or record.doi or record.pmid or (record.title or "")[:60] or record.source
+
+
+def study_match(record: StudyRecord) -> Study | None:
+    """The existing study a record describes: by DOI, then PMID, then normalised title with year.
+
+    Raises ValidationError when the DOI and the PMID point at two different studies.
+    """
+    by_doi = Study.objects.filter(doi=record.doi).first() if record.doi else None
+    by_pmid = Study.objects.filter(pmid=record.pmid).first() if record.pmid else None
+    if by_doi and by_pmid and by_doi.pk != by_pmid.pk:
+        raise ValidationError(
+            f"DOI {record.doi} belongs to study {by_doi.pk} but PMID {record.pmid} to study {by_pmid.pk}"
+        )
+    if by_doi or by_pmid:
+        return by_doi or by_pmid
+    if record.title:
+        wanted = normalize_title(record.title)
+        # Few studies share a year, so this reads a handful of titles, not the library.
+        for candidate in Study.objects.filter(year=record.year).only("pk", "title", "doi", "pmid"):
+            if normalize_title(candidate.title) == wanted:
+                # two different DOIs mean two different works, however alike their titles
+                if record.doi and candidate.doi and record.doi != candidate.doi:
+                    continue
+                return Study.objects.get(pk=candidate.pk)
+    return None
+
+
+def _is_empty(study: Study, name: str) -> bool:
+    value = getattr(study, name)
+    return value in EMPTY_VALUES or (name in REPLACEABLE_DEFAULTS and value == REPLACEABLE_DEFAULTS[name])
+
+
+def merge_values(study: Study, values: dict[str, Any], *, update: bool) -> tuple[list[str], list[str]]:
+    """Apply a record's values to a matched study: fill what is empty, and replace what differs only
+    with ``update``. Returns (fields changed, fields kept despite a different value in the record)."""
+    changed: list[str] = []
+    conflicts: list[str] = []
+    for name, value in values.items():
+        current = getattr(study, name)
+        if current == value or (value in EMPTY_VALUES and name != "citation_key"):
+            continue
+        if name == "citation_key" and current:
+            continue  # the first library's key stays; keys are labels, not identity
+        if _is_empty(study, name) or update:
+            setattr(study, name, value)
+            changed.append(name)
+        else:
+            conflicts.append(name)
+    return changed, conflicts
+
+
+def change_reason(record: StudyRecord, changed: list[str], *, update: bool) -> str:
+    if update:
+        # --update is the one way an import replaces stored values; the history says it was asked for
+        return f"replaced with --update from {record.source}: {', '.join(changed)}"
+    return f"completed from {record.source}: {', '.join(changed)}"
+
+
+def report_conflicts(report: ImportReport, record: StudyRecord, conflicts: list[str]) -> None:
+    if conflicts:
+        report.add(
+            "conflict",
+            "study",
+            record_label(record),
+            f"{record.source}: kept the stored {', '.join(conflicts)} (use --update to replace)",
+        )
+
+
+@transaction.atomic
+def study_upsert(
+    *, record: StudyRecord, report: ImportReport, user: AbstractBaseUser | None = None, update: bool = False
+) -> Study | None:
+    """Create the study a record describes, or complete the one it matches.
+
+    A match gains the values it lacks; a value it already has is kept and reported as a conflict,
+    unless ``update`` is set, in which case it is replaced and the history entry says so.
+    Returns None when the record is rejected (the report says why). One record at a time: files go
+    through bibliography_import, which matches and writes in batches.
+    """
+    label = record_label(record)
+    try:
+        study = study_match(record)
+    except ValidationError as exc:
+        report.add("rejected", "study", label, f"{record.source}: {exc.messages[0]}")
+        return None
+    values = record.given_fields()
+    if study is None:
+        study = Study(**values)
+        study._change_reason = f"imported from {record.source}"
+        try:
+            study.full_clean()
+        except ValidationError as exc:
+            report.add("rejected", "study", label, f"{record.source}: {error_messages(exc)}")
+            return None
+        try:
+            # a savepoint: a concurrent import may have inserted this DOI or PMID since study_match looked
+            with transaction.atomic():
+                study.save()
+        except IntegrityError:
+            # our insert waited for that transaction and it committed, so matching again finds its study,
+            # which this record then completes like any other match (tests/test_concurrency.py)
+            try:
+                study = study_match(record)
+            except ValidationError as exc:
+                report.add("rejected", "study", label, f"{record.source}: {exc.messages[0]}")
+                return None
+            if study is None:
+                raise
+        else:
+            report.add("created", "study", label, record.source)
+            return study  # new: no claim cites it yet
+
+    was_retracted = study.is_retracted
+    changed, conflicts = merge_values(study, values, update=update)
+    report_conflicts(report, record, conflicts)
+    if not changed:
+        report.add("unchanged", "study", label, record.source)
+        return study
+    try:
+        study.full_clean(exclude=study.get_deferred_fields())  # what the query deferred, the record cannot set
+    except ValidationError as exc:
+        report.add("rejected", "study", label, f"{record.source}: {error_messages(exc)}")
+        return None
+    study._change_reason = change_reason(record, changed, update=update)
+    study.save(update_fields=[*changed, "updated_at"])
+    if "retraction_status" in changed:
+        Claim.objects.filter(citations__study=study).mark_evidence_changed()
+    report.add("updated", "study", label, f"{record.source}: {', '.join(changed)}")
+    if not was_retracted:
+        report.lines += after_retraction_change([study], user=user)
+    return study
+
+
+# One study or citation at a time: the API's writes (evidence/api/). Files go through bibliography_import.
+
+_RETRACTION_FIELDS = ("retraction_status", "retraction_note", "retraction_doi", "retraction_date")
+
+
+def _normalised_identifiers(values: dict[str, Any], *, exclude_pk: int | None = None) -> dict[str, Any]:
+    """DOI and PMID stored normalised (evidence.identifiers), and each free for this study; a value that
+    is not an identifier, or one another study already has, is refused on its field."""
+    from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
+
+    values = dict(values)
+    errors: dict[str, str] = {}
+    for name, label, normalize in (("doi", "DOI", normalize_doi), ("pmid", "PMID", normalize_pmid)):
+        if name not in values:
+            continue
+        try:
+            values[name] = normalize(values[name])
+        except IdentifierError as exc:
+            errors[name] = str(exc)
+            continue
+        if values[name]:
+            existing = Study.objects.filter(**{name: values[name]}).exclude(pk=exclude_pk).first()
+            if existing is not None:
+                errors[name] = f"{label} {values[name]} is already recorded for study {existing.pk}: {existing}."
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+@transaction.atomic
+def study_create(*, values: dict[str, Any], user: AbstractBaseUser | None = None) -> Study:
+    """Create one study from field values (named as on Study). Raises ValidationError naming the fields."""
+    values = _normalised_identifiers(values)
+    study = Study(**values)
+    study.full_clean()
+    study._change_reason = "created"
+    if user is not None:
+        study._history_user = user
+    try:
+        # a savepoint: a concurrent write may have taken the DOI or PMID since we looked
+        with transaction.atomic():
+            study.save()
+    except IntegrityError:
+        raise ValidationError("Another study with this DOI or PMID was saved at the same time.") from None
+    return study
+
+
+@transaction.atomic
+def study_update(*, study: Study, values: dict[str, Any], user: AbstractBaseUser | None = None) -> Study:
+    """Change some of a study's fields; saves only what changed. A change of retraction status goes
+    through study_set_retraction, so a study newly retracted flags the claims relying on it."""
+    values = _normalised_identifiers(values, exclude_pk=study.pk)
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    new_status = values.pop("retraction_status", study.retraction_status)
+    save_edits(study, values, user)
+    if new_status != study.retraction_status:
+        study_set_retraction(
+            study=study,
+            status=new_status,
+            note=study.retraction_note,
+            notice_doi=study.retraction_doi,
+            retraction_date=study.retraction_date,
+            user=user,
+        )
+    return study
