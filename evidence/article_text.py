@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from evidence.anchoring import lines_with_offsets
 
@@ -65,12 +65,24 @@ def blocks(text: str, headings: Iterable[str], claims: Iterable[Any], title: str
     return result
 
 
-def context_around(
-    text: str, headings: Iterable[str], start: int, end: int, sentences: int = 1
-) -> tuple[str, str, str]:
+class ClaimContext(NamedTuple):
+    """A claim's quote with the article's words around it (context_around)."""
+
+    before: str
+    quote: str
+    after: str
+
+
+def claim_context(claim: Any) -> ClaimContext:
+    """The text around a claim, as the claim page, the review form and the editor's page show it: the
+    one definition (context_around of its article's text). Reads ``claim.article``."""
+    article = claim.article
+    return context_around(article.text, article.headings, claim.start, claim.end)
+
+
+def context_around(text: str, headings: Iterable[str], start: int, end: int, sentences: int = 1) -> ClaimContext:
     """The quote with the text around it: the rest of its paragraph, or, when the quote is a whole
-    paragraph, the nearest sentence of the paragraphs either side (never a heading).
-    Returns (before, quote, after)."""
+    paragraph, the nearest sentence of the paragraphs either side (never a heading)."""
     heading_set = {heading.strip() for heading in headings}
     lines = lines_with_offsets(text)
     here = next((i for i, line in enumerate(lines) if line.start <= start <= line.end), 0)
@@ -93,7 +105,7 @@ def context_around(
         following = prose(lines[here + 1 :])
         if following is not None:
             after = " … " + _first_sentences(following.text, sentences)
-    return before, text[start:end], after
+    return ClaimContext(before, text[start:end], after)
 
 
 def _split_sentences(paragraph: str) -> list[str]:

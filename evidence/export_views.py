@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET
 
 from evidence.exporters import CONTENT_TYPES, EXPORTERS, EXTENSIONS, claims_csv, claims_for_csv
 from evidence.filters import ClaimFilter, StudyFilter
-from evidence.models import Article, Claim, Study
+from evidence.models import Article, Study
+from reviews.claims import for_readers
 
 # The extension in the URL (studies/export.bib) → the exporter.
 URL_FORMATS = {"bib": "bibtex", "ris": "ris", "json": "csljson"}
@@ -57,6 +58,6 @@ def article_studies_export(request: HttpRequest, slug: str, fmt: str) -> HttpRes
 def claim_export(request: HttpRequest) -> HttpResponse:
     """The claims, with the claim list's filters applied, as CSV: published verdict and certainty (blank
     until an editor publishes) and the DOIs of the studies each cites. Two queries."""
-    filtered = ClaimFilter(request.GET, queryset=Claim.objects.for_list())
+    filtered = ClaimFilter(request.GET, queryset=for_readers())
     text = claims_csv(claims_for_csv(filtered.qs))
     return _download(text, "claims.csv", "text/csv; charset=utf-8")

@@ -19,12 +19,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch, QuerySet
 
 from evidence.importers import ris as ris_importer
 from evidence.importers.records import DESIGN_SPELLING
 from evidence.models import Citation, Claim, Study
+from reviews.models import consensus_of
 
 # --- CSL-JSON --------------------------------------------------------------------------------------------
 
@@ -64,9 +64,9 @@ def csl_item(study: Study, *, extras: bool = True) -> dict[str, Any]:
     item["sample_size"] = study.sample_size
     if study.population:
         item["population"] = study.population
-    item["retracted"] = study.retraction_status == Study.RetractionStatus.RETRACTED
-    if study.retraction_status not in (Study.RetractionStatus.NONE, Study.RetractionStatus.RETRACTED):
-        item["retraction_status"] = study.retraction_status
+    item["retracted"] = study.is_retracted
+    if study.lesser_notice:
+        item["retraction_status"] = study.lesser_notice
     if study.retraction_date:
         item["retraction_date"] = study.retraction_date.isoformat()
     if study.retraction_doi:
@@ -194,8 +194,8 @@ def _bibtex_entry(study: Study) -> str:
     if study.population:
         add("population", latex_escape(study.population))
     add("retracted", "true" if study.is_retracted else "false")
-    if study.retraction_status not in (Study.RetractionStatus.NONE, Study.RetractionStatus.RETRACTED):
-        add("retractionstatus", study.retraction_status)
+    if study.lesser_notice:
+        add("retractionstatus", study.lesser_notice)
     if study.retraction_date:
         add("retractiondate", study.retraction_date.isoformat())
     if study.retraction_doi:
@@ -318,8 +318,8 @@ def _ris_record(study: Study) -> list[str]:
     if study.population:
         extras.append(_extra("population", study.population))
     extras.append(_extra("retracted", study.is_retracted))
-    if study.retraction_status not in (Study.RetractionStatus.NONE, Study.RetractionStatus.RETRACTED):
-        extras.append(_extra("retraction_status", study.retraction_status))
+    if study.lesser_notice:
+        extras.append(_extra("retraction_status", study.lesser_notice))
     if study.retraction_date:
         extras.append(_extra("retraction_date", study.retraction_date.isoformat()))
     if study.retraction_doi:
@@ -381,7 +381,7 @@ def claims_csv(claims: Iterable[Claim]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CLAIM_COLUMNS)
     for claim in claims:
-        consensus = claim.consensus if _has_consensus(claim) else None
+        consensus = consensus_of(claim)
         studies = [citation.study for citation in claim.citations.all()]
         writer.writerow(
             [
@@ -403,15 +403,6 @@ def claims_csv(claims: Iterable[Claim]) -> str:
             ]
         )
     return out.getvalue()
-
-
-def _has_consensus(claim: Claim) -> bool:
-    """The reverse one-to-one raises when the claim has no Consensus row (nobody reviewed it yet)."""
-    try:
-        claim.consensus  # noqa: B018 - the access is the check
-    except ObjectDoesNotExist:
-        return False
-    return True
 
 
 def claims_for_csv(claims: QuerySet[Claim]) -> QuerySet[Claim]:

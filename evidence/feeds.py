@@ -13,6 +13,7 @@ from evidence import claimreview
 from evidence.caching import public_page
 from evidence.jsonld import annotations as web_annotations
 from evidence.models import Article, Claim
+from reviews.claims import with_verdict
 
 JSONLD = "application/ld+json"
 # The Web Annotation Protocol's media type: JSON-LD with the annotation context as its profile.
@@ -26,7 +27,7 @@ def _jsonld(data: Any, content_type: str) -> JsonResponse:
 
 
 def _claims(article: Article) -> list[Claim]:
-    claims = list(Claim.objects.filter(article=article).with_evidence().order_by("start", "pk"))
+    claims = list(with_verdict(Claim.objects.filter(article=article).with_evidence()).order_by("start", "pk"))
     for claim in claims:
         claim.article = article  # the claims' article is this one; saves a join per claim
     return claims

@@ -10,14 +10,12 @@ from collections.abc import Callable, Iterator
 
 import django_filters
 from django import forms
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, IntegerField, Q, QuerySet, Value, When
 from django.utils.choices import BaseChoiceIterator
 
 from evidence import caching
 from evidence.models import (
-    RELIANT_RELATIONS,
     Article,
-    Citation,
     Claim,
     ClaimStatus,
     ClaimType,
@@ -26,6 +24,7 @@ from evidence.models import (
     StudyDesign,
 )
 from evidence.search import search_claims, search_studies
+from reviews.claims import has_open_flag
 from reviews.models import Certainty, Verdict
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -175,16 +174,10 @@ class ClaimFilter(django_filters.FilterSet):
         return queryset.filter(consensus__published_verdict=value)
 
     def filter_flagged(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
-        from reviews.models import Flag
-
-        open_flag = Flag.objects.filter(claim=OuterRef("pk"), status=Flag.Status.OPEN)
-        return _yes_no(queryset, Exists(open_flag), value)
+        return _yes_no(queryset, has_open_flag(), value)
 
     def filter_retracted(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
-        reliant = Citation.objects.filter(
-            claim=OuterRef("pk"), relation__in=RELIANT_RELATIONS, study__retraction_status=RetractionStatus.RETRACTED
-        )
-        return _yes_no(queryset, Exists(reliant), value)
+        return queryset.relying_on_retracted(value == "yes") if value in {"yes", "no"} else queryset
 
     def filter_unsupported(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
         # n_supporting (ClaimQuerySet.with_evidence) already leaves retracted studies out

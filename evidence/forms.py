@@ -8,8 +8,8 @@ from django import forms
 from django.db import models
 
 from evidence import anchoring
-from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
 from evidence.models import Article, Claim, Study
+from evidence.services.studies import study_identifier_clean
 from evidence.storable import holds_nul
 
 
@@ -179,26 +179,7 @@ class StudyForm(forms.ModelForm):
         return cleaned
 
     def clean_doi(self) -> str:
-        try:
-            doi = normalize_doi(self.cleaned_data.get("doi"))
-        except IdentifierError as exc:
-            raise forms.ValidationError(str(exc)) from None
-        self._refuse_duplicate("doi", doi, "DOI")
-        return doi
+        return study_identifier_clean("doi", self.cleaned_data.get("doi"), exclude_pk=self.instance.pk)
 
     def clean_pmid(self) -> str:
-        try:
-            pmid = normalize_pmid(self.cleaned_data.get("pmid"))
-        except IdentifierError as exc:
-            raise forms.ValidationError(str(exc)) from None
-        self._refuse_duplicate("pmid", pmid, "PMID")
-        return pmid
-
-    def _refuse_duplicate(self, field: str, value: str, label: str) -> None:
-        """Name the study that already has the identifier (the unique constraint would only say that
-        some constraint was violated)."""
-        if not value:
-            return
-        existing = Study.objects.filter(**{field: value}).exclude(pk=self.instance.pk).first()
-        if existing is not None:
-            raise forms.ValidationError(f"{label} {value} is already recorded for study {existing.pk}: {existing}.")
+        return study_identifier_clean("pmid", self.cleaned_data.get("pmid"), exclude_pk=self.instance.pk)

@@ -1,7 +1,8 @@
 """Articles, the claims they make, the studies that bear on them, and the links between the two.
 
 Invariants a single row must satisfy live here as named database constraints, so that the admin, the
-importers and (later) the API cannot store what the product would be unable to show.
+importers and the API cannot store what the product would be unable to show. This is evidence's own
+domain: it knows nothing of the review workflow (reviews builds on it; evidence.signals says what changed).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import F, Func, OuterRef, Q, Subquery, Value
+from django.db.models import Exists, Func, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -67,6 +68,12 @@ class RetractionStatus(models.TextChoices):
     RETRACTED = "retracted", _("Retracted")
     EXPRESSION_OF_CONCERN = "expression_of_concern", _("Expression of concern")
     CORRECTED = "corrected", _("Corrected")
+
+    @classmethod
+    def severity(cls, value: str) -> int:
+        """How grave a status is: none 0, corrected 1, expression of concern 2, retracted 3. A notice only
+        ever raises a study's status (services.retractions)."""
+        return {cls.NONE: 0, cls.CORRECTED: 1, cls.EXPRESSION_OF_CONCERN: 2, cls.RETRACTED: 3}[cls(value)]
 
 
 class Relation(models.TextChoices):
@@ -142,46 +149,51 @@ class ArticleRevision(models.Model):
         return f"{self.article} (revision {self.number})"
 
 
+class CitationQuerySet(models.QuerySet["Citation"]):
+    def supporting(self) -> CitationQuerySet:
+        """Citations of studies that support their claim: a retracted study supports nothing (it counts
+        under reliance_on_retracted instead)."""
+        return self.filter(relation=Relation.SUPPORTS).exclude(study__retraction_status=RetractionStatus.RETRACTED)
+
+    def reliant(self) -> CitationQuerySet:
+        """Citations a claim relies on: the studies cited as supporting it or as giving mixed results."""
+        return self.filter(relation__in=RELIANT_RELATIONS)
+
+    def reliance_on_retracted(self) -> CitationQuerySet:
+        """What "relies on a retracted study" means, the one definition every page, queue, filter, export
+        and flag uses: a citation the claim relies on (reliant()) of a study that is retracted."""
+        return self.reliant().filter(study__retraction_status=RetractionStatus.RETRACTED)
+
+
 class ClaimQuerySet(models.QuerySet["Claim"]):
+    def relying_on_retracted(self, relying: bool = True) -> ClaimQuerySet:
+        """Claims that rely on a retracted study (CitationQuerySet.reliance_on_retracted); with
+        ``relying=False``, those that do not."""
+        reliance = Exists(Citation.objects.reliance_on_retracted().filter(claim=OuterRef("pk")))
+        return self.filter(reliance if relying else ~reliance)
+
     def with_evidence(self) -> ClaimQuerySet:
-        """Each claim's published verdict and certainty and its evidence counts.
+        """Each claim's evidence counts: its citations by relation, and ``relies_on_retracted``.
 
         Correlated subqueries rather than joins, so a page of claims stays one query however many
-        citations and flags they have, and the counts cannot multiply each other.
+        citations they have, and the counts cannot multiply each other. What the review workflow says of
+        a claim (its published verdict, its open flags) is added by reviews.claims.
         """
-        from reviews.models import Flag
-
         citations = Citation.objects.filter(claim=OuterRef("pk"))
-        open_flags = Flag.objects.filter(claim=OuterRef("pk"), status=Flag.Status.OPEN)
         return self.annotate(
-            public_verdict=Coalesce(F("consensus__published_verdict"), Value("")),
-            public_certainty=Coalesce(F("consensus__published_certainty"), Value("")),
-            verdict_published_at=F("consensus__published_at"),
-            # a retracted study supports nothing; it counts under relies_on_retracted instead
-            n_supporting=subquery_count(
-                citations.filter(relation=Relation.SUPPORTS).exclude(
-                    study__retraction_status=RetractionStatus.RETRACTED
-                )
-            ),
+            n_supporting=subquery_count(citations.supporting()),
             n_mixed=subquery_count(citations.filter(relation=Relation.MIXED)),
             n_contradicting=subquery_count(citations.filter(relation=Relation.CONTRADICTS)),
             n_context=subquery_count(citations.filter(relation=Relation.CONTEXT)),
-            n_open_flags=subquery_count(open_flags),
             # A scalar subquery, not Exists(): PostgreSQL plans an EXISTS in the select list as a hashed
             # subplan over every supporting citation in the library; this looks only at the row's own.
             relies_on_retracted=Coalesce(
                 Subquery(
-                    citations.filter(
-                        relation__in=RELIANT_RELATIONS, study__retraction_status=RetractionStatus.RETRACTED
-                    ).values(flag=Value(True))[:1]
+                    Citation.objects.reliance_on_retracted().filter(claim=OuterRef("pk")).values(flag=Value(True))[:1]
                 ),
                 Value(False),
             ),
         )
-
-    def for_list(self) -> ClaimQuerySet:
-        """Everything the claim list and the article page show, in one query."""
-        return self.with_evidence().select_related("article")
 
     def for_admin_list(self) -> ClaimQuerySet:
         """Everything the admin's claim list shows, in a fixed number of queries."""
@@ -193,8 +205,8 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
         """Record that these claims' evidence changed now: the one place that sets ``evidence_changed_at``.
 
         The services call it when they add, edit or remove a citation, change a cited study's retraction
-        status, or send a claim back for re-review (reviews.models.ReviewQuerySet.with_evidence_changed
-        says why). One UPDATE of the claims' rows, however many: no history entry and no signal (the
+        status, or send a claim back for re-review (the review workflow shows reviewers whose review is
+        older). One UPDATE of the claims' rows, however many: no history entry and no signal (the
         write that changed the evidence records those, and bumps the data version).
         """
         return self.update(evidence_changed_at=at or timezone.now())
@@ -308,7 +320,7 @@ class Claim(models.Model):
 
     @property
     def evidence_status(self) -> EvidenceStatus:
-        """The published verdict as readers see it; needs ``with_evidence()``."""
+        """The published verdict as readers see it; needs reviews.claims.with_verdict()."""
         return status_for(self.public_verdict)
 
 
@@ -442,6 +454,13 @@ class Study(models.Model):
         return self.retraction_status == self.RetractionStatus.RETRACTED
 
     @property
+    def lesser_notice(self) -> str:
+        """The status of a notice short of a retraction (expression of concern, correction), or ""."""
+        if self.retraction_status in (self.RetractionStatus.NONE, self.RetractionStatus.RETRACTED):
+            return ""
+        return self.retraction_status
+
+    @property
     def doi_url(self) -> str:
         return f"https://doi.org/{self.doi}" if self.doi else ""
 
@@ -472,6 +491,7 @@ class Citation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+    objects = CitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["claim", "relation", "study"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Value
 from django.db.models.functions import Coalesce
@@ -16,14 +15,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from evidence import caching, claimreview, maps
-from evidence.article_text import blocks, context_around
+from evidence.article_text import blocks, claim_context
 from evidence.caching import public_page
 from evidence.changelog import claim_changelog
 from evidence.citations import cached_citations
 from evidence.filters import ClaimFilter, StudyFilter
 from evidence.models import Article, Citation, Claim, Relation, Study, subquery_count
 from evidence.status import LEGEND, STATUSES
-from reviews.models import Flag
+from reviews.claims import for_readers, with_verdict
+from reviews.models import Review, consensus_of
 
 ARTICLES_PER_PAGE = 20
 CLAIMS_PER_PAGE = 25
@@ -54,7 +54,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         article = Article.objects.filter(slug=slug).first()
         if article is None:
             return None
-        claims = list(Claim.objects.filter(article=article).with_evidence().order_by("start"))
+        claims = list(with_verdict(Claim.objects.filter(article=article).with_evidence()).order_by("start"))
         for claim in claims:
             claim.article = article  # the claims' article is this one; saves a join
         return {
@@ -84,7 +84,7 @@ def article_map(request: HttpRequest, slug: str) -> HttpResponse:
         article = Article.objects.filter(slug=slug).first()
         if article is None:
             return None
-        claims = list(Claim.objects.filter(article=article).with_evidence().order_by("start"))
+        claims = list(with_verdict(Claim.objects.filter(article=article).with_evidence()).order_by("start"))
         citations = Citation.objects.filter(claim__article=article).values(
             "claim_id", "relation", "study__design", "study__retraction_status"
         )
@@ -128,16 +128,9 @@ def gap_map(request: HttpRequest) -> HttpResponse:
 def claim_list(request: HttpRequest) -> HttpResponse:
     """Filtered, searched, sorted, paginated claims. Four queries: the article and substance choices of
     the filter form, the count, the page."""
-    claims = ClaimFilter(request.GET, queryset=Claim.objects.for_list(), request=request)
+    claims = ClaimFilter(request.GET, queryset=for_readers(), request=request)
     page = Paginator(claims.qs, CLAIMS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "evidence/claim_list.html", {"filter": claims, "page": page, "legend": LEGEND})
-
-
-def _consensus(claim: Claim) -> Any:
-    try:
-        return claim.consensus
-    except ObjectDoesNotExist:
-        return None
 
 
 @public_page
@@ -145,11 +138,13 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One claim with its evidence. Six queries: the claim (with article and consensus), its citations
     with their studies, its flags, the published reviews, and the claim's and citations' history."""
     claim = get_object_or_404(
-        Claim.objects.with_evidence().select_related("article", "consensus__published_by", "consensus__adjudicated_by"),
+        with_verdict(Claim.objects.with_evidence()).select_related(
+            "article", "consensus__published_by", "consensus__adjudicated_by"
+        ),
         pk=pk,
     )
     article = claim.article
-    consensus = _consensus(claim)
+    consensus = consensus_of(claim)
     citations = list(claim.citations.select_related("study").order_by("-study__year", "study__title", "pk"))
     formatted = cached_citations(c.study for c in citations)
     for citation in citations:
@@ -157,10 +152,8 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     groups = [(relation, [c for c in citations if c.relation == relation]) for relation in RELATION_ORDER]
     flags = list(claim.flags.select_related("raised_by", "resolved_by", "study").order_by("-raised_at"))
     published = consensus is not None and consensus.is_published
-    # Individual reviews become public with the verdict; until then they stay with reviewers and editors.
-    # While a published claim is back in re-review they are withheld again, so the new round is blind.
-    show_reviews = published and claim.status == Claim.Status.PUBLISHED
-    reviews = list(claim.reviews.select_related("reviewer").order_by("created_at")) if show_reviews else []
+    # the reviews anyone may read (reviews.models.reviews_are_public): none while the claim is back in review
+    reviews = list(Review.objects.public().filter(claim=claim).select_related("reviewer").order_by("created_at"))
     claim_history = list(claim.history.select_related("history_user").order_by("history_date", "history_id"))
     citation_history = list(
         Citation.history.filter(claim_id=claim.pk).select_related("history_user").order_by("history_date", "history_id")
@@ -174,7 +167,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         consensus=consensus if published else None,
         study_labels=study_labels,
     )
-    before, quote, after = context_around(article.text, article.headings, claim.start, claim.end)
+    context = claim_context(claim)
     context = {
         "claim": claim,
         "article": article,
@@ -182,12 +175,12 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "status": claim.evidence_status,
         "groups": groups,
         "n_citations": len(citations),
-        "open_flags": [f for f in flags if f.status == Flag.Status.OPEN],
-        "closed_flags": [f for f in flags if f.status != Flag.Status.OPEN],
+        "open_flags": [f for f in flags if f.is_open],
+        "closed_flags": [f for f in flags if not f.is_open],
         "reviews": reviews,
         "changelog": changelog,
-        "context_before": before,
-        "context_after": after,
+        "context_before": context.before,
+        "context_after": context.after,
         "claim_review": claimreview.claim_review(claim, request),
         "statuses": STATUSES,
     }

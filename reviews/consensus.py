@@ -114,43 +114,6 @@ def compute(ratings: Iterable[tuple[str, str]]) -> ConsensusValues:
     )
 
 
-@dataclass(frozen=True)
-class Decision:
-    """The certainty and verdict that count for a claim, and where they come from."""
-
-    certainty: str
-    verdict: str
-    rationale: str
-    adjudicated: bool
-
-    def __bool__(self) -> bool:
-        return bool(self.verdict)
-
-    def get_certainty_display(self) -> str:
-        return Certainty(self.certainty).label if self.certainty else ""
-
-    def get_verdict_display(self) -> str:
-        return Verdict(self.verdict).label if self.verdict else ""
-
-
-def decision(consensus: Consensus | None) -> Decision:
-    """The editor's adjudication when there is one, else the reviews' median and majority.
-
-    ``Consensus.objects.with_decision()`` mirrors this rule in SQL for the desk's queues; a test keeps
-    the two in step.
-    """
-    if consensus is None:
-        return Decision("", "", "", adjudicated=False)
-    if consensus.adjudicated_at is not None:
-        return Decision(
-            consensus.adjudicated_certainty,
-            consensus.adjudicated_verdict,
-            consensus.adjudication_rationale,
-            adjudicated=True,
-        )
-    return Decision(consensus.certainty, consensus.verdict, "", adjudicated=False)
-
-
 def publish_blockers(claim: Claim, consensus: Consensus | None) -> list[str]:
     """Why a claim's verdict cannot be published yet; empty when it can.
 

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, Q, When
+from django.db.models import Case, F, OuterRef, Q, When
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from evidence.models import Claim, choices_check
+from evidence.models import Claim, ClaimStatus, choices_check
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
-
-    from reviews.consensus import Decision
 
 
 class Certainty(models.TextChoices):
@@ -49,9 +48,25 @@ DOWNGRADE_REASONS: dict[str, str] = {
 }
 
 
+def reviews_are_public(claim: str = "") -> Q:
+    """A claim's individual reviews are public: its verdict is published and it is not back in review.
+
+    Reviews become public with the verdict; while a published claim is back in re-review they are
+    withheld again, so the new round is blind (the published verdict itself stays shown). ``claim``
+    reaches the claim from the query's model: ``""`` from a claim, ``"claim__"`` from a review.
+    The one definition behind reviews.access.visible_reviews() and every page, API call and export.
+    """
+    return Q(**{f"{claim}status": ClaimStatus.PUBLISHED, f"{claim}consensus__published_at__isnull": False})
+
+
 class ReviewQuerySet(models.QuerySet["Review"]):
     def by(self, reviewer: AbstractBaseUser) -> ReviewQuerySet:
         return self.filter(reviewer=reviewer)
+
+    def public(self) -> ReviewQuerySet:
+        """The reviews anyone may read (reviews_are_public); reviews.access.visible_reviews adds what a
+        signed-in reviewer or editor may read besides."""
+        return self.filter(reviews_are_public("claim__"))
 
     def for_queue(self) -> ReviewQuerySet:
         """What the reviewer's queue shows of each review: the claim and its article, in the same query."""
@@ -140,7 +155,7 @@ class Review(models.Model):
 
 def decision_expressions(prefix: str = "") -> dict[str, Case]:
     """``decision_certainty`` and ``decision_verdict`` as SQL: the adjudication when there is one, else
-    the reviews' median and majority. The SQL twin of reviews.consensus.decision(), for queues that
+    the reviews' median and majority. The SQL twin of decision(), for queues that
     filter on it; ``prefix`` reaches the consensus through a relation (``"consensus__"`` from a claim)."""
     adjudicated = Q(**{f"{prefix}adjudicated_at__isnull": False})
     return {
@@ -280,10 +295,55 @@ class Consensus(models.Model):
 
     @property
     def decision(self) -> Decision:
-        """The certainty and verdict that count: see reviews.consensus.decision()."""
-        from reviews.consensus import decision
-
+        """The certainty and verdict that count: see decision()."""
         return decision(self)
+
+
+def consensus_of(claim: Claim) -> Consensus | None:
+    """The claim's Consensus row, or None for a claim nobody has reviewed yet (it has none); no query when
+    the row was loaded with select_related("consensus")."""
+    try:
+        return claim.consensus
+    except Consensus.DoesNotExist:
+        return None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The certainty and verdict that count for a claim, and where they come from."""
+
+    certainty: str
+    verdict: str
+    rationale: str
+    adjudicated: bool
+
+    def __bool__(self) -> bool:
+        return bool(self.verdict)
+
+    def get_certainty_display(self) -> str:
+        return Certainty(self.certainty).label if self.certainty else ""
+
+    def get_verdict_display(self) -> str:
+        return Verdict(self.verdict).label if self.verdict else ""
+
+
+def decision(consensus: Consensus | None) -> Decision:
+    """The certainty and verdict that count for a claim: the editor's adjudication when there is one,
+    else the reviews' median and majority (reviews.consensus computes those).
+
+    ``Consensus.objects.with_decision()`` mirrors this rule in SQL for the desk's queues; a test keeps
+    the two in step.
+    """
+    if consensus is None:
+        return Decision("", "", "", adjudicated=False)
+    if consensus.adjudicated_at is not None:
+        return Decision(
+            consensus.adjudicated_certainty,
+            consensus.adjudicated_verdict,
+            consensus.adjudication_rationale,
+            adjudicated=True,
+        )
+    return Decision(consensus.certainty, consensus.verdict, "", adjudicated=False)
 
 
 class FlagReason(models.TextChoices):
@@ -303,7 +363,13 @@ class FlagStatus(models.TextChoices):
 
 class FlagQuerySet(models.QuerySet["Flag"]):
     def open(self) -> FlagQuerySet:
+        """The flags still open: what "has an open flag" means on every page, queue, filter and the admin."""
         return self.filter(status=FlagStatus.OPEN)
+
+    def open_on_claim(self, claim: OuterRef | Claim | int) -> FlagQuerySet:
+        """The open flags of one claim; with ``OuterRef("pk")``, of each claim of an outer query (for
+        Exists() or a count: reviews.claims.has_open_flag, open_flag_count)."""
+        return self.open().filter(claim=claim)
 
     def for_desk(self) -> FlagQuerySet:
         """Everything the editor's desk shows of a flag, in the same query."""
@@ -367,6 +433,11 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} ({self.get_status_display()}) on claim {self.claim_id}"
+
+    @property
+    def is_open(self) -> bool:
+        """This flag is open (FlagQuerySet.open, for a flag already loaded)."""
+        return self.status == FlagStatus.OPEN
 
     @property
     def raised_by_system(self) -> bool:

@@ -22,7 +22,6 @@ from django.db.models import (
     BooleanField,
     Case,
     CharField,
-    Count,
     Exists,
     F,
     FilteredRelation,
@@ -38,7 +37,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 from django.db.models.lookups import Exact
 
-from evidence.models import Citation, Claim, DataVersion, Study, subquery_count
+from evidence.models import Citation, Claim, DataVersion, subquery_count
+from reviews.claims import open_flag_count
 from reviews.consensus import REVIEWS_REQUIRED
 from reviews.models import (
     Flag,
@@ -48,15 +48,6 @@ from reviews.models import (
     evidence_changed_since_review,
     readjudication_needed,
 )
-from reviews.services import RELIANT_RELATIONS
-
-
-def _open_flag_count() -> Coalesce:
-    # a correlated COUNT rather than a join + GROUP BY: the outer query stays a plain claim list
-    per_claim = (
-        Flag.objects.open().filter(claim=OuterRef("pk")).order_by().values("claim").annotate(n=Count("pk")).values("n")
-    )
-    return Coalesce(Subquery(per_claim, output_field=IntegerField()), Value(0))
 
 
 def for_queue(claims: QuerySet[Claim]) -> QuerySet[Claim]:
@@ -67,7 +58,7 @@ def for_queue(claims: QuerySet[Claim]) -> QuerySet[Claim]:
         .defer("article__text", "article__headings")
         .annotate(
             n_reviews=Coalesce("consensus__n_reviews", Value(0)),
-            n_open_flags=_open_flag_count(),
+            n_open_flags=open_flag_count(),
         )
     )
 
@@ -227,7 +218,7 @@ def _page_rows(reviewer: AbstractBaseUser, bounds: dict[str, tuple[int, int]]) -
         .annotate(review=FilteredRelation("reviews", condition=Q(reviews__reviewer=reviewer)))
         .annotate(
             n_reviews=Coalesce("consensus__n_reviews", Value(0)),
-            n_open_flags=_open_flag_count(),
+            n_open_flags=open_flag_count(),
             sent_back=Case(
                 When(status=Claim.Status.NEEDS_REREVIEW, then=True), default=False, output_field=BooleanField()
             ),
@@ -278,9 +269,7 @@ def without_supporting_study() -> QuerySet[Claim]:
     """Unpublished claims that no cited study supports: mixed, contradicting or context studies only, or
     none at all. A retracted study supports nothing (as on the public pages), so a claim whose only
     support was retracted is here as well as in the retracted queue."""
-    supporting = Citation.objects.filter(claim=OuterRef("pk"), relation=Citation.Relation.SUPPORTS).exclude(
-        study__retraction_status=Study.RetractionStatus.RETRACTED
-    )
+    supporting = Citation.objects.supporting().filter(claim=OuterRef("pk"))
     return for_queue(Claim.objects.exclude(status=Claim.Status.PUBLISHED).exclude(Exists(supporting))).order_by(
         "article__title", "article_id", "start"
     )
@@ -289,12 +278,7 @@ def without_supporting_study() -> QuerySet[Claim]:
 def relying_on_retracted_study() -> QuerySet[Claim]:
     """Claims citing a retracted study as supporting or mixed evidence, whatever their status: readers
     may be looking at a verdict that rests on it. Claims with an open flag come first."""
-    reliant = Citation.objects.filter(
-        claim=OuterRef("pk"),
-        relation__in=RELIANT_RELATIONS,
-        study__retraction_status=Study.RetractionStatus.RETRACTED,
-    )
-    return for_queue(Claim.objects.filter(Exists(reliant))).order_by(
+    return for_queue(Claim.objects.relying_on_retracted()).order_by(
         "-n_open_flags", "article__title", "article_id", "start"
     )
 

@@ -19,9 +19,6 @@ from evidence.models import Citation, Claim, Study
 from reviews.consensus import consensus_refresh, publish_blockers
 from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict
 
-# A claim "relies on" the studies cited as supporting it or as giving mixed results.
-RELIANT_RELATIONS = (Citation.Relation.SUPPORTS, Citation.Relation.MIXED)
-
 
 @transaction.atomic
 def flag_raise(
@@ -52,7 +49,7 @@ def flag_close(*, flag: Flag, status: str, closed_by: AbstractBaseUser, note: st
     if status not in (Flag.Status.RESOLVED, Flag.Status.DISMISSED):
         raise ValidationError(f"A flag is closed as resolved or dismissed, not {status!r}.")
     flag = Flag.objects.select_for_update().get(pk=flag.pk)
-    if flag.status != Flag.Status.OPEN:
+    if not flag.is_open:
         raise ValidationError(f"This flag is already {flag.get_status_display().lower()}.")
     flag.status = status
     flag.resolved_by = closed_by
@@ -71,11 +68,8 @@ def claims_flag_retracted_reliance(*, claims: QuerySet[Claim]) -> list[Flag]:
     Two queries whatever the number of claims, plus one write per new flag and one for the claims sent back.
     """
     reliant = (
-        Citation.objects.filter(
-            claim__in=claims,
-            relation__in=RELIANT_RELATIONS,
-            study__retraction_status=Study.RetractionStatus.RETRACTED,
-        )
+        Citation.objects.reliance_on_retracted()
+        .filter(claim__in=claims)
         .select_related("claim", "study")
         .order_by("claim_id", "study_id")
     )

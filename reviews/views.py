@@ -4,7 +4,6 @@ is a call to reviews.services, every list a QuerySet from reviews.queues."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from evidence.article_text import claim_context
 from evidence.caching import PAGE_TIMEOUT, code_salt
 from evidence.models import Article, Citation, Claim
 from reviews import queues, services
@@ -25,23 +25,20 @@ from reviews.access import (
     ADJUDICATE,
     CLOSE_FLAG,
     DESK,
+    EDITOR_PAGE,
     PUBLISH,
     RAISE_FLAG,
     REVIEW,
-    SEE_ALL_REVIEWS,
-    can_see_others_reviews,
+    others_reviews_readable,
     role_required,
 )
 from reviews.consensus import REVIEWS_REQUIRED, agreement_by_article, publish_blockers
 from reviews.forms import AdjudicationForm, FlagCloseForm, FlagRaiseForm, PublishForm, ReviewForm
 from reviews.history import claim_history, review_versions
-from reviews.models import Consensus, Flag, Review
+from reviews.models import Flag, Review, consensus_of
 
-# Every editor's page shows all reviews of the claim, so each needs both permissions, plus its action's own.
-EDITOR_PAGE = (DESK, SEE_ALL_REVIEWS)
 PER_PAGE = 20
 DESK_PREVIEW = 8  # rows of each queue shown on the desk; each queue has its own page for the rest
-CONTEXT_CHARS = 420  # characters of the article shown either side of a claim
 
 
 def _page(request: HttpRequest, items, param: str, per_page: int = PER_PAGE) -> Page:
@@ -53,28 +50,6 @@ def _messages_of(exc: ValidationError) -> str:
 
 
 # --- Shared reads ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClaimContext:
-    """The article's words around a claim, cut at word boundaries, for showing the quote in place."""
-
-    before: str
-    quote: str
-    after: str
-    clipped_start: bool
-    clipped_end: bool
-
-
-def claim_context(claim: Claim, chars: int = CONTEXT_CHARS) -> ClaimContext:
-    text = claim.article.text
-    start, end = max(0, claim.start - chars), min(len(text), claim.end + chars)
-    before, after = text[start : claim.start], text[claim.end : end]
-    if start > 0 and " " in before:
-        before = before[before.index(" ") + 1 :]
-    if end < len(text) and " " in after:
-        after = after[: after.rindex(" ")]
-    return ClaimContext(before, text[claim.start : claim.end], after, start > 0, end < len(text))
 
 
 def _citations(claim: Claim) -> list[Citation]:
@@ -89,13 +64,6 @@ def _citations(claim: Claim) -> list[Citation]:
 def _claim(claim_id: int) -> Claim:
     """The claim with its article and consensus row (LEFT JOIN: a claim nobody reviewed has none)."""
     return get_object_or_404(Claim.objects.select_related("article", "consensus"), pk=claim_id)
-
-
-def _consensus(claim: Claim) -> Consensus | None:
-    try:
-        return claim.consensus
-    except Consensus.DoesNotExist:
-        return None
 
 
 # --- Signed in: where to go -------------------------------------------------------------------------------
@@ -170,7 +138,8 @@ def review_claim(request: HttpRequest, claim_id: int) -> HttpResponse:
                 return redirect("reviews:review-claim", claim_id=claim.pk)
     else:
         form = ReviewForm(initial=ReviewForm.initial_from(own))
-    see_others = can_see_others_reviews(request.user, own)
+    # blind review: the other reviews only once this reviewer may read them (reviews.access)
+    see_others = others_reviews_readable(request.user, claim)
     others = (
         list(Review.objects.filter(claim=claim).exclude(reviewer=request.user).select_related("reviewer"))
         if see_others
@@ -186,7 +155,7 @@ def review_claim(request: HttpRequest, claim_id: int) -> HttpResponse:
             "form": form,
             "own": own,
             "others": others,
-            "consensus": _consensus(claim) if see_others else None,
+            "consensus": consensus_of(claim) if see_others else None,
             "versions": review_versions(own) if own else [],
         },
         status=400 if form.is_bound else 200,
@@ -224,9 +193,9 @@ def desk_queue(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _render_editor_claim(request: HttpRequest, claim: Claim, status: int = 200, **forms) -> HttpResponse:
-    consensus = _consensus(claim)
+    consensus = consensus_of(claim)
     flags = list(claim.flags.select_related("raised_by", "resolved_by", "study").order_by("-raised_at"))
-    open_flags = [flag for flag in flags if flag.status == Flag.Status.OPEN]
+    open_flags = [flag for flag in flags if flag.is_open]
     decision = consensus.decision if consensus else None
     close_forms = {
         flag.pk: forms.pop(f"close_{flag.pk}", None) or FlagCloseForm(prefix=f"flag{flag.pk}") for flag in open_flags
@@ -248,7 +217,7 @@ def _render_editor_claim(request: HttpRequest, claim: Claim, status: int = 200, 
             "decision": decision,
             "blockers": publish_blockers(claim, consensus),
             "open_flags": [(flag, close_forms[flag.pk]) for flag in open_flags],
-            "closed_flags": [flag for flag in flags if flag.status != Flag.Status.OPEN],
+            "closed_flags": [flag for flag in flags if not flag.is_open],
             "raise_form": forms.get("raise_form") or FlagRaiseForm(claim=claim),
             "adjudication_form": forms.get("adjudication_form") or AdjudicationForm(initial=adjudication_initial),
             "publish_form": forms.get("publish_form") or PublishForm(),

@@ -14,11 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evidence.services import bibliography as services
 from evidence.exporters import to_bibtex
 from evidence.importers import bibtex, csljson
 from evidence.importers.records import BibliographyError
 from evidence.models import Article, Study
+from evidence.services import bibliography as services
 from evidence.services import bibliography_import
 from tests.conftest import SAMPLES, SEED_DIR
 from tests.factories import StudyFactory

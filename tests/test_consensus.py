@@ -11,13 +11,12 @@ from reviews.consensus import (
     certainty_spread,
     compute,
     consensus_refresh,
-    decision,
     krippendorff_alpha,
     majority_verdict,
     median_certainty,
     publish_blockers,
 )
-from reviews.models import Consensus, Review
+from reviews.models import Consensus, Review, decision
 from tests.reviewing import article_with_claims, rate
 
 # --- Median certainty ---------------------------------------------------------------------------------------

@@ -13,11 +13,9 @@ from __future__ import annotations
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from reviews.access import ADJUDICATE, CLOSE_FLAG, DESK, PUBLISH, RAISE_FLAG, REVIEW, SEE_ALL_REVIEWS
+from reviews.access import ADJUDICATE, CLOSE_FLAG, EDITOR_PAGE, PUBLISH, RAISE_FLAG, REVIEW
 
-# The editor's pages show every review of the claim, so each editor action needs both, plus its own.
-EDITOR_PAGE = (DESK, SEE_ALL_REVIEWS)
-
+# Each editor action needs what the editor's pages need (reviews.access.EDITOR_PAGE), plus its own.
 REVIEW_OWN = (REVIEW,)  # reviews:review-claim
 FLAG_RAISE = (*EDITOR_PAGE, RAISE_FLAG)  # reviews:flag-raise
 FLAG_CLOSE = (*EDITOR_PAGE, CLOSE_FLAG)  # reviews:flag-resolve, reviews:flag-dismiss

@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
@@ -25,7 +24,7 @@ from evidence.api.fields import (
 from evidence.models import Article, Citation, Claim, Study
 from evidence.status import status_for
 from evidence.storable import holds_nul
-from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict
+from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict, consensus_of
 
 # A record number no real URL holds, reversed in its place to learn a route's shape (see _absolute).
 _ANY_PK = 918_273_645_546_372_819
@@ -408,10 +407,7 @@ class EditorConsensusSerializer(serializers.ModelSerializer):
 
 
 def published_consensus(claim: Claim) -> Consensus | None:
-    try:
-        consensus = claim.consensus
-    except ObjectDoesNotExist:
-        return None
+    consensus = consensus_of(claim)
     return consensus if consensus is not None and consensus.is_published else None
 
 
@@ -513,7 +509,7 @@ class ClaimSerializer(serializers.ModelSerializer):
     def _flags(self, claim: Claim, *, is_open: bool) -> list[dict[str, Any]]:
         # the view prefetches every flag of the page's claims in one query
         write = self._flag_serializer.to_representation
-        return [write(flag) for flag in claim.flags.all() if (flag.status == Flag.Status.OPEN) == is_open]
+        return [write(flag) for flag in claim.flags.all() if flag.is_open == is_open]
 
     @extend_schema_field(EvidenceCountsSerializer)
     def get_evidence(self, claim: Claim) -> dict[str, Any]:

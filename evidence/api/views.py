@@ -16,8 +16,7 @@ import hashlib
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Value, When
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -39,7 +38,8 @@ from evidence.api.throttling import TokenThrottle
 from evidence.filters import ClaimFilter, StudyFilter
 from evidence.models import Article, Citation, Claim, Relation, Study, subquery_count
 from reviews import services as review_services
-from reviews.access import REVIEW, SEE_ALL_REVIEWS
+from reviews.access import visible_reviews
+from reviews.claims import for_readers
 from reviews.models import Flag, Review
 
 # Citations in the order the claim page groups them: supporting evidence first, newest studies first.
@@ -103,7 +103,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         if self.action in ("list", "retrieve"):
             # the claim list's queryset, plus the consensus row and the citations and flags shown
             return (
-                Claim.objects.for_list()
+                for_readers()
                 .select_related("consensus")
                 .prefetch_related(
                     Prefetch("citations", queryset=citations_with_studies()),
@@ -438,27 +438,12 @@ class FlagViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 # --- Reviews -----------------------------------------------------------------------------------------------
 
 
-def visible_reviews(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Review]:
-    """The reviews ``user`` may read: those of claims with a published verdict (as the claim page shows
-    them), their own, and, blind review as on the review page, the others of each claim they reviewed
-    themselves (reviews.access.can_see_others_reviews); editors read every review."""
-    reviews = Review.objects.select_related("reviewer").order_by("claim_id", "created_at", "pk")
-    published = Q(claim__consensus__published_at__isnull=False)
-    if not user.is_authenticated:
-        return reviews.filter(published)
-    if user.has_perm(SEE_ALL_REVIEWS):
-        return reviews
-    visible = published | Q(reviewer=user)
-    if user.has_perm(REVIEW):
-        visible |= Q(Exists(Review.objects.filter(claim_id=OuterRef("claim_id"), reviewer=user)))
-    return reviews.filter(visible)
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="List the reviews you may read",
-        description="Anonymous: the reviews of claims whose verdict is published. Signed in: also your own and, "
-        "once you have reviewed a claim (blind review), the other reviews of that claim; editors see all. "
+        description="Anonymous: the reviews of claims whose verdict is published, except while a claim is back "
+        "in review (the new round is blind). Signed in: also your own and, once you have reviewed a claim (blind "
+        "review), the other reviews of that claim; editors see all (reviews.access.review_visibility). "
         "Two queries per page.",
     ),
     retrieve=extend_schema(summary="A review you may read"),
@@ -468,7 +453,7 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.ReviewSerializer
 
     def get_queryset(self) -> QuerySet[Review]:
-        return visible_reviews(self.request.user)
+        return visible_reviews(self.request.user).select_related("reviewer").order_by("claim_id", "created_at", "pk")
 
     def filter_queryset(self, queryset: QuerySet[Review]) -> QuerySet[Review]:
         return super().filter_queryset(queryset) if self.action == "list" else queryset

@@ -15,11 +15,8 @@ from django.db.models import (
 from evidence import signals
 from evidence.importers.records import Rejection
 from evidence.importers.retractions import RetractionNotice
-from evidence.models import Claim, Study
+from evidence.models import Claim, RetractionStatus, Study
 from evidence.services.reports import ImportReport, ReportLine
-
-# Severity of each retraction status: a notice only ever raises a study's status, never lowers it.
-RETRACTION_RANK = {"none": 0, "corrected": 1, "expression_of_concern": 2, "retracted": 3}
 
 
 def after_retraction_change(studies: list[Study], *, user: AbstractBaseUser | None = None) -> list[ReportLine]:
@@ -130,9 +127,9 @@ def _apply_notices(notices: list[RetractionNotice], report: ImportReport, user: 
             )
             continue
         status = study.retraction_status
-        if RETRACTION_RANK[notice.status] > RETRACTION_RANK[status]:
+        if RetractionStatus.severity(notice.status) > RetractionStatus.severity(status):
             status = notice.status
-        elif RETRACTION_RANK[notice.status] < RETRACTION_RANK[status]:
+        elif RetractionStatus.severity(notice.status) < RetractionStatus.severity(status):
             report.add("unchanged", "study", label, f"{where}: already {study.get_retraction_status_display().lower()}")
             continue
         reason = f"Retraction Watch ({notice.nature}): {notice.reason}" if notice.reason else ""

@@ -18,6 +18,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Left, Lower
 
+from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
 from evidence.importers.records import StudyRecord
 from evidence.models import Claim, Study
 from evidence.services.common import error_messages, save_edits
@@ -27,8 +28,6 @@ from evidence.services.retractions import after_retraction_change, study_set_ret
 EMPTY_VALUES: tuple[Any, ...] = ("", None, [], {})
 # A study's defaults that a record may replace as if they were empty.
 REPLACEABLE_DEFAULTS = {"design": Study.Design.OTHER, "retraction_status": Study.RetractionStatus.NONE}
-# Severity of each retraction status: a notice only ever raises a study's status, never lowers it.
-RETRACTION_RANK = {"none": 0, "corrected": 1, "expression_of_concern": 2, "retracted": 3}
 
 
 _RETRACTED_PREFIX = re.compile(r"^retracted article:\s*")
@@ -225,28 +224,36 @@ def study_upsert(
 
 # One study or citation at a time: the API's writes (evidence/api/). Files go through bibliography_import.
 
-_RETRACTION_FIELDS = ("retraction_status", "retraction_note", "retraction_doi", "retraction_date")
+IDENTIFIERS = {"doi": ("DOI", normalize_doi), "pmid": ("PMID", normalize_pmid)}
+
+
+def study_identifier_clean(name: str, value: str | None, *, exclude_pk: int | None = None) -> str:
+    """A study's DOI or PMID (``name``) as stored: normalised (evidence.identifiers), and free, that is held
+    by no other study than ``exclude_pk``. Raises ValidationError naming the study that holds it (the
+    unique constraint would only say that some constraint was violated). The one check the study form,
+    the API and the services share."""
+    label, normalize = IDENTIFIERS[name]
+    try:
+        value = normalize(value)
+    except IdentifierError as exc:
+        raise ValidationError(str(exc)) from None
+    if value:
+        existing = Study.objects.filter(**{name: value}).exclude(pk=exclude_pk).first()
+        if existing is not None:
+            raise ValidationError(f"{label} {value} is already recorded for study {existing.pk}: {existing}.")
+    return value
 
 
 def _normalised_identifiers(values: dict[str, Any], *, exclude_pk: int | None = None) -> dict[str, Any]:
-    """DOI and PMID stored normalised (evidence.identifiers), and each free for this study; a value that
-    is not an identifier, or one another study already has, is refused on its field."""
-    from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
-
+    """``values`` with their DOI and PMID cleaned (study_identifier_clean); errors on their fields."""
     values = dict(values)
-    errors: dict[str, str] = {}
-    for name, label, normalize in (("doi", "DOI", normalize_doi), ("pmid", "PMID", normalize_pmid)):
-        if name not in values:
-            continue
-        try:
-            values[name] = normalize(values[name])
-        except IdentifierError as exc:
-            errors[name] = str(exc)
-            continue
-        if values[name]:
-            existing = Study.objects.filter(**{name: values[name]}).exclude(pk=exclude_pk).first()
-            if existing is not None:
-                errors[name] = f"{label} {values[name]} is already recorded for study {existing.pk}: {existing}."
+    errors: dict[str, list[str]] = {}
+    for name in IDENTIFIERS:
+        if name in values:
+            try:
+                values[name] = study_identifier_clean(name, values[name], exclude_pk=exclude_pk)
+            except ValidationError as exc:
+                errors[name] = exc.messages
     if errors:
         raise ValidationError(errors)
     return values

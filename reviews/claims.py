@@ -1,0 +1,42 @@
+"""Claims as readers see them: the evidence (evidence's ClaimQuerySet) with what the review workflow says of
+each, its published verdict and its open flags. The claim list, the article page, the maps, the API, the
+feeds and the exports read claims through these, so "published verdict" and "has an open flag" mean the
+same everywhere.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, F, OuterRef, QuerySet, Value
+from django.db.models.functions import Coalesce
+
+from evidence.models import Claim, subquery_count
+from reviews.models import Flag
+
+
+def has_open_flag() -> Exists:
+    """Each claim of the query has an open flag (FlagQuerySet.open)."""
+    return Exists(Flag.objects.open_on_claim(OuterRef("pk")))
+
+
+def open_flag_count() -> Coalesce:
+    """How many open flags each claim of the query has; a correlated COUNT, so the outer query stays a
+    plain claim list."""
+    return subquery_count(Flag.objects.open_on_claim(OuterRef("pk")))
+
+
+def with_verdict(claims: QuerySet[Claim]) -> QuerySet[Claim]:
+    """Annotate ``public_verdict`` and ``public_certainty`` ("" until a verdict is published),
+    ``verdict_published_at`` and ``n_open_flags``: what readers are told of each claim's review."""
+    return claims.annotate(
+        public_verdict=Coalesce(F("consensus__published_verdict"), Value("")),
+        public_certainty=Coalesce(F("consensus__published_certainty"), Value("")),
+        verdict_published_at=F("consensus__published_at"),
+        n_open_flags=open_flag_count(),
+    )
+
+
+def for_readers(claims: QuerySet[Claim] | None = None) -> QuerySet[Claim]:
+    """Everything the claim list, the article page and the API show of a claim, in one query: its
+    article, its evidence counts (ClaimQuerySet.with_evidence) and its verdict (with_verdict)."""
+    claims = Claim.objects.all() if claims is None else claims
+    return with_verdict(claims.with_evidence()).select_related("article")
