@@ -20,7 +20,9 @@ from rest_framework.test import APIRequestFactory
 from evidence.api import serializers as s
 from evidence.api.views import ClaimViewSet
 from evidence.models import Article, Claim, Study
+from evidence.services import study_set_retraction
 from reviews.models import Flag, Review
+from reviews.services import adjudicate, publish_verdict
 from tests.factories import ArticleFactory, FlagFactory, grow, publish
 from tests.reviewing import rate
 
@@ -306,6 +308,38 @@ def test_blind_review_through_the_api(reviewed):
     editor = Client()
     editor.force_login(users["editor"])
     assert visible(editor, c) == {"Mine.", "The other reviewer's reasoning."}
+
+
+def test_a_claim_back_in_review_hides_its_new_round_from_anonymous_readers(client, reviewed):
+    """The API once had its own copy of the blind-review rule that counted any claim with a published
+    verdict as public: once a published claim went back for re-review, anonymous readers saw the new
+    round's reviews as reviewers revised them. It now asks reviews.access, as the claim page does."""
+    c, users = reviewed
+    rate(c, users["reviewer"], "moderate", "supported", rationale="Round one.")
+    publish_verdict(claim=c, published_by=users["editor"], rationale="Two reviewers agree.")
+    assert visible(client, c) == {"The other reviewer's reasoning.", "Round one."}
+    cited = c.citations.filter(relation="supports").first().study
+    study_set_retraction(study=cited, status=Study.RetractionStatus.RETRACTED, note="Retracted.")
+    c.refresh_from_db()
+    assert c.status == Claim.Status.NEEDS_REREVIEW
+    rate(c, users["reviewer"], "low", "partly_supported", rationale="Round two, not yet published.")
+    assert visible(client, c) == set()
+    page = client.get(reverse("evidence:claim-detail", args=[c.pk])).content.decode()
+    assert "Round two" not in page and "Round one" not in page
+    assert (
+        client.get(
+            reverse("api:review-detail", args=[Review.objects.get(claim=c, reviewer=users["reviewer"]).pk])
+        ).status_code
+        == 404
+    )
+    editor = Client()
+    editor.force_login(users["editor"])
+    assert visible(editor, c) == {"The other reviewer's reasoning.", "Round two, not yet published."}
+    adjudicate(
+        claim=c, certainty="low", verdict="partly_supported", rationale="Settled.", adjudicated_by=users["editor"]
+    )
+    publish_verdict(claim=c, published_by=users["editor"], rationale="Republished after the retraction.")
+    assert visible(client, c) == {"The other reviewer's reasoning.", "Round two, not yet published."}
 
 
 # --- The claim list's shortcuts: the same answer as DRF's own way, kept per data version -------------------
