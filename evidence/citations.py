@@ -116,8 +116,8 @@ def format_citation(study: Study, style: str = "apa", *, html: bool = False) -> 
 def citations_for(study: Study) -> list[FormattedCitation]:
     """Every supported style, as HTML (for the page) and as text (for the copy button).
 
-    The text is the HTML with its tags removed, so each style is rendered once (citeproc-py takes
-    some 25 ms a reference).
+    The text is the HTML with its tags removed, so each style is rendered once (citeproc-py is the
+    slow part of a study page: docs/performance.md).
     """
     result = []
     for name in STYLES:

@@ -21,7 +21,7 @@ CERTAINTY_LABEL = {"high": "high", "moderate": "moderate", "low": "low", "very_l
 def claim_review(claim: Claim, request: HttpRequest) -> dict[str, Any] | None:
     """The ClaimReview object, or None while the claim has no published verdict.
 
-    Needs ``claim`` from ``Claim.objects.with_evidence()`` and ``claim.article`` loaded.
+    Needs ``claim`` from ``reviews.claims.with_verdict()`` and ``claim.article`` loaded.
     """
     verdict, certainty = claim.public_verdict, claim.public_certainty
     if not verdict or claim.verdict_published_at is None:

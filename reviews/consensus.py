@@ -1,6 +1,6 @@
 """What a claim's reviews add up to, and how far reviewers agree: computed here and nowhere else.
 
-Every page, the admin and (later) the API read the result from the :class:`~reviews.models.Consensus`
+Every page, the admin and the API read the result from the :class:`~reviews.models.Consensus`
 row that :func:`consensus_refresh` writes, or from :func:`decision` for the verdict that counts.
 
 The rules, each pinned by tests/test_consensus.py:

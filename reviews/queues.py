@@ -143,8 +143,8 @@ def list_sizes(reviewer: AbstractBaseUser, *, unless_version: int | None = None)
 @functools.lru_cache(maxsize=1024)
 def _list_sizes_statement(alias: str, reviewer_pk: int, unless_version: int | None) -> tuple[str, tuple]:
     """list_sizes()'s query as SQL, built once per reviewer and known version in each worker: while
-    nothing changes, the database answers it in a tenth of a millisecond, where the ORM took 3 ms to
-    build and compile it, most of the time the page took when its lists were kept (reviews.views.queue)."""
+    nothing changes, building and compiling it through the ORM costs more than the database takes to
+    answer it (docs/performance.md), so the kept lists of reviews.views.queue stay cheap."""
     version = Coalesce(Subquery(DataVersion.objects.filter(pk=1).values("version")[:1]), Value(0))
     mine = Review.objects.filter(reviewer_id=reviewer_pk)
     counts = {

@@ -1,6 +1,6 @@
 """Writes to reviews, consensus and flags: one keyword-only function per action, each in a transaction.
 
-The review pages, the editor's desk, the admin and (later) the API call these and nothing else, so the
+The review pages, the editor's desk, the admin and the API call these and nothing else, so the
 rules hold whatever made the change: a review always refreshes its claim's consensus, an adjudication
 always records who and why, a published verdict is always a snapshot of the decision at that moment.
 """

@@ -33,7 +33,7 @@ def _body_text(claim: Claim) -> str:
 
 
 def claim_annotation(claim: Claim, *, source: str, collection_id: str, request: HttpRequest) -> dict[str, Any]:
-    """Needs ``claim`` from ``Claim.objects.with_evidence()``."""
+    """Needs ``claim`` from ``reviews.claims.with_verdict()``."""
     page = request.build_absolute_uri(claim.get_absolute_url())
     return {
         "id": f"{collection_id}#claim-{claim.pk}",
