@@ -1,12 +1,21 @@
 """Where a claim stands in an article's text.
 
 Pure functions over strings, no database: locating a quote, building the W3C TextQuoteSelector context
-around it, finding it again in a revised text, and naming the section heading above it.
+around it, finding it again in a revised text (reanchor), and naming the section heading above it.
+
+Finding a quote again after a revision tries, in order, as annotation tools do (Hypothesis's
+dom-anchor-text-quote): the exact quote where it occurs once; among several occurrences, the one whose
+prefix and suffix match the old context best (then the nearest to the old position); and last an
+approximate match, scored by rapidfuzz. An approximate match is only ever a *suggestion* for an editor
+to accept: it is never applied on its own.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
 
 CONTEXT_LENGTH = 32
 # A line that ends in one of these is prose, not a heading.
@@ -78,6 +87,74 @@ def relocate(text: str, quote: str, prefix: str, suffix: str, hint: int) -> Anch
 
     best = min(found, key=score)
     return anchor_at(text, best, best + len(quote))
+
+
+# An approximate match scoring below this (rapidfuzz's 0-100 similarity) is not worth an editor's time.
+SUGGESTION_MIN_SCORE = 75.0
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Where a quote that is gone from a text may have moved to, reworded: for an editor to accept."""
+
+    quote: str
+    start: int
+    end: int
+    score: float
+
+    def as_json(self) -> dict[str, object]:
+        return {"quote": self.quote, "start": self.start, "end": self.end, "score": round(self.score, 1)}
+
+
+@dataclass(frozen=True)
+class Reanchored:
+    """What reanchor() found: an anchor (how: "exact" or "context"), or none and perhaps a suggestion."""
+
+    anchor: Anchor | None
+    how: str  # "exact", "context" or "lost"
+    suggestion: Suggestion | None = None
+
+
+def reanchor(text: str, quote: str, prefix: str, suffix: str, hint: int) -> Reanchored:
+    """Find a claim's quote again in a revised text (the module docstring says in which order)."""
+    found = occurrences(text, quote)
+    if len(found) == 1:
+        return Reanchored(anchor_at(text, found[0], found[0] + len(quote)), "exact")
+    if found:
+        return Reanchored(relocate(text, quote, prefix, suffix, hint), "context")
+    return Reanchored(None, "lost", suggest(text, quote))
+
+
+def suggest(text: str, quote: str) -> Suggestion | None:
+    """The span of ``text`` most like ``quote``, if it is alike enough (SUGGESTION_MIN_SCORE).
+
+    rapidfuzz's partial_ratio_alignment finds where the best window of the quote's length lies; the
+    candidates are then the spans of whole words starting and ending near that window (a reworded
+    quote may have grown or shrunk), and rapidfuzz's ratio picks the most similar one.
+    """
+    if not quote.strip() or not text.strip():
+        return None
+    window = fuzz.partial_ratio_alignment(quote, text, score_cutoff=SUGGESTION_MIN_SCORE)
+    if window is None:
+        return None
+    slack = min(max(len(quote) // 2, 20), 200)  # bounds the candidates a long quote makes
+    lo, hi = max(0, window.dest_start - slack), min(len(text), window.dest_end + slack)
+    words = [match.span() for match in _WORD.finditer(text, lo, hi)]
+    spans = {
+        (words[i][0], words[j][1])
+        for i in range(len(words))
+        for j in range(i, len(words))
+        if abs((words[j][1] - words[i][0]) - len(quote)) <= slack
+    }
+    if not spans:
+        return None
+    choices = {span: text[span[0] : span[1]] for span in spans}
+    best = process.extractOne(quote, choices, scorer=fuzz.ratio, score_cutoff=SUGGESTION_MIN_SCORE)
+    if best is None:
+        return None
+    _, score, (start, end) = best
+    return Suggestion(text[start:end], start, end, score)
 
 
 def _common_prefix(a: str, b: str) -> int:
