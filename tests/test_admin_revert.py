@@ -3,7 +3,8 @@
 simple_history's revert form saves the old version's row as it stands, read-only workflow fields included,
 and lets anyone who may *view* an object post it. These tests post the revert form as a browser would and
 check the database afterwards: a claim is never republished by restoring its old status, a consensus or a
-flag is never rewritten from a version, and a user who may only view an object changes nothing.
+flag is never rewritten from a version, and a user who may only view an object changes nothing. What is
+offered (articles, claims, studies, citations, reviews) goes through the same service as a change.
 """
 
 from __future__ import annotations
@@ -11,18 +12,23 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from evidence.models import Claim, Study
-from evidence.services import study_set_retraction
+from evidence.models import ArticleRevision, Citation, Claim, Study
+from evidence.services import (
+    article_revise,
+    article_update,
+    citation_create,
+    citation_delete,
+    claim_update,
+    study_set_retraction,
+)
 from reviews.consensus import publish_blockers
 from reviews.models import Consensus, Flag, consensus_of
 from reviews.services import adjudicate, flag_close, flag_raise, publish_verdict
+from tests import builders
 from tests.reviewing import article_with_claims, cite, rate, study
-from tests.test_admin_roles import admin_url, form_data, signed_in
+from tests.test_admin_roles import admin_url, form_data, form_errors, signed_in
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.xfail(reason="defect: simple_history's revert saves the old row, workflow fields and all", strict=True),
-]
+pytestmark = pytest.mark.django_db
 
 
 def revert(user: User, obj, version) -> object:
@@ -129,3 +135,84 @@ def test_reverting_a_closed_flag_to_its_open_version_is_refused(editor, raised_a
     assert response.status_code == 403
     flag.refresh_from_db()
     assert (flag.status, flag.resolution_note) == (Flag.Status.RESOLVED, "Reworded by the author.")
+
+
+# --- Reverts that are offered go through the services -------------------------------------------------------
+
+
+def test_reverting_a_claim_restores_what_it_said_through_claim_update(republished_scene, editor):
+    """The fields an editor may change come back; the status and the anchor stay the workflow's."""
+    claim = republished_scene
+    published = version_where(claim, status=Claim.Status.PUBLISHED)
+    claim_update(claim=claim, values={"substance": "esketamine", "evidence_note": "Re-read."}, user=editor)
+
+    response = revert(editor, claim, published)
+
+    assert response.status_code == 302, response.content[:2000]
+    claim.refresh_from_db()
+    assert (claim.substance, claim.evidence_note) == (published.substance, published.evidence_note)
+    assert claim.status == Claim.Status.NEEDS_REREVIEW
+    latest = claim.history.latest()
+    assert (latest.history_user, latest.history_change_reason) == (editor, "edited: substance, evidence_note")
+
+
+def test_reverting_a_claim_to_a_quote_the_text_no_longer_holds_is_refused_with_a_message(editor):
+    claim = builders.claim(quote="Both drugs raise blood pressure.", key="K1")
+    old = claim.history.get()
+    article = claim.article
+    new_text = article.text.replace("Both drugs raise blood pressure.", "Both drugs may raise blood pressure.")
+    article_revise(article=article, text=new_text, headings=article.headings)
+    claim_update(claim=claim, values={"quote": "Both drugs may raise blood pressure."})
+    before = Claim.objects.filter(pk=claim.pk).values().get()
+
+    response = revert(editor, claim, old)
+
+    assert response.status_code == 200
+    assert "does not occur" in " ".join(form_errors(response)["quote"])
+    assert Claim.objects.filter(pk=claim.pk).values().get() == before
+
+
+def test_reverting_a_review_goes_through_review_submit_for_its_author(make_user, editor):
+    claim = article_with_claims(1).claims.get()
+    author = make_user("Reviewers")
+    first = rate(claim, author, "high", "supported", rationale="First reading.")
+    rate(claim, author, "low", "unsupported", rationale="Second reading.")
+    version = version_where(first, rationale="First reading.")
+
+    assert revert(editor, first, version).status_code == 403  # editors read reviews, never write them
+    assert Consensus.objects.get(claim=claim).certainty == "low"
+
+    response = revert(author, first, version)
+
+    assert response.status_code == 302, response.content[:2000]
+    first.refresh_from_db()
+    assert (first.certainty, first.verdict, first.rationale) == ("high", "supported", "First reading.")
+    assert Consensus.objects.get(claim=claim).certainty == "high"  # review_submit refreshed it
+
+
+def test_reverting_an_articles_headings_goes_through_article_revise(editor):
+    article = builders.article()
+    claim = builders.claim(article, "Both drugs raise blood pressure.")
+    version = article.history.get()
+    article_update(article=article, values={"headings": ["Background"]})
+    assert Claim.objects.get(pk=claim.pk).section == "Background"
+
+    response = revert(editor, article, version)
+
+    assert response.status_code == 302, response.content[:2000]
+    article.refresh_from_db()
+    assert article.headings == ["Background", "Risks"]
+    assert Claim.objects.get(pk=claim.pk).section == "Risks"  # re-anchored: the section follows the headings
+    assert ArticleRevision.objects.filter(article=article).count() == 2
+
+
+def test_a_deleted_citation_is_not_restored_from_its_history(make_user):
+    claim = builders.claim()
+    citation = citation_create(claim=claim, study=builders.study(), values={"relation": "supports"})
+    version = citation.history.get()
+    citation_delete(citation=citation)
+
+    response = revert(make_user(superuser=True), version.instance, version)
+
+    assert response.status_code == 403
+    assert not Citation.objects.exists()
