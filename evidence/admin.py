@@ -114,6 +114,15 @@ class ServicesAdmin(SimpleHistoryAdmin):
         except ValidationError as exc:
             return self.refused(request, exc)
 
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        # An action this user may not run: Django ignores it without a word when they may run none, and
+        # says "no action selected" otherwise. Refuse it plainly instead.
+        if request.method == "POST":
+            posted = {name for name in request.POST.getlist("action") if name}
+            if posted - set(self.get_actions(request)):
+                raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
     def revert_disabled(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         """simple_history's switch for the "Revert" button: off unless this admin offers reverts, the
         object still exists and the user may change it."""
