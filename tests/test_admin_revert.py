@@ -216,3 +216,20 @@ def test_a_deleted_citation_is_not_restored_from_its_history(make_user):
 
     assert response.status_code == 403
     assert not Citation.objects.exists()
+
+
+def test_the_revert_button_shows_only_where_a_revert_goes_through_a_service(republished_scene, editor, make_user):
+    claim = republished_scene
+    consensus = Consensus.objects.get(claim=claim)
+    flag = Flag.objects.get(claim=claim)
+    for user, obj, offered in [
+        (editor, claim, True),
+        (make_user("Reviewers"), claim, False),  # may view it, not change it
+        (make_user("Curators"), claim, False),  # may link studies to it, not change it
+        (editor, consensus, False),
+        (editor, flag, False),
+    ]:
+        version = obj.history.order_by("history_date").first()
+        page = signed_in(user).get(admin_url(type(obj), "simple_history", obj.pk, version.history_id))
+        assert page.status_code == 200
+        assert ('name="_save"' in page.content.decode()) is offered, (user, obj)

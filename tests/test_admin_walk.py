@@ -517,3 +517,26 @@ def test_every_action_of_the_walked_admins_has_values_to_post(make_user):
     names = {name for model in MODELS for name in admin.site.get_model_admin(model).get_actions(request)}
     assert names <= set(ACTION_VALUES), sorted(names - set(ACTION_VALUES))
     assert {"flag_selected", "adjudicate_selected", "publish_selected", "resolve_selected"} <= names
+
+
+def test_a_refusal_only_the_service_sees_undoes_the_whole_save_and_says_why(make_user, world):
+    """Two new claims with one key pass their forms (each form checks the key against the stored claims
+    only); claim_create refuses the second. The article's change and the first claim are rolled back
+    with it, and the page says why instead of failing."""
+    client = signed_in(make_user("Editors"))
+    url = admin_url(Article, "change", world.article.pk)
+    data = page_data(client, url, "article")
+    n = int(data["claims-TOTAL_FORMS"])
+    rows = {}
+    for i, quote in enumerate(["MDMA makes people feel close to each other.", "Ketamine can cause bladder damage"]):
+        row = {"key": "K9", "quote": quote, "claim_type": "efficacy", "kind": "claim"}
+        rows.update({f"claims-{n + i}-{name}": value for name, value in row.items()})
+    before = snapshot()
+
+    response = client.post(
+        url, {**data, **rows, "claims-TOTAL_FORMS": str(n + 2), "title": "Renamed", "_save": "Save"}, follow=True
+    )
+
+    assert answer(response) == "message"
+    assert any("Nothing was saved" in str(m) and "key" in str(m) for m in response.context["messages"])
+    assert snapshot() == before
