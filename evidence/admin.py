@@ -1,33 +1,164 @@
 """The admin for curators (studies, citations) and editors (articles, claims).
 
 Roles are Django groups (created by reviews/migrations/0003_roles.py); the admin checks their model
-permissions. Every write that has side effects goes through evidence.services or reviews.services.
+permissions. Services are the only write path: every save, delete, inline row and action here calls
+evidence.services or reviews.services, as the pages, the API and the commands do, and ServicesAdmin
+refuses Django's own writes. Which service each path calls:
+
+- Article: add article_create, change article_update (a new text or headings: article_revise, which keeps
+  the old text and re-anchors the claims), delete article_delete; its claims inline claim_create,
+  claim_update, claim_delete.
+- Claim: add claim_create (the quote must occur once in the text), change claim_update (status and anchor
+  are never set by hand), delete claim_delete; its citations inline citation_create, citation_update,
+  citation_delete; the "flag" action reviews.services.flag_raise.
+- Study: add study_create, change study_update (a retraction status through study_set_retraction), the
+  "mark retracted" action study_set_retraction. Deleting a study is not offered: no service deletes one.
+- Citation: add citation_create, change citation_update (what the link says; its claim and study stay),
+  delete citation_delete.
+
+History. simple_history's "revert" form saves the old version's row as it stands, read-only workflow
+fields included, for anyone who may view the object. Here a revert is a change like any other: its form
+holds only the fields a user may edit, and save_model sends them through the same service, so an
+article's headings go through article_revise (its history does not hold the text: the form starts from
+the current one), a claim's fields through claim_update (its quote is anchored in the current text and
+its status is never restored: a claim is published by reviews.services.publish_verdict only), a study's
+through study_update (a retraction status flags the claims relying on it) and a citation's through
+citation_update (its claim and study stay). A revert is refused to anyone who may not change the object,
+and not offered for an object that no longer exists (restoring it would bypass the create service).
+reviews/admin.py: a review reverts through review_submit; consensus and flags are not reverted.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.contrib.admin.utils import flatten_fieldsets
-from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from evidence import services
 from evidence.forms import ArticleForm, ClaimForm, StudyForm
 from evidence.models import Article, ArticleRevision, Citation, Claim, Study
+from evidence.services.articles import ARTICLE_FIELDS
+from evidence.services.claims import CLAIM_FIELDS
+from reviews.claims import has_open_flag, open_flag_count
 from reviews.models import Flag
-from reviews.services import claims_flag_retracted_reliance, flag_raise
+from reviews.services import flag_raise
+
+# The lists need the width: at 1280 px the navigation sidebar and the filter left a study list 630 px,
+# and its DOI, PMID, retraction and verified columns off the screen. The home page and the breadcrumbs
+# lead everywhere the sidebar did.
+admin.site.enable_nav_sidebar = False
 
 # Django 6 will assume https:// for a URL typed without a scheme; do so now (and silence the warning).
 URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
+# What a citation says about its study, the fields citation_update changes (as the API's update does).
+CITATION_FIELDS = ("relation", "note", "directness", "directness_note")
+
+
+def form_values(form: forms.BaseForm, names: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The cleaned values of the form's fields (of ``names``, when given) for a service: the fields the
+    admin left out of the form (read-only to this user) are not among them."""
+    return {
+        name: form.cleaned_data[name]
+        for name in form.fields
+        if name in form.cleaned_data and (names is None or name in names)
+    }
+
+
+def became(obj: models.Model, saved: models.Model) -> None:
+    """Make the admin's object the row the service saved: the admin logs, messages and redirects with it."""
+    obj.pk = saved.pk
+    obj.refresh_from_db()
+
+
+class ServicesAdmin(SimpleHistoryAdmin):
+    """An admin whose every write is a service call.
+
+    Subclasses write in save_model, delete_model and save_formset by calling a service; the defaults here
+    refuse to write rather than save a row directly, and a bulk delete deletes one object at a time
+    through delete_model. History pages list every version; reverting one goes through save_model like
+    any change (see the module docstring), or is not offered (``revert_offered = False``).
+
+    The forms check what the services check (the same named rules), so a refusal is normally a form
+    error. One that comes only from the service (another write got there first) rolls back everything
+    the request wrote and comes back as an error message on the same page, never a server error.
+    """
+
+    revert_offered = True
+
+    def save_model(self, request: HttpRequest, obj: models.Model, form: forms.ModelForm, change: bool) -> None:
+        raise PermissionDenied(f"{type(self).__name__} saves through a service, and has none for this.")
+
+    def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
+        raise PermissionDenied(f"{type(self).__name__} deletes through a service, and has none for this.")
+
+    def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
+        """A read-only inline has nothing to write; an inline that writes has its own save_formset."""
+        formset.save(commit=False)  # writes nothing; lists the rows to write (the change message reads them)
+        if formset.new_objects or formset.changed_objects or formset.deleted_objects:
+            raise PermissionDenied(f"{type(self).__name__} has no service for {formset.model.__name__} rows.")
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context=None
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            return self.refused(request, exc)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        # An action this user may not run: Django ignores it without a word when they may run none, and
+        # says "no action selected" otherwise. Refuse it plainly instead.
+        if request.method == "POST":
+            posted = {name for name in request.POST.getlist("action") if name}
+            if posted - set(self.get_actions(request)):
+                raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+    def revert_disabled(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        """simple_history's switch for the "Revert" button: off unless this admin offers reverts, the
+        object still exists and the user may change it."""
+        if not self.revert_offered or obj is None or not self.get_queryset(request).filter(pk=obj.pk).exists():
+            return True
+        return super().revert_disabled(request, obj) or not self.has_change_permission(request, obj)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context=None
+    ) -> HttpResponse:
+        """simple_history's page for one version, whose form posts a revert. simple_history hides the
+        button when revert_disabled says so but saves whatever is posted: refuse the post here too."""
+        if request.method == "POST":
+            current = self.get_object(request, unquote(object_id))
+            if current is None or self.revert_disabled(request, current):
+                raise PermissionDenied
+        try:
+            with transaction.atomic():  # the change view's own transaction, which simple_history's lacks
+                return super().history_form_view(request, object_id, version_id, extra_context)
+        except ValidationError as exc:
+            return self.refused(request, exc)
+
+    def refused(self, request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        """The page again with the service's reasons; the transaction rolled back, so nothing was saved."""
+        self.message_user(request, _("Nothing was saved: %(why)s") % {"why": " ".join(exc.messages)}, messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
 
 class ClaimInline(admin.TabularInline):
+    """The article's claims; ArticleAdmin.save_formset writes them through the claim services."""
+
     model = Claim
     form = ClaimForm
     fields = ["key", "quote", "section", "substance", "claim_type", "kind", "status"]
@@ -49,7 +180,7 @@ class RevisionInline(admin.TabularInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(SimpleHistoryAdmin):
+class ArticleAdmin(ServicesAdmin):
     form = ArticleForm
     list_display = ["title", "slug", "published_on", "n_claims", "updated_at"]
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
@@ -76,23 +207,15 @@ class ArticleAdmin(SimpleHistoryAdmin):
         return obj.n_claims
 
     def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:
-        if change and {"text", "headings"} & set(form.changed_data):
-            original = Article.objects.only("text", "headings").get(pk=obj.pk)
-            if (obj.text, obj.headings) != (original.text, original.headings):
-                # Save the metadata now and the new text in save_related, after the claims inline: an
-                # edited claim saved after the revision would write back its offsets in the old text.
-                obj._revised_text = obj.text, obj.headings
-                obj.text, obj.headings = original.text, original.headings
-        super().save_model(request, obj, form, change)
-
-    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        revised = getattr(form.instance, "_revised_text", None)
-        if revised is None:
+        # The text is revised before the claims inline is saved: the claim services anchor a new or
+        # changed quote in the article's current text, which is then the new one (the form checked the
+        # quotes against it too).
+        values = form_values(form, (*ARTICLE_FIELDS, "text", "headings"))
+        if not change:
+            became(obj, services.article_create(values=values, user=request.user))
             return
-        del form.instance._revised_text
-        text, headings = revised
-        lost = services.article_revise(article=form.instance, text=text, headings=headings, user=request.user)
+        lost = services.article_update(article=obj, values=values, user=request.user)
+        obj.refresh_from_db()
         if lost:
             messages.warning(
                 request,
@@ -100,10 +223,47 @@ class ArticleAdmin(SimpleHistoryAdmin):
                 % {"n": len(lost), "keys": ", ".join(c.key or str(c.pk) for c in lost)},
             )
 
+    def delete_model(self, request: HttpRequest, obj: Article) -> None:
+        services.article_delete(article=obj, user=request.user)
+
+    def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
+        if formset.model is not Claim:
+            return super().save_formset(request, form, formset, change)  # the revisions are read-only
+        formset.save(commit=False)  # writes nothing; lists the rows to write (the change message reads them)
+        names = tuple(name for name in formset.form.base_fields if name in CLAIM_FIELDS)
+        for claim in formset.deleted_objects:
+            services.claim_delete(claim=claim, user=request.user)
+        for claim, _changed in formset.changed_objects:
+            values = {name: getattr(claim, name) for name in names}
+            services.claim_update(claim=claim, values=values, user=request.user)
+        formset.new_objects = [
+            services.claim_create(
+                article=form.instance, values={name: getattr(claim, name) for name in names}, user=request.user
+            )
+            for claim in formset.new_objects
+        ]
+
+
+class CitationInlineForm(forms.ModelForm):
+    """A row of the citations inline. A stored citation keeps its study: citation_update changes what a
+    link says, not what it links (to cite another study, add a row and remove this one)."""
+
+    class Meta:
+        model = Citation
+        fields = ["study", *CITATION_FIELDS]
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and "study" in self.fields:
+            self.fields["study"].disabled = True
+
 
 class CitationInline(admin.TabularInline):
+    """The claim's citations; ClaimAdmin.save_formset writes them through the citation services."""
+
     model = Citation
-    fields = ["study", "relation", "note", "directness", "directness_note"]
+    form = CitationInlineForm
+    fields = ["study", *CITATION_FIELDS]
     autocomplete_fields = ["study"]
     extra = 0
 
@@ -123,23 +283,23 @@ class OpenFlagsFilter(admin.SimpleListFilter):
         return [("yes", _("Has open flags")), ("no", _("No open flags"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
-        open_flag = Q(flags__status=Flag.Status.OPEN)
         if self.value() == "yes":
-            return queryset.filter(pk__in=Claim.objects.filter(open_flag).values("pk"))
+            return queryset.filter(has_open_flag())
         if self.value() == "no":
-            return queryset.exclude(pk__in=Claim.objects.filter(open_flag).values("pk"))
+            return queryset.filter(~has_open_flag())
         return queryset
 
 
 @admin.register(Claim)
-class ClaimAdmin(SimpleHistoryAdmin):
+class ClaimAdmin(ServicesAdmin):
     form = ClaimForm
     list_display = ["key", "short_quote", "article", "substance", "claim_type", "status", "n_citations", "n_open_flags"]
     list_display_links = ["key", "short_quote"]
     list_filter = ["status", "claim_type", "substance", "kind", OpenFlagsFilter, "article"]
     search_fields = ["quote", "key", "section"]
     list_select_related = ["article"]
-    # status belongs to the review workflow (reviews.services: review, adjudicate, publish)
+    # status belongs to the review workflow (reviews.services: review, adjudicate, publish); the anchor
+    # and the section follow from the quote (evidence.services.claims)
     readonly_fields = ["start", "end", "prefix", "suffix", "section", "status", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["article", "key", "quote", "section", "kind", "substance", "claim_type", "status"]}),
@@ -169,25 +329,54 @@ class ClaimAdmin(SimpleHistoryAdmin):
             return True
         return obj is not None and self._links_studies_only(request)
 
+    def revert_disabled(self, request: HttpRequest, obj: Claim | None = None) -> bool:
+        return self._links_studies_only(request) or super().revert_disabled(request, obj)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Claim | None = None) -> list[str]:
         if obj is not None and self._links_studies_only(request):
             return flatten_fieldsets(self.fieldsets)
-        return list(super().get_readonly_fields(request, obj))
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields.append("article")  # a claim stays in the article whose text it quotes
+        return fields
 
     def save_model(self, request: HttpRequest, obj: Claim, form: forms.ModelForm, change: bool) -> None:
         if change and self._links_studies_only(request):
             return  # nothing of the claim's own was editable; saving would only add an empty history entry
-        super().save_model(request, obj, form, change)
+        values = form_values(form, CLAIM_FIELDS)
+        if change:
+            services.claim_update(claim=obj, values=values, user=request.user)
+            obj.refresh_from_db()
+        else:
+            became(obj, services.claim_create(article=form.cleaned_data["article"], values=values, user=request.user))
+
+    def delete_model(self, request: HttpRequest, obj: Claim) -> None:
+        services.claim_delete(claim=obj, user=request.user)
+
+    def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
+        """The citations inline, row by row through the citation services: they record who linked each
+        study, mark the claim's evidence changed for its reviewers, and flag it if it now relies on a
+        retracted study."""
+        formset.save(commit=False)  # writes nothing; lists the rows to write (and for the change message)
+        for citation in formset.deleted_objects:
+            services.citation_delete(citation=citation, user=request.user)
+        for citation, _changed in formset.changed_objects:
+            values = {name: getattr(citation, name) for name in CITATION_FIELDS}
+            # the stored row, which the service compares the values with (the form has changed this one)
+            stored = Citation.objects.get(pk=citation.pk)
+            services.citation_update(citation=stored, values=values, user=request.user)
+        formset.new_objects = [
+            services.citation_create(
+                claim=form.instance,
+                study=citation.study,
+                values={name: getattr(citation, name) for name in CITATION_FIELDS},
+                user=request.user,
+            )
+            for citation in formset.new_objects
+        ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                n_citations=Count("citations", distinct=True),
-                n_open_flags=Count("flags", filter=Q(flags__status=Flag.Status.OPEN), distinct=True),
-            )
-        )
+        return super().get_queryset(request).for_admin_list().annotate(n_open_flags=open_flag_count())
 
     @admin.display(description=_("quote"))
     def short_quote(self, obj: Claim) -> str:
@@ -220,20 +409,6 @@ class ClaimAdmin(SimpleHistoryAdmin):
             self.message_user(
                 request, _("Already flagged for this reason: %(keys)s") % {"keys": ", ".join(skipped)}, messages.WARNING
             )
-
-    def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset, change: bool) -> None:
-        """Record who linked each new study, mark the claim's evidence changed (for its reviewers' queues)
-        if a citation was added, edited or removed, and flag it if it now relies on a retracted study."""
-        saved = formset.save(commit=False)
-        for citation in saved:
-            if citation.pk is None:
-                citation.added_by = request.user
-            citation.save()
-        for citation in formset.deleted_objects:
-            citation.delete()
-        if saved or formset.deleted_objects:
-            Claim.objects.filter(pk=form.instance.pk).mark_evidence_changed()
-        claims_flag_retracted_reliance(claims=Claim.objects.filter(pk=form.instance.pk))
 
     def has_flag_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("reviews.add_flag")
@@ -269,7 +444,7 @@ class CitingClaimInline(admin.TabularInline):
 
 
 @admin.register(Study)
-class StudyAdmin(SimpleHistoryAdmin):
+class StudyAdmin(ServicesAdmin):
     form = StudyForm
     list_display = ["short_title", "first_author", "year", "design", "doi", "pmid", "retraction_status", "verified"]
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
@@ -322,35 +497,37 @@ class StudyAdmin(SimpleHistoryAdmin):
     def first_author(self, obj: Study) -> str:
         return obj.first_author_family
 
+    def has_delete_permission(self, request: HttpRequest, obj: Study | None = None) -> bool:
+        return False  # no service deletes a study: the library keeps what was once recorded
+
     @admin.action(
         description=_("Mark selected studies retracted (flags the claims relying on them)"), permissions=["change"]
     )
     def mark_retracted(self, request: HttpRequest, queryset: QuerySet[Study]) -> None:
-        n = 0
+        n, refused = 0, []
         for study in queryset.exclude(retraction_status=Study.RetractionStatus.RETRACTED):
-            services.study_set_retraction(study=study, status=Study.RetractionStatus.RETRACTED, user=request.user)
-            n += 1
+            try:
+                services.study_set_retraction(study=study, status=Study.RetractionStatus.RETRACTED, user=request.user)
+                n += 1
+            except ValidationError as exc:
+                refused.append(f"{study}: {' '.join(exc.messages)}")
         self.message_user(request, _("Marked %(n)d study(ies) retracted.") % {"n": n}, messages.SUCCESS)
+        for reason in refused:
+            self.message_user(request, reason, messages.ERROR)
 
     def save_model(self, request: HttpRequest, obj: Study, form: forms.ModelForm, change: bool) -> None:
-        # Compared with the stored row, not with the form's initial values: the history's "revert" form
-        # starts from the old version, so a status restored from it is not among its changed_data.
-        stored = Study.objects.values_list("retraction_status", flat=True).get(pk=obj.pk) if change else None
-        if change and obj.retraction_status != stored:
-            status = obj.retraction_status
-            obj.retraction_status = stored
-            super().save_model(request, obj, form, change)
-            services.study_set_retraction(study=obj, status=status, user=request.user)
-            return
-        super().save_model(request, obj, form, change)
-
-
-# What a citation says about its claim's evidence: a change of any of these is a change of the evidence.
-CITATION_EVIDENCE = ("claim_id", "study_id", "relation", "note", "directness", "directness_note")
+        # study_update compares the values with the stored row, so a revert, whose form starts from the old
+        # version, writes what it restores (a retraction status through study_set_retraction)
+        values = form_values(form)
+        if change:
+            services.study_update(study=obj, values=values, user=request.user)
+            obj.refresh_from_db()
+        else:
+            became(obj, services.study_create(values=values, user=request.user))
 
 
 @admin.register(Citation)
-class CitationAdmin(SimpleHistoryAdmin):
+class CitationAdmin(ServicesAdmin):
     list_display = ["claim", "study", "relation", "directness", "added_by"]
     list_filter = ["relation", "directness"]
     search_fields = ["claim__quote", "claim__key", "study__title", "study__doi"]
@@ -359,25 +536,23 @@ class CitationAdmin(SimpleHistoryAdmin):
     readonly_fields = ["added_by", "created_at", "updated_at"]
     show_full_result_count = False
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Citation | None = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            # a citation links one claim to one study (citation_update changes what it says); to link
+            # another, add a citation and delete this one
+            fields.extend(["claim", "study"])
+        return fields
+
     def save_model(self, request: HttpRequest, obj: Citation, form: forms.ModelForm, change: bool) -> None:
-        if not change:
-            obj.added_by = request.user
-        # Compared with the stored row, not with the form's initial values: the history's "revert" form
-        # starts from the old version, so what it restores is not among its changed_data.
-        stored = Citation.objects.filter(pk=obj.pk).values(*CITATION_EVIDENCE).first() if change else None
-        super().save_model(request, obj, form, change)
-        if stored is None or any(stored[name] != getattr(obj, name) for name in CITATION_EVIDENCE):
-            # the claim it cites now, and the one it was moved from: both claims' evidence changed
-            moved_from = stored["claim_id"] if stored else obj.claim_id
-            Claim.objects.filter(pk__in={obj.claim_id, moved_from}).mark_evidence_changed()
-        if obj.study.is_retracted:
-            claims_flag_retracted_reliance(claims=Claim.objects.filter(pk=obj.claim_id))
+        values = form_values(form, CITATION_FIELDS)
+        if change:
+            # the stored row, which the service compares the values with (the form has changed ``obj``)
+            services.citation_update(citation=Citation.objects.get(pk=obj.pk), values=values, user=request.user)
+            obj.refresh_from_db()
+        else:
+            claim, study = form.cleaned_data["claim"], form.cleaned_data["study"]
+            became(obj, services.citation_create(claim=claim, study=study, values=values, user=request.user))
 
     def delete_model(self, request: HttpRequest, obj: Citation) -> None:
-        super().delete_model(request, obj)
-        Claim.objects.filter(pk=obj.claim_id).mark_evidence_changed()
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Citation]) -> None:
-        claims = set(queryset.values_list("claim_id", flat=True))
-        super().delete_queryset(request, queryset)
-        Claim.objects.filter(pk__in=claims).mark_evidence_changed()
+        services.citation_delete(citation=obj, user=request.user)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import models
 
-from evidence import anchoring
 from evidence.models import Article, Claim, Study
+from evidence.services.claims import claim_anchor
 from evidence.services.studies import study_identifier_clean
 from evidence.storable import holds_nul
 
@@ -86,8 +87,9 @@ class ArticleForm(forms.ModelForm):
 
 
 class ClaimForm(forms.ModelForm):
-    """A claim is placed by its quote: the form finds the quote in the article's text and fills in the
-    anchor (offsets, prefix, suffix) and the section, refusing a quote that is missing or ambiguous."""
+    """A claim is placed by its quote: a new or changed quote must occur exactly once in the article's text
+    (evidence.services.claim_anchor, the rule claim_create and claim_update apply when they anchor it).
+    The status is not here: the review workflow sets it."""
 
     class Meta:
         model = Claim
@@ -102,34 +104,24 @@ class ClaimForm(forms.ModelForm):
             "attributed_to",
             "attribution_status",
             "attribution_note",
-            "status",
         ]
         widgets = {"quote": forms.Textarea(attrs={"rows": 3}), "evidence_note": forms.Textarea(attrs={"rows": 2})}
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        article = cleaned.get("article") or getattr(self.instance, "article", None)
+        article = cleaned.get("article") or (self.instance.article if self.instance.article_id else None)
         quote = cleaned.get("quote")
         if article is None or not quote:
             return cleaned
-        instance = self.instance
-        if instance.pk and instance.quote == quote and instance.article_id == article.pk:
-            if article.text[instance.start : instance.end] == quote:
+        # Compared with the stored quote, not with the form's initial one: a version restored from the
+        # history starts from its old quote. An unchanged quote keeps its anchor (article_revise moves it).
+        if self.instance.pk is not None:
+            if Claim.objects.filter(pk=self.instance.pk).values_list("quote", flat=True).first() == quote:
                 return cleaned
-            # The same quote with offsets that no longer select it: a version restored from the history
-            # after the text was revised, or the article's text being edited in this same request.
-            anchor = anchoring.relocate(article.text, quote, instance.prefix, instance.suffix, instance.start)
-            if anchor is None:
-                return cleaned  # gone from the text: the claim keeps its anchor and is sent to re-review
-        else:
-            try:
-                anchor = anchoring.locate(article.text, quote)
-            except anchoring.AnchorError as exc:
-                self.add_error("quote", f"{exc}.")
-                return cleaned
-        instance.start, instance.end = anchor.start, anchor.end
-        instance.prefix, instance.suffix = anchor.prefix, anchor.suffix
-        instance.section = anchoring.section_at(article.text, article.headings, anchor.start)
+        try:
+            claim_anchor(article=article, quote=quote)
+        except ValidationError as exc:
+            self.add_error(None, exc)
         return cleaned
 
 

@@ -1,18 +1,30 @@
-"""The admin for reviewers (their own reviews) and editors (flags; everyone's reviews, read-only)."""
+"""The admin for reviewers (their own reviews) and editors (flags; everyone's reviews, read-only).
+
+Every write goes through reviews.services (evidence.admin.ServicesAdmin refuses Django's own writes):
+
+- Review: add and change review_submit (it refreshes the consensus and moves the claim's status), delete
+  review_delete. A revert from the history goes through review_submit too, for the review's author.
+- Consensus: read-only; the actions adjudicate (adjudicate) and publish (publish_verdict). Its rows are
+  written by those services and consensus_refresh only, so reverting a version is not offered: it would
+  restore a published verdict, or withdraw one, without the publish service's checks.
+- Flag: add flag_raise; the actions resolve and dismiss flag_close, with the reason they ask for. A raised
+  flag is not edited, deleted or reverted (reopening one is no service's action): it is closed, and a
+  new one raised if need be.
+"""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from evidence.admin import ServicesAdmin, became
 from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict
-from reviews.services import adjudicate, flag_close, publish_verdict, review_delete, review_submit
+from reviews.services import adjudicate, flag_close, flag_raise, publish_verdict, review_delete, review_submit
 
 # Editors (and admins) see every review; a reviewer sees only their own, so ratings stay independent.
 SEE_ALL_REVIEWS = "reviews.view_others_reviews"
@@ -37,7 +49,7 @@ class ReviewAdminForm(forms.ModelForm):
 
 
 @admin.register(Review)
-class ReviewAdmin(SimpleHistoryAdmin):
+class ReviewAdmin(ServicesAdmin):
     form = ReviewAdminForm
     list_display = ["claim", "reviewer", "certainty", "verdict", "updated_at"]
     list_filter = ["certainty", "verdict"]
@@ -112,14 +124,10 @@ class ReviewAdmin(SimpleHistoryAdmin):
             downgrades=[name for name in DOWNGRADE_REASONS if getattr(obj, name)],
             read_full_text=obj.read_full_text,
         )
-        obj.pk = saved.pk  # the admin's log entry and redirect use it
+        became(obj, saved)  # the admin's log entry and redirect use it
 
     def delete_model(self, request: HttpRequest, obj: Review) -> None:
         review_delete(review=obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Review]) -> None:
-        for review in queryset.select_related("claim", "reviewer"):
-            review_delete(review=review)
 
     def get_form(self, request: HttpRequest, obj: Review | None = None, change: bool = False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -155,7 +163,7 @@ class DecisionActionForm(ActionForm):
 
 
 @admin.register(Consensus)
-class ConsensusAdmin(SimpleHistoryAdmin):
+class ConsensusAdmin(ServicesAdmin):
     """Read-only: the rows are written by reviews.services. Editors adjudicate and publish through the
     actions, which call the same services as the editor's desk."""
 
@@ -176,6 +184,7 @@ class ConsensusAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
     action_form = DecisionActionForm
     actions = ["adjudicate_selected", "publish_selected"]
+    revert_offered = False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Consensus | None = None) -> list[str]:
         return [field.name for field in Consensus._meta.fields]
@@ -230,8 +239,19 @@ class ConsensusAdmin(SimpleHistoryAdmin):
         )
 
 
+class FlagCloseActionForm(ActionForm):
+    """The reason the resolve and dismiss actions record, next to the action menu, as the editor's desk
+    asks for it."""
+
+    note = forms.CharField(
+        label=_("why"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("what was done, or why the flag does not apply")}),
+    )
+
+
 @admin.register(Flag)
-class FlagAdmin(SimpleHistoryAdmin):
+class FlagAdmin(ServicesAdmin):
     form = FlagAdminForm
     list_display = ["claim", "reason", "status", "raised_by_label", "raised_at", "resolved_by", "resolved_at"]
     list_filter = ["status", "reason"]
@@ -240,29 +260,57 @@ class FlagAdmin(SimpleHistoryAdmin):
     list_select_related = ["claim", "raised_by", "resolved_by"]
     readonly_fields = ["status", "raised_by", "raised_at", "resolved_by", "resolved_at", "resolution_note"]
     fields = ["claim", "reason", "study", "note", *readonly_fields]
+    action_form = FlagCloseActionForm
     actions = ["resolve_selected", "dismiss_selected"]
     show_full_result_count = False
+    revert_offered = False
 
     @admin.display(description=_("raised by"))
     def raised_by_label(self, obj: Flag) -> str:
         return str(obj.raised_by) if obj.raised_by_id else _("system")
 
+    def has_change_permission(self, request: HttpRequest, obj: Flag | None = None) -> bool:
+        # "change flag" lets an editor close flags (the actions); a raised flag's page is read-only
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Flag | None = None) -> bool:
+        return False  # a flag is closed (flag_close), and the record of it kept
+
     def save_model(self, request: HttpRequest, obj: Flag, form: forms.ModelForm, change: bool) -> None:
-        if not change:
-            obj.raised_by = request.user
-        super().save_model(request, obj, form, change)
+        if change:
+            raise PermissionDenied  # has_change_permission refuses it first: a raised flag is not edited
+        values = form.cleaned_data
+        flag = flag_raise(
+            claim=values["claim"],
+            reason=values["reason"],
+            note=values["note"],
+            study=values["study"],
+            raised_by=request.user,
+        )
+        became(obj, flag)
 
     def _close(self, request: HttpRequest, queryset: QuerySet[Flag], status: str) -> None:
-        n = 0
-        for flag in queryset.filter(status=Flag.Status.OPEN):
-            flag_close(flag=flag, status=status, closed_by=request.user, note=_("closed from the admin list"))
-            n += 1
-        self.message_user(request, _("Closed %(n)d flag(s).") % {"n": n}, messages.SUCCESS)
+        note = request.POST.get("note", "").strip()
+        if not note:
+            self.message_user(
+                request, _("Say why next to the action: what was done, or why the flag does not apply."), messages.ERROR
+            )
+            return
+        n, refused = 0, []
+        for flag in queryset.open():
+            try:
+                flag_close(flag=flag, status=status, closed_by=request.user, note=note)
+                n += 1
+            except ValidationError as exc:
+                refused.append(f"{flag}: {' '.join(exc.messages)}")
+        self.message_user(request, _("Closed %(n)d flag(s).") % {"n": n}, messages.SUCCESS if n else messages.WARNING)
+        for reason in refused:
+            self.message_user(request, reason, messages.ERROR)
 
-    @admin.action(description=_("Resolve selected flags"), permissions=["change"])
+    @admin.action(description=_("Resolve selected flags (say why)"), permissions=["change"])
     def resolve_selected(self, request: HttpRequest, queryset: QuerySet[Flag]) -> None:
         self._close(request, queryset, Flag.Status.RESOLVED)
 
-    @admin.action(description=_("Dismiss selected flags"), permissions=["change"])
+    @admin.action(description=_("Dismiss selected flags (say why)"), permissions=["change"])
     def dismiss_selected(self, request: HttpRequest, queryset: QuerySet[Flag]) -> None:
         self._close(request, queryset, Flag.Status.DISMISSED)

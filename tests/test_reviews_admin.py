@@ -226,7 +226,7 @@ def test_raise_and_resolve_flags_in_the_admin(users, role):
         raised = Flag.objects.create(claim=claim, reason="overstated", note="Says cures.")
     client.post(
         reverse("admin:reviews_flag_changelist"),
-        {"_selected_action": [str(raised.pk)], "index": "0", "action": "resolve_selected"},
+        {"_selected_action": [str(raised.pk)], "index": "0", "action": "resolve_selected", "note": "Reworded."},
     )
     raised.refresh_from_db()
     assert (raised.status == Flag.Status.RESOLVED) == (role in FLAG_EDITORS)
@@ -237,8 +237,8 @@ def test_raise_and_resolve_flags_in_the_admin(users, role):
 
 def test_the_admins_evidence_writes_stamp_the_claims(users):
     """Each admin write that changes a claim's evidence marks it for its reviewers' queues: the citations
-    inline on the claim's page (add, edit, remove), the citation pages (add, edit, move to another claim,
-    delete one or several), and a study's retraction status; a page saved without a change does not."""
+    inline on the claim's page (add, edit, remove), the citation pages (add, edit, delete one or several),
+    and a study's retraction status; a page saved without a change does not."""
     from evidence.models import Citation, Study
     from tests.reviewing import cite, study
     from tests.test_admin_roles import admin_url, form_data, submit
@@ -295,11 +295,14 @@ def test_the_admins_evidence_writes_stamp_the_claims(users):
     assert response.status_code == 302
     assert changed() == {second.pk}
     citation = Citation.objects.get(claim=second, study=paper)
-    response = submit(client, admin_url(Citation, "change", citation.pk), "citation", {"claim": str(third.pk)})
+    # a citation stays on its claim (to cite for another, add a citation): a posted claim is ignored
+    change = {"note": "Only in adults.", "claim": str(third.pk)}
+    response = submit(client, admin_url(Citation, "change", citation.pk), "citation", change)
     assert response.status_code == 302
-    assert changed() == {second.pk, third.pk}  # removed from one, added to the other
+    assert changed() == {second.pk}
+    assert Citation.objects.values_list("claim", "note").get(pk=citation.pk) == (second.pk, "Only in adults.")
     assert client.post(admin_url(Citation, "delete", citation.pk), {"post": "yes"}).status_code == 302
-    assert changed() == {third.pk}
+    assert changed() == {second.pk}
 
     cite(second, paper)
     changed()

@@ -4,13 +4,22 @@ nothing else, so a rule such as "a retracted study flags the claims relying on i
 the change. Each write saves only what changed, so repeating an import adds no history entries.
 
 By subject: ``studies`` (matching, creating, editing), ``citations``, ``retractions``, ``articles``
-(revisions, article files), ``bibliography`` (BibTeX, RIS and CSL-JSON files) and ``reports`` (what an
-import did). What a write means for the review workflow travels by evidence.signals.
+(adding, editing, revisions, article files), ``claims`` (placing one in the text, editing it),
+``bibliography`` (BibTeX, RIS and CSL-JSON files) and ``reports`` (what an import did). What a write
+means for the review workflow travels by evidence.signals.
 """
 
-from evidence.services.articles import ArticleImportRejected, article_import, article_revise
+from evidence.services.articles import (
+    ArticleImportRejected,
+    article_create,
+    article_delete,
+    article_import,
+    article_revise,
+    article_update,
+)
 from evidence.services.bibliography import BibliographyRejected, bibliography_import
 from evidence.services.citations import citation_create, citation_delete, citation_update
+from evidence.services.claims import claim_anchor, claim_create, claim_delete, claim_update
 from evidence.services.reports import ImportReport, ReportLine
 from evidence.services.retractions import retractions_import, study_set_retraction
 from evidence.services.studies import (
@@ -28,12 +37,19 @@ __all__ = [
     "BibliographyRejected",
     "ImportReport",
     "ReportLine",
+    "article_create",
+    "article_delete",
     "article_import",
     "article_revise",
+    "article_update",
     "bibliography_import",
     "citation_create",
     "citation_delete",
     "citation_update",
+    "claim_anchor",
+    "claim_create",
+    "claim_delete",
+    "claim_update",
     "normalize_title",
     "retractions_import",
     "study_create",

@@ -1,17 +1,71 @@
-"""Articles and their claims: revisions of the text, and article files with claims and citations."""
+"""Articles: adding and editing one, revisions of its text, and article files with claims and citations."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from evidence import anchoring, signals
 from evidence.importers.article import ArticleBundle
 from evidence.models import Article, ArticleRevision, Citation, Claim, Study
-from evidence.services.common import apply_values, error_messages
+from evidence.services.common import apply_values, error_messages, save_edits
 from evidence.services.reports import ImportReport
 from evidence.services.studies import study_upsert
+
+# An article's own fields; its text and headings change through article_revise, which keeps the old text.
+ARTICLE_FIELDS = ("slug", "title", "author", "publisher", "url", "published_on")
+
+
+@transaction.atomic
+def article_create(*, values: dict[str, Any], user: AbstractBaseUser | None = None) -> Article:
+    """Add an article from field values (ARTICLE_FIELDS, ``text`` and ``headings``); its claims are added
+    with claim_create. Raises ValidationError naming the fields."""
+    article = Article(**values)
+    article.full_clean()
+    article._change_reason = "created"
+    if user is not None:
+        article._history_user = user
+    try:
+        # a savepoint: a concurrent write may have taken the slug since full_clean looked
+        with transaction.atomic():
+            article.save()
+    except IntegrityError:
+        raise ValidationError({"slug": "Another article was saved with this slug at the same time."}) from None
+    return article
+
+
+@transaction.atomic
+def article_update(*, article: Article, values: dict[str, Any], user: AbstractBaseUser | None = None) -> list[Claim]:
+    """Change some of an article's fields; saves only what changed. A new ``text`` or ``headings`` goes
+    through article_revise: the old text is kept as a revision and the claims are re-anchored.
+
+    Returns the claims the revised text no longer holds (article_revise); empty when the text is unchanged.
+    Raises ValidationError naming the fields.
+    """
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    values = dict(values)
+    text = values.pop("text", article.text)
+    headings = values.pop("headings", article.headings)
+    unknown = sorted(set(values) - set(ARTICLE_FIELDS))
+    if unknown:
+        raise ValidationError(f"Not an article field: {', '.join(unknown)}.")
+    save_edits(article, values, user)
+    if (text, headings) == (article.text, article.headings):
+        return []
+    return article_revise(article=article, text=text, headings=headings, user=user)
+
+
+@transaction.atomic
+def article_delete(*, article: Article, user: AbstractBaseUser | None = None) -> None:
+    """Remove an article with its revisions and claims (and, by cascade, their citations, reviews, consensus
+    and flags); the history keeps every version."""
+    article._change_reason = "deleted"
+    if user is not None:
+        article._history_user = user
+    article.delete()
 
 
 @transaction.atomic
@@ -29,6 +83,9 @@ def article_revise(
     )
     article.text = text
     article.headings = headings
+    article._change_reason = f"text revised; the previous text is kept as revision {number}"
+    if user is not None:
+        article._history_user = user
     article.save(update_fields=["text", "headings", "updated_at"])
     lost = []
     for claim in article.claims.all():
