@@ -83,6 +83,14 @@ class Relation(models.TextChoices):
     CONTEXT = "context", _("Context")
 
 
+# How a citation reads with its study as the subject ("… supports claim K1").
+RELATION_VERBS = {
+    Relation.SUPPORTS: "supports",
+    Relation.MIXED: "gives mixed evidence on",
+    Relation.CONTRADICTS: "contradicts",
+    Relation.CONTEXT: "gives context to",
+}
+
 # A claim "relies on" the studies cited as supporting it or as giving mixed results.
 RELIANT_RELATIONS = (Relation.SUPPORTS, Relation.MIXED)
 
@@ -502,7 +510,8 @@ class Citation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.claim.key or self.claim_id} {self.relation} {self.study}"
+        # the study first, so that it reads as a sentence: "Daly et al. (2018) … supports claim K1"
+        return f"{self.study} {RELATION_VERBS[self.relation]} claim {self.claim.key or self.claim_id}"
 
 
 class DataVersion(models.Model):

@@ -6,6 +6,7 @@ import pytest
 
 from evidence.citations import citations_for, format_citation
 from evidence.models import Article, Study
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +73,18 @@ def test_citations_for_gives_every_style(seed: Article):
     assert [(c.style, c.text) for c in citations] == [("apa", ZARATE_APA), ("vancouver", ZARATE_VANCOUVER)]
     with pytest.raises(ValueError, match="unknown citation style"):
         format_citation(Study(title="x"), "chicago")
+
+
+@pytest.mark.django_db
+def test_a_citation_reads_as_a_sentence_with_the_study_first():
+    """Admin messages say "Daly et al. (2018) … supports claim K1", not "K1 supports Daly et al." """
+    study = builders.study(title="Esketamine nasal spray", authors=[{"family": "Daly"}, {"family": "Singh"}], year=2018)
+    claim = builders.claim(key="K1")
+    for relation, verb in [
+        ("supports", "supports"),
+        ("mixed", "gives mixed evidence on"),
+        ("context", "gives context to"),
+    ]:
+        citation = builders.citation(claim, study, relation=relation)
+        assert str(citation) == f"Daly et al. (2018) Esketamine nasal spray {verb} claim K1"
+        citation.delete()
