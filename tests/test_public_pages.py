@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -442,3 +446,55 @@ def test_search_vectors_follow_every_write(client, seed):
     assert [s.title for s in client.get(reverse("evidence:study-list"), {"q": "xylophone"}).context["page"]] == [
         "Xylophone trial of nothing"
     ]
+
+
+# --- Filter labels -------------------------------------------------------------------------------
+
+FILTER_LABELS = """
+import json, django
+django.setup()
+from evidence.filters import ClaimFilter, StudyFilter
+print(json.dumps({name: [str(field.label) for field in f({}).form.fields.values()] for name, f in
+                  (("claims", ClaimFilter), ("studies", StudyFilter))}))
+"""
+
+
+def filter_labels() -> dict[str, list[str]]:
+    from evidence.filters import ClaimFilter, StudyFilter
+
+    return {
+        name: [str(field.label) for field in f({}).form.fields.values()]
+        for name, f in (("claims", ClaimFilter), ("studies", StudyFilter))
+    }
+
+
+def test_filter_labels_do_not_depend_on_what_was_requested_first(client, db):
+    """A freshly started process labels the filters as readers read them, not after the field names
+    ("[invalid name]", "Article slug"), and generating the API schema changes nothing."""
+    fresh = subprocess.run(
+        [sys.executable, "-c", FILTER_LABELS],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "evidence.settings"},
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    labels = json.loads(fresh.stdout)
+    assert labels["claims"] == [
+        "Search claims",
+        "Article",
+        "Substance",
+        "Claim type",
+        "Verdict",
+        "Certainty",
+        "Review status",
+        "Has open flags",
+        "Relies on a retracted study",
+        "Has no supporting study",
+        "Sort by",
+    ]
+    assert client.get(reverse("api:schema")).status_code == 200
+    assert filter_labels() == labels
+    html = client.get(reverse("evidence:claim-list")).content.decode()
+    for label in ("Article", "Verdict", "Certainty"):
+        assert f">{label}</label>" in html
