@@ -15,9 +15,17 @@ class ReviewForm(forms.Form):
     """A reviewer's rating of one claim; the same fields whether creating or editing the review."""
 
     certainty = forms.ChoiceField(
-        label=_("Certainty of the evidence (GRADE)"), choices=Certainty.choices, widget=forms.RadioSelect
+        label=_("Certainty of the evidence (GRADE)"),
+        choices=Certainty.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the certainty of the evidence.")},
     )
-    verdict = forms.ChoiceField(label=_("Verdict on the claim"), choices=Verdict.choices, widget=forms.RadioSelect)
+    verdict = forms.ChoiceField(
+        label=_("Verdict on the claim"),
+        choices=Verdict.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a verdict on the claim.")},
+    )
     downgrades = forms.MultipleChoiceField(
         label=_("Downgraded for"),
         choices=list(DOWNGRADE_REASONS.items()),
@@ -32,6 +40,7 @@ class ReviewForm(forms.Form):
         label=_("Rationale"),
         widget=RATIONALE_WIDGET,
         help_text=_("Why this certainty and verdict. Readers see it once the verdict is published."),
+        error_messages={"required": _("Say why: a rationale is required.")},
     )
 
     @classmethod
@@ -54,12 +63,23 @@ class ReviewForm(forms.Form):
 
 
 class AdjudicationForm(forms.Form):
-    certainty = forms.ChoiceField(label=_("Final certainty"), choices=Certainty.choices, widget=forms.RadioSelect)
-    verdict = forms.ChoiceField(label=_("Final verdict"), choices=Verdict.choices, widget=forms.RadioSelect)
+    certainty = forms.ChoiceField(
+        label=_("Final certainty"),
+        choices=Certainty.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the final certainty.")},
+    )
+    verdict = forms.ChoiceField(
+        label=_("Final verdict"),
+        choices=Verdict.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the final verdict.")},
+    )
     rationale = forms.CharField(
         label=_("Rationale"),
         widget=RATIONALE_WIDGET,
         help_text=_("Why you decided this way; recorded with your name and the time."),
+        error_messages={"required": _("Say why you decided this way.")},
     )
 
 
@@ -73,14 +93,22 @@ class PublishForm(forms.Form):
 
 
 class FlagRaiseForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Reason"), choices=[("", "—"), *Flag.Reason.choices])
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=[("", "—"), *Flag.Reason.choices],
+        error_messages={"required": _("Choose the reason for the flag.")},
+    )
     study = forms.ModelChoiceField(
         label=_("About the study"),
         queryset=Study.objects.none(),
         required=False,
         help_text=_("Optional: the cited study the flag is about."),
     )
-    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say what is wrong with the claim.")},
+    )
 
     def __init__(self, *args, claim: Claim, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,4 +125,5 @@ class FlagCloseForm(forms.Form):
         label=_("Why"),
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("What was done, or why the flag does not apply."),
+        error_messages={"required": _("Say what was done, or why the flag does not apply.")},
     )

@@ -193,6 +193,9 @@ def desk_queue(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _render_editor_claim(request: HttpRequest, claim: Claim, status: int = 200, **forms) -> HttpResponse:
+    """The editor's claim page; ``forms`` are the refused form, if any, to show again with its errors."""
+    # the page's error summary is the refused form's (every other form is unbound)
+    refused = next((form for form in forms.values() if form.is_bound), None)
     consensus = consensus_of(claim)
     flags = list(claim.flags.select_related("raised_by", "resolved_by", "study").order_by("-raised_at"))
     open_flags = [flag for flag in flags if flag.is_open]
@@ -223,6 +226,7 @@ def _render_editor_claim(request: HttpRequest, claim: Claim, status: int = 200, 
             "publish_form": forms.get("publish_form") or PublishForm(),
             "history": claim_history(claim),
             "reviews_required": REVIEWS_REQUIRED,
+            "refused_form": refused,
         },
         status=status,
     )

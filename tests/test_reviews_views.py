@@ -213,6 +213,37 @@ def test_review_form_refuses_a_review_without_rationale(make_user):
     assert not Review.objects.exists()
 
 
+def error_summary(html: str) -> list[tuple[str, str]]:
+    """(link target, message) of each entry of the page's error summary; fails when there is none."""
+    summary = re.search(r'<div class="error-summary"([^>]*)>(.*?)</div>', html, re.S)
+    assert summary, "no error summary on the page"
+    assert "autofocus" in summary.group(1) and 'tabindex="-1"' in summary.group(1)  # focus moves to it
+    return re.findall(r'<li><a href="#([^"]+)">([^<]+)</a></li>', summary.group(2))
+
+
+@pytest.mark.django_db
+def test_a_refused_review_says_why_at_the_top_with_a_link_to_each_field(make_user):
+    claim = article_with_claims(1).claims.get()
+    response = signed_in(make_user("Reviewers")).post(
+        reverse("reviews:review-claim", args=[claim.pk]), {"verdict": "supported", "rationale": " "}
+    )
+    assert response.status_code == 400
+    html = text(response)
+    links = error_summary(html)
+    assert links == [
+        ("id_certainty_0", "Choose the certainty of the evidence."),
+        ("id_rationale", "Say why: a rationale is required."),
+    ]
+    # above the claim and the form, which come ~1,800 px further down
+    assert html.index('class="error-summary"') < html.index('class="claim-quote"') < html.index('id="form-heading"')
+    for target, _ in links:
+        assert f'id="{target}"' in html
+    # required fields say so, to the eye and to assistive technology
+    assert re.search(r'<label for="id_rationale">Rationale <span class="required">\(required\)</span></label>', html)
+    assert re.search(r'<textarea[^>]*required[^>]*aria-invalid="true"[^>]*id="id_rationale"', html)
+    assert re.search(r'<legend>Certainty of the evidence \(GRADE\) <span class="required">\(required\)</span>', html)
+
+
 @pytest.mark.django_db
 def test_review_submit_redirects_with_a_message_and_the_form_edits_it(make_user):
     claim = article_with_claims(1).claims.get()

@@ -1,0 +1,47 @@
+"""Forms and pages in a real Chromium: what a keyboard, a phone and a browser without JavaScript meet."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import axe_violations, screenshot
+from tests.browser.test_review_workflow import sign_in
+
+pytestmark = pytest.mark.browser
+
+PHONE_390 = {"width": 390, "height": 844}
+
+
+def active_element(page) -> dict:
+    return page.evaluate(
+        "({id: document.activeElement.id, cls: document.activeElement.className,"
+        " tag: document.activeElement.tagName, text: document.activeElement.innerText.slice(0, 80)})"
+    )
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_refused_review_moves_focus_to_the_error_summary_whose_links_reach_the_fields(
+    new_page, live_seed, make_user, javascript
+):
+    make_user("Reviewers", username="rhea")
+    claim = live_seed.claims.get(key="K2")
+    page = new_page(java_script_enabled=javascript)
+    sign_in(page, "rhea")
+    page.goto(f"/review/claims/{claim.pk}/")
+    page.get_by_role("radio", name="Supported", exact=True).check()
+    page.get_by_role("button", name="Submit my review").click()
+    page.wait_for_load_state("load")
+
+    summary = page.locator(".error-summary")
+    assert summary.is_visible()
+    assert active_element(page)["cls"] == "error-summary"  # focus moved to it, with or without script
+    assert summary.bounding_box()["y"] < 400  # at the top, not 1,800 px down
+    assert summary.get_by_role("link").all_inner_texts() == [
+        "Choose the certainty of the evidence.",
+        "Say why: a rationale is required.",
+    ]
+    if javascript:
+        assert axe_violations(page) == []
+        screenshot(page, "review-form-refused")
+    summary.get_by_role("link", name="Say why: a rationale is required.").click()
+    assert active_element(page)["id"] == "id_rationale"
