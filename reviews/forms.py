@@ -11,6 +11,19 @@ from reviews.models import DOWNGRADE_REASONS, Certainty, Flag, Review, Verdict
 RATIONALE_WIDGET = forms.Textarea(attrs={"rows": 6})
 
 
+class OwnIds(forms.Form):
+    """A form that shares its page with others: its elements' ids start with ``id_prefix`` so that no
+    two forms on the editor's claim page give an element the same id (two "id_rationale" made the
+    publish form's label focus the adjudication form's field). Only the ids change, not the field
+    names, so what the forms post stays the same for every client."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", f"id_{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+
+
 class ReviewForm(forms.Form):
     """A reviewer's rating of one claim; the same fields whether creating or editing the review."""
 
@@ -62,7 +75,9 @@ class ReviewForm(forms.Form):
         return rationale
 
 
-class AdjudicationForm(forms.Form):
+class AdjudicationForm(OwnIds):
+    id_prefix = "adjudication"
+
     certainty = forms.ChoiceField(
         label=_("Final certainty"),
         choices=Certainty.choices,
@@ -83,7 +98,9 @@ class AdjudicationForm(forms.Form):
     )
 
 
-class PublishForm(forms.Form):
+class PublishForm(OwnIds):
+    id_prefix = "publish"
+
     rationale = forms.CharField(
         label=_("Summary for readers"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -92,7 +109,9 @@ class PublishForm(forms.Form):
     )
 
 
-class FlagRaiseForm(forms.Form):
+class FlagRaiseForm(OwnIds):
+    id_prefix = "raise"
+
     reason = forms.ChoiceField(
         label=_("Reason"),
         choices=[("", "—"), *Flag.Reason.choices],

@@ -71,7 +71,7 @@ def test_review_flag_adjudicate_publish(page, new_page, live_seed, make_user):
     assert "The PTSD evidence contradicts" in desk.locator("main").inner_text()  # editors see every review
 
     desk.get_by_label("Reason").select_option("overstated")
-    desk.locator("#id_note").fill("Says ketamine treats PTSD; the trials are mixed.")
+    desk.locator("#id_raise-note").fill("Says ketamine treats PTSD; the trials are mixed.")
     desk.get_by_role("button", name="Raise flag").click()
     assert "Flagged as “Overstated”." in desk.locator(".messages").inner_text()
     assert Flag.objects.filter(claim=claim, reason="overstated", status="open").exists()
