@@ -45,3 +45,50 @@ def test_a_refused_review_moves_focus_to_the_error_summary_whose_links_reach_the
         screenshot(page, "review-form-refused")
     summary.get_by_role("link", name="Say why: a rationale is required.").click()
     assert active_element(page)["id"] == "id_rationale"
+
+
+# --- Copy buttons on a study's page (static/js/copy.js) ---------------------------------------------------
+
+NO_CLIPBOARD = "Object.defineProperty(Navigator.prototype, 'clipboard', {get: () => undefined});"
+
+
+def test_copy_buttons_are_hidden_without_javascript(new_page, live_seed):
+    study = live_seed.claims.get(key="K1").citations.first().study
+    page = new_page(java_script_enabled=False)
+    page.goto(study.get_absolute_url())
+    buttons = page.locator("button.copy-button")
+    assert buttons.count() >= 1
+    assert [buttons.nth(i).is_visible() for i in range(buttons.count())] == [False] * buttons.count()
+    assert page.locator(".cite-text").first.is_visible()  # the reference is there to select by hand
+
+
+def test_copy_falls_back_to_selecting_the_text_without_the_clipboard_api(new_page, live_seed):
+    """On plain HTTP (not localhost) browsers offer no navigator.clipboard: the button selects the
+    reference, so that Ctrl+C copies it, and says what it did."""
+    study = live_seed.claims.get(key="K1").citations.first().study
+    page = new_page()
+    page.add_init_script(NO_CLIPBOARD)
+    page.goto(study.get_absolute_url())
+    assert page.evaluate("navigator.clipboard") is None
+    button = page.locator("button.copy-button").first
+    assert button.is_visible()
+    reference = page.locator(".cite-text").first.inner_text()
+    button.click()
+    assert page.evaluate("window.getSelection().toString()").strip() == reference.strip()
+    assert page.locator(".copy-status").first.inner_text() != ""
+
+
+def test_copy_puts_the_reference_on_the_clipboard(browser, live_server, live_seed):
+    study = live_seed.claims.get(key="K1").citations.first().study
+    context = browser.new_context(base_url=live_server.url, permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        page.goto(study.get_absolute_url())
+        button = page.locator("button.copy-button").first
+        expected = button.get_attribute("data-copy")
+        button.click()
+        page.wait_for_function("document.querySelector('.copy-status').textContent !== ''")
+        assert page.evaluate("navigator.clipboard.readText()") == expected
+        screenshot(page, "study-copied")
+    finally:
+        context.close()
