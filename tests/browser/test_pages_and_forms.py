@@ -92,3 +92,42 @@ def test_copy_puts_the_reference_on_the_clipboard(browser, live_server, live_see
         screenshot(page, "study-copied")
     finally:
         context.close()
+
+
+# --- The claim panel on the article page (static/js/article.js) ---------------------------------------------
+
+
+def test_keyboard_focus_goes_on_to_the_next_claim_after_the_claim_panel(page, live_seed):
+    first, second = live_seed.claims.order_by("start")[:2]
+    page.goto(live_seed.get_absolute_url())
+    page.locator(f"#claim-{first.pk}").focus()
+    page.keyboard.press("Enter")
+    panel = page.locator("#claim-panel")
+    panel.wait_for(state="visible")
+    page.keyboard.press("Tab")
+    assert active_element(page)["cls"] == "claim-panel-close"
+    page.keyboard.press("Tab")
+    assert active_element(page)["text"].startswith("Sources and verdict")
+    page.keyboard.press("Tab")  # past the panel's last link: on to the claim after the one opened
+    assert active_element(page)["id"] == f"claim-{second.pk}"
+    assert panel.is_hidden()
+    assert page.locator(f"#claim-{first.pk}").get_attribute("aria-expanded") == "false"
+
+    # and back: Shift+Tab from the top of the panel returns to the claim that opened it
+    page.keyboard.press("Enter")
+    panel.wait_for(state="visible")
+    page.keyboard.press("Shift+Tab")
+    assert active_element(page)["id"] == f"claim-{second.pk}"
+    assert panel.is_visible()
+
+
+def test_the_last_claim_hands_focus_back_to_itself(page, live_seed):
+    last = live_seed.claims.order_by("-start").first()
+    page.goto(live_seed.get_absolute_url())
+    page.locator(f"#claim-{last.pk}").focus()
+    page.keyboard.press("Enter")
+    page.locator("#claim-panel").wait_for(state="visible")
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    assert active_element(page)["tag"] != "BODY"
+    assert active_element(page)["text"] != "Skip to content"
