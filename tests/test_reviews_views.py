@@ -484,6 +484,27 @@ def test_publish_shows_the_verdict_to_readers(make_user):
 
 
 @pytest.mark.django_db
+def test_the_certainty_spread_reads_the_same_on_every_page(make_user):
+    """Moderate and very low are two levels apart: the public page said "spread over 3 levels", the
+    editor's "2 levels" and the desk "spread 2" for the same two reviews."""
+    claim = article_with_claims(1).claims.get()
+    editor = make_user("Editors")
+    rate(claim, make_user("Reviewers"), "moderate", "supported")
+    rate(claim, make_user("Reviewers"), "very_low", "unsupported")
+    adjudicate(claim=claim, certainty="low", verdict="partly_supported", rationale="Half of it.", adjudicated_by=editor)
+    wording = "certainties 2 levels apart"
+    editors = text(signed_in(editor).get(reverse("reviews:editor-claim", args=[claim.pk])))
+    signed_in(editor).post(reverse("reviews:publish", args=[claim.pk]), {"rationale": ""})
+    public = text(Client().get(reverse("evidence:claim-detail", args=[claim.pk])))
+    for page in (editors, public):
+        assert wording in page.lower()
+        assert "3 levels" not in page and "spread 2" not in page and "2 levels<" not in page
+    rate(claim, make_user("Reviewers"), "high", "contradicted")  # disputed again: on the desk's queue
+    desk = text(signed_in(editor).get(reverse("reviews:desk-queue", args=["disputed"])))
+    assert "Disputed: certainties 3 levels apart, verdicts split" in desk
+
+
+@pytest.mark.django_db
 def test_editor_claim_page_shows_the_history_of_reviews(make_user):
     claim = article_with_claims(1).claims.get()
     anna = make_user("Reviewers", username="anna")
