@@ -203,11 +203,6 @@ def _render_editor_claim(request: HttpRequest, claim: Claim, status: int = 200, 
     close_forms = {
         flag.pk: forms.pop(f"close_{flag.pk}", None) or FlagCloseForm(prefix=f"flag{flag.pk}") for flag in open_flags
     }
-    adjudication_initial = (
-        {"certainty": decision.certainty, "verdict": decision.verdict, "rationale": consensus.adjudication_rationale}
-        if decision
-        else {}
-    )
     return render(
         request,
         "reviews/editor_claim.html",
@@ -222,7 +217,8 @@ def _render_editor_claim(request: HttpRequest, claim: Claim, status: int = 200, 
             "open_flags": [(flag, close_forms[flag.pk]) for flag in open_flags],
             "closed_flags": [flag for flag in flags if not flag.is_open],
             "raise_form": forms.get("raise_form") or FlagRaiseForm(claim=claim),
-            "adjudication_form": forms.get("adjudication_form") or AdjudicationForm(initial=adjudication_initial),
+            # blank: the editor decides from the reviewers' positions, not from a pre-selected answer
+            "adjudication_form": forms.get("adjudication_form") or AdjudicationForm(),
             "publish_form": forms.get("publish_form") or PublishForm(),
             "history": claim_history(claim),
             "reviews_required": REVIEWS_REQUIRED,

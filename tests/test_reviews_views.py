@@ -458,6 +458,26 @@ def test_adjudication_form_needs_a_rationale(make_user):
 
 
 @pytest.mark.django_db
+def test_the_adjudication_form_preselects_nothing_and_shows_each_reviewers_position(make_user):
+    """Moderate/supported and very low/unsupported make an automatic "Unsupported · Low", a verdict no
+    reviewer proposed: the form must not offer it as the answer."""
+    claim = article_with_claims(1).claims.get()
+    rate(claim, make_user("Reviewers", username="rosa"), "moderate", "supported")
+    rate(claim, make_user("Reviewers", username="tariq"), "very_low", "unsupported")
+    page = text(signed_in(make_user("Editors")).get(reverse("reviews:editor-claim", args=[claim.pk])))
+    form = re.search(r'<form method="post" action="[^"]*/adjudicate/".*?</form>', page, re.S).group(0)
+    assert "checked" not in form
+    positions = re.search(r'<table class="data-table positions".*?</table>', page, re.S)
+    assert positions, "no table of the reviewers' positions"
+    assert page.index(positions.group(0)) < page.index(form)  # above the form
+    rows = [
+        " ".join(re.sub(r"<[^>]+>", " ", row).split())
+        for row in re.findall(r"<tr>(.*?)</tr>", positions.group(0), re.S)[1:]
+    ]
+    assert rows == ["rosa Moderate ✓ Supported", "tariq Very low ✗ Unsupported"]
+
+
+@pytest.mark.django_db
 def test_publish_explains_what_blocks_it(make_user):
     claim = article_with_claims(1).claims.get()
     rate(claim, make_user("Reviewers"), "high", "supported")
