@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -99,6 +101,9 @@ class AdjudicationForm(OwnIds):
 
 
 class PublishForm(OwnIds):
+    """Publication; over open flags only once the editor confirms it, ticking a box that names them (the
+    server checks it, so the question is asked with or without JavaScript)."""
+
     id_prefix = "publish"
 
     rationale = forms.CharField(
@@ -107,6 +112,24 @@ class PublishForm(OwnIds):
         required=False,
         help_text=_("Shown with the verdict. Leave empty to use the adjudication's rationale."),
     )
+
+    def __init__(self, *args, open_flags: Sequence[Flag] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.open_flags = list(open_flags)
+        if self.open_flags:
+            reasons = ", ".join(f"“{flag.get_reason_display()}”" for flag in self.open_flags)
+            n = len(self.open_flags)
+            self.fields["confirm_open_flags"] = forms.BooleanField(
+                label=_("Publish although %(n)s flag%(s)s open: %(reasons)s")
+                % {"n": n, "s": " is" if n == 1 else "s are", "reasons": reasons},
+                help_text=_("Publishing does not close a flag: readers see it open beside the verdict."),
+                error_messages={
+                    "required": _(
+                        "Confirm that you publish over the open flag%(s)s %(reasons)s, or close %(it)s first."
+                    )
+                    % {"s": "" if n == 1 else "s", "reasons": reasons, "it": "it" if n == 1 else "them"}
+                },
+            )
 
 
 class FlagRaiseForm(OwnIds):

@@ -219,7 +219,7 @@ def _render_editor_claim(request: HttpRequest, claim: Claim, status: int = 200, 
             "raise_form": forms.get("raise_form") or FlagRaiseForm(claim=claim),
             # blank: the editor decides from the reviewers' positions, not from a pre-selected answer
             "adjudication_form": forms.get("adjudication_form") or AdjudicationForm(),
-            "publish_form": forms.get("publish_form") or PublishForm(),
+            "publish_form": forms.get("publish_form") or PublishForm(open_flags=open_flags),
             "history": claim_history(claim),
             "reviews_required": REVIEWS_REQUIRED,
             "refused_form": refused,
@@ -294,7 +294,7 @@ def adjudicate(request: HttpRequest, claim_id: int) -> HttpResponse:
 @role_required(*EDITOR_PAGE, PUBLISH)
 def publish(request: HttpRequest, claim_id: int) -> HttpResponse:
     claim = _claim(claim_id)
-    form = PublishForm(request.POST)
+    form = PublishForm(request.POST, open_flags=claim.flags.open().order_by("-raised_at"))
     if form.is_valid():
         try:
             consensus = services.publish_verdict(

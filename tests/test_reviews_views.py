@@ -525,6 +525,43 @@ def test_the_certainty_spread_reads_the_same_on_every_page(make_user):
 
 
 @pytest.mark.django_db
+def test_publishing_over_an_open_flag_asks_for_confirmation_naming_it(make_user):
+    claim = article_with_claims(1).claims.get()
+    editor = make_user("Editors")
+    rate(claim, make_user("Reviewers"), "moderate", "supported")
+    rate(claim, make_user("Reviewers"), "moderate", "supported")
+    flag_raise(claim=claim, reason=Flag.Reason.OVERSTATED, note="Says 'cures'.", raised_by=editor)
+    flag_raise(claim=claim, reason=Flag.Reason.OUTDATED, note="Older trials only.", raised_by=editor)
+    client = signed_in(editor)
+    page = text(client.get(reverse("reviews:editor-claim", args=[claim.pk])))
+    publish_form = re.search(r'<form method="post" action="[^"]*/publish/".*?</form>', page, re.S).group(0)
+    assert "2 open flags" in publish_form and "Overstated" in publish_form and "Outdated" in publish_form
+    assert 'name="confirm_open_flags"' in publish_form
+
+    url = reverse("reviews:publish", args=[claim.pk])
+    refused = client.post(url, {"rationale": "Two reviewers agree."})
+    assert refused.status_code == 400
+    assert not Consensus.objects.get(claim=claim).is_published
+    [(target, message)] = error_summary(text(refused))
+    assert target == "id_publish-confirm_open_flags" and "Overstated" in message and "Outdated" in message
+
+    response = client.post(url, {"rationale": "Two reviewers agree.", "confirm_open_flags": "on"}, follow=True)
+    assert "Published: Supported, moderate certainty." in text(response)
+    assert Flag.objects.open().filter(claim=claim).count() == 2  # publishing does not close them
+
+
+@pytest.mark.django_db
+def test_publishing_with_no_open_flag_asks_nothing_more(make_user):
+    claim = article_with_claims(1).claims.get()
+    rate(claim, make_user("Reviewers"), "moderate", "supported")
+    rate(claim, make_user("Reviewers"), "moderate", "supported")
+    client = signed_in(make_user("Editors"))
+    assert "confirm_open_flags" not in text(client.get(reverse("reviews:editor-claim", args=[claim.pk])))
+    response = client.post(reverse("reviews:publish", args=[claim.pk]), {"rationale": "Both agree."}, follow=True)
+    assert "Published: Supported, moderate certainty." in text(response)
+
+
+@pytest.mark.django_db
 def test_editor_claim_page_shows_the_history_of_reviews(make_user):
     claim = article_with_claims(1).claims.get()
     anna = make_user("Reviewers", username="anna")
