@@ -498,3 +498,39 @@ def test_filter_labels_do_not_depend_on_what_was_requested_first(client, db):
     html = client.get(reverse("evidence:claim-list")).content.decode()
     for label in ("Article", "Verdict", "Certainty"):
         assert f">{label}</label>" in html
+
+
+# --- A study's line and citation warnings when fields are missing -----------------------------------------
+
+
+def study_lines(client, q: str) -> list[str]:
+    html = client.get(reverse("evidence:study-list"), {"q": q}).content.decode()
+    items = re.findall(r'<li class="study-item.*?</li>', html, re.S)
+    lines = [re.search(r'<p class="meta">(.*?)</p>', item, re.S) for item in items]
+    return [" ".join(re.sub(r"<[^>]+>", " ", line.group(1)).split()) if line else "" for line in lines]
+
+
+def test_a_study_line_leaves_out_what_is_missing_and_its_separator(client, db):
+    Study.objects.create(
+        title="Esketamine nasal spray approval letter",
+        authors=[{"literal": "U.S. Food and Drug Administration"}],
+        year=2024,
+        design=Study.Design.REGULATORY,
+    )
+    Study.objects.create(title="Esketamine without authors", container_title="JAMA", year=2019)
+    Study.objects.create(title="Esketamine, journal only", container_title="JAMA")
+    Study.objects.create(title="Esketamine, nothing known")
+    assert sorted(study_lines(client, "esketamine")) == sorted(
+        ["U.S. Food and Drug Administration · 2024", "JAMA · 2019", "JAMA", ""]
+    )
+
+
+def test_citing_a_study_with_no_confirmed_author_says_none_was(client, db):
+    none = Study.objects.create(title="A trial nobody signed", year=2020, author_list_complete=False, verified=True)
+    some = Study.objects.create(
+        title="A trial of many", year=2020, authors=[{"family": "Daly", "given": "E."}], author_list_complete=False
+    )
+    page = client.get(none.get_absolute_url()).content.decode()
+    assert "No author was confirmed" in page and "Only some authors" not in page
+    page = client.get(some.get_absolute_url()).content.decode()
+    assert "Only some authors were confirmed" in page
