@@ -131,3 +131,42 @@ def test_the_last_claim_hands_focus_back_to_itself(page, live_seed):
         page.keyboard.press("Tab")
     assert active_element(page)["tag"] != "BODY"
     assert active_element(page)["text"] != "Skip to content"
+
+
+# --- The editor's claim page on a phone ------------------------------------------------------------------
+
+
+def top(page, selector: str) -> float:
+    return page.locator(selector).first.evaluate("e => e.getBoundingClientRect().top + window.scrollY")
+
+
+def test_the_editors_claim_page_puts_the_actions_first_on_a_phone(new_page, live_seed, make_user):
+    """At 390 px the page was one column in document order: the claim, its studies, the reviews and the
+    whole history, then (some 5,200 px down) publish, adjudicate and flag."""
+    from reviews.models import Flag
+    from tests.reviewing import rate
+
+    claim = live_seed.claims.get(key="K1")
+    rita, sam = make_user("Reviewers", username="rita"), make_user("Reviewers", username="sam")
+    for round_ in range(4):  # a long history: every save of a review is an entry
+        rate(claim, rita, "moderate", "supported", rationale=f"Round {round_}: two trials agree.")
+        rate(claim, sam, "very_low", "unsupported", rationale=f"Round {round_}: the PTSD part is unsupported.")
+    Flag.objects.create(claim=claim, reason=Flag.Reason.OVERSTATED, note="Too strong.")
+    make_user("Editors", username="edna")
+    page = new_page(viewport=PHONE_390)
+    sign_in(page, "edna")
+    page.goto(f"/editor/claims/{claim.pk}/")
+
+    actions = [top(page, f"#{heading}") for heading in ("decision-heading", "adjudicate-heading", "flags-heading")]
+    record = [top(page, f"#{heading}") for heading in ("context-heading", "reviews-heading", "history-heading")]
+    assert max(actions) < min(record), (actions, record)
+    assert top(page, "#decision-heading") < 900  # within the first screenful or so, under the claim
+    history = page.locator("details.history-details")
+    assert history.count() == 1 and history.get_attribute("open") is None  # collapsed
+    assert page.locator(".history").first.is_hidden()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"scrolls sideways by {overflow}px"
+    assert axe_violations(page) == []
+    screenshot(page, "editor-claim-phone")
+    history.locator("summary").click()
+    assert page.locator(".history").first.is_visible()
