@@ -32,7 +32,7 @@ from reviews.access import (
     others_reviews_readable,
     role_required,
 )
-from reviews.consensus import REVIEWS_REQUIRED, agreement_by_article, publish_blockers
+from reviews.consensus import ALPHA_MIN_CLAIMS, REVIEWS_REQUIRED, agreement_by_article, publish_blockers
 from reviews.forms import AdjudicationForm, FlagCloseForm, FlagRaiseForm, PublishForm, ReviewForm
 from reviews.history import claim_history, review_versions
 from reviews.models import Flag, Review, consensus_of
@@ -179,6 +179,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         {
             "sections": sections,
             "agreement": [(article, agreement[article.pk]) for article in articles],
+            "alpha_min_claims": ALPHA_MIN_CLAIMS,
             "reviews_required": REVIEWS_REQUIRED,
         },
     )

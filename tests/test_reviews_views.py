@@ -16,6 +16,7 @@ from django.urls import reverse
 from evidence.models import Citation, Claim, Study
 from evidence.services import citation_create, study_set_retraction
 from reviews import queues
+from reviews.consensus import agreement_by_article
 from reviews.models import Consensus, Flag, Review
 from reviews.services import adjudicate, claims_flag_retracted_reliance, flag_raise
 from tests.reviewing import article_with_claims, cite, rate, study
@@ -325,11 +326,14 @@ def test_desk_shows_every_queue(make_user):
 
 @pytest.mark.django_db
 def test_desk_shows_alpha_per_article_or_says_it_is_undefined(make_user):
-    agreeing, solo = article_with_claims(3), article_with_claims(2)
+    # Five claims rated twice, ranks (4,4), (3,2), (1,1), (4,3), (2,2): ten pairable values, n = 2, 3, 2, 3
+    # of ranks 1-4; ordinal δ² 6.25 between neighbours, 25 two apart, 56.25 three apart. Σ o δ² = 2 · 6.25
+    # + 2 · 6.25 = 25, Σ n n δ² = 2 · 775 = 1550, so alpha = 1 − 9 · 25 / 1550 = 53/62 = 0.855.
+    agreeing, solo = article_with_claims(5), article_with_claims(2)
     anna, ben = make_user("Reviewers"), make_user("Reviewers")
     for claim, (a, b) in zip(
         agreeing.claims.order_by("start"),
-        [("high", "high"), ("moderate", "low"), ("very_low", "very_low")],
+        [("high", "high"), ("moderate", "low"), ("very_low", "very_low"), ("high", "moderate"), ("low", "low")],
         strict=True,
     ):
         rate(claim, anna, a)
@@ -338,11 +342,37 @@ def test_desk_shows_alpha_per_article_or_says_it_is_undefined(make_user):
         rate(claim, anna, "low")
     response = signed_in(make_user("Editors")).get(reverse("reviews:desk"))
     rows = {article.pk: result for article, result in response.context["agreement"]}
-    assert rows[agreeing.pk].alpha == pytest.approx(188 / 198)
+    assert rows[agreeing.pk].alpha == pytest.approx(53 / 62)
     assert rows[solo.pk].alpha is None
     page = text(response)
-    assert "0.949" in page  # 188/198 to three places
-    assert "undefined" in page and "no claim has been rated by two reviewers yet" in page
+    assert "0.855" in page
+    assert "not enough data" in page and "0 of the 5 claims" in page
+
+
+@pytest.mark.django_db
+def test_desk_says_not_enough_data_for_alpha_from_too_few_claims(make_user):
+    """One claim rated moderate and very low gave alpha 0.000 on the desk, as if it measured something."""
+    article = article_with_claims(5)
+    anna, ben = make_user("Reviewers"), make_user("Reviewers")
+    first, *others = article.claims.order_by("start")
+    rate(first, anna, "moderate")
+    rate(first, ben, "very_low")
+    for claim in others:
+        rate(claim, anna, "low")
+    result = agreement_by_article()[article.pk]
+    assert result.alpha == 0.0 and not result.enough_data  # the arithmetic is kept; the report is not
+    editor = signed_in(make_user("Editors"))
+
+    def row() -> str:
+        page = text(editor.get(reverse("reviews:desk")))
+        return re.search(rf'<th scope="row">{article.title}</th>(.*?)</tr>', page, re.S).group(1)
+
+    assert "0.000" not in row() and "not enough data" in row() and "1 of the 5 claims" in row()
+    for claim in others[:3]:  # four claims with two reviews: still too few
+        rate(claim, ben, "low")
+    assert "not enough data" in row() and "4 of the 5 claims" in row()
+    rate(others[3], ben, "high")  # a fifth: alpha is a number
+    assert "not enough data" not in row() and re.search(r"<strong>-?\d\.\d{3}</strong>", row())
 
 
 @pytest.mark.django_db
