@@ -475,6 +475,27 @@ def test_closing_a_flag_needs_a_note_and_happens_once(make_user):
 
 
 @pytest.mark.django_db
+def test_a_system_flag_about_a_long_title_ends_its_sentence_once(make_user):
+    """"… for treatm…." : the note put a full stop after a title cut with an ellipsis, or ending in one."""
+    claim = article_with_claims(2).claims.order_by("start")
+    long_title = (
+        "Esketamine nasal spray for rapid reduction of major depressive disorder symptoms in patients "
+        "who have active suicidal ideation with intent: results of a phase 3 trial of treatment"
+    )
+    for on, title in zip(claim, (long_title, "A small open-label trial."), strict=True):
+        cited = study(title=title, year=2020)
+        cite(on, cited)
+        study_set_retraction(study=cited, status=Study.RetractionStatus.RETRACTED, note="Retracted.")
+    notes = sorted(Flag.objects.filter(reason=Flag.Reason.RETRACTED_SOURCE).values_list("note", flat=True))
+    assert len(notes) == 2
+    for note in notes:
+        assert not note.endswith(("….", "..")), note
+        assert note.endswith(("…", ".")), note
+    page = text(signed_in(make_user("Editors")).get(reverse("reviews:desk")))
+    assert "…." not in page and "trial.." not in page
+
+
+@pytest.mark.django_db
 def test_adjudication_form_needs_a_rationale(make_user):
     claim = article_with_claims(1).claims.get()
     rate(claim, make_user("Reviewers"), "high")
