@@ -465,13 +465,35 @@ def test_closing_a_flag_needs_a_note_and_happens_once(make_user):
     flag = flag_raise(claim=claim, reason=Flag.Reason.OUTDATED, note="Old.")
     client = signed_in(editor)
     url = reverse("reviews:flag-dismiss", args=[flag.pk])
-    assert client.post(url, {f"flag{flag.pk}-note": ""}).status_code == 400
+    refused = client.post(url, {f"flag{flag.pk}-note": ""})
+    assert refused.status_code == 302 and Flag.objects.get(pk=flag.pk).is_open  # back to the page, refused
     response = client.post(url, {f"flag{flag.pk}-note": "Still current."}, follow=True)
     assert "dismissed" in text(response)
     again = client.post(reverse("reviews:flag-resolve", args=[flag.pk]), {f"flag{flag.pk}-note": "x"}, follow=True)
     assert "already dismissed" in text(again)
     flag.refresh_from_db()
     assert (flag.status, flag.resolution_note, flag.resolved_by) == ("dismissed", "Still current.", editor)
+
+
+@pytest.mark.django_db
+def test_a_refused_flag_close_comes_back_to_the_claims_page_with_its_error(make_user):
+    """A failed resolve left the address at /editor/flags/N/resolve/, a page that answers 405 when
+    reloaded or shared: the refusal now redirects to the claim's editor page, which shows the error."""
+    claim = article_with_claims(1).claims.get()
+    flag = flag_raise(claim=claim, reason=Flag.Reason.OUTDATED, note="Old.")
+    client = signed_in(make_user("Editors"))
+    for action in ("reviews:flag-resolve", "reviews:flag-dismiss"):
+        response = client.post(reverse(action, args=[flag.pk]), {f"flag{flag.pk}-note": " "}, follow=True)
+        assert response.redirect_chain == [(reverse("reviews:editor-claim", args=[claim.pk]), 302)]
+        page = text(response)
+        assert error_summary(page) == [
+            (f"id_flag{flag.pk}-note", "Say what was done, or why the flag does not apply.")
+        ]
+        assert f'id="id_flag{flag.pk}-note_error"' in page
+        flag.refresh_from_db()
+        assert flag.is_open
+    # shown once: the next visit is the plain page
+    assert 'class="error-summary"' not in text(client.get(reverse("reviews:editor-claim", args=[claim.pk])))
 
 
 @pytest.mark.django_db
