@@ -486,9 +486,7 @@ def test_a_refused_flag_close_comes_back_to_the_claims_page_with_its_error(make_
         response = client.post(reverse(action, args=[flag.pk]), {f"flag{flag.pk}-note": " "}, follow=True)
         assert response.redirect_chain == [(reverse("reviews:editor-claim", args=[claim.pk]), 302)]
         page = text(response)
-        assert error_summary(page) == [
-            (f"id_flag{flag.pk}-note", "Say what was done, or why the flag does not apply.")
-        ]
+        assert error_summary(page) == [(f"id_flag{flag.pk}-note", "Say what was done, or why the flag does not apply.")]
         assert f'id="id_flag{flag.pk}-note_error"' in page
         flag.refresh_from_db()
         assert flag.is_open
@@ -498,7 +496,7 @@ def test_a_refused_flag_close_comes_back_to_the_claims_page_with_its_error(make_
 
 @pytest.mark.django_db
 def test_a_system_flag_about_a_long_title_ends_its_sentence_once(make_user):
-    """"… for treatm…." : the note put a full stop after a title cut with an ellipsis, or ending in one."""
+    """ "… for treatm…." : the note put a full stop after a title cut with an ellipsis, or ending in one."""
     claim = article_with_claims(2).claims.order_by("start")
     long_title = (
         "Esketamine nasal spray for rapid reduction of major depressive disorder symptoms in patients "
