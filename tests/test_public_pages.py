@@ -534,3 +534,43 @@ def test_citing_a_study_with_no_confirmed_author_says_none_was(client, db):
     assert "No author was confirmed" in page and "Only some authors" not in page
     page = client.get(some.get_absolute_url()).content.decode()
     assert "Only some authors were confirmed" in page
+
+
+# --- Claim search beyond the quote ---------------------------------------------------------------
+
+
+def test_claim_search_covers_the_evidence_note_the_section_and_the_article_title(client, db):
+    """Readers search for what they saw on the claim's card or page: its words, the curator's reading of
+    the evidence, the section and the article it comes from. A title change reaches its claims."""
+    article = ArticleFactory(title="Psychedelic medicine in the Zanzibar gazette")
+    plain = add_claim(article, "Ketamine lifts mood within hours of one infusion.")
+    noted = add_claim(
+        article, "MDMA makes people feel close to each other.", evidence_note="Only oxytocin proxies measured."
+    )
+    sectioned = add_claim(ArticleFactory(), "Both drugs raise blood pressure.")
+    sectioned.section = "Cardiovascular risks"
+    sectioned.save()
+    assert keys(client.get(reverse("evidence:claim-list"), {"q": "oxytocin"})) == {noted.key}
+    assert keys(client.get(reverse("evidence:claim-list"), {"q": "cardiovascular"})) == {sectioned.key}
+    assert keys(client.get(reverse("evidence:claim-list"), {"q": "zanzibar"})) == {plain.key, noted.key}
+    assert keys(client.get(reverse("evidence:claim-list"), {"q": "zanzibar infusion"})) == {plain.key}
+
+    article.title = "Psychedelic medicine in the Xylophone herald"
+    article.save()
+    assert keys(client.get(reverse("evidence:claim-list"), {"q": "xylophone"})) == {plain.key, noted.key}
+    assert keys(client.get(reverse("evidence:claim-list"), {"q": "zanzibar"})) == set()
+    Article.objects.filter(pk=article.pk).update(title="Quixotic pharmacology weekly")  # no save() signal
+    assert keys(client.get(reverse("evidence:claim-list"), {"q": "quixotic"})) == {plain.key, noted.key}
+    # and a claim's own note and section follow its writes
+    Claim.objects.filter(pk=plain.pk).update(evidence_note="Serotonergic effects unmeasured.")
+    assert keys(client.get(reverse("evidence:claim-list"), {"q": "serotonergic"})) == {plain.key}
+
+
+def test_a_match_in_the_quote_ranks_above_one_in_the_article_title(client, db):
+    if connection.vendor != "postgresql":
+        pytest.skip("ranking is PostgreSQL's; SQLite keeps the article order")
+    article = ArticleFactory(title="Ketamine for everyone")
+    in_title = add_claim(article, "MDMA makes people feel close to each other.")
+    in_quote = add_claim(article, "Ketamine lifts mood within hours of one infusion.")
+    ranked = [c.key for c in client.get(reverse("evidence:claim-list"), {"q": "ketamine"}).context["page"]]
+    assert ranked == [in_quote.key, in_title.key]
