@@ -109,16 +109,26 @@ STUDY_SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 class ClaimFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search claims", method="filter_q", max_length=500)
-    article = django_filters.ChoiceFilter(choices=[], field_name="article__slug", empty_label="All articles")
-    substance = django_filters.ChoiceFilter(choices=[], empty_label="All substances")
+    # Every label is written out. Without one, django-filter derives it from the model field when it first
+    # builds the filter's form field ("Article slug"; "[invalid name]" for a method filter), unless the API
+    # schema generator built it first, without a model: then the form fell back to the parameter's name.
+    # The page's labels depended on which was requested first.
+    article = django_filters.ChoiceFilter(
+        choices=[], field_name="article__slug", empty_label="All articles", label="Article"
+    )
+    substance = django_filters.ChoiceFilter(choices=[], empty_label="All substances", label="Substance")
     claim_type = django_filters.ChoiceFilter(choices=ClaimType.choices, empty_label="All types", label="Claim type")
     verdict = django_filters.ChoiceFilter(
         choices=[*Verdict.choices, (UNREVIEWED, "Not yet reviewed")],
         method="filter_verdict",
         empty_label="Any verdict",
+        label="Verdict",
     )
     certainty = django_filters.ChoiceFilter(
-        choices=Certainty.choices, field_name="consensus__published_certainty", empty_label="Any certainty"
+        choices=Certainty.choices,
+        field_name="consensus__published_certainty",
+        empty_label="Any certainty",
+        label="Certainty",
     )
     status = django_filters.ChoiceFilter(choices=ClaimStatus.choices, empty_label="Any status", label="Review status")
     flagged = django_filters.ChoiceFilter(
@@ -190,7 +200,7 @@ class ClaimFilter(django_filters.FilterSet):
 
 class StudyFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search title, author, DOI or PMID", method="filter_q", max_length=500)
-    design = django_filters.ChoiceFilter(choices=StudyDesign.choices, empty_label="Any design")
+    design = django_filters.ChoiceFilter(choices=StudyDesign.choices, empty_label="Any design", label="Design")
     year_min = django_filters.NumberFilter(
         field_name="year", lookup_expr="gte", label="From year", widget=forms.NumberInput(attrs={"min": 1000})
     )

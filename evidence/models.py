@@ -277,8 +277,9 @@ class Claim(models.Model):
     status = models.CharField(max_length=20, choices=ClaimStatus, default=ClaimStatus.AWAITING_REVIEW)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Full-text search: on PostgreSQL a trigger keeps it the vector of the quote (migration 0006), so
-    # ranking reads it instead of re-parsing every matching quote (evidence/search.py). Empty on SQLite.
+    # Full-text search: on PostgreSQL triggers keep it the vector of the quote, evidence note, section and
+    # the article's title (migrations 0006, 0009), so ranking reads it instead of re-parsing every match
+    # (evidence/search.py). Empty on SQLite.
     search_vector = SearchVectorField(null=True, editable=False)
     # When the claim's evidence last changed: a citation added, edited or removed, a cited study's
     # retraction status changed, or the claim sent back for re-review. Set only through

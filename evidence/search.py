@@ -1,9 +1,11 @@
 """Text search over claims and studies: the one place that knows which database it runs on.
 
 On PostgreSQL, full-text search (``websearch_to_tsquery``, so readers can type "ketamine -mdma" or
-"quoted phrases") over the ``search_vector`` columns, which triggers keep current (migration 0006: the
-quote; a study's title, authors and journal) and GIN indexes serve (a test checks the query plan).
-On SQLite, the zero-setup development database, every word must appear somewhere.
+"quoted phrases") over the ``search_vector`` columns, which triggers keep current and GIN indexes serve
+(a test checks the query plan): a claim's quote, evidence note, section and its article's title, ranked
+in that order (migration 0009; a title change rewrites its claims' vectors); a study's title, authors
+and journal (migration 0006). On SQLite, the zero-setup development database, every word must appear
+in one of the same fields.
 """
 
 from __future__ import annotations
@@ -46,7 +48,12 @@ def search_claims(claims: QuerySet, raw: str | None, *, rank: bool = True) -> Qu
         return claims.annotate(rank=SearchRank(F("search_vector"), search)).order_by("-rank", "pk") if rank else claims
     condition = Q()
     for word in _words(query):
-        condition &= Q(quote__icontains=word)
+        condition &= (
+            Q(quote__icontains=word)
+            | Q(evidence_note__icontains=word)
+            | Q(section__icontains=word)
+            | Q(article__title__icontains=word)
+        )
     return claims.filter(condition)
 
 

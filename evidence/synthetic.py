@@ -63,6 +63,7 @@ from evidence.models import (
 )
 from reviews.consensus import compute, publish_blockers
 from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, FlagReason, FlagStatus, Review, Verdict
+from reviews.services import retracted_source_note
 
 # Bump when the generator's output changes, so cached benchmark databases are rebuilt.
 VERSION = 2
@@ -1490,7 +1491,7 @@ class Generator:
                     claim=claim,
                     study=study,
                     reason=FlagReason.RETRACTED_SOURCE,
-                    note=f"Cites a retracted study as evidence: {study}.",
+                    note=retracted_source_note(study),
                     raised_at=raised,
                 )
                 if r.random() < 0.25 and self.editors:

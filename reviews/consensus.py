@@ -17,7 +17,9 @@ The rules, each pinned by tests/test_consensus.py:
 * **Decision**: an editor's adjudication, when there is one, replaces the median and the majority.
 * **Agreement**: Krippendorff's alpha for certainty at the ordinal level, per article, over the claims
   that at least two reviewers rated. It is *undefined* (None, shown as such) when no claim has two
-  reviews, or when every one of those reviews gave the same certainty (alpha is then 0/0).
+  reviews, or when every one of those reviews gave the same certainty (alpha is then 0/0). It is
+  computed from any number of claims, but *reported* only from ALPHA_MIN_CLAIMS of them: below that the
+  pages say "not enough data" (Agreement.enough_data).
 """
 
 from __future__ import annotations
@@ -48,6 +50,11 @@ VERDICT_ORDER: tuple[str, ...] = (
 
 # Certainties this many ranks apart make a claim disputed.
 DISPUTED_SPREAD = 2
+
+# Claims rated by two or more reviewers that alpha must rest on before a page shows it. From fewer, one
+# review swings it across the scale: a single claim rated moderate and very low gives 0.000, which reads
+# as "no better than chance" when it says nothing at all.
+ALPHA_MIN_CLAIMS = 5
 
 _BY_RANK = {Certainty.rank(value): value for value in Certainty.values}
 
@@ -194,6 +201,15 @@ class Agreement:
     @property
     def defined(self) -> bool:
         return self.alpha is not None
+
+    @property
+    def enough_data(self) -> bool:
+        """Alpha rests on at least ALPHA_MIN_CLAIMS claims: only then is it shown as a number."""
+        return self.n_claims >= ALPHA_MIN_CLAIMS
+
+    @property
+    def min_claims(self) -> int:
+        return ALPHA_MIN_CLAIMS
 
 
 def krippendorff_alpha(ratings: Iterable[tuple[object, object, str]]) -> Agreement:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -11,13 +13,34 @@ from reviews.models import DOWNGRADE_REASONS, Certainty, Flag, Review, Verdict
 RATIONALE_WIDGET = forms.Textarea(attrs={"rows": 6})
 
 
+class OwnIds(forms.Form):
+    """A form that shares its page with others: its elements' ids start with ``id_prefix`` so that no
+    two forms on the editor's claim page give an element the same id (two "id_rationale" made the
+    publish form's label focus the adjudication form's field). Only the ids change, not the field
+    names, so what the forms post stays the same for every client."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", f"id_{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+
+
 class ReviewForm(forms.Form):
     """A reviewer's rating of one claim; the same fields whether creating or editing the review."""
 
     certainty = forms.ChoiceField(
-        label=_("Certainty of the evidence (GRADE)"), choices=Certainty.choices, widget=forms.RadioSelect
+        label=_("Certainty of the evidence (GRADE)"),
+        choices=Certainty.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the certainty of the evidence.")},
     )
-    verdict = forms.ChoiceField(label=_("Verdict on the claim"), choices=Verdict.choices, widget=forms.RadioSelect)
+    verdict = forms.ChoiceField(
+        label=_("Verdict on the claim"),
+        choices=Verdict.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a verdict on the claim.")},
+    )
     downgrades = forms.MultipleChoiceField(
         label=_("Downgraded for"),
         choices=list(DOWNGRADE_REASONS.items()),
@@ -32,6 +55,7 @@ class ReviewForm(forms.Form):
         label=_("Rationale"),
         widget=RATIONALE_WIDGET,
         help_text=_("Why this certainty and verdict. Readers see it once the verdict is published."),
+        error_messages={"required": _("Say why: a rationale is required.")},
     )
 
     @classmethod
@@ -53,17 +77,35 @@ class ReviewForm(forms.Form):
         return rationale
 
 
-class AdjudicationForm(forms.Form):
-    certainty = forms.ChoiceField(label=_("Final certainty"), choices=Certainty.choices, widget=forms.RadioSelect)
-    verdict = forms.ChoiceField(label=_("Final verdict"), choices=Verdict.choices, widget=forms.RadioSelect)
+class AdjudicationForm(OwnIds):
+    id_prefix = "adjudication"
+
+    certainty = forms.ChoiceField(
+        label=_("Final certainty"),
+        choices=Certainty.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the final certainty.")},
+    )
+    verdict = forms.ChoiceField(
+        label=_("Final verdict"),
+        choices=Verdict.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the final verdict.")},
+    )
     rationale = forms.CharField(
         label=_("Rationale"),
         widget=RATIONALE_WIDGET,
         help_text=_("Why you decided this way; recorded with your name and the time."),
+        error_messages={"required": _("Say why you decided this way.")},
     )
 
 
-class PublishForm(forms.Form):
+class PublishForm(OwnIds):
+    """Publication; over open flags only once the editor confirms it, ticking a box that names them (the
+    server checks it, so the question is asked with or without JavaScript)."""
+
+    id_prefix = "publish"
+
     rationale = forms.CharField(
         label=_("Summary for readers"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -71,16 +113,44 @@ class PublishForm(forms.Form):
         help_text=_("Shown with the verdict. Leave empty to use the adjudication's rationale."),
     )
 
+    def __init__(self, *args, open_flags: Sequence[Flag] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.open_flags = list(open_flags)
+        if self.open_flags:
+            reasons = ", ".join(f"“{flag.get_reason_display()}”" for flag in self.open_flags)
+            n = len(self.open_flags)
+            self.fields["confirm_open_flags"] = forms.BooleanField(
+                label=_("Publish although %(n)s flag%(s)s open: %(reasons)s")
+                % {"n": n, "s": " is" if n == 1 else "s are", "reasons": reasons},
+                help_text=_("Publishing does not close a flag: readers see it open beside the verdict."),
+                error_messages={
+                    "required": _(
+                        "Confirm that you publish over the open flag%(s)s %(reasons)s, or close %(it)s first."
+                    )
+                    % {"s": "" if n == 1 else "s", "reasons": reasons, "it": "it" if n == 1 else "them"}
+                },
+            )
 
-class FlagRaiseForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Reason"), choices=[("", "—"), *Flag.Reason.choices])
+
+class FlagRaiseForm(OwnIds):
+    id_prefix = "raise"
+
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=[("", "—"), *Flag.Reason.choices],
+        error_messages={"required": _("Choose the reason for the flag.")},
+    )
     study = forms.ModelChoiceField(
         label=_("About the study"),
         queryset=Study.objects.none(),
         required=False,
         help_text=_("Optional: the cited study the flag is about."),
     )
-    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say what is wrong with the claim.")},
+    )
 
     def __init__(self, *args, claim: Claim, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,4 +167,5 @@ class FlagCloseForm(forms.Form):
         label=_("Why"),
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("What was done, or why the flag does not apply."),
+        error_messages={"required": _("Say what was done, or why the flag does not apply.")},
     )

@@ -294,6 +294,14 @@ class Consensus(models.Model):
         )
 
     @property
+    def spread_in_words(self) -> str:
+        """The certainty spread as every page words it: how many GRADE levels lie between the highest
+        and the lowest certainty the reviewers gave ("certainties 2 levels apart" for moderate and very
+        low), or "same certainty"."""
+        n = self.certainty_spread
+        return f"certainties {n} level{'s' if n != 1 else ''} apart" if n else "same certainty"
+
+    @property
     def decision(self) -> Decision:
         """The certainty and verdict that count: see decision()."""
         return decision(self)

@@ -20,6 +20,14 @@ from reviews.consensus import consensus_refresh, publish_blockers
 from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict
 
 
+def retracted_source_note(study: Study) -> str:
+    """The note of the system's flag on a claim that relies on a retracted study: one sentence, its full
+    stop not doubled after the study's own (a title ending in "." or cut with "…" by Study.__str__ gave
+    "treatm…." and "trial..")."""
+    text = f"Cites a retracted study as evidence: {study}".rstrip()
+    return text if text.endswith((".", "…", "?", "!")) else f"{text}."
+
+
 @transaction.atomic
 def flag_raise(
     *,
@@ -91,7 +99,7 @@ def claims_flag_retracted_reliance(*, claims: QuerySet[Claim]) -> list[Flag]:
                 claim=claim,
                 study=study,
                 reason=Flag.Reason.RETRACTED_SOURCE,
-                note=f"Cites a retracted study as evidence: {study}.",
+                note=retracted_source_note(study),
             )
         )
         if claim.status in (Claim.Status.IN_REVIEW, Claim.Status.PUBLISHED):

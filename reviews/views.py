@@ -32,7 +32,7 @@ from reviews.access import (
     others_reviews_readable,
     role_required,
 )
-from reviews.consensus import REVIEWS_REQUIRED, agreement_by_article, publish_blockers
+from reviews.consensus import ALPHA_MIN_CLAIMS, REVIEWS_REQUIRED, agreement_by_article, publish_blockers
 from reviews.forms import AdjudicationForm, FlagCloseForm, FlagRaiseForm, PublishForm, ReviewForm
 from reviews.history import claim_history, review_versions
 from reviews.models import Flag, Review, consensus_of
@@ -179,6 +179,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         {
             "sections": sections,
             "agreement": [(article, agreement[article.pk]) for article in articles],
+            "alpha_min_claims": ALPHA_MIN_CLAIMS,
             "reviews_required": REVIEWS_REQUIRED,
         },
     )
@@ -192,19 +193,30 @@ def desk_queue(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "reviews/desk_queue.html", {"queue": q, "page": _page(request, q.items, "page")})
 
 
-def _render_editor_claim(request: HttpRequest, claim: Claim, status: int = 200, **forms) -> HttpResponse:
+# The session key under which flag_close leaves a refused form for the claim's page to show once.
+REFUSED_CLOSE = "reviews:refused-flag-close"
+
+
+def _close_prefix(flag_id: int) -> str:
+    """Each open flag's close form on the claim's page has its own field names and ids."""
+    return f"flag{flag_id}"
+
+
+def _render_editor_claim(
+    request: HttpRequest, claim: Claim, status: int = 200, refused_close: dict | None = None, **forms
+) -> HttpResponse:
+    """The editor's claim page; ``forms`` is the refused form, if any, to show again with its errors, and
+    ``refused_close`` what flag_close left in the session of a refused close form."""
     consensus = consensus_of(claim)
     flags = list(claim.flags.select_related("raised_by", "resolved_by", "study").order_by("-raised_at"))
     open_flags = [flag for flag in flags if flag.is_open]
     decision = consensus.decision if consensus else None
-    close_forms = {
-        flag.pk: forms.pop(f"close_{flag.pk}", None) or FlagCloseForm(prefix=f"flag{flag.pk}") for flag in open_flags
-    }
-    adjudication_initial = (
-        {"certainty": decision.certainty, "verdict": decision.verdict, "rationale": consensus.adjudication_rationale}
-        if decision
-        else {}
-    )
+    close_forms = {flag.pk: FlagCloseForm(prefix=_close_prefix(flag.pk)) for flag in open_flags}
+    if refused_close is not None and refused_close.get("flag") in close_forms:  # still open
+        flag_pk = refused_close["flag"]
+        close_forms[flag_pk] = FlagCloseForm(refused_close.get("data", {}), prefix=_close_prefix(flag_pk))
+    # the page's error summary is the refused form's (every other form is unbound)
+    refused = next((form for form in [*forms.values(), *close_forms.values()] if form.is_bound), None)
     return render(
         request,
         "reviews/editor_claim.html",
@@ -219,10 +231,12 @@ def _render_editor_claim(request: HttpRequest, claim: Claim, status: int = 200, 
             "open_flags": [(flag, close_forms[flag.pk]) for flag in open_flags],
             "closed_flags": [flag for flag in flags if not flag.is_open],
             "raise_form": forms.get("raise_form") or FlagRaiseForm(claim=claim),
-            "adjudication_form": forms.get("adjudication_form") or AdjudicationForm(initial=adjudication_initial),
-            "publish_form": forms.get("publish_form") or PublishForm(),
+            # blank: the editor decides from the reviewers' positions, not from a pre-selected answer
+            "adjudication_form": forms.get("adjudication_form") or AdjudicationForm(),
+            "publish_form": forms.get("publish_form") or PublishForm(open_flags=open_flags),
             "history": claim_history(claim),
             "reviews_required": REVIEWS_REQUIRED,
+            "refused_form": refused,
         },
         status=status,
     )
@@ -231,8 +245,8 @@ def _render_editor_claim(request: HttpRequest, claim: Claim, status: int = 200, 
 @role_required(*EDITOR_PAGE)
 def editor_claim(request: HttpRequest, claim_id: int) -> HttpResponse:
     """One claim on the editor's desk: every review, the consensus, flags, adjudication, publication
-    and the claim's full history."""
-    return _render_editor_claim(request, _claim(claim_id))
+    and the claim's full history; once after a refused flag close (flag_close), that form with its errors."""
+    return _render_editor_claim(request, _claim(claim_id), refused_close=request.session.pop(REFUSED_CLOSE, None))
 
 
 @require_POST
@@ -260,8 +274,10 @@ def flag_raise(request: HttpRequest, claim_id: int) -> HttpResponse:
 @require_POST
 @role_required(*EDITOR_PAGE, CLOSE_FLAG)
 def flag_close(request: HttpRequest, flag_id: int, status: str) -> HttpResponse:
+    """Resolve or dismiss a flag, then back to its claim's page; a refused form goes back there too (its
+    own address, /editor/flags/N/resolve/, is no page to reload or share), shown with its error."""
     flag = get_object_or_404(Flag.objects.select_related("claim"), pk=flag_id)
-    form = FlagCloseForm(request.POST, prefix=f"flag{flag.pk}")
+    form = FlagCloseForm(request.POST, prefix=_close_prefix(flag.pk))
     if form.is_valid():
         try:
             services.flag_close(flag=flag, status=status, closed_by=request.user, note=form.cleaned_data["note"])
@@ -269,9 +285,13 @@ def flag_close(request: HttpRequest, flag_id: int, status: str) -> HttpResponse:
             messages.error(request, _messages_of(exc))
         else:
             messages.success(request, f"Flag “{flag.get_reason_display()}” {status}.")
-        return redirect("reviews:editor-claim", claim_id=flag.claim_id)
-    claim = _claim(flag.claim_id)
-    return _render_editor_claim(request, claim, status=400, **{f"close_{flag.pk}": form})
+    else:
+        # POST-redirect-GET with the refusal: what was posted waits in the session for the claim's page
+        request.session[REFUSED_CLOSE] = {
+            "flag": flag.pk,
+            "data": {key: request.POST.get(key, "") for key in form.data if key.startswith(form.prefix)},
+        }
+    return redirect("reviews:editor-claim", claim_id=flag.claim_id)
 
 
 @require_POST
@@ -294,7 +314,7 @@ def adjudicate(request: HttpRequest, claim_id: int) -> HttpResponse:
 @role_required(*EDITOR_PAGE, PUBLISH)
 def publish(request: HttpRequest, claim_id: int) -> HttpResponse:
     claim = _claim(claim_id)
-    form = PublishForm(request.POST)
+    form = PublishForm(request.POST, open_flags=claim.flags.open().order_by("-raised_at"))
     if form.is_valid():
         try:
             consensus = services.publish_verdict(

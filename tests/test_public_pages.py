@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -442,3 +446,131 @@ def test_search_vectors_follow_every_write(client, seed):
     assert [s.title for s in client.get(reverse("evidence:study-list"), {"q": "xylophone"}).context["page"]] == [
         "Xylophone trial of nothing"
     ]
+
+
+# --- Filter labels -------------------------------------------------------------------------------
+
+FILTER_LABELS = """
+import json, django
+django.setup()
+from evidence.filters import ClaimFilter, StudyFilter
+print(json.dumps({name: [str(field.label) for field in f({}).form.fields.values()] for name, f in
+                  (("claims", ClaimFilter), ("studies", StudyFilter))}))
+"""
+
+
+def filter_labels() -> dict[str, list[str]]:
+    from evidence.filters import ClaimFilter, StudyFilter
+
+    return {
+        name: [str(field.label) for field in f({}).form.fields.values()]
+        for name, f in (("claims", ClaimFilter), ("studies", StudyFilter))
+    }
+
+
+def test_filter_labels_do_not_depend_on_what_was_requested_first(client, db):
+    """A freshly started process labels the filters as readers read them, not after the field names
+    ("[invalid name]", "Article slug"), and generating the API schema changes nothing."""
+    fresh = subprocess.run(
+        [sys.executable, "-c", FILTER_LABELS],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "evidence.settings"},
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    labels = json.loads(fresh.stdout)
+    assert labels["claims"] == [
+        "Search claims",
+        "Article",
+        "Substance",
+        "Claim type",
+        "Verdict",
+        "Certainty",
+        "Review status",
+        "Has open flags",
+        "Relies on a retracted study",
+        "Has no supporting study",
+        "Sort by",
+    ]
+    assert client.get(reverse("api:schema")).status_code == 200
+    assert filter_labels() == labels
+    html = client.get(reverse("evidence:claim-list")).content.decode()
+    for label in ("Article", "Verdict", "Certainty"):
+        assert f">{label}</label>" in html
+
+
+# --- A study's line and citation warnings when fields are missing -----------------------------------------
+
+
+def study_lines(client, q: str) -> list[str]:
+    html = client.get(reverse("evidence:study-list"), {"q": q}).content.decode()
+    items = re.findall(r'<li class="study-item.*?</li>', html, re.S)
+    lines = [re.search(r'<p class="meta">(.*?)</p>', item, re.S) for item in items]
+    return [" ".join(re.sub(r"<[^>]+>", " ", line.group(1)).split()) if line else "" for line in lines]
+
+
+def test_a_study_line_leaves_out_what_is_missing_and_its_separator(client, db):
+    Study.objects.create(
+        title="Esketamine nasal spray approval letter",
+        authors=[{"literal": "U.S. Food and Drug Administration"}],
+        year=2024,
+        design=Study.Design.REGULATORY,
+    )
+    Study.objects.create(title="Esketamine without authors", container_title="JAMA", year=2019)
+    Study.objects.create(title="Esketamine, journal only", container_title="JAMA")
+    Study.objects.create(title="Esketamine, nothing known")
+    assert sorted(study_lines(client, "esketamine")) == sorted(
+        ["U.S. Food and Drug Administration · 2024", "JAMA · 2019", "JAMA", ""]
+    )
+
+
+def test_citing_a_study_with_no_confirmed_author_says_none_was(client, db):
+    none = Study.objects.create(title="A trial nobody signed", year=2020, author_list_complete=False, verified=True)
+    some = Study.objects.create(
+        title="A trial of many", year=2020, authors=[{"family": "Daly", "given": "E."}], author_list_complete=False
+    )
+    page = client.get(none.get_absolute_url()).content.decode()
+    assert "No author was confirmed" in page and "Only some authors" not in page
+    page = client.get(some.get_absolute_url()).content.decode()
+    assert "Only some authors were confirmed" in page
+
+
+# --- Claim search beyond the quote ---------------------------------------------------------------
+
+
+def test_claim_search_covers_the_evidence_note_the_section_and_the_article_title(client, db):
+    """Readers search for what they saw on the claim's card or page: its words, the curator's reading of
+    the evidence, the section and the article it comes from. A title change reaches its claims."""
+    article = ArticleFactory(title="Psychedelic medicine in the Zanzibar gazette")
+    plain = add_claim(article, "Ketamine lifts mood within hours of one infusion.")
+    noted = add_claim(
+        article, "MDMA makes people feel close to each other.", evidence_note="Only oxytocin proxies measured."
+    )
+    sectioned = add_claim(ArticleFactory(), "Both drugs raise blood pressure.")
+    sectioned.section = "Cardiovascular risks"
+    sectioned.save()
+    assert keys(client.get(reverse("evidence:claim-list"), {"q": "oxytocin"})) == {noted.key}
+    assert keys(client.get(reverse("evidence:claim-list"), {"q": "cardiovascular"})) == {sectioned.key}
+    assert keys(client.get(reverse("evidence:claim-list"), {"q": "zanzibar"})) == {plain.key, noted.key}
+    assert keys(client.get(reverse("evidence:claim-list"), {"q": "zanzibar infusion"})) == {plain.key}
+
+    article.title = "Psychedelic medicine in the Xylophone herald"
+    article.save()
+    assert keys(client.get(reverse("evidence:claim-list"), {"q": "xylophone"})) == {plain.key, noted.key}
+    assert keys(client.get(reverse("evidence:claim-list"), {"q": "zanzibar"})) == set()
+    Article.objects.filter(pk=article.pk).update(title="Quixotic pharmacology weekly")  # no save() signal
+    assert keys(client.get(reverse("evidence:claim-list"), {"q": "quixotic"})) == {plain.key, noted.key}
+    # and a claim's own note and section follow its writes
+    Claim.objects.filter(pk=plain.pk).update(evidence_note="Serotonergic effects unmeasured.")
+    assert keys(client.get(reverse("evidence:claim-list"), {"q": "serotonergic"})) == {plain.key}
+
+
+def test_a_match_in_the_quote_ranks_above_one_in_the_article_title(client, db):
+    if connection.vendor != "postgresql":
+        pytest.skip("ranking is PostgreSQL's; SQLite keeps the article order")
+    article = ArticleFactory(title="Ketamine for everyone")
+    in_title = add_claim(article, "MDMA makes people feel close to each other.")
+    in_quote = add_claim(article, "Ketamine lifts mood within hours of one infusion.")
+    ranked = [c.key for c in client.get(reverse("evidence:claim-list"), {"q": "ketamine"}).context["page"]]
+    assert ranked == [in_quote.key, in_title.key]

@@ -16,6 +16,7 @@ from django.urls import reverse
 from evidence.models import Citation, Claim, Study
 from evidence.services import citation_create, study_set_retraction
 from reviews import queues
+from reviews.consensus import agreement_by_article
 from reviews.models import Consensus, Flag, Review
 from reviews.services import adjudicate, claims_flag_retracted_reliance, flag_raise
 from tests.reviewing import article_with_claims, cite, rate, study
@@ -213,6 +214,37 @@ def test_review_form_refuses_a_review_without_rationale(make_user):
     assert not Review.objects.exists()
 
 
+def error_summary(html: str) -> list[tuple[str, str]]:
+    """(link target, message) of each entry of the page's error summary; fails when there is none."""
+    summary = re.search(r'<div class="error-summary"([^>]*)>(.*?)</div>', html, re.S)
+    assert summary, "no error summary on the page"
+    assert "autofocus" in summary.group(1) and 'tabindex="-1"' in summary.group(1)  # focus moves to it
+    return re.findall(r'<li><a href="#([^"]+)">([^<]+)</a></li>', summary.group(2))
+
+
+@pytest.mark.django_db
+def test_a_refused_review_says_why_at_the_top_with_a_link_to_each_field(make_user):
+    claim = article_with_claims(1).claims.get()
+    response = signed_in(make_user("Reviewers")).post(
+        reverse("reviews:review-claim", args=[claim.pk]), {"verdict": "supported", "rationale": " "}
+    )
+    assert response.status_code == 400
+    html = text(response)
+    links = error_summary(html)
+    assert links == [
+        ("id_certainty_0", "Choose the certainty of the evidence."),
+        ("id_rationale", "Say why: a rationale is required."),
+    ]
+    # above the claim and the form, which come ~1,800 px further down
+    assert html.index('class="error-summary"') < html.index('class="claim-quote"') < html.index('id="form-heading"')
+    for target, _ in links:
+        assert f'id="{target}"' in html
+    # required fields say so, to the eye and to assistive technology
+    assert re.search(r'<label for="id_rationale">Rationale <span class="required">\(required\)</span></label>', html)
+    assert re.search(r'<textarea[^>]*required[^>]*aria-invalid="true"[^>]*id="id_rationale"', html)
+    assert re.search(r'<legend>Certainty of the evidence \(GRADE\) <span class="required">\(required\)</span>', html)
+
+
 @pytest.mark.django_db
 def test_review_submit_redirects_with_a_message_and_the_form_edits_it(make_user):
     claim = article_with_claims(1).claims.get()
@@ -294,11 +326,14 @@ def test_desk_shows_every_queue(make_user):
 
 @pytest.mark.django_db
 def test_desk_shows_alpha_per_article_or_says_it_is_undefined(make_user):
-    agreeing, solo = article_with_claims(3), article_with_claims(2)
+    # Five claims rated twice, ranks (4,4), (3,2), (1,1), (4,3), (2,2): ten pairable values, n = 2, 3, 2, 3
+    # of ranks 1-4; ordinal δ² 6.25 between neighbours, 25 two apart, 56.25 three apart. Σ o δ² = 2 · 6.25
+    # + 2 · 6.25 = 25, Σ n n δ² = 2 · 775 = 1550, so alpha = 1 − 9 · 25 / 1550 = 53/62 = 0.855.
+    agreeing, solo = article_with_claims(5), article_with_claims(2)
     anna, ben = make_user("Reviewers"), make_user("Reviewers")
     for claim, (a, b) in zip(
         agreeing.claims.order_by("start"),
-        [("high", "high"), ("moderate", "low"), ("very_low", "very_low")],
+        [("high", "high"), ("moderate", "low"), ("very_low", "very_low"), ("high", "moderate"), ("low", "low")],
         strict=True,
     ):
         rate(claim, anna, a)
@@ -307,11 +342,37 @@ def test_desk_shows_alpha_per_article_or_says_it_is_undefined(make_user):
         rate(claim, anna, "low")
     response = signed_in(make_user("Editors")).get(reverse("reviews:desk"))
     rows = {article.pk: result for article, result in response.context["agreement"]}
-    assert rows[agreeing.pk].alpha == pytest.approx(188 / 198)
+    assert rows[agreeing.pk].alpha == pytest.approx(53 / 62)
     assert rows[solo.pk].alpha is None
     page = text(response)
-    assert "0.949" in page  # 188/198 to three places
-    assert "undefined" in page and "no claim has been rated by two reviewers yet" in page
+    assert "0.855" in page
+    assert "not enough data" in page and "0 of the 5 claims" in page
+
+
+@pytest.mark.django_db
+def test_desk_says_not_enough_data_for_alpha_from_too_few_claims(make_user):
+    """One claim rated moderate and very low gave alpha 0.000 on the desk, as if it measured something."""
+    article = article_with_claims(5)
+    anna, ben = make_user("Reviewers"), make_user("Reviewers")
+    first, *others = article.claims.order_by("start")
+    rate(first, anna, "moderate")
+    rate(first, ben, "very_low")
+    for claim in others:
+        rate(claim, anna, "low")
+    result = agreement_by_article()[article.pk]
+    assert result.alpha == 0.0 and not result.enough_data  # the arithmetic is kept; the report is not
+    editor = signed_in(make_user("Editors"))
+
+    def row() -> str:
+        page = text(editor.get(reverse("reviews:desk")))
+        return re.search(rf'<th scope="row">{article.title}</th>(.*?)</tr>', page, re.S).group(1)
+
+    assert "0.000" not in row() and "not enough data" in row() and "1 of the 5 claims" in row()
+    for claim in others[:3]:  # four claims with two reviews: still too few
+        rate(claim, ben, "low")
+    assert "not enough data" in row() and "4 of the 5 claims" in row()
+    rate(others[3], ben, "high")  # a fifth: alpha is a number
+    assert "not enough data" not in row() and re.search(r"<strong>-?\d\.\d{3}</strong>", row())
 
 
 @pytest.mark.django_db
@@ -404,13 +465,54 @@ def test_closing_a_flag_needs_a_note_and_happens_once(make_user):
     flag = flag_raise(claim=claim, reason=Flag.Reason.OUTDATED, note="Old.")
     client = signed_in(editor)
     url = reverse("reviews:flag-dismiss", args=[flag.pk])
-    assert client.post(url, {f"flag{flag.pk}-note": ""}).status_code == 400
+    refused = client.post(url, {f"flag{flag.pk}-note": ""})
+    assert refused.status_code == 302 and Flag.objects.get(pk=flag.pk).is_open  # back to the page, refused
     response = client.post(url, {f"flag{flag.pk}-note": "Still current."}, follow=True)
     assert "dismissed" in text(response)
     again = client.post(reverse("reviews:flag-resolve", args=[flag.pk]), {f"flag{flag.pk}-note": "x"}, follow=True)
     assert "already dismissed" in text(again)
     flag.refresh_from_db()
     assert (flag.status, flag.resolution_note, flag.resolved_by) == ("dismissed", "Still current.", editor)
+
+
+@pytest.mark.django_db
+def test_a_refused_flag_close_comes_back_to_the_claims_page_with_its_error(make_user):
+    """A failed resolve left the address at /editor/flags/N/resolve/, a page that answers 405 when
+    reloaded or shared: the refusal now redirects to the claim's editor page, which shows the error."""
+    claim = article_with_claims(1).claims.get()
+    flag = flag_raise(claim=claim, reason=Flag.Reason.OUTDATED, note="Old.")
+    client = signed_in(make_user("Editors"))
+    for action in ("reviews:flag-resolve", "reviews:flag-dismiss"):
+        response = client.post(reverse(action, args=[flag.pk]), {f"flag{flag.pk}-note": " "}, follow=True)
+        assert response.redirect_chain == [(reverse("reviews:editor-claim", args=[claim.pk]), 302)]
+        page = text(response)
+        assert error_summary(page) == [(f"id_flag{flag.pk}-note", "Say what was done, or why the flag does not apply.")]
+        assert f'id="id_flag{flag.pk}-note_error"' in page
+        flag.refresh_from_db()
+        assert flag.is_open
+    # shown once: the next visit is the plain page
+    assert 'class="error-summary"' not in text(client.get(reverse("reviews:editor-claim", args=[claim.pk])))
+
+
+@pytest.mark.django_db
+def test_a_system_flag_about_a_long_title_ends_its_sentence_once(make_user):
+    """ "… for treatm…." : the note put a full stop after a title cut with an ellipsis, or ending in one."""
+    claim = article_with_claims(2).claims.order_by("start")
+    long_title = (
+        "Esketamine nasal spray for rapid reduction of major depressive disorder symptoms in patients "
+        "who have active suicidal ideation with intent: results of a phase 3 trial of treatment"
+    )
+    for on, title in zip(claim, (long_title, "A small open-label trial."), strict=True):
+        cited = study(title=title, year=2020)
+        cite(on, cited)
+        study_set_retraction(study=cited, status=Study.RetractionStatus.RETRACTED, note="Retracted.")
+    notes = sorted(Flag.objects.filter(reason=Flag.Reason.RETRACTED_SOURCE).values_list("note", flat=True))
+    assert len(notes) == 2
+    for note in notes:
+        assert not note.endswith(("….", "..")), note
+        assert note.endswith(("…", ".")), note
+    page = text(signed_in(make_user("Editors")).get(reverse("reviews:desk")))
+    assert "…." not in page and "trial.." not in page
 
 
 @pytest.mark.django_db
@@ -424,6 +526,26 @@ def test_adjudication_form_needs_a_rationale(make_user):
     response = client.post(url, {"certainty": "low", "verdict": "supported", "rationale": "Small trials."}, follow=True)
     assert "Your adjudication was recorded" in text(response)
     assert "Change the adjudication" in text(response)
+
+
+@pytest.mark.django_db
+def test_the_adjudication_form_preselects_nothing_and_shows_each_reviewers_position(make_user):
+    """Moderate/supported and very low/unsupported make an automatic "Unsupported · Low", a verdict no
+    reviewer proposed: the form must not offer it as the answer."""
+    claim = article_with_claims(1).claims.get()
+    rate(claim, make_user("Reviewers", username="rosa"), "moderate", "supported")
+    rate(claim, make_user("Reviewers", username="tariq"), "very_low", "unsupported")
+    page = text(signed_in(make_user("Editors")).get(reverse("reviews:editor-claim", args=[claim.pk])))
+    form = re.search(r'<form method="post" action="[^"]*/adjudicate/".*?</form>', page, re.S).group(0)
+    assert "checked" not in form
+    positions = re.search(r'<table class="data-table positions".*?</table>', page, re.S)
+    assert positions, "no table of the reviewers' positions"
+    assert page.index(positions.group(0)) < page.index(form)  # above the form
+    rows = [
+        " ".join(re.sub(r"<[^>]+>", " ", row).split())
+        for row in re.findall(r"<tr>(.*?)</tr>", positions.group(0), re.S)[1:]
+    ]
+    assert rows == ["rosa Moderate ✓ Supported", "tariq Very low ✗ Unsupported"]
 
 
 @pytest.mark.django_db
@@ -450,6 +572,64 @@ def test_publish_shows_the_verdict_to_readers(make_user):
     assert "Published: Partly supported, low certainty." in text(response)
     public = text(Client().get(reverse("evidence:claim-detail", args=[claim.pk])))
     assert "Partly supported" in public and "Half of it." in public
+
+
+@pytest.mark.django_db
+def test_the_certainty_spread_reads_the_same_on_every_page(make_user):
+    """Moderate and very low are two levels apart: the public page said "spread over 3 levels", the
+    editor's "2 levels" and the desk "spread 2" for the same two reviews."""
+    claim = article_with_claims(1).claims.get()
+    editor = make_user("Editors")
+    rate(claim, make_user("Reviewers"), "moderate", "supported")
+    rate(claim, make_user("Reviewers"), "very_low", "unsupported")
+    adjudicate(claim=claim, certainty="low", verdict="partly_supported", rationale="Half of it.", adjudicated_by=editor)
+    wording = "certainties 2 levels apart"
+    editors = text(signed_in(editor).get(reverse("reviews:editor-claim", args=[claim.pk])))
+    signed_in(editor).post(reverse("reviews:publish", args=[claim.pk]), {"rationale": ""})
+    public = text(Client().get(reverse("evidence:claim-detail", args=[claim.pk])))
+    for page in (editors, public):
+        assert wording in page.lower()
+        assert "3 levels" not in page and "spread 2" not in page and "2 levels<" not in page
+    rate(claim, make_user("Reviewers"), "high", "contradicted")  # disputed again: on the desk's queue
+    desk = text(signed_in(editor).get(reverse("reviews:desk-queue", args=["disputed"])))
+    assert "Disputed: certainties 3 levels apart, verdicts split" in desk
+
+
+@pytest.mark.django_db
+def test_publishing_over_an_open_flag_asks_for_confirmation_naming_it(make_user):
+    claim = article_with_claims(1).claims.get()
+    editor = make_user("Editors")
+    rate(claim, make_user("Reviewers"), "moderate", "supported")
+    rate(claim, make_user("Reviewers"), "moderate", "supported")
+    flag_raise(claim=claim, reason=Flag.Reason.OVERSTATED, note="Says 'cures'.", raised_by=editor)
+    flag_raise(claim=claim, reason=Flag.Reason.OUTDATED, note="Older trials only.", raised_by=editor)
+    client = signed_in(editor)
+    page = text(client.get(reverse("reviews:editor-claim", args=[claim.pk])))
+    publish_form = re.search(r'<form method="post" action="[^"]*/publish/".*?</form>', page, re.S).group(0)
+    assert "2 open flags" in publish_form and "Overstated" in publish_form and "Outdated" in publish_form
+    assert 'name="confirm_open_flags"' in publish_form
+
+    url = reverse("reviews:publish", args=[claim.pk])
+    refused = client.post(url, {"rationale": "Two reviewers agree."})
+    assert refused.status_code == 400
+    assert not Consensus.objects.get(claim=claim).is_published
+    [(target, message)] = error_summary(text(refused))
+    assert target == "id_publish-confirm_open_flags" and "Overstated" in message and "Outdated" in message
+
+    response = client.post(url, {"rationale": "Two reviewers agree.", "confirm_open_flags": "on"}, follow=True)
+    assert "Published: Supported, moderate certainty." in text(response)
+    assert Flag.objects.open().filter(claim=claim).count() == 2  # publishing does not close them
+
+
+@pytest.mark.django_db
+def test_publishing_with_no_open_flag_asks_nothing_more(make_user):
+    claim = article_with_claims(1).claims.get()
+    rate(claim, make_user("Reviewers"), "moderate", "supported")
+    rate(claim, make_user("Reviewers"), "moderate", "supported")
+    client = signed_in(make_user("Editors"))
+    assert "confirm_open_flags" not in text(client.get(reverse("reviews:editor-claim", args=[claim.pk])))
+    response = client.post(reverse("reviews:publish", args=[claim.pk]), {"rationale": "Both agree."}, follow=True)
+    assert "Published: Supported, moderate certainty." in text(response)
 
 
 @pytest.mark.django_db

@@ -22,14 +22,41 @@
     return true;
   }
 
-  function close() {
+  // Close the panel and put focus on `target`: the claim that opened it unless told otherwise.
+  function close(target) {
     panel.hidden = true;
     if (opener) {
       opener.setAttribute("aria-expanded", "false");
-      opener.focus();
+      (target || opener).focus();
       opener = null;
     }
   }
+
+  var claims = Array.prototype.slice.call(document.querySelectorAll("a.claim[data-claim]"));
+
+  function focusable() {
+    return Array.prototype.filter.call(
+      inner.querySelectorAll("a[href], button, input, select, textarea, [tabindex]:not([tabindex='-1'])"),
+      function (element) { return !element.disabled && element.getClientRects().length > 0; }
+    );
+  }
+
+  // The panel sits after the whole text in the page, but belongs to the claim that opened it: Tab past
+  // its last control goes on to the next claim (closing the panel), and Shift+Tab before its first
+  // control goes back to the claim. Otherwise focus would fall off the end of the page.
+  panel.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab" || !opener) return;
+    var controls = focusable();
+    var first = controls[0];
+    var last = controls[controls.length - 1];
+    if (event.shiftKey && (document.activeElement === inner || document.activeElement === first)) {
+      event.preventDefault();
+      opener.focus();
+    } else if (!event.shiftKey && (document.activeElement === last || !last)) {
+      event.preventDefault();
+      close(claims[claims.indexOf(opener) + 1]);
+    }
+  });
 
   document.querySelectorAll("a.claim[data-claim]").forEach(function (link) {
     link.setAttribute("aria-controls", "claim-panel");
@@ -40,7 +67,7 @@
       if (open(link)) event.preventDefault();
     });
   });
-  closeButton.addEventListener("click", close);
+  closeButton.addEventListener("click", function () { close(); });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && !panel.hidden) close();
   });

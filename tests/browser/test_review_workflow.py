@@ -71,7 +71,7 @@ def test_review_flag_adjudicate_publish(page, new_page, live_seed, make_user):
     assert "The PTSD evidence contradicts" in desk.locator("main").inner_text()  # editors see every review
 
     desk.get_by_label("Reason").select_option("overstated")
-    desk.locator("#id_note").fill("Says ketamine treats PTSD; the trials are mixed.")
+    desk.locator("#id_raise-note").fill("Says ketamine treats PTSD; the trials are mixed.")
     desk.get_by_role("button", name="Raise flag").click()
     assert "Flagged as “Overstated”." in desk.locator(".messages").inner_text()
     assert Flag.objects.filter(claim=claim, reason="overstated", status="open").exists()
@@ -85,6 +85,8 @@ def test_review_flag_adjudicate_publish(page, new_page, live_seed, make_user):
     assert axe_violations(desk) == []
 
     desk.get_by_label("Summary for readers").fill("Ketamine helps depression quickly; its effect on PTSD is unclear.")
+    # the flag raised above is still open: publishing asks for confirmation, naming it
+    desk.get_by_role("checkbox", name="Publish although 1 flag is open: “Overstated”").check()
     desk.get_by_role("button", name="Publish this verdict").click()
     assert "Published: Partly supported, low certainty." in desk.locator(".messages").inner_text()
     screenshot(desk, "editor-claim-published")
