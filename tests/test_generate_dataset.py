@@ -1,4 +1,5 @@
-"""generate_dataset at a tiny scale: every rule the models and services keep holds, and a seed is a library."""
+"""The benchmark's synthetic library (benchmarks/dataset) at a tiny scale: every rule the models and
+services keep holds, and a seed is a library."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
-from evidence import caching, synthetic
+from benchmarks.dataset import generator as synthetic
+from benchmarks.dataset.command import Command
+from evidence import caching
 from evidence.anchoring import anchor_at
 from evidence.models import RELIANT_RELATIONS, Article, Citation, Claim, Relation, RetractionStatus, Study
 from reviews.consensus import compute
@@ -29,7 +32,7 @@ def roles(make_user) -> None:
 
 def generate(seed: int = 7, **options) -> str:
     out = io.StringIO()
-    call_command("generate_dataset", **{**SMALL, **options}, seed=seed, stdout=out)
+    call_command(Command(), **{**SMALL, **options}, seed=seed, stdout=out)
     return out.getvalue()
 
 

@@ -1,5 +1,9 @@
-"""python manage.py generate_dataset [--articles N] [--claims N] [--studies N] [--reviews N] [--seed N]
-[--force | --append] [--dry-run] [--report PATH]"""
+"""python -m benchmarks.dataset [--articles N] [--claims N] [--studies N] [--reviews N] [--seed N]
+[--force | --append] [--dry-run] [--report PATH]
+
+A management command's class, run by benchmarks/dataset/__main__.py rather than by manage.py: the
+synthetic library is a benchmark's fixture, not part of the application. Tests call it with
+``call_command(Command(), ...)``."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
-from evidence import synthetic
+from benchmarks.dataset import generator as synthetic
 
 
 class Command(BaseCommand):
