@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -21,7 +21,7 @@ from django.utils import timezone
 from evidence import caching
 from evidence.models import Citation, Claim, Study
 from evidence.services import rows
-from reviews.consensus import ConsensusValues, compute, consensus_refresh, publish_blockers
+from reviews.consensus import compute, consensus_refresh, publish_blockers
 from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict
 
 
@@ -321,9 +321,6 @@ def _one_per_claim(items: Sequence) -> None:
         raise ValueError("one action per claim and batch: split the batch by moment")
 
 
-_REVIEWED_COLUMNS = [f.name for f in fields(ConsensusValues)]
-
-
 def consensus_refresh_bulk(
     *, claims: Sequence[Claim], at: Mapping[int, datetime], reasons: Mapping[int, str] | None = None
 ) -> dict[int, Consensus]:
@@ -348,13 +345,15 @@ def consensus_refresh_bulk(
             consensus = Consensus(claim=claim, updated_at=at[claim.pk], **values)
             new.append(rows.stamp(consensus, at=at[claim.pk], reason=reason))
             current[claim.pk] = consensus
-        elif any(getattr(consensus, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(consensus, name, value)
+            continue
+        names = [name for name, value in values.items() if getattr(consensus, name) != value]
+        if names:
+            for name in names:
+                setattr(consensus, name, values[name])
             consensus.updated_at = at[claim.pk]
-            changed.append(rows.stamp(consensus, at=at[claim.pk], reason=reason))
+            changed.append((rows.stamp(consensus, at=at[claim.pk], reason=reason), names))
     rows.insert(Consensus, new)
-    rows.update(Consensus, changed, [*_REVIEWED_COLUMNS, "last_reviewed_at"])
+    rows.update_changed(Consensus, changed)
     return current
 
 
@@ -389,7 +388,7 @@ def reviews_submit_bulk(*, items: Sequence[ReviewSubmission]) -> list[Review]:
     claims = _claims_locked([item.claim for item in items])
     existing = {
         (review.claim_id, review.reviewer_id): review
-        for review in Review.objects.filter(claim__in=claims, reviewer__in={pk for _, pk in pairs})
+        for review in Review.objects.filter(claim__in=list(claims), reviewer__in={pk for _, pk in pairs})
     }
     new, revised, moves, moments, reasons = [], [], {}, {}, {}
     for item, pair in zip(items, pairs, strict=True):
@@ -411,7 +410,7 @@ def reviews_submit_bulk(*, items: Sequence[ReviewSubmission]) -> list[Review]:
                 setattr(review, name, values[name])
             review.updated_at = item.at
             reason = f"revised: {', '.join(changes)}" if changes else "confirmed unchanged"
-            revised.append(rows.stamp(review, at=item.at, reason=reason, user=item.reviewer))
+            revised.append((rows.stamp(review, at=item.at, reason=reason, user=item.reviewer), changes))
         verb = "revised" if pair in existing else "submitted"
         waiting = claim.status in (Claim.Status.AWAITING_REVIEW, Claim.Status.NEEDS_REREVIEW)
         if waiting and (claim.pk not in moves or item.at < moves[claim.pk][2]):
@@ -425,11 +424,11 @@ def reviews_submit_bulk(*, items: Sequence[ReviewSubmission]) -> list[Review]:
         if claim.pk not in moments or item.at >= moments[claim.pk]:
             moments[claim.pk], reasons[claim.pk] = item.at, f"review by {item.reviewer} {verb}"
     rows.insert(Review, new)
-    rows.update(Review, revised, ["certainty", "verdict", "rationale", "read_full_text", *DOWNGRADE_REASONS])
+    rows.update_changed(Review, revised)
     _claims_move(list(moves.values()))
     consensus_refresh_bulk(claims=[claims[pk] for pk in moments], at=moments, reasons=reasons)
     caching.touch()
-    return [*new, *revised]
+    return [*new, *(review for review, _ in revised)]
 
 
 @dataclass(frozen=True)

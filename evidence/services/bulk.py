@@ -71,8 +71,7 @@ def articles_create_bulk(*, items: Sequence[NewArticle]) -> list[tuple[Article, 
         seen.add(article.slug)
         rows.clean(article, label=label)
         articles.append(rows.stamp(article, at=item.at, reason="created", user=item.user))
-        keys: set[str] = set()
-        claims.append([_anchored_claim(article, spec, label, keys) for spec in item.claims])
+        claims.append(_anchored_claims(article, item.claims, label))
     rows.insert(Article, articles)
     for article, mine in zip(articles, claims, strict=True):
         for claim in mine:
@@ -82,34 +81,39 @@ def articles_create_bulk(*, items: Sequence[NewArticle]) -> list[tuple[Article, 
     return list(zip(articles, claims, strict=True))
 
 
-def _anchored_claim(article: Article, spec: NewClaim, label: str, keys: set[str]) -> Claim:
-    """The claim anchored where its quote stands in the article's text (anchoring.locate, as the article
-    import does); ``keys`` holds the keys of the article's claims so far."""
-    values = dict(spec.values)
-    key = values.get("key", "")
-    where = f"{label}, claim {key or spec.quote[:40]!r}"
-    try:
-        anchor = anchoring.locate(article.text, spec.quote)
-    except anchoring.AnchorError as exc:
-        raise ValidationError(f"{where}: {exc}") from None
-    claim = Claim(
-        article=article,
-        quote=spec.quote,
-        start=anchor.start,
-        end=anchor.end,
-        prefix=anchor.prefix,
-        suffix=anchor.suffix,
-        section=anchoring.section_at(article.text, article.headings, anchor.start),
-        status=Claim.Status.AWAITING_REVIEW,
-        created_at=spec.at,
-        updated_at=spec.at,
-        **values,
-    )
-    rows.clean(claim, label=where)
-    if key and key in keys:
-        raise ValidationError(f"{where}: the article already has a claim with this key.")
-    keys.add(key)
-    return rows.stamp(claim, at=spec.at, reason="created")
+def _anchored_claims(article: Article, specs: Sequence[NewClaim], label: str) -> list[Claim]:
+    """The article's claims, each anchored where its quote stands in the text (anchoring.locate, as the
+    article import does) and in the section there, with a key no other claim of the article has."""
+    claims, keys = [], set()
+    for spec in specs:
+        key = spec.values.get("key", "")
+        try:
+            anchor = anchoring.locate(article.text, spec.quote)
+        except anchoring.AnchorError as exc:
+            raise ValidationError(f"{label}, claim {key or spec.quote[:40]!r}: {exc}") from None
+        if key and key in keys:
+            raise ValidationError(f"{label}, claim {key}: the article already has a claim with this key.")
+        keys.add(key)
+        claims.append(
+            Claim(
+                article=article,
+                quote=spec.quote,
+                start=anchor.start,
+                end=anchor.end,
+                prefix=anchor.prefix,
+                suffix=anchor.suffix,
+                status=Claim.Status.AWAITING_REVIEW,
+                created_at=spec.at,
+                updated_at=spec.at,
+                **spec.values,
+            )
+        )
+    sections = anchoring.sections_at(article.text, article.headings, [claim.start for claim in claims])
+    for claim, section, spec in zip(claims, sections, specs, strict=True):
+        claim.section = section
+        rows.clean(claim, label=f"{label}, claim {claim.key or spec.quote[:40]!r}")
+        rows.stamp(claim, at=spec.at, reason="created")
+    return claims
 
 
 # --- Studies ------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ move past the restored ids, and the data version moves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
@@ -25,7 +26,7 @@ from evidence.models import Article, Citation, Claim, Study
 from evidence.services import rows
 
 
-def _restore(model: type[models.Model], objs: Sequence[models.Model], reason: str, label) -> None:
+def _restore(model: type[models.Model], objs: Sequence[Any], reason: str, label: Callable[[Any], str]) -> None:
     now = timezone.now()
     for obj in objs:
         rows.clean(obj, label=label(obj))
