@@ -459,12 +459,10 @@ def summarise(targets: list[Target]) -> list[dict[str, Any]]:
 def import_file(records: int) -> str:
     """The import benchmark's BibTeX file: synthetic studies (seed 4242), unique citation keys, written by
     our BibTeX exporter."""
-    from benchmarks.dataset import generator as synthetic
+    from benchmarks.dataset.generator import study_records
     from evidence.exporters import to_bibtex
 
-    generator = synthetic.Generator(synthetic.Size(0, 0, records, 0), seed=4242)
-    generator.curators = []
-    studies = generator.make_studies()
+    studies = study_records(records, seed=4242)
     for index, study in enumerate(studies):
         study.citation_key = f"{study.citation_key}-{index}"  # reference managers keep keys unique
     return to_bibtex(studies)

@@ -492,9 +492,8 @@ def test_every_import_that_changes_evidence_stamps_the_claims(seed):
 
 @pytest.mark.django_db
 def test_the_generated_library_stamps_claims_as_its_history_tells(make_user):
-    """The benchmark's library generator (benchmarks/dataset) writes evidence_changed_at with COPY; it must
-    be what the services would have stamped, which is what migration 0007 reads back from the history
-    tables."""
+    """The benchmark's library generator (benchmarks/dataset) has the services stamp evidence_changed_at at
+    its events' moments; the stamps must be what migration 0007 reads back from the history tables."""
     import importlib
     import io
 

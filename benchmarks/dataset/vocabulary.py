@@ -1,16 +1,9 @@
 """The words of the synthetic library: substances, conditions, names, journals, and the sentence templates
 its articles, claims, studies, notes and rationales are drawn from (benchmarks.dataset.generator).
-
-A template's ``{placeholders}`` are filled by :class:`Words`, which draws each value when a template first
-asks for it (DRAWS says how) and keeps it, so a sentence or an abstract that names a number twice names
-the same one.
+A template's ``{placeholders}`` are filled by benchmarks.dataset.draw.Words.
 """
 
 from __future__ import annotations
-
-import random
-from collections.abc import Callable
-from typing import Any
 
 from evidence.models import ClaimType, Relation, StudyDesign
 from reviews.models import Certainty, FlagReason
@@ -488,67 +481,3 @@ EDITOR_FLAG_REASONS = [
     FlagReason.SOURCE_MISMATCH,
     FlagReason.OUTDATED,
 ]
-
-
-def _number(r: random.Random) -> int:
-    # participants, trials, patients: tens, hundreds or thousands
-    return r.choice([r.randint(12, 99), r.randint(100, 999), r.randint(1000, 9000)])
-
-
-# How each placeholder is drawn: (random generator, the words drawn so far) → value.
-DRAWS: dict[str, Callable[[random.Random, Words], Any]] = {
-    "sub": lambda r, w: SUBSTANCES[w.substance][0],
-    "Sub": lambda r, w: w["sub"][0].upper() + w["sub"][1:],
-    "cond": lambda r, w: r.choice(CONDITIONS),
-    "Cond": lambda r, w: w["cond"][0].upper() + w["cond"][1:],
-    "cond2": lambda r, w: r.choice(CONDITIONS),
-    "comp": lambda r, w: r.choice(COMPARATORS),
-    "mechanism": lambda r, w: r.choice(MECHANISMS[MECHANISM_OF.get(w.substance, "other")]),
-    "mechanism_k": lambda r, w: r.choice(MECHANISMS["glutamate"]),
-    "n": lambda r, w: _number(r),
-    "pct": lambda r, w: r.randint(12, 84),
-    "pct2": lambda r, w: r.randint(5, 40),
-    "k": lambda r, w: r.randint(2, 12),
-    "h": lambda r, w: r.randint(2, 8),
-    "h2": lambda r, w: r.randint(9, 14),
-    "m": lambda r, w: r.choice([3, 6, 9, 12, 18, 24, 36]),
-    "w": lambda r, w: r.choice([1, 2, 4, 6, 8, 12, 26]),
-    "x": lambda r, w: r.choice(["two", "three", "four", "2.5", "1.8"]),
-    "dose": lambda r, w: r.choice([50, 75, 100, 125, 150, 200]),
-    "year": lambda r, w: r.randint(1995, 2025),
-    "decade": lambda r, w: r.choice([1960, 1970, 1980]),
-    "price": lambda r, w: r.choice([400, 600, 750, 900, 1200]),
-    "price2": lambda r, w: r.choice([1500, 2000, 2500, 3000]),
-    "ae1": lambda r, w: r.choice(ADVERSE),
-    "ae2": lambda r, w: r.choice(ADVERSE),
-    "risk": lambda r, w: r.choice(RISKS),
-    "inst": lambda r, w: r.choice(INSTITUTIONS),
-    "country": lambda r, w: r.choice(COUNTRIES),
-    "city": lambda r, w: r.choice(CITIES),
-    "person": lambda r, w: w.person(),
-    "role": lambda r, w: r.choice(PERSON_ROLES),
-    "animals": lambda r, w: r.choice(ANIMALS),
-    "agency": lambda r, w: r.choice(AGENCIES),
-    "outcome": lambda r, w: r.choice(OUTCOMES),
-    "phase": lambda r, w: r.choice(["2", "2b", "3"]),
-    "es": lambda r, w: round(r.uniform(0.1, 1.2), 2),
-    "es_low": lambda r, w: round(w["es"] - r.uniform(0.05, 0.4), 2),
-    "es_high": lambda r, w: round(w["es"] + r.uniform(0.05, 0.4), 2),
-}
-
-
-class Words(dict):
-    """A template's placeholder values, drawn on first use and then fixed, so that a sentence (or a whole
-    abstract) that names a number twice names the same one; drawing only what a template uses keeps the
-    generator fast."""
-
-    def __init__(self, rng: random.Random, substance: str, person: Callable[[], str]) -> None:
-        super().__init__()
-        self.rng = rng
-        self.substance = substance
-        self.person = person
-
-    def __missing__(self, key: str) -> Any:
-        value = DRAWS[key](self.rng, self)
-        self[key] = value
-        return value
