@@ -35,7 +35,7 @@ test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Pages against references in the same run, on PostgreSQL with the full synthetic library; writes
-# docs/performance.md and benchmarks/results/latest.json. Takes about 20 minutes; not part of CI.
+# docs/performance.md and benchmarks/results/latest.json. Takes about 25 minutes; not part of CI.
 bench: install
 	benchmarks/run.sh
 

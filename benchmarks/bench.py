@@ -103,7 +103,7 @@ def choose_targets() -> list[Target]:
     from django.db.models.functions import Abs
     from django.urls import NoReverseMatch, reverse
 
-    from evidence import synthetic
+    from benchmarks.dataset import generator as synthetic
     from evidence.models import Article, Claim, Study
 
     article = (
@@ -182,7 +182,7 @@ def reviewer_username() -> str:
         .values_list("username", flat=True)
     )
     if not reviewers:
-        raise SystemExit("No generated reviewer: load the data set with generate_dataset.")
+        raise SystemExit("No generated reviewer: load the data set with python -m benchmarks.dataset.")
     return reviewers[len(reviewers) // 2]
 
 
@@ -191,7 +191,7 @@ def sign_in(username: str) -> Any:
     from django.conf import settings
     from django.test import Client
 
-    from evidence import synthetic
+    from benchmarks.dataset import generator as synthetic
 
     client = Client(enforce_csrf_checks=True, HTTP_HOST="127.0.0.1")
     page = client.get("/accounts/login/")
@@ -459,12 +459,10 @@ def summarise(targets: list[Target]) -> list[dict[str, Any]]:
 def import_file(records: int) -> str:
     """The import benchmark's BibTeX file: synthetic studies (seed 4242), unique citation keys, written by
     our BibTeX exporter."""
-    from evidence import synthetic
+    from benchmarks.dataset.generator import study_records
     from evidence.exporters import to_bibtex
 
-    generator = synthetic.Generator(synthetic.Size(0, 0, records, 0), seed=4242)
-    generator.curators = []
-    studies = generator.make_studies()
+    studies = study_records(records, seed=4242)
     for index, study in enumerate(studies):
         study.citation_key = f"{study.citation_key}-{index}"  # reference managers keep keys unique
     return to_bibtex(studies)
@@ -588,7 +586,7 @@ def markdown(results: dict[str, Any]) -> str:
     generated = ""
     if results.get("generation"):
         generated = (
-            f", generated in {results['generation']['total_seconds']:.0f} s by generate_dataset "
+            f", generated in {results['generation']['total_seconds']:.0f} s by benchmarks.dataset "
             f"(phases and tables in benchmarks/results/dataset.json)"
         )
     lines = [

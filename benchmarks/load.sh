@@ -7,7 +7,7 @@
 #   benchmarks/load.sh                       # database evidence_load, generated on first use
 #   LOAD_DB=evidence_bench benchmarks/load.sh   # reuse the benchmark's database (make bench) instead
 #
-# The data set is the performance issue's: generate_dataset --articles 200 --claims 20000
+# The data set is the performance issue's: python -m benchmarks.dataset --articles 200 --claims 20000
 # --studies 100000 --reviews 60000 --seed 1 (a few minutes, once). Settings: DURATION, CONNECTIONS,
 # THREADS, WORKERS. Needs PostgreSQL, wrk (apt-get install wrk) and curl. The run only reads.
 set -euo pipefail
@@ -28,8 +28,8 @@ if [ "$n_studies" -lt 100000 ]; then
     echo "database $LOAD_DB holds $n_studies studies, not the benchmark data set; use another LOAD_DB" >&2
     exit 1
   fi
-  echo "generating the benchmark data set in $LOAD_DB (once): generate_dataset ${DATASET[*]}"
-  (cd "$ROOT" && "$PY" manage.py generate_dataset "${DATASET[@]}")
+  echo "generating the benchmark data set in $LOAD_DB (once): python -m benchmarks.dataset ${DATASET[*]}"
+  (cd "$ROOT" && "$PY" -m benchmarks.dataset "${DATASET[@]}")
 fi
 
 # The page mix: what readers open, in rough proportion; ids drawn once with a fixed seed.

@@ -78,18 +78,19 @@ psql_bench() { psql -v ON_ERROR_STOP=1 -tAq "$DATABASE_URL" "$@"; }
 $PY manage.py migrate --noinput -v0
 
 # The data set is cached in the database: its COMMENT records what was generated, including a hash of the
-# generator, so a changed generator or size regenerates it.
-generator_hash=$(cat evidence/synthetic.py evidence/management/commands/generate_dataset.py | sha256sum | cut -c1-16)
-wanted="generate_dataset $generator_hash --articles $BENCH_ARTICLES --claims $BENCH_CLAIMS --studies $BENCH_STUDIES --reviews $BENCH_REVIEWS --seed $BENCH_SEED"
+# generator and of the services it writes through, so a changed generator, write path or size regenerates it.
+generator_hash=$(cat benchmarks/dataset/*.py evidence/services/*.py reviews/services.py reviews/consensus.py \
+  reviews/receivers.py | sha256sum | cut -c1-16)
+wanted="benchmarks.dataset $generator_hash --articles $BENCH_ARTICLES --claims $BENCH_CLAIMS --studies $BENCH_STUDIES --reviews $BENCH_REVIEWS --seed $BENCH_SEED"
 loaded=$(psql_bench -c "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = current_database()")
 if [ "$loaded" = "$wanted" ]; then
   echo "Data set already loaded in $BENCH_DB ($wanted)"
 else
   echo "Generating the data set in $BENCH_DB"
   mkdir -p benchmarks/results
-  $PY manage.py generate_dataset --force --articles "$BENCH_ARTICLES" --claims "$BENCH_CLAIMS" \
+  $PY -m benchmarks.dataset --force --articles "$BENCH_ARTICLES" --claims "$BENCH_CLAIMS" \
     --studies "$BENCH_STUDIES" --reviews "$BENCH_REVIEWS" --seed "$BENCH_SEED" --report benchmarks/results/dataset.json
-  # COPY leaves the visibility map unset; VACUUM sets it so that index-only scans work from the first run
+  # a freshly written table has no visibility map; VACUUM sets it so that index-only scans work from the first run
   PGOPTIONS="-c client_min_messages=error" psql_bench -c "VACUUM (ANALYZE)"
   psql_bench -c "COMMENT ON DATABASE $BENCH_DB IS '$wanted'"
 fi

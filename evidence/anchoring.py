@@ -12,7 +12,9 @@ to accept: it is never applied on its own.
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -204,11 +206,13 @@ def lines_with_offsets(text: str) -> list[Line]:
 
 def section_at(text: str, headings: list[str], offset: int) -> str:
     """The heading of the section that contains ``offset`` ("" before the first heading)."""
+    return sections_at(text, headings, [offset])[0]
+
+
+def sections_at(text: str, headings: list[str], offsets: Sequence[int]) -> list[str]:
+    """section_at for many offsets of one text, reading its lines once (an article's claims)."""
     wanted = set(headings)
-    current = ""
-    for line in lines_with_offsets(text):
-        if line.start > offset:
-            break
-        if line.text.strip() in wanted:
-            current = line.text.strip()
-    return current
+    starts = [(line.start, line.text.strip()) for line in lines_with_offsets(text) if line.text.strip() in wanted]
+    positions = [start for start, _ in starts]
+    # the last heading line that starts at or before the offset
+    return [starts[i - 1][1] if (i := bisect.bisect_right(positions, offset)) else "" for offset in offsets]

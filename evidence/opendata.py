@@ -21,15 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.color import no_style
-from django.db import IntegrityError, connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
-from evidence import caching
 from evidence.exporters import to_csljson
 from evidence.models import Article, Citation, Claim, Study
+from evidence.services.restore import articles_restore, citations_restore, claims_restore, studies_restore
+from reviews.consensus import DISPUTED_SPREAD
 from reviews.models import Consensus
+from reviews.services import verdicts_restore
 
 FORMAT = "evidence-review-dataset"
 VERSION = 1
@@ -253,38 +253,6 @@ def _parse_values(model: type[models.Model], row: dict[str, Any], skip: Iterable
     return values
 
 
-def _checked(obj: models.Model, label: str, exclude: Iterable[str] = ()) -> models.Model:
-    """Field by field, without a query per record: references are checked against the dataset's own ids,
-    and uniqueness and the tables' constraints by the database when the rows are inserted."""
-    try:
-        obj.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        detail = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in exc.message_dict.items())
-        raise DatasetError(f"{label}: {detail}") from None
-    return obj
-
-
-TIMESTAMPS = ["created_at", "updated_at"]
-
-
-def _create(model: type[models.Model], objs: list[models.Model], stamps: dict[int, tuple[Any, Any]]) -> None:
-    """Insert with a history entry each, then restore the records' own timestamps, which
-    auto_now/auto_now_add overwrite on insert (bulk_update does not)."""
-    _insert(model, objs)
-    for obj in objs:
-        obj.created_at, obj.updated_at = stamps[obj.pk]
-    model.objects.bulk_update(objs, TIMESTAMPS, batch_size=1000)
-
-
-def _insert(model: type[models.Model], objs: list[models.Model]) -> None:
-    try:
-        with transaction.atomic():
-            bulk_create_with_history(objs, model, batch_size=1000, default_change_reason=CHANGE_REASON)
-    except IntegrityError as exc:
-        message = str(exc).strip().splitlines()[0]
-        raise DatasetError(f"{model._meta.verbose_name_plural}: the database refused a record: {message}") from None
-
-
 @dataclass
 class ImportReport:
     counts: dict[str, int] = field(default_factory=dict)
@@ -298,7 +266,9 @@ def dataset_import(
 
     One transaction: a record that does not validate stops the import with a DatasetError naming it,
     and nothing is written. Refuses a database that already holds articles, claims or studies: ids would
-    collide, and merging is what the bibliography and article importers are for.
+    collide, and merging is what the bibliography and article importers are for. The rows are written by
+    the restore services (evidence.services.restore, reviews.services.verdicts_restore), which validate
+    them, keep their ids and timestamps, give each a history row and move the id sequences on.
     """
     try:
         manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
@@ -315,12 +285,10 @@ def dataset_import(
     with transaction.atomic():
         if Article.objects.exists() or Claim.objects.exists() or Study.objects.exists():
             raise DatasetError("the database already holds articles, claims or studies; import into an empty one")
-        _import_tables(tables, report, progress)
-        with connection.cursor() as cursor:
-            # explicit ids were inserted; the next record created must not reuse one
-            for sql in connection.ops.sequence_reset_sql(no_style(), [Article, Claim, Study, Citation]):
-                cursor.execute(sql)
-        caching.touch()
+        try:
+            _import_tables(tables, report, progress)
+        except ValidationError as exc:
+            raise DatasetError(" ".join(exc.messages)) from None
         if dry_run:
             transaction.set_rollback(True)
     return report
@@ -334,78 +302,65 @@ def _import_tables(
         if progress is not None:
             progress(name, n)
 
-    articles, stamps = [], {}
-    for row in tables["articles"]:
-        values = _parse_values(Article, row)
-        stamps[values["id"]] = values.pop("created_at"), values.pop("updated_at")
-        articles.append(_checked(Article(**values), f"article {row['slug']}"))
-    _create(Article, articles, stamps)
+    articles = [Article(**_parse_values(Article, row)) for row in tables["articles"]]
+    articles_restore(articles=articles, reason=CHANGE_REASON)
     done("articles", len(articles))
     article_ids = {article.slug: article.pk for article in articles}
-    texts = {article.slug: article.text for article in articles}
 
-    claims, stamps = [], {}
+    claims = []
     for row in tables["claims"]:
-        values = _parse_values(Claim, row, skip=["article"])
         if row["article"] not in article_ids:
             raise DatasetError(f"claim {row['id']}: no article {row['article']!r} in articles.json")
-        stamps[values["id"]] = values.pop("created_at"), values.pop("updated_at")
-        label = f"claim {row['id']} ({row['article']}/{row['key']})"
-        article = texts[row["article"]]
-        if not isinstance(values["start"], int) or article[values["start"] : values["end"]] != values["quote"]:
-            raise DatasetError(f"{label}: text[start:end] of its article is not its quote")
-        claim = Claim(article_id=article_ids[row["article"]], **values)
-        claims.append(_checked(claim, label, exclude=["article"]))
-    _create(Claim, claims, stamps)
+        claims.append(Claim(article_id=article_ids[row["article"]], **_parse_values(Claim, row, skip=["article"])))
+    claims_restore(claims=claims, reason=CHANGE_REASON)
     done("claims", len(claims))
 
-    studies, stamps = [], {}
-    for row in tables["studies"]:
-        values = _parse_values(Study, row)
-        stamps[values["id"]] = values.pop("created_at"), values.pop("updated_at")
-        studies.append(_checked(Study(**values), f"study {row['id']}"))
-    _create(Study, studies, stamps)
+    studies = [Study(**_parse_values(Study, row)) for row in tables["studies"]]
+    studies_restore(studies=studies, reason=CHANGE_REASON)
     done("studies", len(studies))
 
     claim_ids, study_ids = {c.pk for c in claims}, {s.pk for s in studies}
-    citations, stamps = [], {}
+    citations = []
     for row in tables["citations"]:
-        values = _parse_values(Citation, row, skip=["claim", "study"])
         if row["claim"] not in claim_ids or row["study"] not in study_ids:
             raise DatasetError(
                 f"citation {row['id']}: claim {row['claim']} or study {row['study']} is not in the dataset"
             )
-        stamps[values["id"]] = values.pop("created_at"), values.pop("updated_at")
-        citation = Citation(claim_id=row["claim"], study_id=row["study"], **values)
-        citations.append(_checked(citation, f"citation {row['id']}", exclude=["claim", "study"]))
-    _create(Citation, citations, stamps)
+        values = _parse_values(Citation, row, skip=["claim", "study"])
+        citations.append(Citation(claim_id=row["claim"], study_id=row["study"], **values))
+    citations_restore(citations=citations, reason=CHANGE_REASON)
     done("citations", len(citations))
 
     verdicts = []
     for row in tables["verdicts"]:
         if row["claim"] not in claim_ids:
             raise DatasetError(f"verdict of claim {row['claim']}: the claim is not in the dataset")
-        values = _parse_values(Consensus, {k: v for k, v in row.items() if k in ("published_at", "last_reviewed_at")})
-        consensus = Consensus(
-            claim_id=row["claim"],
-            n_reviews=row["n_reviews"],
-            certainty=row["certainty"],
-            verdict=row["verdict"],
-            certainty_spread=row["certainty_spread"],
-            verdict_split=row["verdict_split"],
-            disputed=row["certainty_spread"] >= 2 or row["verdict_split"],
-            published_certainty=row["certainty"],
-            published_verdict=row["verdict"],
-            published_rationale=row["rationale"],
-            **values,
-        )
-        if row["adjudicated"]:
-            # the adjudication's own rationale is not public; the published decision stands for it
-            consensus.adjudicated_certainty, consensus.adjudicated_verdict = row["certainty"], row["verdict"]
-            consensus.adjudication_rationale, consensus.adjudicated_at = row["rationale"], values["published_at"]
-        verdicts.append(_checked(consensus, f"verdict of claim {row['claim']}", exclude=["claim"]))
-    _insert(Consensus, verdicts)
+        verdicts.append(_verdict(row))
+    verdicts_restore(verdicts=verdicts, reason=CHANGE_REASON)
     done("verdicts", len(verdicts))
+
+
+def _verdict(row: dict[str, Any]) -> Consensus:
+    """The Consensus row a published verdict of the dataset stands for."""
+    values = _parse_values(Consensus, {k: v for k, v in row.items() if k in ("published_at", "last_reviewed_at")})
+    consensus = Consensus(
+        claim_id=row["claim"],
+        n_reviews=row["n_reviews"],
+        certainty=row["certainty"],
+        verdict=row["verdict"],
+        certainty_spread=row["certainty_spread"],
+        verdict_split=row["verdict_split"],
+        disputed=row["certainty_spread"] >= DISPUTED_SPREAD or row["verdict_split"],
+        published_certainty=row["certainty"],
+        published_verdict=row["verdict"],
+        published_rationale=row["rationale"],
+        **values,
+    )
+    if row["adjudicated"]:
+        # the adjudication's own rationale is not public; the published decision stands for it
+        consensus.adjudicated_certainty, consensus.adjudicated_verdict = row["certainty"], row["verdict"]
+        consensus.adjudication_rationale, consensus.adjudicated_at = row["rationale"], values["published_at"]
+    return consensus
 
 
 # --- The words that travel with the data ---------------------------------------------------------------

@@ -17,10 +17,12 @@ from typing import Any
 
 from django.dispatch import Signal
 
-# Studies became retracted: studies=list[Study] (each now retracted), user=the user or None.
+# Studies became retracted: studies=list[Study] (each now retracted), user=the user or None; from a bulk
+# service, also at=Mapping[study id, datetime]: when each was retracted (else it happened now).
 studies_retracted = Signal()
 
-# What these claims cite changed (a citation added, edited or removed): claims=QuerySet[Claim], user=.
+# What these claims cite changed (a citation added, edited or removed): claims=QuerySet[Claim], user=; from
+# a bulk service, also at=Mapping[(claim id, study id), datetime]: when each citation changed.
 citations_changed = Signal()
 
 

@@ -3,12 +3,14 @@ ReviewsConfig.ready(). Each returns the report lines of the flags it raised, for
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from evidence.models import Claim, Study
+from evidence.models import Citation, Claim, Study
 from evidence.services.reports import ReportLine
 from reviews.models import Flag
 from reviews.services import claims_flag_retracted_reliance
@@ -19,15 +21,32 @@ def _lines(flags: list[Flag]) -> list[ReportLine]:
 
 
 def flag_claims_citing_retracted(
-    sender: Any, *, studies: list[Study], user: AbstractBaseUser | None = None, **kwargs: Any
+    sender: Any,
+    *,
+    studies: list[Study],
+    user: AbstractBaseUser | None = None,
+    at: Mapping[int, datetime] | None = None,
+    **kwargs: Any,
 ) -> list[ReportLine]:
-    """Studies became retracted: flag the claims relying on them and send them back for re-review."""
+    """Studies became retracted: flag the claims relying on them and send them back for re-review, at the
+    moment each study was retracted when the sender says (``at``: study id → moment)."""
     claims = Claim.objects.filter(pk__in=Claim.objects.filter(citations__study__in=studies).values("pk"))
-    return _lines(claims_flag_retracted_reliance(claims=claims))
+    moment = None if at is None else lambda citation: at.get(citation.study_id) or max(at.values())
+    return _lines(claims_flag_retracted_reliance(claims=claims, at=moment))
 
 
 def flag_claims_now_relying_on_retracted(
-    sender: Any, *, claims: QuerySet[Claim], user: AbstractBaseUser | None = None, **kwargs: Any
+    sender: Any,
+    *,
+    claims: QuerySet[Claim],
+    user: AbstractBaseUser | None = None,
+    at: Mapping[tuple[int, int], datetime] | None = None,
+    **kwargs: Any,
 ) -> list[ReportLine]:
-    """What these claims cite changed: flag those that now rely on a retracted study."""
-    return _lines(claims_flag_retracted_reliance(claims=claims))
+    """What these claims cite changed: flag those that now rely on a retracted study, at the moment each
+    citation changed when the sender says (``at``: (claim id, study id) → moment)."""
+
+    def moment(citation: Citation) -> datetime:
+        return at.get((citation.claim_id, citation.study_id)) or max(at.values())
+
+    return _lines(claims_flag_retracted_reliance(claims=claims, at=None if at is None else moment))

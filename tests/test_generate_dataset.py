@@ -1,9 +1,11 @@
-"""generate_dataset at a tiny scale: every rule the models and services keep holds, and a seed is a library."""
+"""The benchmark's synthetic library (benchmarks/dataset) at a tiny scale: every rule the models and
+services keep holds, and a seed is a library."""
 
 from __future__ import annotations
 
 import io
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
@@ -11,10 +13,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
-from evidence import caching, synthetic
+from benchmarks.dataset import generator as synthetic
+from benchmarks.dataset.command import Command
+from evidence import caching
 from evidence.anchoring import anchor_at
 from evidence.models import RELIANT_RELATIONS, Article, Citation, Claim, Relation, RetractionStatus, Study
-from reviews.consensus import compute
+from reviews.consensus import compute, publish_blockers
 from reviews.models import Consensus, Flag, Review
 from tests.factories import ArticleFactory
 
@@ -29,7 +33,7 @@ def roles(make_user) -> None:
 
 def generate(seed: int = 7, **options) -> str:
     out = io.StringIO()
-    call_command("generate_dataset", **{**SMALL, **options}, seed=seed, stdout=out)
+    call_command(Command(), **{**SMALL, **options}, seed=seed, stdout=out)
     return out.getvalue()
 
 
@@ -137,6 +141,46 @@ def test_history_starts_with_each_row_and_ends_with_its_current_values(roles):
     for study in Study.objects.filter(retraction_status=RetractionStatus.RETRACTED):
         versions = list(study.history.order_by("history_date").values_list("retraction_status", flat=True))
         assert versions == [RetractionStatus.NONE, RetractionStatus.RETRACTED]
+
+
+def test_every_verdict_was_publishable_at_the_moment_it_was_published(roles):
+    """The services published it, so publish_blockers allowed it then: the claim and its consensus as the
+    history has them just before the publication."""
+    generate(studies=100, claims=200, reviews=500)
+    published = list(Consensus.objects.exclude(published_at=None))
+    assert len(published) > 20
+    for consensus in published:
+        just_before = consensus.published_at - timedelta(microseconds=1)
+        claim_then = Claim.history.as_of(just_before).get(pk=consensus.claim_id)
+        consensus_then = Consensus.history.as_of(just_before).get(claim_id=consensus.claim_id)
+        assert publish_blockers(claim_then, consensus_then) == [], consensus.claim_id
+
+
+def test_every_row_and_every_change_is_in_the_history_at_its_moment(roles):
+    generate()
+    for model in LIBRARY:
+        pk = model._meta.pk.attname
+        tracked = [f.attname for f in model.history.model.tracked_fields]
+        latest = {row[pk]: row for row in model.history.order_by("history_date", "history_id").values(pk, *tracked)}
+        for row in model.objects.values(pk, *tracked):
+            assert {name: latest[row[pk]][name] for name in tracked} == row, (model, row[pk])
+        # moments as drawn, before REFERENCE_TIME: not the moment the generator ran
+        assert not model.history.filter(history_date__gt=synthetic.REFERENCE_TIME).exists(), model
+        stamp = next((name for name in ("created_at", "raised_at") if name in tracked), None)
+        if stamp is not None:
+            created = model.history.filter(history_type="+").values_list(pk, "history_date", stamp)
+            assert all(when == stamped for _, when, stamped in created), model
+
+
+def test_reviewed_claims_go_back_for_re_review_when_a_study_they_rely_on_is_retracted(roles):
+    generate(studies=200, claims=400, reviews=1000)
+    sent_back = 0
+    for flag in Flag.objects.filter(reason=Flag.Reason.RETRACTED_SOURCE).select_related("claim"):
+        claim_then = Claim.history.as_of(flag.raised_at - timedelta(microseconds=1)).get(pk=flag.claim_id)
+        if claim_then.status in (Claim.Status.IN_REVIEW, Claim.Status.PUBLISHED):
+            assert flag.claim.history.filter(history_date=flag.raised_at, status=Claim.Status.NEEDS_REREVIEW).exists()
+            sent_back += 1
+    assert sent_back
 
 
 def fingerprint() -> list[str]:

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from evidence.models import Article, Citation, Claim, Study
 from evidence.opendata import TABLES, DatasetError, dataset_export, dataset_import
-from reviews.claims import with_verdict
+from reviews.claims import for_readers
 from reviews.models import Consensus, Flag, Review
 from tests.factories import ArticleFactory, add_claim, publish
 from tests.reviewing import rate
@@ -148,7 +148,7 @@ def test_the_dataset_reimports_into_an_empty_database_with_nothing_lost(publishe
         assert after[name] == before[name], name
     assert (second / "studies.csl.json").read_text() == (first / "studies.csl.json").read_text()
     # what readers see follows: the published verdicts are the pages' again
-    k1 = with_verdict(Claim.objects.all()).get(pk=claim("K1").pk)
+    k1 = for_readers().get(pk=claim("K1").pk)
     assert (k1.public_verdict, k1.public_certainty) == ("supported", "high")
     assert Consensus.objects.get(claim=claim("M1")).is_adjudicated
     # each imported record has a history entry saying where it came from

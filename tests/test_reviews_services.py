@@ -492,15 +492,17 @@ def test_every_import_that_changes_evidence_stamps_the_claims(seed):
 
 @pytest.mark.django_db
 def test_the_generated_library_stamps_claims_as_its_history_tells(make_user):
-    """generate_dataset writes evidence_changed_at with COPY; it must be what the services would have
-    stamped, which is what migration 0007 reads back from the history tables."""
+    """The benchmark's library generator (benchmarks/dataset) has the services stamp evidence_changed_at at
+    its events' moments; the stamps must be what migration 0007 reads back from the history tables."""
     import importlib
     import io
 
     from django.core.management import call_command
 
+    from benchmarks.dataset.command import Command
+
     make_user("Reviewers")  # the roles exist
-    call_command("generate_dataset", articles=3, claims=40, studies=60, reviews=50, seed=3, stdout=io.StringIO())
+    call_command(Command(), articles=3, claims=40, studies=60, reviews=50, seed=3, stdout=io.StringIO())
     migration = importlib.import_module("evidence.migrations.0007_claim_evidence_changed_at")
     expected = migration.evidence_changes(
         Claim, Citation, Citation.history.model, Study.history.model, Claim.history.model

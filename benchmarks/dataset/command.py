@@ -1,5 +1,9 @@
-"""python manage.py generate_dataset [--articles N] [--claims N] [--studies N] [--reviews N] [--seed N]
-[--force | --append] [--dry-run] [--report PATH]"""
+"""python -m benchmarks.dataset [--articles N] [--claims N] [--studies N] [--reviews N] [--seed N]
+[--force | --append] [--dry-run] [--report PATH]
+
+A management command's class, run by benchmarks/dataset/__main__.py rather than by manage.py: the
+synthetic library is a benchmark's fixture, not part of the application. Tests call it with
+``call_command(Command(), ...)``."""
 
 from __future__ import annotations
 
@@ -11,18 +15,18 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
-from evidence import synthetic
+from benchmarks.dataset import generator as synthetic
 
 
 class Command(BaseCommand):
     help = (
         "Fill the database with a synthetic evidence library for benchmarks and load tests: articles whose "
         "claims are anchored in their text, studies (about 1% retracted), 1 to 8 citations per claim, 0 to 4 "
-        "reviews per claim from a pool of reviewers, the consensus they add up to, some published verdicts, "
-        "flags, and the first history of every row. Deterministic for a --seed. Written with COPY on "
-        "PostgreSQL, in one transaction. Refuses to touch a database that already holds articles, claims "
-        "or studies unless --force (empty the library first) or --append (add to it) is given. Every "
-        f"generated account's password is {synthetic.DEFAULT_PASSWORD!r} unless --password is given."
+        "reviews per claim from a pool of reviewers, the consensus they add up to, adjudications, published "
+        "verdicts, flags, and the history of every row. Deterministic for a --seed. Written through the "
+        "services, at the moments drawn, in one transaction. Refuses to touch a database that already holds "
+        "articles, claims or studies unless --force (empty the library first) or --append (add to it) is "
+        f"given. Every generated account's password is {synthetic.DEFAULT_PASSWORD!r} unless --password is given."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -93,11 +97,13 @@ class Command(BaseCommand):
             self._line(verbosity, "analyze", result.timings[-1][1])
         total = time.perf_counter() - started
         if verbosity >= 2:
-            for table, (rows, seconds) in result.tables.items():
-                self.stdout.write(f"  {table:<34} {rows:>9,} rows {seconds:7.1f} s")
+            for kind, calls in result.batches.items():
+                self.stdout.write(f"  {kind:<34} {calls:>9,} service calls")
+            for table, rows in result.tables.items():
+                self.stdout.write(f"  {table:<34} {rows:>9,} rows")
         if verbosity >= 1:
             for name, n in result.counts.items():
-                self.stdout.write(f"  {name:<22} {n:>10,}")
+                self.stdout.write(f"  {name:<32} {n:>10,}")
             if result.benchmark_article:
                 self.stdout.write(
                     f"  article with {synthetic.BENCHMARK_ARTICLE_CLAIMS} claims: {result.benchmark_article}"
@@ -119,6 +125,7 @@ class Command(BaseCommand):
                         "counts": result.counts,
                         "timings": dict(result.timings),
                         "tables": result.tables,
+                        "service_calls": result.batches,
                         "total_seconds": round(total, 2),
                         "benchmark_article": result.benchmark_article,
                     },
@@ -129,4 +136,4 @@ class Command(BaseCommand):
 
     def _line(self, verbosity: int, name: str, seconds: float) -> None:
         if verbosity >= 1:
-            self.stdout.write(f"{name:<24} {seconds:7.1f} s")
+            self.stdout.write(f"{name:<30} {seconds:7.1f} s")
