@@ -126,7 +126,7 @@ MIDDLEWARE = [
     "evidence.api.errors.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Refuses an oversized body (from its Content-Length, before anything reads it) and NUL characters
-    # in the query string (PostgreSQL cannot take them) with a 413 or 400 page.
+    # in the address, cookies or headers (PostgreSQL cannot take them) with a 413 or 400 page.
     "evidence.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

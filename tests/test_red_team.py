@@ -1,0 +1,67 @@
+"""Defects an outside red team found (issue 17, "Bad input and robustness"), each pinned by the request
+that produced a 500, a poisoned page or a wrong answer. Concurrency and rates over real connections are in
+tests/test_red_team_races.py."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+API_LISTS = ["/api/articles/", "/api/claims/", "/api/studies/", "/api/citations/", "/api/flags/", "/api/reviews/"]
+
+
+@pytest.fixture
+def unthrottled(settings):
+    rates = dict.fromkeys(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+
+def json_error(response, status: int) -> dict:
+    assert response.status_code == status, (response.status_code, response.content[:300])
+    assert response["Content-Type"].startswith("application/json")
+    return response.json()
+
+
+# --- 20: a NUL character in a cookie -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/claims/", "/studies/", "/accounts/login/", "/api/articles/", "/admin/"])
+def test_a_nul_in_the_session_cookie_is_a_400_not_a_500(path: str, unthrottled):
+    """`Cookie: sessionid="abcdefghijkl\\000"` (the octal escape is a NUL once parsed): the session store
+    looks a key of eight characters or more up in PostgreSQL, which refuses text holding a NUL
+    (psycopg2's ValueError, a 500 on every page)."""
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = "abcdefghijkl\x00mnop"
+    response = client.get(path)
+    assert response.status_code == 400
+    if path.startswith("/api/"):
+        json_error(response, 400)
+
+
+@pytest.mark.django_db
+def test_a_nul_in_a_raw_cookie_header_is_a_400():
+    response = Client().get("/", HTTP_COOKIE='sessionid="abcdefghijkl\\000"; other=1')
+    assert response.status_code == 400
+    response = Client().get("/", HTTP_COOKIE="csrftoken=abc\x00def")
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("header", ["HTTP_USER_AGENT", "HTTP_ACCEPT"])
+def test_a_nul_in_a_header_is_a_400_not_a_500_on_a_failed_sign_in(make_user, header: str):
+    """django-axes stores a failed sign-in's User-Agent and Accept headers. gunicorn refuses a raw NUL in a
+    header, but another server might pass it on."""
+    user = make_user("Reviewers")
+    response = Client(**{header: "evil\x00agent"}).post(
+        reverse("login"), {"username": user.username, "password": "a wrong password"}
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_ordinary_cookies_still_pass_the_guard(client):
+    client.cookies["preference"] = "a b;c"  # quoted by the client, harmless
+    assert client.get("/").status_code == 200
