@@ -9,6 +9,8 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from tests.reviewing import article_with_claims
+
 API_LISTS = ["/api/articles/", "/api/claims/", "/api/studies/", "/api/citations/", "/api/flags/", "/api/reviews/"]
 
 
@@ -65,3 +67,28 @@ def test_a_nul_in_a_header_is_a_400_not_a_500_on_a_failed_sign_in(make_user, hea
 def test_ordinary_cookies_still_pass_the_guard(client):
     client.cookies["preference"] = "a b;c"  # quoted by the client, harmless
     assert client.get("/").status_code == 200
+
+
+# --- 21: page_size that str.isdigit() accepts and int() refuses ------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", API_LISTS)
+@pytest.mark.parametrize("page_size", ["²", "¹²", "٣", "３", "1" * 5000])
+def test_a_page_size_that_is_not_plain_digits_is_a_400(path: str, page_size: str, unthrottled, client):
+    """'²'.isdigit() is true and int('²') raises; int() also refuses more than 4300 digits and takes
+    Arabic-Indic or full-width digits. Only ASCII digits are a page size."""
+    response = client.get(path, {"page_size": page_size})
+    if page_size.isascii():
+        assert response.status_code == 200  # a huge page size is the largest page
+        assert len(response.json()["results"]) <= 100
+    else:
+        assert json_error(response, 400)["errors"]["page_size"]
+
+
+@pytest.mark.django_db
+def test_a_page_size_with_leading_zeros_is_still_its_number(client, unthrottled):
+    article_with_claims(3)
+    response = client.get("/api/claims/", {"page_size": "0002"})
+    assert response.status_code == 200 and len(response.json()["results"]) == 2
+    json_error(client.get("/api/claims/", {"page_size": "000"}), 400)
