@@ -147,7 +147,7 @@ def _from_page_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     """Serve a reader the page rendered for the previous reader while the data version is the same.
 
     The key holds the version, so any committed change makes every cached page unreachable at once;
-    only complete 200 responses that set no cookie are kept.
+    only complete 200 responses that set no cookie are kept, with the headers the view gave them.
     """
 
     @functools.wraps(view)
@@ -157,11 +157,13 @@ def _from_page_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         key = _page_key(request)
         hit = cache.get(key)
         if hit is not None:
-            content, content_type = hit
-            return HttpResponse(content, content_type=content_type)
+            content, headers = hit
+            return HttpResponse(content, headers=headers)
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.cookies and not getattr(response, "streaming", False):
-            cache.set(key, (response.content, response["Content-Type"]), PAGE_TIMEOUT)
+            # every header the view set, not only its type: the JSON-LD feeds' Access-Control-Allow-Origin
+            # (the middleware outside this wrapper adds theirs to a cached answer as to a fresh one)
+            cache.set(key, (response.content, list(response.items())), PAGE_TIMEOUT)
         return response
 
     return wrapper

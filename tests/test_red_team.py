@@ -92,3 +92,24 @@ def test_a_page_size_with_leading_zeros_is_still_its_number(client, unthrottled)
     response = client.get("/api/claims/", {"page_size": "0002"})
     assert response.status_code == 200 and len(response.json()["results"]) == 2
     json_error(client.get("/api/claims/", {"page_size": "000"}), 400)
+
+
+# --- 24: the page cache ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def page_cache(settings):
+    settings.PAGE_CACHE = True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["evidence:article-claimreview", "evidence:article-annotations"])
+def test_a_cached_feed_keeps_its_headers(page_cache, name: str):
+    """The first answer is the view's; the second comes from the page cache and must say the same."""
+    article = article_with_claims(1)
+    url = reverse(name, args=[article.slug])
+    first, second = Client().get(url), Client().get(url)
+    assert first["Access-Control-Allow-Origin"] == "*"
+    assert second["Access-Control-Allow-Origin"] == "*"
+    assert second["Content-Type"] == first["Content-Type"]
+    assert second.content == first.content
