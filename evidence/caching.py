@@ -111,11 +111,22 @@ def code_salt() -> str:
     return digest.hexdigest()[:16]
 
 
+def url_key(request: HttpRequest) -> str:
+    """What a cached answer depends on besides the data version: the code, and the absolute URL asked for.
+
+    Absolute, with scheme, host and port: pages and feeds embed links built from them
+    (request.build_absolute_uri), so an answer rendered for one Host must never be served for another, or
+    any client could plant its Host's links in every reader's page (docs/security.md). Each allowed host
+    (DJANGO_ALLOWED_HOSTS, which refuses any other with a 400) has its own entries.
+    """
+    return hashlib.sha256(f"{code_salt()}|{request.build_absolute_uri()}".encode()).hexdigest()[:32]
+
+
 def _etag(request: HttpRequest, *args: Any, **kwargs: Any) -> str | None:
     if request.user.is_authenticated:
         return None  # signed-in pages differ per person (navigation, review links)
     version, _ = request_version(request)
-    digest = hashlib.sha256(f"{code_salt()}|{version}|{request.get_full_path()}".encode()).hexdigest()[:20]
+    digest = hashlib.sha256(f"{url_key(request)}|{version}".encode()).hexdigest()[:20]
     return f'W/"{digest}"'
 
 
@@ -139,8 +150,7 @@ def _cacheable(request: HttpRequest) -> bool:
 
 def _page_key(request: HttpRequest) -> str:
     version, _ = request_version(request)
-    digest = hashlib.sha256(f"{code_salt()}|{request.get_full_path()}".encode()).hexdigest()[:32]
-    return f"evidence:page:{digest}:v{version}"
+    return f"evidence:page:{url_key(request)}:v{version}"
 
 
 def _from_page_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

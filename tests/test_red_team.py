@@ -94,12 +94,39 @@ def test_a_page_size_with_leading_zeros_is_still_its_number(client, unthrottled)
     json_error(client.get("/api/claims/", {"page_size": "000"}), 400)
 
 
-# --- 24: the page cache ------------------------------------------------------------------------------
+# --- 23 and 24: the page cache ------------------------------------------------------------------------------
 
 
 @pytest.fixture
 def page_cache(settings):
     settings.PAGE_CACHE = True
+
+
+@pytest.mark.django_db
+def test_the_page_cache_cannot_be_poisoned_through_the_host_header(page_cache):
+    """Feeds and pages embed absolute URLs built from the request's host: a page cached for one Host
+    must never be served to a reader who asked another (here both are allowed hosts)."""
+    article = article_with_claims(1)
+    url = reverse("evidence:article-annotations", args=[article.slug])
+    poisoned = Client(HTTP_HOST="127.0.0.1:6666").get(url)
+    assert b"http://127.0.0.1:6666/" in poisoned.content
+    reader = Client().get(url)  # Host: testserver
+    assert reader.status_code == 200
+    assert b"127.0.0.1:6666" not in reader.content
+    assert b"http://testserver/" in reader.content
+    assert reader["ETag"] != poisoned["ETag"]  # a different representation, so a different ETag
+    # the same host is still served from the cache
+    again = Client(HTTP_HOST="127.0.0.1:6666").get(url)
+    assert again.content == poisoned.content
+
+
+@pytest.mark.django_db
+def test_the_api_claim_list_cache_is_kept_per_host(page_cache, unthrottled):
+    article_with_claims(1)
+    first = Client(HTTP_HOST="localhost:8000").get("/api/claims/")
+    assert first.json()["results"][0]["url"].startswith("http://localhost:8000/")
+    second = Client().get("/api/claims/")
+    assert second.json()["results"][0]["url"].startswith("http://testserver/")
 
 
 @pytest.mark.django_db

@@ -12,7 +12,6 @@ also kept per data version for anonymous clients (ClaimViewSet.list), as the pub
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -124,15 +123,15 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
 
         Only the body is cached, here, inside the view: authentication, permissions and throttling run
         for every request before it, and a refused filter or a page past the last raises before anything
-        is stored, so errors keep their JSON answers. The key is the absolute URL (the body's links name
-        the host) and the code's salt; the version in the key retires every page at the next committed
-        change. PAGE_CACHE turns it off, as for the pages (tests do: their transactions never commit).
+        is stored, so errors keep their JSON answers. The key is the pages' (caching.url_key: the code and
+        the absolute URL, since the body's links name the host); the version in the key retires every page
+        at the next committed change. PAGE_CACHE turns it off, as for the pages (tests do: their
+        transactions never commit).
         """
         if not settings.PAGE_CACHE or request.user.is_authenticated:
             return super().list(request, *args, **kwargs)
         version, _ = caching.request_version(request)
-        address = f"{caching.code_salt()}|{request.build_absolute_uri()}"
-        key = f"api:claims:{hashlib.sha256(address.encode()).hexdigest()[:32]}"
+        key = f"api:claims:{caching.url_key(request)}"
         return Response(
             caching.cached(
                 key,
