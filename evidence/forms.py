@@ -6,8 +6,9 @@ from typing import Any
 
 from django import forms
 from django.db import models
+from django.forms.fields import InvalidJSONInput
 
-from evidence import anchoring
+from evidence import anchoring, jsonlimits
 from evidence.models import Article, Claim, Study
 from evidence.services.studies import study_identifier_clean
 from evidence.storable import holds_nul
@@ -30,6 +31,36 @@ def _refuse_nul_in_json(form: forms.ModelForm, cleaned: dict[str, Any]) -> None:
     for name in list(cleaned):
         if isinstance(form.fields.get(name), forms.JSONField) and holds_nul(cleaned[name]):
             form.add_error(name, forms.ValidationError("NUL characters are not allowed.", code="null_characters"))
+
+
+class NestingLimitedJSONField(forms.JSONField):
+    """Django's JSONField, refusing JSON nested deeper than jsonlimits.MAX_DEPTH with a form error: Django's
+    would let Python's RecursionError through (a 500) when cleaning the value, and again when showing the
+    form with another field's error. The text stays in the box, as for any JSON that does not parse."""
+
+    default_error_messages = {"too_deep": f"Enter JSON nested at most {jsonlimits.MAX_DEPTH} levels deep."}
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            converted = super().to_python(value)
+            jsonlimits.check_depth(converted)
+        except (RecursionError, jsonlimits.TooDeep):
+            raise forms.ValidationError(self.error_messages["too_deep"], code="too_deep") from None
+        return converted
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        try:
+            value = super().bound_data(data, initial)
+            jsonlimits.check_depth(value)
+        except (RecursionError, jsonlimits.TooDeep):
+            return InvalidJSONInput(data)
+        return value
+
+
+def json_formfield(model: type[models.Model], name: str) -> forms.Field:
+    """The model's JSON field as a form field with the nesting limit. Declared on the form, because the
+    admin builds the fields a form leaves undeclared itself (ModelAdmin.formfield_for_dbfield)."""
+    return model._meta.get_field(name).formfield(form_class=NestingLimitedJSONField)
 
 
 def https_by_default(field: models.Field, **kwargs: Any) -> forms.Field | None:
@@ -62,6 +93,7 @@ class ArticleForm(forms.ModelForm):
     (claims take their section from the heading above them)."""
 
     text = ExactTextField()
+    headings = json_formfield(Article, "headings")
 
     class Meta:
         model = Article
@@ -136,6 +168,10 @@ class ClaimForm(forms.ModelForm):
 class StudyForm(forms.ModelForm):
     """Identifiers are stored normalised (lower-case DOI without resolver, PMID digits), so the unique
     constraints catch a study entered again under another spelling of its DOI."""
+
+    authors = json_formfield(Study, "authors")
+    verified_from = json_formfield(Study, "verified_from")
+    unconfirmed_leads = json_formfield(Study, "unconfirmed_leads")
 
     class Meta:
         model = Study

@@ -388,7 +388,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["evidence.api.permissions.ActionPermissions"],
     # JSON only: no browsable HTML API (the interactive docs at /api/docs/ serve that purpose).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser, refusing bodies nested past evidence.jsonlimits.MAX_DEPTH with a 400
+    "DEFAULT_PARSER_CLASSES": ["evidence.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "evidence.api.pagination.Pagination",
     "DEFAULT_THROTTLE_CLASSES": ["evidence.api.throttling.AnonThrottle", "evidence.api.throttling.UserThrottle"],

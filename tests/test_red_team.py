@@ -175,3 +175,77 @@ def test_the_claim_csv_export_goes_through_the_shared_writer(client):
     assert response.status_code == 200
     (row,) = csv.DictReader(io.StringIO(response.content.decode()))
     assert (row["section"], row["claim_key"]) == ("'" + FORMULAS[0], "'=1+1")
+
+
+# --- 19: deeply nested JSON ---------------------------------------------------------------------------------
+
+# Python's json module recurses once per level: 100,000 levels raise RecursionError (a 500 where nothing
+# catches it); 100 levels parse, but are deeper than any of our formats (at most 5) and than the code that
+# walks a value afterwards should have to trust.
+VERY_DEEP = "[" * 100_000 + "]" * 100_000
+DEEP = "[" * 100 + "]" * 100
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("nested", [VERY_DEEP, DEEP], ids=["100000-levels", "100-levels"])
+def test_deeply_nested_json_to_the_api_is_a_400(client, make_user, nested: str, unthrottled):
+    claim = article_with_claims(1).claims.get()
+    reviewer, curator = make_user("Reviewers"), make_user("Curators")
+    token = client.post("/api/auth/token/", '{"username": ' + nested + ', "password": "x"}', "application/json")
+    assert "nested" in json_error(token, 400)["detail"]
+    client.force_login(reviewer)
+    review = client.put(f"/api/claims/{claim.pk}/review/", '{"rationale": ' + nested + "}", "application/json")
+    assert "nested" in json_error(review, 400)["detail"]
+    client.force_login(curator)
+    study = client.post("/api/studies/", '{"title": "T", "authors": ' + nested + "}", "application/json")
+    assert "nested" in json_error(study, 400)["detail"]
+
+
+@pytest.mark.django_db
+def test_json_nested_as_deep_as_the_limit_is_still_read(client, make_user, unthrottled):
+    """The limit refuses only what no client of ours sends: a body 64 levels deep is parsed (and then
+    refused by the serializer, as any wrongly shaped value is), not refused by the parser."""
+    from evidence.jsonlimits import MAX_DEPTH
+
+    client.force_login(make_user("Curators"))
+    allowed = "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1)
+    response = client.post("/api/studies/", '{"title": "T", "authors": ' + allowed + "}", "application/json")
+    assert "nested" not in response.content.decode()
+    assert response.status_code == 400 and "authors" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("nested", [VERY_DEEP, DEEP], ids=["100000-levels", "100-levels"])
+@pytest.mark.parametrize(
+    ("admin_url", "field"),
+    [("admin:evidence_study_change", "authors"), ("admin:evidence_article_change", "headings")],
+    ids=["study-authors", "article-headings"],
+)
+def test_deeply_nested_json_in_an_admin_json_field_is_a_form_error(
+    client, seed, make_user, admin_url: str, field: str, nested: str
+):
+    from tests.test_bad_input import admin_form_data
+
+    client.force_login(make_user(superuser=True))
+    study = seed.claims.order_by("start").first().citations.first().study
+    url = reverse(admin_url, args=[study.pk if "study" in admin_url else seed.pk])
+    data = admin_form_data(client.get(url))
+    data[field] = nested
+    response = client.post(url, data)
+    assert response.status_code == 200  # the form again, with its error, and the text as it was typed
+    errors = str(response.context["adminform"].form.errors[field])
+    assert "nested" in errors, errors
+    assert nested[:200] in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("nested", [VERY_DEEP, DEEP], ids=["100000-levels", "100-levels"])
+def test_a_deeply_nested_article_file_is_refused_with_a_message(tmp_path, nested: str):
+    from django.core.management import CommandError, call_command
+
+    from evidence.models import Article
+
+    path = tmp_path / "article.json"
+    path.write_text('{"article": {"title": "T", "text": "Some text.", "headings": ' + nested + "}}")
+    with pytest.raises(CommandError, match=r"(?s)nothing was imported.*nested more than"):
+        call_command("import_article", str(path), verbosity=0)
+    assert not Article.objects.exists()
