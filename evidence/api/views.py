@@ -161,13 +161,15 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get", "put"], url_path="review")
     def review(self, request: Request, pk: str | None = None) -> Response:
         claim = self.get_object()
-        own = Review.objects.filter(claim=claim, reviewer=request.user).select_related("reviewer").first()
         if request.method == "GET":
+            own = Review.objects.filter(claim=claim, reviewer=request.user).select_related("reviewer").first()
             if own is None:
                 return _not_found("You have not reviewed this claim yet.")
             return Response(s.ReviewSerializer(own, context=self.get_serializer_context()).data)
         data = _valid(s.ReviewWriteSerializer, request)
-        review = review_services.review_submit(
+        # 201 or 200 as the service found it under the claim's lock: a look before the call could be
+        # overtaken by a simultaneous submission of the same review
+        review, created = review_services.review_upsert(
             claim=claim,
             reviewer=request.user,
             certainty=data["certainty"],
@@ -178,7 +180,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         )
         review.reviewer = request.user
         body = s.ReviewSerializer(review, context=self.get_serializer_context()).data
-        return Response(body, status=status.HTTP_200_OK if own else status.HTTP_201_CREATED)
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
         summary="Adjudicate the claim (editors)",
