@@ -266,8 +266,10 @@ STORAGES = {
 }
 
 # --- Cache ----------------------------------------------------------------------------------------------
-# Redis in production (shared by every worker, so cached aggregates are computed once); memory of the
-# process otherwise. Cached values are keyed by the data version (evidence/caching.py), never stale.
+# Redis in production (shared by every worker, so cached aggregates are computed once and the API's
+# request rates are counted once for the site, evidence/ratelimit.py); memory of the process otherwise,
+# which `check --deploy` warns about (evidence/checks.py). Cached values are keyed by the data version
+# (evidence/caching.py), never stale.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

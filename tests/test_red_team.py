@@ -249,3 +249,19 @@ def test_a_deeply_nested_article_file_is_refused_with_a_message(tmp_path, nested
     with pytest.raises(CommandError, match=r"(?s)nothing was imported.*nested more than"):
         call_command("import_article", str(path), verbosity=0)
     assert not Article.objects.exists()
+
+
+# --- 28: request rates need a cache every worker shares -------------------------------------------------
+
+
+def test_check_deploy_warns_when_the_cache_is_each_workers_own():
+    """Without REDIS_URL the cache is process memory: each gunicorn worker counts a client's requests for
+    itself (three workers let 180 a minute through at 60/minute). The deployment check says so."""
+    from tests.test_security import PRODUCTION, run_python
+
+    without_redis = {name: value for name, value in PRODUCTION.items() if name != "REDIS_URL"}
+    result = run_python("manage.py", "check", "--deploy", "--fail-level", "WARNING", **without_redis)
+    assert result.returncode != 0
+    assert "evidence.W001" in result.stderr + result.stdout and "REDIS_URL" in result.stderr + result.stdout
+    result = run_python("manage.py", "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert "evidence.W001" not in result.stderr + result.stdout
