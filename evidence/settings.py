@@ -361,6 +361,9 @@ AXES_FAILURE_LIMIT = env_int("DJANGO_AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# axes' database handler, with the check and a reservation of the attempt made one atomic step in the
+# shared cache, so parallel guesses get no more password checks than the limit (evidence/signin.py)
+AXES_HANDLER = "evidence.signin.LockoutHandler"
 AXES_LOCKOUT_CALLABLE = "evidence.middleware.lockout_response"  # templates/locked_out.html
 AXES_CLIENT_IP_CALLABLE = "evidence.middleware.client_ip"
 # Record failures and lockouts, not every successful sign-in (AccessLog would grow without bound).

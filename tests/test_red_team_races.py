@@ -4,11 +4,15 @@ PostgreSQL connections, each thread with its own, released together (tests.test_
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
 
 import pytest
 import redis
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from reviews.models import Review
@@ -114,3 +118,71 @@ def test_a_refused_client_is_told_when_its_window_ends(settings, shared_cache):
     assert 1 <= int(refused["Retry-After"]) <= 60
     # another address has its own count
     assert APIClient(REMOTE_ADDR="198.51.100.23").get("/api/articles/").status_code == 200
+
+
+# --- 29: the sign-in lockout under parallel guesses -------------------------------------------------------
+
+
+class CountingHasher(MD5PasswordHasher):
+    """A password hasher that counts the passwords it checks, and takes a moment over each, as production's
+    slow hasher does on purpose (the moment is what parallel guesses race through)."""
+
+    algorithm = "counting_md5"
+    checked = 0
+    lock = threading.Lock()
+
+    def verify(self, password: str, encoded: str) -> bool:
+        with self.lock:
+            type(self).checked += 1
+        time.sleep(0.2)
+        return super().verify(password, encoded)
+
+
+@pytest.fixture
+def counted_passwords(settings):
+    settings.PASSWORD_HASHERS = ["tests.test_red_team_races.CountingHasher"]
+    CountingHasher.checked = 0
+    return CountingHasher
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/api/auth/token/"])
+def test_parallel_guesses_get_no_more_checks_than_the_lockout_allows(
+    settings, shared_cache, counted_passwords, make_user, path: str
+):
+    """12 wrong passwords for one account from one address at once, with a lockout after 4 failures:
+    django-axes checks the count before the password and records the failure after it, so every guess
+    that arrived before the first failure was recorded had its password checked (all 12). At most 4 may be
+    checked, however many arrive together; the rest are refused unchecked, and the pair is locked out."""
+    settings.AXES_FAILURE_LIMIT = 4
+    with_rates(settings, token=None)  # the token endpoint's own rate is another guard; this tests the lockout
+    user = make_user("Reviewers")
+
+    def guess(n: int) -> int:
+        body = {"username": user.username, "password": f"guess number {n}"}
+        if path.startswith("/api/"):
+            return APIClient(REMOTE_ADDR="203.0.113.40").post(path, body, format="json").status_code
+        return Client(REMOTE_ADDR="203.0.113.40").post(path, body).status_code
+
+    run_together(*(lambda n=n: guess(n) for n in range(12)))
+    assert counted_passwords.checked <= 4, f"{counted_passwords.checked} passwords checked"
+    # locked out now, even with the right password
+    right = {"username": user.username, "password": "a-long-test-password"}
+    assert Client(REMOTE_ADDR="203.0.113.40").post("/accounts/login/", right).status_code == 429
+
+
+def test_sign_ins_one_after_another_still_check_up_to_the_limit(settings, shared_cache, counted_passwords, make_user):
+    """The reservation is given back when an attempt ends: sequential failures lock out at the limit as
+    before, and a success in between starts the count again."""
+    settings.AXES_FAILURE_LIMIT = 3
+    user = make_user("Reviewers")
+    client = Client(REMOTE_ADDR="203.0.113.41")
+
+    def sign_in(password: str) -> int:
+        return client.post("/accounts/login/", {"username": user.username, "password": password}).status_code
+
+    assert [sign_in("wrong"), sign_in("wrong")] == [200, 200]
+    assert sign_in("a-long-test-password") == 302
+    client.logout()
+    assert [sign_in("wrong"), sign_in("wrong"), sign_in("wrong")] == [200, 200, 429]
+    assert counted_passwords.checked == 6
+    assert sign_in("a-long-test-password") == 429 and counted_passwords.checked == 6
