@@ -12,14 +12,20 @@ Configured through axes' public hook for this (AXES_HANDLER; axes' documentation
 specialise is_allowed). Failures, lockouts and their resets stay axes' own, in the database (the admin,
 axes_reset_username). The reservations live in the default cache: Redis in production, shared by every
 worker; in process memory, each worker holds only its own, and the lockout's bound is the limit plus one
-per worker (docs/security.md, and `check --deploy` warns: evidence/checks.py).
+per worker (docs/security.md, and `check --deploy` warns: evidence/checks.py). If Redis is unreachable,
+sign-in still works, with axes' own check alone (logged at WARNING).
 """
 
 from __future__ import annotations
 
+import logging
+
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_cache_keys, get_failure_limit
 from django.core.cache import cache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger("evidence.signin")
 
 # A reservation is given back when axes records the attempt's outcome; one whose outcome axes never sees
 # (a token handed out: a success without login()) lapses once nobody has tried for this long, longer
@@ -39,7 +45,12 @@ class LockoutHandler(AxesDatabaseHandler):
         if self.is_whitelisted(request, credentials):
             return True
         keys = [f"evidence:signin:{key}" for key in get_client_cache_keys(request, credentials)]
-        under_way = max((_reserve(key) for key in keys), default=0)
+        try:
+            under_way = max((_reserve(key) for key in keys), default=0)
+        except RedisError as exc:
+            # signing in matters more than the parallel-guess bound: axes' own check above still holds
+            logger.warning("sign-in reservations unavailable, axes' check alone applies: %s", exc)
+            return True
         if self.get_failures(request, credentials) + under_way > get_failure_limit(request, credentials):
             _release(keys)
             return False
@@ -80,6 +91,8 @@ def _release(keys: list[str]) -> None:
             cache.decr(key)
         except ValueError:  # lapsed: nothing to give back
             pass
+        except RedisError as exc:  # it lapses by itself after a quiet minute
+            logger.warning("could not give back a sign-in reservation: %s", exc)
 
 
 def _give_back(request) -> None:

@@ -186,3 +186,22 @@ def test_sign_ins_one_after_another_still_check_up_to_the_limit(settings, shared
     assert [sign_in("wrong"), sign_in("wrong"), sign_in("wrong")] == [200, 200, 429]
     assert counted_passwords.checked == 6
     assert sign_in("a-long-test-password") == 429 and counted_passwords.checked == 6
+
+
+def test_sign_in_works_while_redis_is_away(settings, make_user, caplog):
+    """A real connection to a port nothing listens on: the reservations are unavailable, so axes' own
+    check applies alone, and people can still sign in (and are still locked out one guess at a time)."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    settings.AXES_FAILURE_LIMIT = 2
+    user = make_user("Reviewers")
+    client = Client(REMOTE_ADDR="203.0.113.42")
+
+    def sign_in(password: str) -> int:
+        return client.post("/accounts/login/", {"username": user.username, "password": password}).status_code
+
+    assert sign_in("a-long-test-password") == 302
+    client.logout()
+    assert [sign_in("wrong"), sign_in("wrong"), sign_in("a-long-test-password")] == [200, 429, 429]
+    assert "sign-in reservations unavailable" in caplog.text
