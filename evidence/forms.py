@@ -57,10 +57,10 @@ class NestingLimitedJSONField(forms.JSONField):
         return value
 
 
-def json_formfield(model: type[models.Model], name: str) -> forms.Field:
-    """The model's JSON field as a form field with the nesting limit. Declared on the form, because the
-    admin builds the fields a form leaves undeclared itself (ModelAdmin.formfield_for_dbfield)."""
-    return model._meta.get_field(name).formfield(form_class=NestingLimitedJSONField)
+def nesting_limited(*names: str) -> dict[str, type[forms.Field]]:
+    """Meta.field_classes giving these JSON fields the nesting limit. The admin honours field_classes too
+    (it passes them to ModelAdmin.formfield_for_dbfield), so its forms get the limit with no change there."""
+    return dict.fromkeys(names, NestingLimitedJSONField)
 
 
 def https_by_default(field: models.Field, **kwargs: Any) -> forms.Field | None:
@@ -93,11 +93,11 @@ class ArticleForm(forms.ModelForm):
     (claims take their section from the heading above them)."""
 
     text = ExactTextField()
-    headings = json_formfield(Article, "headings")
 
     class Meta:
         model = Article
         fields = ["title", "slug", "author", "publisher", "url", "published_on", "text", "headings"]
+        field_classes = nesting_limited("headings")
         formfield_callback = https_by_default
 
     def clean(self) -> dict[str, Any]:
@@ -169,10 +169,6 @@ class StudyForm(forms.ModelForm):
     """Identifiers are stored normalised (lower-case DOI without resolver, PMID digits), so the unique
     constraints catch a study entered again under another spelling of its DOI."""
 
-    authors = json_formfield(Study, "authors")
-    verified_from = json_formfield(Study, "verified_from")
-    unconfirmed_leads = json_formfield(Study, "unconfirmed_leads")
-
     class Meta:
         model = Study
         fields = [
@@ -206,6 +202,7 @@ class StudyForm(forms.ModelForm):
             "unconfirmed_leads",
             "note",
         ]
+        field_classes = nesting_limited("authors", "verified_from", "unconfirmed_leads")
         formfield_callback = https_by_default
 
     def clean(self) -> dict[str, Any]:

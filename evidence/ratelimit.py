@@ -35,14 +35,13 @@ def hit(key: str, period: int) -> Hit:
     """Count one request under ``key`` in its current window of ``period`` seconds."""
     now = time.time()
     start_key = f"{key}:start"
-    start = now if cache.add(start_key, now, timeout=period) else cache.get(start_key)
-    if start is None:  # the window ended between the two calls: this request (or a racing one) starts the next
+    start = cache.get(start_key)
+    if start is None:  # the client's first request in a while: it starts a window, or a racing one did
         start = now if cache.add(start_key, now, timeout=period) else (cache.get(start_key) or now)
     counter = f"{key}:{start:.6f}"
-    cache.add(counter, 0, timeout=2 * period)  # does nothing when the window has its counter already
     try:
         count = cache.incr(counter)
-    except ValueError:  # evicted (Redis under maxmemory) between add and incr: count afresh
+    except ValueError:  # the window's first request here: add does nothing if a racing one was first
         cache.add(counter, 0, timeout=2 * period)
         count = cache.incr(counter)
     return Hit(count=count, window_ends=start + period)
