@@ -6,7 +6,7 @@ class EvidenceConfig(AppConfig):
     verbose_name = "Evidence"
 
     def ready(self) -> None:
-        from evidence import caching
+        from evidence import caching, checks  # noqa: F401 - checks registers the deployment checks
         from evidence.models import Article, ArticleRevision, Citation, Claim, Study
 
         caching.connect_signals(Article, ArticleRevision, Claim, Study, Citation)

@@ -111,11 +111,22 @@ def code_salt() -> str:
     return digest.hexdigest()[:16]
 
 
+def url_key(request: HttpRequest) -> str:
+    """What a cached answer depends on besides the data version: the code, and the absolute URL asked for.
+
+    Absolute, with scheme, host and port: pages and feeds embed links built from them
+    (request.build_absolute_uri), so an answer rendered for one Host must never be served for another, or
+    any client could plant its Host's links in every reader's page (docs/security.md). Each allowed host
+    (DJANGO_ALLOWED_HOSTS, which refuses any other with a 400) has its own entries.
+    """
+    return hashlib.sha256(f"{code_salt()}|{request.build_absolute_uri()}".encode()).hexdigest()[:32]
+
+
 def _etag(request: HttpRequest, *args: Any, **kwargs: Any) -> str | None:
     if request.user.is_authenticated:
         return None  # signed-in pages differ per person (navigation, review links)
     version, _ = request_version(request)
-    digest = hashlib.sha256(f"{code_salt()}|{version}|{request.get_full_path()}".encode()).hexdigest()[:20]
+    digest = hashlib.sha256(f"{url_key(request)}|{version}".encode()).hexdigest()[:20]
     return f'W/"{digest}"'
 
 
@@ -139,15 +150,14 @@ def _cacheable(request: HttpRequest) -> bool:
 
 def _page_key(request: HttpRequest) -> str:
     version, _ = request_version(request)
-    digest = hashlib.sha256(f"{code_salt()}|{request.get_full_path()}".encode()).hexdigest()[:32]
-    return f"evidence:page:{digest}:v{version}"
+    return f"evidence:page:{url_key(request)}:v{version}"
 
 
 def _from_page_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Serve a reader the page rendered for the previous reader while the data version is the same.
 
     The key holds the version, so any committed change makes every cached page unreachable at once;
-    only complete 200 responses that set no cookie are kept.
+    only complete 200 responses that set no cookie are kept, with the headers the view gave them.
     """
 
     @functools.wraps(view)
@@ -157,11 +167,13 @@ def _from_page_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         key = _page_key(request)
         hit = cache.get(key)
         if hit is not None:
-            content, content_type = hit
-            return HttpResponse(content, content_type=content_type)
+            content, headers = hit
+            return HttpResponse(content, headers=headers)
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.cookies and not getattr(response, "streaming", False):
-            cache.set(key, (response.content, response["Content-Type"]), PAGE_TIMEOUT)
+            # every header the view set, not only its type: the JSON-LD feeds' Access-Control-Allow-Origin
+            # (the middleware outside this wrapper adds theirs to a cached answer as to a fresh one)
+            cache.set(key, (response.content, list(response.items())), PAGE_TIMEOUT)
         return response
 
     return wrapper

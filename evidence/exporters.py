@@ -1,4 +1,5 @@
 """Studies out as BibTeX, RIS and CSL-JSON, and claims out as CSV. Pure functions of what they are given.
+Every CSV the project writes goes through csv_writer(), which neutralises formulas in every cell.
 
 Every export re-imports to the same studies, field for field (tests/test_bibliography_export.py): the
 fields a format has no slot for travel as the project's extras, which the importers read back —
@@ -17,7 +18,8 @@ import io
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
+from decimal import Decimal
+from typing import Any, TextIO
 
 from django.db.models import Prefetch, QuerySet
 
@@ -349,6 +351,44 @@ CONTENT_TYPES = {
 }
 
 
+# --- CSV ------------------------------------------------------------------------------------------------------
+
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection: =HYPERLINK(...) in
+# a title sends a reader's data elsewhere when clicked); a tab or carriage return can hide one.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell a spreadsheet shows as written: text that could start a formula gets a leading apostrophe,
+    as OWASP recommends; numbers stay numbers (-5 is a value, not a formula); None is an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float | Decimal):  # bool is an int
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class CSVWriter:
+    """csv.writer for files people open in spreadsheets: every cell goes through csv_cell, lines end in
+    CRLF (RFC 4180). The one way this project writes CSV; build it with csv_writer()."""
+
+    def __init__(self, out: TextIO):
+        self._writer = csv.writer(out, lineterminator="\r\n")
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow([csv_cell(value) for value in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def csv_writer(out: TextIO) -> CSVWriter:
+    """The shared CSV writer over ``out`` (a text file opened with newline="", or a StringIO)."""
+    return CSVWriter(out)
+
+
 # --- Claims CSV ------------------------------------------------------------------------------------------------
 
 CLAIM_COLUMNS = [
@@ -367,39 +407,30 @@ CLAIM_COLUMNS = [
 ]
 
 
-def _cell(value: str) -> str:
-    # a cell starting with = + - @ is run as a formula by spreadsheets (CSV injection); a leading
-    # apostrophe makes it text, as OWASP recommends
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def claims_csv(claims: Iterable[Claim]) -> str:
     """One row per claim with its published verdict and certainty (blank until an editor publishes)
     and the identifiers of the studies it cites. Expects ``for_claims_csv``-style prefetching:
     the claim's article, consensus and citations with their studies (see claims_for_csv)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out)
     writer.writerow(CLAIM_COLUMNS)
     for claim in claims:
         consensus = consensus_of(claim)
         studies = [citation.study for citation in claim.citations.all()]
         writer.writerow(
             [
-                _cell(value)
-                for value in (
-                    claim.article.slug,
-                    claim.key,
-                    claim.quote,
-                    claim.section,
-                    claim.substance,
-                    claim.claim_type,
-                    claim.status,
-                    consensus.published_verdict if consensus else "",
-                    consensus.published_certainty if consensus else "",
-                    "; ".join(sorted({s.doi for s in studies if s.doi})),
-                    "; ".join(sorted({s.pmid for s in studies if s.pmid})),
-                    "; ".join(sorted({s.citation_key for s in studies if s.citation_key})),
-                )
+                claim.article.slug,
+                claim.key,
+                claim.quote,
+                claim.section,
+                claim.substance,
+                claim.claim_type,
+                claim.status,
+                consensus.published_verdict if consensus else "",
+                consensus.published_certainty if consensus else "",
+                "; ".join(sorted({s.doi for s in studies if s.doi})),
+                "; ".join(sorted({s.pmid for s in studies if s.pmid})),
+                "; ".join(sorted({s.citation_key for s in studies if s.citation_key})),
             ]
         )
     return out.getvalue()

@@ -7,7 +7,9 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.forms.fields import InvalidJSONInput
 
+from evidence import jsonlimits
 from evidence.models import Article, Claim, Study
 from evidence.services.claims import claim_anchor
 from evidence.services.studies import study_identifier_clean
@@ -31,6 +33,36 @@ def _refuse_nul_in_json(form: forms.ModelForm, cleaned: dict[str, Any]) -> None:
     for name in list(cleaned):
         if isinstance(form.fields.get(name), forms.JSONField) and holds_nul(cleaned[name]):
             form.add_error(name, forms.ValidationError("NUL characters are not allowed.", code="null_characters"))
+
+
+class NestingLimitedJSONField(forms.JSONField):
+    """Django's JSONField, refusing JSON nested deeper than jsonlimits.MAX_DEPTH with a form error: Django's
+    would let Python's RecursionError through (a 500) when cleaning the value, and again when showing the
+    form with another field's error. The text stays in the box, as for any JSON that does not parse."""
+
+    default_error_messages = {"too_deep": f"Enter JSON nested at most {jsonlimits.MAX_DEPTH} levels deep."}
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            converted = super().to_python(value)
+            jsonlimits.check_depth(converted)
+        except (RecursionError, jsonlimits.TooDeep):
+            raise forms.ValidationError(self.error_messages["too_deep"], code="too_deep") from None
+        return converted
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        try:
+            value = super().bound_data(data, initial)
+            jsonlimits.check_depth(value)
+        except (RecursionError, jsonlimits.TooDeep):
+            return InvalidJSONInput(data)
+        return value
+
+
+def nesting_limited(*names: str) -> dict[str, type[forms.Field]]:
+    """Meta.field_classes giving these JSON fields the nesting limit. The admin honours field_classes too
+    (it passes them to ModelAdmin.formfield_for_dbfield), so its forms get the limit with no change there."""
+    return dict.fromkeys(names, NestingLimitedJSONField)
 
 
 def https_by_default(field: models.Field, **kwargs: Any) -> forms.Field | None:
@@ -67,6 +99,7 @@ class ArticleForm(forms.ModelForm):
     class Meta:
         model = Article
         fields = ["title", "slug", "author", "publisher", "url", "published_on", "text", "headings"]
+        field_classes = nesting_limited("headings")
         formfield_callback = https_by_default
 
     def clean(self) -> dict[str, Any]:
@@ -162,6 +195,7 @@ class StudyForm(forms.ModelForm):
             "unconfirmed_leads",
             "note",
         ]
+        field_classes = nesting_limited("authors", "verified_from", "unconfirmed_leads")
         formfield_callback = https_by_default
 
     def clean(self) -> dict[str, Any]:

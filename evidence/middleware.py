@@ -2,8 +2,8 @@
 
 - RequestGuardMiddleware refuses a body whose declared Content-Length is over the limit before
   anything reads it (Django would read up to DATA_UPLOAD_MAX_MEMORY_SIZE of a form, but streams a file
-  upload of any size to a temporary file first), with a page that says what the limit is; and a query
-  string holding a NUL character, which PostgreSQL cannot take.
+  upload of any size to a temporary file first), with a page that says what the limit is; and a path,
+  query string or cookie holding a NUL character, which PostgreSQL cannot take.
 - DatabaseUnavailableMiddleware answers 503 with a plain page and Retry-After when a view loses
   PostgreSQL (a restart, a failover, too many connections), and logs the cause at ERROR. Django marks
   the failed connection and closes it when the request ends, and CONN_HEALTH_CHECKS checks a kept one
@@ -69,10 +69,14 @@ class RequestGuardMiddleware:
       body, a file upload; DATA_UPLOAD_MAX_MEMORY_SIZE for anything else): 413 with the limit in words.
       A body sent without Content-Length (chunked) is still bounded by Django's own checks, which answer
       400 (templates/400.html); the proxy's client_max_body_size (docs/deploy.md) bounds both.
-    - A NUL character in the path or the query string (``?q=%00``): 400. No URL of ours means anything
-      with one, and PostgreSQL cannot store or compare text holding one: psycopg2 refuses the query
-      with a ValueError, which would be a 500 in every view or admin search that passed it on. Form
-      posts need no such check: Django's form CharField already refuses NUL characters.
+    - A NUL character in the path, the query string (``?q=%00``), a cookie (``sessionid="…\\000"``, an
+      octal escape that Django's cookie parser decodes) or another header: 400. No URL, cookie or header
+      of ours means anything with one, and PostgreSQL cannot store or compare text holding one: psycopg2
+      refuses the query with a ValueError, a 500 in every view or admin search that passed it on, on
+      every page for a session cookie (the session is looked up by it) and on a failed sign-in for a
+      User-Agent (django-axes stores it). gunicorn already refuses a raw NUL in a header; the escaped
+      cookie reaches Django whatever the server. Form posts need no such check: Django's form CharField
+      already refuses NUL characters.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -82,8 +86,9 @@ class RequestGuardMiddleware:
         too_large = self._too_large(request)
         if too_large is not None:
             return too_large
-        if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in _pairs(request)):
-            logger.warning("refused a %s %s with a NUL character in its address", request.method, request.path)
+        where = _holding_nul(request)
+        if where:
+            logger.warning("refused a %s %s with a NUL character in its %s", request.method, request.path, where)
             return HttpResponse(render_to_string("400.html"), status=400)
         return self.get_response(request)
 
@@ -100,6 +105,19 @@ class RequestGuardMiddleware:
         logger.warning("refused a %s %s of %d bytes (limit %d)", request.method, request.path, length, limit)
         body = render_to_string("413.html", {"limit_mb": _megabytes(limit), "upload": multipart})
         return HttpResponse(body, status=413)
+
+
+def _holding_nul(request: HttpRequest) -> str | None:
+    """Which part of the request holds a NUL character ("address", "cookies", "headers"), if any."""
+    if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in _pairs(request)):
+        return "address"
+    if any("\x00" in key or "\x00" in value for key, value in request.COOKIES.items()):
+        return "cookies"
+    if any(
+        "\x00" in value for key, value in request.META.items() if key.startswith("HTTP_") and isinstance(value, str)
+    ):
+        return "headers"
+    return None
 
 
 def _pairs(request: HttpRequest) -> Iterator[tuple[str, str]]:

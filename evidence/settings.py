@@ -126,7 +126,7 @@ MIDDLEWARE = [
     "evidence.api.errors.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Refuses an oversized body (from its Content-Length, before anything reads it) and NUL characters
-    # in the query string (PostgreSQL cannot take them) with a 413 or 400 page.
+    # in the address, cookies or headers (PostgreSQL cannot take them) with a 413 or 400 page.
     "evidence.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -266,8 +266,10 @@ STORAGES = {
 }
 
 # --- Cache ----------------------------------------------------------------------------------------------
-# Redis in production (shared by every worker, so cached aggregates are computed once); memory of the
-# process otherwise. Cached values are keyed by the data version (evidence/caching.py), never stale.
+# Redis in production (shared by every worker, so cached aggregates are computed once and the API's
+# request rates are counted once for the site, evidence/ratelimit.py); memory of the process otherwise,
+# which `check --deploy` warns about (evidence/checks.py). Cached values are keyed by the data version
+# (evidence/caching.py), never stale.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -359,6 +361,9 @@ AXES_FAILURE_LIMIT = env_int("DJANGO_AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# axes' database handler, with the check and a reservation of the attempt made one atomic step in the
+# shared cache, so parallel guesses get no more password checks than the limit (evidence/signin.py)
+AXES_HANDLER = "evidence.signin.LockoutHandler"
 AXES_LOCKOUT_CALLABLE = "evidence.middleware.lockout_response"  # templates/locked_out.html
 AXES_CLIENT_IP_CALLABLE = "evidence.middleware.client_ip"
 # Record failures and lockouts, not every successful sign-in (AccessLog would grow without bound).
@@ -388,7 +393,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["evidence.api.permissions.ActionPermissions"],
     # JSON only: no browsable HTML API (the interactive docs at /api/docs/ serve that purpose).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser, refusing bodies nested past evidence.jsonlimits.MAX_DEPTH with a 400
+    "DEFAULT_PARSER_CLASSES": ["evidence.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "evidence.api.pagination.Pagination",
     "DEFAULT_THROTTLE_CLASSES": ["evidence.api.throttling.AnonThrottle", "evidence.api.throttling.UserThrottle"],

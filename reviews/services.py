@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -150,7 +151,14 @@ def _lock_claim(claim: Claim) -> Claim:
     return Claim.objects.select_for_update().get(pk=claim.pk)
 
 
-@transaction.atomic
+class SubmittedReview(NamedTuple):
+    """What review_upsert did: the review, and whether this call created it. Decided under the claim's lock,
+    so of simultaneous first submissions by one reviewer exactly one says "created" (the API's 201)."""
+
+    review: Review
+    created: bool
+
+
 def review_submit(
     *,
     claim: Claim,
@@ -161,13 +169,38 @@ def review_submit(
     downgrades: Collection[str] = (),
     read_full_text: bool = False,
 ) -> Review:
+    """review_upsert, for callers that need only the review (the review page, the admin)."""
+    return review_upsert(
+        claim=claim,
+        reviewer=reviewer,
+        certainty=certainty,
+        verdict=verdict,
+        rationale=rationale,
+        downgrades=downgrades,
+        read_full_text=read_full_text,
+    ).review
+
+
+@transaction.atomic
+def review_upsert(
+    *,
+    claim: Claim,
+    reviewer: AbstractBaseUser,
+    certainty: str,
+    verdict: str,
+    rationale: str,
+    downgrades: Collection[str] = (),
+    read_full_text: bool = False,
+) -> SubmittedReview:
     """Create the reviewer's review of the claim, or replace its values; then refresh the consensus.
 
     ``downgrades`` names the GRADE downgrade fields to set (keys of DOWNGRADE_REASONS); the others are
     cleared. Saving an unchanged review still records a version: it confirms the review against
     evidence that changed since (see ReviewQuerySet.with_evidence_changed). The claim moves from
     "awaiting review" or "needs re-review" to "in review"; a published claim stays published until an
-    editor publishes again. Raises ValidationError on bad values.
+    editor publishes again. Raises ValidationError on bad values. Whether the review was created is known
+    only here, under the claim's lock: a caller that looked before calling could be told wrong by a
+    submission committed in between.
     """
     errors = _check_rating(certainty, verdict, rationale)
     unknown = set(downgrades) - set(DOWNGRADE_REASONS)
@@ -207,7 +240,7 @@ def review_submit(
         claim._change_reason = f"review {'submitted' if created else 'revised'} by {reviewer}"
         claim.save(update_fields=["status", "updated_at"])
     consensus_refresh(claim=claim, reason=f"review by {reviewer} {'submitted' if created else 'revised'}")
-    return review
+    return SubmittedReview(review, created)
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from rest_framework.pagination import PageNumberPagination
 class Pagination(PageNumberPagination):
     """?page=2&page_size=50: 25 rows a page by default, at most 100 (a larger page_size gives 100). A page
     past the last is a 404; an empty page_size is the default; a page_size that is not a positive whole
-    number is a 400, where DRF would silently use the default."""
+    number in ASCII digits is a 400, where DRF would silently use the default."""
 
     page_size = 25
     page_size_query_param = "page_size"
@@ -21,9 +21,15 @@ class Pagination(PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if not raw:  # not given, or given empty as an empty form box sends it
             return self.page_size
-        if not raw.isdigit() or int(raw) < 1:
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses, and int() reads Arabic-Indic
+        # and full-width digits, which no client means as a page size
+        digits = raw.lstrip("0")
+        if not (raw.isascii() and raw.isdigit()) or not digits:
             raise ValidationError({self.page_size_query_param: ["A whole number from 1 (at most 100 are given)."]})
-        return min(int(raw), self.max_page_size)
+        # compared by length first: int() refuses more than 4300 digits
+        if len(digits) > len(str(self.max_page_size)):
+            return self.max_page_size
+        return min(int(digits), self.max_page_size)
 
     def get_schema_operation_parameters(self, view) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)

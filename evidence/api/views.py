@@ -12,7 +12,6 @@ also kept per data version for anonymous clients (ClaimViewSet.list), as the pub
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -124,15 +123,15 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
 
         Only the body is cached, here, inside the view: authentication, permissions and throttling run
         for every request before it, and a refused filter or a page past the last raises before anything
-        is stored, so errors keep their JSON answers. The key is the absolute URL (the body's links name
-        the host) and the code's salt; the version in the key retires every page at the next committed
-        change. PAGE_CACHE turns it off, as for the pages (tests do: their transactions never commit).
+        is stored, so errors keep their JSON answers. The key is the pages' (caching.url_key: the code and
+        the absolute URL, since the body's links name the host); the version in the key retires every page
+        at the next committed change. PAGE_CACHE turns it off, as for the pages (tests do: their
+        transactions never commit).
         """
         if not settings.PAGE_CACHE or request.user.is_authenticated:
             return super().list(request, *args, **kwargs)
         version, _ = caching.request_version(request)
-        address = f"{caching.code_salt()}|{request.build_absolute_uri()}"
-        key = f"api:claims:{hashlib.sha256(address.encode()).hexdigest()[:32]}"
+        key = f"api:claims:{caching.url_key(request)}"
         return Response(
             caching.cached(
                 key,
@@ -162,13 +161,15 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get", "put"], url_path="review")
     def review(self, request: Request, pk: str | None = None) -> Response:
         claim = self.get_object()
-        own = Review.objects.filter(claim=claim, reviewer=request.user).select_related("reviewer").first()
         if request.method == "GET":
+            own = Review.objects.filter(claim=claim, reviewer=request.user).select_related("reviewer").first()
             if own is None:
                 return _not_found("You have not reviewed this claim yet.")
             return Response(s.ReviewSerializer(own, context=self.get_serializer_context()).data)
         data = _valid(s.ReviewWriteSerializer, request)
-        review = review_services.review_submit(
+        # 201 or 200 as the service found it under the claim's lock: a look before the call could be
+        # overtaken by a simultaneous submission of the same review
+        review, created = review_services.review_upsert(
             claim=claim,
             reviewer=request.user,
             certainty=data["certainty"],
@@ -179,7 +180,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         )
         review.reviewer = request.user
         body = s.ReviewSerializer(review, context=self.get_serializer_context()).data
-        return Response(body, status=status.HTTP_200_OK if own else status.HTTP_201_CREATED)
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
         summary="Adjudicate the claim (editors)",

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.utils.text import slugify
 
-from evidence import anchoring
+from evidence import anchoring, jsonlimits
 from evidence.importers import csljson
 from evidence.importers.records import BibliographyError, ParseResult
 from evidence.storable import holds_nul
@@ -114,9 +114,12 @@ def load(path: str | Path) -> ArticleBundle:
     if raw is None:
         raise ArticleFileError(problems)
     try:
-        data = json.loads(raw)
+        data = jsonlimits.loads(raw)
     except json.JSONDecodeError as exc:
         raise ArticleFileError([f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}"]) from None
+    except jsonlimits.TooDeep as exc:
+        # no article file nests more than a few levels; Python's json would raise RecursionError
+        raise ArticleFileError([f"{path} is not an article file: its JSON is {exc}"]) from None
     if not isinstance(data, dict) or not isinstance(data.get("article"), dict):
         raise ArticleFileError([f"{path} must be a JSON object with an 'article' object (format {FORMAT})"])
     if holds_nul(data):
