@@ -12,7 +12,6 @@ serves them), article revisions, and anything unpublished.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from evidence.exporters import to_csljson
+from evidence.exporters import csv_writer, to_csljson
 from evidence.models import Article, Citation, Claim, Study
 from evidence.services.restore import articles_restore, citations_restore, claims_restore, studies_restore
 from reviews.consensus import DISPUTED_SPREAD
@@ -159,18 +158,18 @@ def dataset_rows() -> dict[str, list[dict[str, Any]]]:
 
 
 def _write_csv(path: Path, names: list[str], rows: Iterable[dict[str, Any]]) -> None:
+    """A table as CSV for spreadsheets, through the shared writer that neutralises formulas; lists and
+    objects as JSON text."""
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=names)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(
-                {
-                    name: json.dumps(value, ensure_ascii=False)
-                    if isinstance(value, list | dict)
-                    else ("" if value is None else value)
-                    for name, value in row.items()
-                }
-            )
+        writer = csv_writer(handle)
+        writer.writerow(names)
+        writer.writerows(
+            [
+                json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+                for value in row.values()
+            ]
+            for row in rows
+        )
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -125,6 +125,35 @@ def test_export_dry_run_writes_nothing(published, tmp_path, capsys):
         call_command("export_dataset", "--output", str(tmp_path / "no" / "such" / "place"))
 
 
+def test_the_datasets_csv_cells_cannot_run_as_formulas(published, tmp_path):
+    """A title starting "=HYPERLINK(" opened from studies.csv in a spreadsheet would run (issue 17, item 25);
+    the dataset's CSVs go through the shared writer, as the claim export does. The JSON keeps it as is."""
+    study = Study.objects.order_by("pk").first()
+    Study.objects.filter(pk=study.pk).update(title='=HYPERLINK("https://evil.example","Click")')
+    dataset_export(directory=tmp_path)
+    with (tmp_path / "studies.csv").open(encoding="utf-8", newline="") as handle:
+        rows = {row["id"]: row for row in csv.DictReader(handle)}
+    assert rows[str(study.pk)]["title"] == '\'=HYPERLINK("https://evil.example","Click")'
+    stored = {row["id"]: row for row in json.loads((tmp_path / "studies.json").read_text(encoding="utf-8"))}
+    assert stored[study.pk]["title"] == '=HYPERLINK("https://evil.example","Click")'
+
+
+def test_export_refuses_an_empty_output_a_full_folder_and_an_unwritable_place(published, tmp_path, monkeypatch):
+    """An empty --output meant the current directory, and an export there replaced the project's
+    README.md; /proc/x printed a traceback (issue 17, item 26)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "README.md").write_text("the project's own", encoding="utf-8")
+    with pytest.raises(CommandError, match="--output is empty"):
+        call_command("export_dataset", "--output", "")
+    with pytest.raises(CommandError, match="already holds files"):
+        call_command("export_dataset", "--output", str(tmp_path))
+    assert (tmp_path / "README.md").read_text(encoding="utf-8") == "the project's own"
+    with pytest.raises(CommandError, match="cannot write"):
+        call_command("export_dataset", "--output", "/proc/x")
+    call_command("export_dataset", "--output", str(tmp_path), "--force", verbosity=0)
+    assert (tmp_path / "manifest.json").exists()
+
+
 def test_the_licence_note_says_what_is_whose(published, tmp_path):
     dataset_export(directory=tmp_path)
     licence = " ".join((tmp_path / "LICENCE.md").read_text(encoding="utf-8").split())

@@ -1,4 +1,4 @@
-"""python manage.py export_dataset --output DIR [--site-url URL] [--dry-run]"""
+"""python manage.py export_dataset --output DIR [--force] [--site-url URL] [--dry-run]"""
 
 from __future__ import annotations
 
@@ -26,8 +26,14 @@ class Command(BaseCommand):
             "--site-url", default="", metavar="URL", help="the site the data comes from, named in the README"
         )
         parser.add_argument("--dry-run", action="store_true", help="count what would be written; write nothing")
+        parser.add_argument(
+            "--force", action="store_true", help="write into DIR even when it already holds files (replacing ours)"
+        )
 
-    def handle(self, *args: Any, output: str, site_url: str, dry_run: bool, **options: Any) -> None:
+    def handle(self, *args: Any, output: str, site_url: str, dry_run: bool, force: bool, **options: Any) -> None:
+        if not output.strip():
+            # Path("") is the current directory: an export there once replaced the project's README.md
+            raise CommandError("--output is empty: name the folder to write the dataset into")
         target = Path(output)
         if dry_run:
             counts = ", ".join(f"{len(rows)} {name}" for name, rows in dataset_rows().items())
@@ -37,14 +43,23 @@ class Command(BaseCommand):
             raise CommandError(f"{target} exists and is not a directory")
         if not target.parent.is_dir():
             raise CommandError(f"{target.parent} is not a directory")
+        if target.is_dir() and any(target.iterdir()) and not force:
+            raise CommandError(
+                f"{target} already holds files; choose an empty folder, or add --force to write over ours"
+            )
         # write beside the target, then move the finished files in: an interrupted export leaves the
         # previous files whole rather than half-written ones
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+        try:
+            staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+        except OSError as exc:
+            raise CommandError(f"cannot write in {target.parent}: {exc.strerror or exc}") from None
         try:
             report = dataset_export(directory=staging, site_url=site_url)
             target.mkdir(exist_ok=True)
             for name in report.files:
                 os.replace(staging / name, target / name)
+        except OSError as exc:
+            raise CommandError(f"cannot write the dataset to {target}: {exc.strerror or exc}") from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         if options["verbosity"] >= 1:
