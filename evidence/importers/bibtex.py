@@ -59,6 +59,7 @@ from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_la
 from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
 from evidence.importers.records import (
     BibliographyError,
+    EntryError,
     ParseResult,
     RecordStream,
     Rejection,
@@ -121,10 +122,6 @@ _ESCAPED = re.compile(r"\\([\\{}%&#_$~^])")
 _ENTRY_START = re.compile(r"@\s*[A-Za-z]+\s*[{(]")
 
 logger = logging.getLogger(__name__)
-
-
-class EntryError(ValueError):
-    """One entry cannot be imported; the message says why."""
 
 
 def _decoder() -> LatexNodes2Text:

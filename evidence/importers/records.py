@@ -124,6 +124,11 @@ class StudyRecord:
 _STUDY_FIELDS = tuple(f.name for f in dataclasses.fields(StudyRecord) if f.name not in {"source", "warnings"})
 
 
+class EntryError(ValueError):
+    """One entry of a file cannot be imported; the message says why. Every parser raises it for an entry
+    and turns it into a Rejection."""
+
+
 @dataclass(frozen=True)
 class Rejection:
     """An entry that was not imported, and why."""
