@@ -14,12 +14,12 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evidence.services import bibliography as services
 from evidence.exporters import to_bibtex
 from evidence.importers import bibtex, csljson
-from evidence.importers.records import BibliographyError
+from evidence.importers.records import BibliographyError, StudyRecord
 from evidence.models import Article, Study
-from evidence.services import bibliography_import
+from evidence.services import bibliography as services
+from evidence.services import bibliography_import, study_match
 from tests.conftest import SAMPLES, SEED_DIR
 from tests.factories import StudyFactory
 
@@ -588,6 +588,28 @@ def test_title_match_ignores_accents_case_punctuation_and_the_retracted_prefix()
     assert first.volume == "7"  # of the two stored matches, the first one stored
     other_year.refresh_from_db()
     assert other_year.doi == "10.5555/other"
+
+
+def test_one_record_and_a_file_find_the_same_study():
+    """study_match (the article import's) and the file import share one rule: of two stored studies with
+    the same normalised title and year, the first stored, unless its DOI is another."""
+    first = Study.objects.create(title="Retracted article: Psilocybin and mood", year=2019)
+    Study.objects.create(title="Psilocybin and mood", year=2019)
+    other_doi = Study.objects.create(title="PSILOCYBIN AND MOOD!", year=2020, doi="10.5555/mood.a")
+    Study.objects.create(title="Psilocybin and mood", year=2020)
+    record = StudyRecord(source="test", title="psilocybin and mood", year=2019)
+    assert study_match(record) == first
+    record = StudyRecord(source="test", title="Psilocybin and mood", year=2020, doi="10.5555/mood.b")
+    found = study_match(record)
+    assert found is not None and found != other_doi and found.year == 2020
+    text = (
+        "@article{a, title = {Psilocybin and mood}, year = {2019}, volume = {3}}\n"
+        "@article{b, title = {Psilocybin and mood}, year = {2020}, doi = {10.5555/mood.b}}\n"
+    )
+    report = bibliography_import(data=text)
+    assert counts(report) == {"updated": 2, "conflict": 1}
+    assert Study.objects.get(volume="3") == first
+    assert Study.objects.get(doi="10.5555/mood.b") == found
 
 
 def test_history_rows_hold_the_created_studies(django_user_model):

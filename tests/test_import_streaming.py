@@ -13,11 +13,11 @@ from django.db import transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence.services import bibliography as services
 from evidence.exporters import to_bibtex
 from evidence.importers import bibtex
 from evidence.importers.records import BibliographyError, StreamRestart
 from evidence.models import Study
+from evidence.services import bibliography as services
 from evidence.services import bibliography_import
 from tests.conftest import SAMPLES, SEED_DIR
 from tests.factories import StudyFactory
