@@ -7,10 +7,9 @@ bibliography at all is refused with one clear sentence and nothing is written.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from evidence.importers import bibtex, csljson, ris
-from evidence.importers.records import BibliographyError, ParseResult, RecordStream, StudyRecord
+from evidence.importers.records import BibliographyError, ParseResult
 
 FORMATS = ("bibtex", "ris", "csljson")
 # 10,000 records with abstracts are about 20 MB in any of the three formats.
@@ -74,47 +73,17 @@ def detect(text: str, filename: str = "") -> str:
 def parse_bibliography(
     data: bytes | str, *, filename: str = "", format: str | None = None, max_bytes: int = MAX_BYTES
 ) -> ParseResult:
-    """Decode, detect (unless ``format`` is given) and parse a file. Pure: no database access."""
-    return stream_bibliography(data, filename=filename, format=format, max_bytes=max_bytes).read_whole()
+    """Decode, detect (unless ``format`` is given) and parse a file. Pure: no database access.
 
-
-def stream_bibliography(
-    data: bytes | str,
-    *,
-    filename: str = "",
-    format: str | None = None,
-    max_bytes: int = MAX_BYTES,
-    chunk_size: int | None = None,
-) -> RecordStream:
-    """parse_bibliography(), with a BibTeX file's entries read ``chunk_size`` at a time as the chunks are
-    asked for (bibtex.parse_stream); other formats, and BibTeX without ``chunk_size``, come as one chunk.
-
-    What is wrong with the file as a whole raises BibliographyError here, before the first chunk, except
-    what only reading the chunks shows: values nested too deeply for the LaTeX decoder, or a file with
-    no entries but comments (BibliographyError), and a file that needs a whole-file parse after all
-    (StreamRestart, bibtex.parse_stream). Nothing of the file has been imported by then."""
+    BibliographyError for what is wrong with the file as a whole (decode(), detect(), a truncated or empty
+    file, a value nested too deeply for the parsers); the entries that cannot be read are in ``rejected``."""
     if format is not None and format not in FORMATS:
         raise BibliographyError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     text = decode(data, max_bytes=max_bytes)
     name = format or detect(text, filename)
     try:
-        if name == "bibtex":
-            stream = bibtex.parse_stream(text, chunk_size)
-        else:
-            stream = RecordStream.whole(PARSERS[name](text))
+        result = PARSERS[name](text)
     except RecursionError:
-        raise _too_deep(name) from None
-    stream.format = name
-    stream.chunks = _guarded(stream.chunks, name)
-    return stream
-
-
-def _too_deep(name: str) -> BibliographyError:
-    return BibliographyError(f"the file cannot be read as {name}: it is nested too deeply")
-
-
-def _guarded(chunks: Iterator[list[StudyRecord]], name: str) -> Iterator[list[StudyRecord]]:
-    try:
-        yield from chunks
-    except RecursionError:
-        raise _too_deep(name) from None
+        raise BibliographyError(f"the file cannot be read as {name}: it is nested too deeply") from None
+    result.format = name
+    return result

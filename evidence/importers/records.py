@@ -7,7 +7,6 @@ Parsers never touch the database: they turn a file into StudyRecords (fields nam
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -144,33 +143,5 @@ class ParseResult:
     format: str = ""  # bibtex, ris or csljson: set by evidence.importers.detect
 
 
-@dataclass
-class RecordStream:
-    """A file's records a chunk at a time, for an import that writes the first ones while later ones are
-    still being read. ``chunks`` yields lists of records in file order; ``rejected`` is complete, in the
-    order ParseResult lists it, once ``chunks`` is exhausted; ``size`` is the number of entries, an upper
-    bound on the records (for a progress bar)."""
-
-    chunks: Iterator[list[StudyRecord]]
-    rejected: list[Rejection] = field(default_factory=list)
-    size: int = 0
-    format: str = ""
-
-    def read_whole(self) -> ParseResult:
-        """Every chunk at once."""
-        records = [record for chunk in self.chunks for record in chunk]
-        return ParseResult(records=records, rejected=self.rejected, format=self.format)
-
-    @classmethod
-    def whole(cls, result: ParseResult) -> RecordStream:
-        """A parse that is already done, as one chunk."""
-        return cls(iter([result.records]), result.rejected, len(result.records), result.format)
-
-
 class BibliographyError(ValueError):
     """The file as a whole cannot be read as a bibliography; nothing is imported."""
-
-
-class StreamRestart(Exception):
-    """A RecordStream cannot go on a chunk at a time (the file holds something only a whole-file parse
-    reads): whatever was done with its earlier chunks must be undone, and the file read whole."""
