@@ -25,6 +25,7 @@ from evidence.services import (
 )
 from evidence.services.bibliography import IMPORT_BATCH_SIZE
 from tests.conftest import SAMPLES, SEED_DIR
+from tests.test_settings import PRODUCTION, refused, start
 
 pytestmark = pytest.mark.django_db
 
@@ -194,6 +195,31 @@ def test_size_limit():
         parse_bibliography(sample("zotero-export.bib"), max_bytes=1000)
 
 
+def test_the_import_limit_is_a_setting(settings):
+    settings.EVIDENCE_IMPORT_MAX_BYTES = 1000
+    limit = r"larger than the import limit of 1,000 bytes \(EVIDENCE_IMPORT_MAX_BYTES\)"
+    with pytest.raises(BibliographyError, match=limit):
+        run("zotero-export.bib")
+    with pytest.raises(BibliographyError, match=limit):
+        bibliography_import(data=sample("zotero-export.bib").decode())
+    assert Study.objects.count() == 0
+    settings.EVIDENCE_IMPORT_MAX_BYTES = len(sample("zotero-export.bib"))
+    assert counts(run("zotero-export.bib")) == {"created": 5}
+
+
+@pytest.mark.parametrize(("value", "read"), [("1000", "1000"), ("", str(50 * 1024 * 1024))])
+def test_the_import_limit_is_read_from_the_environment(value, read):
+    probe = "import django; from django.conf import settings; django.setup(); print(settings.EVIDENCE_IMPORT_MAX_BYTES)"
+    result = start("-c", probe, EVIDENCE_IMPORT_MAX_BYTES=value, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == read
+
+
+@pytest.mark.parametrize("value", ["50MB", "0", "-1"])
+def test_an_import_limit_that_is_not_a_positive_number_stops_start_up(value):
+    assert "EVIDENCE_IMPORT_MAX_BYTES" in refused(EVIDENCE_IMPORT_MAX_BYTES=value, **PRODUCTION)
+
+
 def test_a_format_that_does_not_fit_the_content_is_refused():
     with pytest.raises(BibliographyError, match="outside any TY"):
         run("zotero-export.bib", format="ris")
@@ -333,6 +359,13 @@ def test_command_dry_run(capsys):
 def test_command_exits_non_zero_on_bad_input(name):
     with pytest.raises(CommandError, match="nothing was imported|no such file"):
         call_command("import_bibliography", str(SAMPLES / name))
+    assert Study.objects.count() == 0
+
+
+def test_command_refuses_a_file_above_the_import_limit(settings):
+    settings.EVIDENCE_IMPORT_MAX_BYTES = 1000
+    with pytest.raises(CommandError, match=r"larger than the import limit of 1,000 bytes.*nothing was imported"):
+        call_command("import_bibliography", str(SAMPLES / "zotero-export.bib"))
     assert Study.objects.count() == 0
 
 

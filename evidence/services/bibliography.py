@@ -70,8 +70,8 @@ def bibliography_import(
 ) -> ImportReport:
     """Import a BibTeX, RIS or CSL-JSON file: one transaction for the whole file.
 
-    Raises BibliographyError, before anything is written, for a file that is empty, binary, too large,
-    truncated or not a bibliography. Otherwise every entry ends up in the
+    Raises BibliographyError, before anything is written, for a file that is empty, binary, too large
+    (EVIDENCE_IMPORT_MAX_BYTES), truncated or not a bibliography. Otherwise every entry ends up in the
     report: created, updated (empty fields filled; stored values replaced only with ``update``),
     unchanged, merged (a duplicate inside the file, or a second entry for the same stored study),
     conflict (a stored value kept) or rejected, each with its line or key and why: first the entries the
