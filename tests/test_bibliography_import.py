@@ -362,6 +362,21 @@ def test_command_exits_non_zero_on_bad_input(name):
     assert Study.objects.count() == 0
 
 
+def test_command_imports_the_rest_and_counts_the_rejected_on_its_last_line(capsys):
+    call_command("import_bibliography", str(SAMPLES / "broken-unbalanced.bib"))  # exit 0: no CommandError
+    out, err = capsys.readouterr()
+    assert out.strip().splitlines()[-1] == "bibtex: 2 created, 1 rejected"
+    assert "line 9" in err and "unbalanced brace" in err
+    assert Study.objects.count() == 2
+
+
+def test_command_strict_imports_nothing_from_a_file_with_a_rejected_entry(capsys):
+    with pytest.raises(CommandError, match="1 entries rejected; nothing was imported"):
+        call_command("import_bibliography", str(SAMPLES / "broken-unbalanced.bib"), "--strict")
+    assert "line 9" in capsys.readouterr().err
+    assert Study.objects.count() == 0
+
+
 def test_command_refuses_a_file_above_the_import_limit(settings):
     settings.EVIDENCE_IMPORT_MAX_BYTES = 1000
     with pytest.raises(CommandError, match=r"larger than the import limit of 1,000 bytes.*nothing was imported"):

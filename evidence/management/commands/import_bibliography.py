@@ -24,7 +24,8 @@ class Command(BaseCommand):
         "PMID, then title with year; a match gains the fields it lacks and keeps the ones it has (reported "
         "as conflicts) unless --update is given. One transaction for the whole file; a file that is not a "
         "bibliography, is truncated, binary, empty or larger than EVIDENCE_IMPORT_MAX_BYTES is refused and "
-        "nothing is written."
+        "nothing is written. Entries that cannot be imported are listed and the rest imported (exit 0; the last "
+        "line counts them), unless --strict is given."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
