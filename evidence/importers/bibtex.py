@@ -153,10 +153,15 @@ def unescape_verbatim(value: str) -> str:
 # --- @string resolution with # concatenation -------------------------------------------------------------
 
 
+# What decides where a value splits: braces, quotes and #; every other character is text.
+_CONCATENATION_MARKS = re.compile(r'[{}"#]')
+
+
 def _split_concatenation(raw: str) -> list[str] | None:
     """Split a raw field value on top-level ``#``; None if quotes or braces do not balance."""
-    pieces, depth, quoted, current = [], 0, False, []
-    for char in raw:
+    pieces, depth, quoted, start = [], 0, False, 0
+    for match in _CONCATENATION_MARKS.finditer(raw):
+        char = match.group()
         if char == "{" and not quoted:
             depth += 1
         elif char == "}" and not quoted:
@@ -166,13 +171,11 @@ def _split_concatenation(raw: str) -> list[str] | None:
         elif char == '"' and depth == 0:
             quoted = not quoted
         elif char == "#" and depth == 0 and not quoted:
-            pieces.append("".join(current).strip())
-            current = []
-            continue
-        current.append(char)
+            pieces.append(raw[start : match.start()].strip())
+            start = match.end()
     if depth or quoted:
         return None
-    pieces.append("".join(current).strip())
+    pieces.append(raw[start:].strip())
     return pieces
 
 
