@@ -4,6 +4,7 @@ de-duplication, the command, and a property test that no text makes an importer 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -331,6 +332,57 @@ def test_the_seed_bibtex_imports_to_the_same_records_as_the_seed_json():
 
 def _has_day(item: dict) -> bool:
     return len(item.get("issued", {}).get("date-parts", [[]])[0]) == 3
+
+
+_PIECES_CASES = [
+    # an entry that never ends, then the next one: bibtexparser stops it where the next block starts
+    "@article{a, title = {A}, doi = {10.5555/a}}\n@article{b, title = {B\n@article{c, title = {C}}\n",
+    # a key, and an @string name, used again further on
+    "@string{j = {J}}\n@article{k, title = {One}, journal = j}\n@string{j = {Other}}\n@article{k, title = {Two}}\n",
+    # an @string applies after its definition, as in BibTeX, and a name bibtexparser cannot split
+    "@article{early, title = {E}, journal = later}\n@string{later = {L}}\n@article{late, title = {F}, journal = later}"
+    "\n@article{names, title = {N}, author = {a, b, c, d}}\n@article{names, title = {N2}}\n",
+]
+
+
+@pytest.mark.parametrize("case", range(len(_PIECES_CASES) + 1))
+def test_a_file_read_in_pieces_reads_as_in_one_piece(case):
+    """bibtex.parse hands bibtexparser the file a piece at a time, cut before a line that starts a block;
+    pieces of one block each must give what one piece for the whole file gives."""
+    if case < len(_PIECES_CASES):
+        texts = [_PIECES_CASES[case]]
+    else:
+        paths = [*SAMPLES.glob("*.bib"), *SEED_DIR.glob("*.bib")]
+        texts = [path.read_text(encoding="utf-8") for path in paths]
+    for text in texts:
+        try:
+            whole = bibtex.parse(text, piece_chars=len(text) + 1)
+        except BibliographyError as exc:
+            with pytest.raises(BibliographyError, match=re.escape(str(exc))):
+                bibtex.parse(text, piece_chars=1)
+            continue
+        assert bibtex.parse(text, piece_chars=1) == whole
+        assert bibtex.parse(text, piece_chars=100) == whole
+
+
+def test_what_pieces_report():
+    parsed = bibtex.parse("".join(_PIECES_CASES), piece_chars=1)
+    assert [record.source for record in parsed.records] == [
+        "line 1 (key a)",
+        "line 3 (key c)",
+        "line 5 (key k)",
+        "line 10 (key late)",
+    ]
+    assert parsed.records[2].container_title == "J"  # the first definition of j stands
+    assert parsed.records[3].container_title == "L"
+    assert [(rejection.source, rejection.reason.split(":")[0]) for rejection in parsed.rejected] == [
+        ("line 2", "cannot be parsed (an unbalanced brace or quote?)"),
+        ("line 6 (key j)", "duplicate key 'j'"),
+        ("line 7 (key k)", "duplicate key 'k'"),
+        ("line 8 (key early)", "undefined @string (or unbalanced value) in journal"),
+        ("line 11 (key names)", "cannot be read"),
+        ("line 12 (key names)", "duplicate key 'names'"),
+    ]
 
 
 def test_csljson_parser_is_pure_and_reports_entries():

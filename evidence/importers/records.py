@@ -73,12 +73,13 @@ def design_value(raw: str | None) -> str | None:
     return DESIGN_ALIASES.get(key)
 
 
-@dataclass
+@dataclass(slots=True)
 class StudyRecord:
     """One bibliographic entry, with fields named as on evidence.Study.
 
     ``None`` for a scalar means the file did not say; "" means it said nothing is known. Only fields the
-    file actually gave are applied to an existing study.
+    file actually gave are applied to an existing study. Slots, not a dict per record: an import holds
+    every record of its file at once.
     """
 
     source: str  # where the entry stands in its file: "line 12", "entry 3", "key berman2000"
@@ -115,8 +116,8 @@ class StudyRecord:
 
     def given_fields(self) -> dict[str, Any]:
         """The study fields this record sets, i.e. every field that is not None."""
-        values = vars(self)
-        return {name: values[name] for name in _STUDY_FIELDS if values[name] is not None}
+        values = {name: getattr(self, name) for name in _STUDY_FIELDS}
+        return {name: value for name, value in values.items() if value is not None}
 
 
 # StudyRecord's fields that are Study's, in declaration order (dataclasses.fields() is slow to call per record).
