@@ -656,10 +656,11 @@ def markdown(results: dict[str, Any]) -> str:
         large = imported.get("large")
         if large:
             verdict = "met" if large["meets_target"] else "**missed**"
-            lines.append(
+            lines += [
+                "",
                 f"Large file ({large['file']}): {large['seconds']:.1f} s, peak {large['peak_rss_mb']} MB "
-                f"(budget {large['budget_rss_mb']} MB: {verdict}); report: {large['report']}."
-            )
+                f"(budget {large['budget_rss_mb']} MB: {verdict}); report: {large['report']}.",
+            ]
     else:
         lines.append(f"Import: {imported['status']}.")
     notes = [row for row in results["pages"] if row["skipped"]]
