@@ -146,10 +146,11 @@ def _parse_stack(strings: ResolveStrings) -> list:
 # --- The file -----------------------------------------------------------------------------------------------
 
 
-# bibtexparser keeps every block of what it parses, with the block's raw text and each field, at about
-# fourteen times the size of the text, and the records come on top: a 50 MB file parsed at once took
-# 1.3 GB. So it is given the file a piece at a time, each about PIECE_CHARS characters long and cut before
-# a line that starts a block ("@type{" after nothing but white space). bibtexparser's Splitter starts a
+# bibtexparser keeps every block of what it parses, with the block's raw text and each field, at many
+# times the size of the text, and the records come on top: a 50 MB file parsed at once went far over the
+# import's memory budget (docs/performance.md). So it is given the file a piece at a time, each about
+# PIECE_CHARS characters long and cut before a line that starts a block ("@type{" after nothing but white
+# space). bibtexparser's Splitter starts a
 # block there too, even inside one that is not finished, so the pieces hold the blocks one parse of the
 # whole file would find; each piece's entries become records before the next piece is parsed.
 PIECE_CHARS = 1 << 20
@@ -160,7 +161,8 @@ def parse(text: str, *, piece_chars: int = PIECE_CHARS) -> ParseResult:
     """Every entry of a BibTeX file as a StudyRecord or a Rejection; BibliographyError for the file.
 
     Rejections come in the order of the lines they name: the blocks bibtexparser could not read (a syntax
-    error, a repeated key or field, a name it cannot split) and the entries whose values are refused."""
+    error, a repeated key or field, a name it cannot split) and the entries whose values are refused.
+    ``piece_chars``: about how much of the file bibtexparser is given at a time (PIECE_CHARS, above)."""
     if not _ENTRY_START.search(text):
         raise BibliographyError("no BibTeX entries found (expected lines such as @article{key, …})")
     reader = _Reader()

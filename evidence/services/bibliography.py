@@ -78,7 +78,8 @@ def bibliography_import(
     parser could not read, then each entry's lines in file order, then what the newly retracted studies
     caused (flags). With ``dry_run`` the work is done and rolled back, so the report is exact; with
     ``strict`` a file with any rejected entry is rolled back whole and BibliographyRejected raised.
-    ``progress`` is called with (entries just handled, entries in the file) after each batch is written.
+    ``progress`` is called with (records just handled, records read from the file) after each batch is
+    written.
 
     Queries, per batch of IMPORT_BATCH_SIZE entries: two to match them (studies_match), and at most the
     new studies' INSERT and their history rows' in a savepoint, the matched studies read, their UPDATE
