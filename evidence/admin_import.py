@@ -3,7 +3,8 @@
 Reached from the study list ("Import bibliography"); needs the evidence.add_study permission, which
 Curators have. Between the preview and the confirmation the file's text waits in the user's session
 (never on disk), under a random token that the confirmation must send back, so a stale or second tab
-cannot import a different file than the one previewed. The session holds at most MAX_UPLOAD_BYTES.
+cannot import a different file than the one previewed. The session holds at most MAX_UPLOAD_BYTES, and
+no upload may be larger than the import limit (EVIDENCE_IMPORT_MAX_BYTES) either.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from evidence.importers.detect import FORMATS
+from evidence.importers.detect import FORMATS, size_limit_error
 from evidence.importers.records import BibliographyError
 from evidence.services import ImportReport, bibliography_import
 
@@ -43,6 +44,9 @@ class UploadForm(forms.Form):
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
+        refused = size_limit_error(upload.size)
+        if refused:
+            raise forms.ValidationError(refused[:1].upper() + refused[1:] + ".")
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(
                 _("The file is larger than %(mb)d MB; import it with manage.py import_bibliography.")

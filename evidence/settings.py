@@ -29,6 +29,9 @@ DJANGO_AXES_FAILURE_LIMIT   failed sign-ins (per username and address) before a 
 DJANGO_AXES_COOLOFF_MINUTES how long a lockout lasts (default 15).
 DJANGO_MAX_UPLOAD_MB        largest request body accepted with a file upload (default 10).
 
+Imports:
+EVIDENCE_IMPORT_MAX_BYTES   largest bibliography file an import reads, in bytes (default 52428800, 50 MB).
+
 API (docs/api.md):
 DJANGO_API_ANON_RATE        requests an anonymous client may make to /api/ (default 60/minute; n/second|minute|hour|day)
 DJANGO_API_USER_RATE        requests a signed-in client may make to /api/ (default 600/minute).
@@ -347,6 +350,16 @@ MAX_UPLOAD_SIZE = env_int("DJANGO_MAX_UPLOAD_MB", 10) * 1024 * 1024
 # the request (the bibliography upload never stores the file: it reads it and keeps the text).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
+
+# --- Bibliography imports ---------------------------------------------------------------------------------
+# An import holds the whole file, its parsed entries and their records in memory at once (docs/performance.md
+# gives the peak memory measured for a 10,000-record and a 50 MB file), so the command, the upload form and
+# the parser (evidence.importers.detect) refuse a file above this many bytes before reading it.
+EVIDENCE_IMPORT_MAX_BYTES = env_int("EVIDENCE_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+if EVIDENCE_IMPORT_MAX_BYTES <= 0:
+    raise ImproperlyConfigured(
+        f"EVIDENCE_IMPORT_MAX_BYTES={EVIDENCE_IMPORT_MAX_BYTES} must be a positive number of bytes."
+    )
 
 # --- Sign-in abuse (django-axes) -------------------------------------------------------------------------
 # Axes checks every authenticate() call: after AXES_FAILURE_LIMIT failures for one username from one

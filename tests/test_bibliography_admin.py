@@ -71,6 +71,13 @@ def test_a_file_over_the_limit_is_refused(curator_client, monkeypatch):
     assert "larger than" in response.content.decode() and Study.objects.count() == 0
 
 
+def test_a_file_over_the_import_limit_is_refused(curator_client, settings):
+    settings.EVIDENCE_IMPORT_MAX_BYTES = 100
+    response = curator_client.post(reverse(URL), {"file": upload("zotero-export.json")})
+    assert "larger than the import limit of 100 bytes" in response.content.decode()
+    assert SESSION_KEY not in curator_client.session and Study.objects.count() == 0
+
+
 def test_needs_the_add_study_permission(make_user, client):
     client.force_login(make_user("Reviewers"))
     assert client.get(reverse(URL)).status_code == 403

@@ -16,6 +16,7 @@ from typing import Any
 from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
 from evidence.importers.records import (
     BibliographyError,
+    EntryError,
     ParseResult,
     Rejection,
     StudyRecord,
@@ -24,10 +25,6 @@ from evidence.importers.records import (
 )
 
 NAME_PARTS = ("family", "given", "suffix", "literal", "non-dropping-particle", "dropping-particle")
-
-
-class EntryError(ValueError):
-    """One entry cannot be imported; the message says why."""
 
 
 def parse(text: str) -> ParseResult:

@@ -1,20 +1,21 @@
 """Which bibliography format a file is in, read from its content, and the checks every upload passes.
 
 The checks come before any parser runs, so a file that is empty, binary, not UTF-8, too large or not a
-bibliography at all is refused with one clear sentence and nothing is written.
+bibliography at all is refused with one clear sentence and nothing is written. "Too large" is the
+EVIDENCE_IMPORT_MAX_BYTES setting (evidence/settings.py): an import holds the whole file and its records in
+memory at once.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+
+from django.conf import settings
 
 from evidence.importers import bibtex, csljson, ris
-from evidence.importers.records import BibliographyError, ParseResult, RecordStream, StudyRecord
+from evidence.importers.records import BibliographyError, ParseResult
 
 FORMATS = ("bibtex", "ris", "csljson")
-# 10,000 records with abstracts are about 20 MB in any of the three formats.
-MAX_BYTES = 50 * 1024 * 1024
 EXTENSIONS = {".bib": "bibtex", ".bibtex": "bibtex", ".ris": "ris", ".json": "csljson", ".csljson": "csljson"}
 PARSERS = {"bibtex": bibtex.parse, "ris": ris.parse, "csljson": csljson.parse}
 
@@ -22,15 +23,32 @@ _RIS_START = re.compile(r"^TY {1,2}- ", re.M)
 _BIBTEX_START = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]", re.M)
 
 
-def decode(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> str:
-    """The file as text: UTF-8 (a byte-order mark is dropped); BibliographyError for anything else."""
+def size_limit_error(size: int, max_bytes: int | None = None) -> str | None:
+    """Why a file of ``size`` bytes is refused, or None if it is within the limit (``max_bytes``, by default
+    the EVIDENCE_IMPORT_MAX_BYTES setting). The command, the upload form and decode() all say it so."""
+    limit = settings.EVIDENCE_IMPORT_MAX_BYTES if max_bytes is None else max_bytes
+    if size <= limit:
+        return None
+    return (
+        f"the file is {_size(size)}, larger than the import limit of {_size(limit)} "
+        "(EVIDENCE_IMPORT_MAX_BYTES); split it, or raise the limit where the memory allows"
+    )
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{n:,} bytes"
+
+
+def decode(data: bytes | str, *, max_bytes: int | None = None) -> str:
+    """The file as text: UTF-8 (a byte-order mark is dropped); BibliographyError for anything else,
+    including a file larger than ``max_bytes`` (by default the EVIDENCE_IMPORT_MAX_BYTES setting)."""
     if isinstance(data, str):
-        if len(data.encode("utf-8", "surrogatepass")) > max_bytes:
-            raise BibliographyError(f"the file is larger than the {max_bytes // (1024 * 1024)} MB limit")
+        if refused := size_limit_error(len(data.encode("utf-8", "surrogatepass")), max_bytes):
+            raise BibliographyError(refused)
         text = data.removeprefix("\ufeff")
     else:
-        if len(data) > max_bytes:
-            raise BibliographyError(f"the file is larger than the {max_bytes // (1024 * 1024)} MB limit")
+        if refused := size_limit_error(len(data), max_bytes):
+            raise BibliographyError(refused)
         if b"\x00" in data[:8192]:
             raise BibliographyError("the file is binary (it holds NUL bytes), not a bibliography")
         try:
@@ -72,49 +90,19 @@ def detect(text: str, filename: str = "") -> str:
 
 
 def parse_bibliography(
-    data: bytes | str, *, filename: str = "", format: str | None = None, max_bytes: int = MAX_BYTES
+    data: bytes | str, *, filename: str = "", format: str | None = None, max_bytes: int | None = None
 ) -> ParseResult:
-    """Decode, detect (unless ``format`` is given) and parse a file. Pure: no database access."""
-    return stream_bibliography(data, filename=filename, format=format, max_bytes=max_bytes).read_whole()
+    """Decode, detect (unless ``format`` is given) and parse a file. Pure: no database access.
 
-
-def stream_bibliography(
-    data: bytes | str,
-    *,
-    filename: str = "",
-    format: str | None = None,
-    max_bytes: int = MAX_BYTES,
-    chunk_size: int | None = None,
-) -> RecordStream:
-    """parse_bibliography(), with a BibTeX file's entries read ``chunk_size`` at a time as the chunks are
-    asked for (bibtex.parse_stream); other formats, and BibTeX without ``chunk_size``, come as one chunk.
-
-    What is wrong with the file as a whole raises BibliographyError here, before the first chunk, except
-    what only reading the chunks shows: values nested too deeply for the LaTeX decoder, or a file with
-    no entries but comments (BibliographyError), and a file that needs a whole-file parse after all
-    (StreamRestart, bibtex.parse_stream). Nothing of the file has been imported by then."""
+    BibliographyError for what is wrong with the file as a whole (decode(), detect(), a truncated or empty
+    file, a value nested too deeply for the parsers); the entries that cannot be read are in ``rejected``."""
     if format is not None and format not in FORMATS:
         raise BibliographyError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     text = decode(data, max_bytes=max_bytes)
     name = format or detect(text, filename)
     try:
-        if name == "bibtex":
-            stream = bibtex.parse_stream(text, chunk_size)
-        else:
-            stream = RecordStream.whole(PARSERS[name](text))
+        result = PARSERS[name](text)
     except RecursionError:
-        raise _too_deep(name) from None
-    stream.format = name
-    stream.chunks = _guarded(stream.chunks, name)
-    return stream
-
-
-def _too_deep(name: str) -> BibliographyError:
-    return BibliographyError(f"the file cannot be read as {name}: it is nested too deeply")
-
-
-def _guarded(chunks: Iterator[list[StudyRecord]], name: str) -> Iterator[list[StudyRecord]]:
-    try:
-        yield from chunks
-    except RecursionError:
-        raise _too_deep(name) from None
+        raise BibliographyError(f"the file cannot be read as {name}: it is nested too deeply") from None
+    result.format = name
+    return result

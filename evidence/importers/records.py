@@ -7,7 +7,6 @@ Parsers never touch the database: they turn a file into StudyRecords (fields nam
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -74,12 +73,13 @@ def design_value(raw: str | None) -> str | None:
     return DESIGN_ALIASES.get(key)
 
 
-@dataclass
+@dataclass(slots=True)
 class StudyRecord:
     """One bibliographic entry, with fields named as on evidence.Study.
 
     ``None`` for a scalar means the file did not say; "" means it said nothing is known. Only fields the
-    file actually gave are applied to an existing study.
+    file actually gave are applied to an existing study. Slots, not a dict per record: an import holds
+    every record of its file at once.
     """
 
     source: str  # where the entry stands in its file: "line 12", "entry 3", "key berman2000"
@@ -116,12 +116,17 @@ class StudyRecord:
 
     def given_fields(self) -> dict[str, Any]:
         """The study fields this record sets, i.e. every field that is not None."""
-        values = vars(self)
-        return {name: values[name] for name in _STUDY_FIELDS if values[name] is not None}
+        values = {name: getattr(self, name) for name in _STUDY_FIELDS}
+        return {name: value for name, value in values.items() if value is not None}
 
 
 # StudyRecord's fields that are Study's, in declaration order (dataclasses.fields() is slow to call per record).
 _STUDY_FIELDS = tuple(f.name for f in dataclasses.fields(StudyRecord) if f.name not in {"source", "warnings"})
+
+
+class EntryError(ValueError):
+    """One entry of a file cannot be imported; the message says why. Every parser raises it for an entry
+    and turns it into a Rejection."""
 
 
 @dataclass(frozen=True)
@@ -139,33 +144,5 @@ class ParseResult:
     format: str = ""  # bibtex, ris or csljson: set by evidence.importers.detect
 
 
-@dataclass
-class RecordStream:
-    """A file's records a chunk at a time, for an import that writes the first ones while later ones are
-    still being read. ``chunks`` yields lists of records in file order; ``rejected`` is complete, in the
-    order ParseResult lists it, once ``chunks`` is exhausted; ``size`` is the number of entries, an upper
-    bound on the records (for a progress bar)."""
-
-    chunks: Iterator[list[StudyRecord]]
-    rejected: list[Rejection] = field(default_factory=list)
-    size: int = 0
-    format: str = ""
-
-    def read_whole(self) -> ParseResult:
-        """Every chunk at once."""
-        records = [record for chunk in self.chunks for record in chunk]
-        return ParseResult(records=records, rejected=self.rejected, format=self.format)
-
-    @classmethod
-    def whole(cls, result: ParseResult) -> RecordStream:
-        """A parse that is already done, as one chunk."""
-        return cls(iter([result.records]), result.rejected, len(result.records), result.format)
-
-
 class BibliographyError(ValueError):
     """The file as a whole cannot be read as a bibliography; nothing is imported."""
-
-
-class StreamRestart(Exception):
-    """A RecordStream cannot go on a chunk at a time (the file holds something only a whole-file parse
-    reads): whatever was done with its earlier chunks must be undone, and the file read whole."""

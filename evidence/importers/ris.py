@@ -26,6 +26,7 @@ from rispy.config import LIST_TYPE_TAGS, TAG_KEY_MAPPING
 from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
 from evidence.importers.records import (
     BibliographyError,
+    EntryError,
     ParseResult,
     Rejection,
     StudyRecord,
@@ -81,10 +82,6 @@ MAPPING = {**TAG_KEY_MAPPING, "M2": "extra", "DB": "name_of_database", "U2": "us
 _TAG_LINE = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: (.*)|$)")
 _PUBMED = re.compile(r"pubmed|medline|\bnlm\b", re.I)
 _EXTRA_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9_ -]*):\s?(.*)$", re.S)
-
-
-class EntryError(ValueError):
-    """One record cannot be imported; the message says why."""
 
 
 def _records(text: str) -> list[tuple[int, str]]:

@@ -5,17 +5,14 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import (
-    F,
-    Func,
-    TextField,
-    Value,
-)
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Func, Q, TextField, Value
 from django.db.models.functions import Cast, Coalesce, Left, Lower
 
 from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
@@ -91,29 +88,101 @@ def record_label(record: StudyRecord) -> str:
     return record.citation_key or record.doi or record.pmid or (record.title or "")[:60] or record.source
 
 
+@dataclass(frozen=True)
+class Match:
+    """The stored study a record describes (``pk``), how it was found (``by``: "doi", "pmid" or "title"),
+    or why it cannot be matched (``refused``); all empty for a record no stored study describes."""
+
+    pk: int | None = None
+    by: str = ""
+    refused: str = ""
+
+
+def studies_match(records: Sequence[StudyRecord]) -> list[Match]:
+    """The stored study each record describes: by DOI, then PMID, then normalised title with year. The
+    one matching rule, for one record (study_match) and for a file's batches (bibliography_import).
+
+    A record whose DOI and PMID belong to two different studies is refused. By title, of the stored
+    studies with the record's normalised title and year, the first stored (lowest primary key) whose DOI
+    is empty or the record's: two different DOIs mean two different works, however alike their titles.
+    At most two queries, whatever the number of records: the DOIs and PMIDs, then the titles
+    (_title_candidates).
+    """
+    dois = {record.doi for record in records if record.doi}
+    pmids = {record.pmid for record in records if record.pmid}
+    by_doi: dict[str, int] = {}
+    by_pmid: dict[str, int] = {}
+    if dois or pmids:
+        # The "not empty" conditions are those of the partial unique indexes evidence_study_doi_unique and
+        # _pmid_unique: without them PostgreSQL cannot use those indexes and reads the whole table.
+        held = (Q(doi__in=dois) & ~Q(doi="")) | (Q(pmid__in=pmids) & ~Q(pmid=""))
+        for pk, doi, pmid in Study.objects.filter(held).order_by().values_list("pk", "doi", "pmid"):
+            if doi in dois:
+                by_doi[doi] = pk
+            if pmid in pmids:
+                by_pmid[pmid] = pk
+    matches: list[Match] = []
+    by_title: list[int] = []  # the records that no identifier matched, by index
+    for record in records:
+        doi_match = by_doi.get(record.doi) if record.doi else None
+        pmid_match = by_pmid.get(record.pmid) if record.pmid else None
+        if doi_match and pmid_match and doi_match != pmid_match:
+            why = f"DOI {record.doi} belongs to study {doi_match} but PMID {record.pmid} to study {pmid_match}"
+            matches.append(Match(refused=why))
+        elif doi_match or pmid_match:
+            matches.append(Match(pk=doi_match or pmid_match, by="doi" if doi_match else "pmid"))
+        else:
+            matches.append(Match())
+            if record.title:
+                by_title.append(len(matches) - 1)
+    titles = _title_candidates([records[index] for index in by_title])
+    for index in by_title:
+        record = records[index]
+        candidates = titles.get((normalize_title(record.title or ""), record.year), [])
+        found = next((pk for pk, doi in candidates if not (record.doi and doi and doi != record.doi)), None)
+        if found is not None:
+            matches[index] = Match(pk=found, by="title")
+    return matches
+
+
+def _title_candidates(records: Sequence[StudyRecord]) -> dict[tuple[str, int | None], list[tuple[int, str]]]:
+    """(normalised title, year) → (pk, DOI) of the stored studies that have them, lowest primary key first,
+    for the titles of these records (each has one).
+
+    On PostgreSQL, only the studies whose title key (study_title_key) is one of the records' are read,
+    through evidence_study_title_key_idx. Elsewhere (SQLite, for development) every title of the years the
+    records name is read; normalize_title() decides in both cases.
+    """
+    if not records:
+        return {}
+    studies = Study.objects.exclude(title="").order_by()
+    if connection.vendor == "postgresql":
+        keys = {key for record in records for key in title_keys(record.title or "", record.year)}
+        studies = studies.alias(title_key=study_title_key()).filter(title_key__in=keys)
+    else:
+        years = {record.year for record in records if record.year is not None}
+        condition = Q(year__in=years) if years else Q(pk__in=[])
+        if any(record.year is None for record in records):
+            condition |= Q(year__isnull=True)
+        studies = studies.filter(condition)
+    found: dict[tuple[str, int | None], list[tuple[int, str]]] = {}
+    for pk, title, year, doi in studies.values_list("pk", "title", "year", "doi"):
+        found.setdefault((normalize_title(title), year), []).append((pk, doi))
+    for candidates in found.values():
+        candidates.sort()
+    return found
+
+
 def study_match(record: StudyRecord) -> Study | None:
-    """The existing study a record describes: by DOI, then PMID, then normalised title with year.
+    """The existing study a record describes (studies_match: by DOI, then PMID, then normalised title
+    with year), read whole.
 
     Raises ValidationError when the DOI and the PMID point at two different studies.
     """
-    by_doi = Study.objects.filter(doi=record.doi).first() if record.doi else None
-    by_pmid = Study.objects.filter(pmid=record.pmid).first() if record.pmid else None
-    if by_doi and by_pmid and by_doi.pk != by_pmid.pk:
-        raise ValidationError(
-            f"DOI {record.doi} belongs to study {by_doi.pk} but PMID {record.pmid} to study {by_pmid.pk}"
-        )
-    if by_doi or by_pmid:
-        return by_doi or by_pmid
-    if record.title:
-        wanted = normalize_title(record.title)
-        # Few studies share a year, so this reads a handful of titles, not the library.
-        for candidate in Study.objects.filter(year=record.year).only("pk", "title", "doi", "pmid"):
-            if normalize_title(candidate.title) == wanted:
-                # two different DOIs mean two different works, however alike their titles
-                if record.doi and candidate.doi and record.doi != candidate.doi:
-                    continue
-                return Study.objects.get(pk=candidate.pk)
-    return None
+    (match,) = studies_match([record])
+    if match.refused:
+        raise ValidationError(match.refused)
+    return Study.objects.get(pk=match.pk) if match.pk is not None else None
 
 
 def _is_empty(study: Study, name: str) -> bool:

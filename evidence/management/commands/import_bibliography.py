@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from evidence.importers.detect import FORMATS, MAX_BYTES
+from evidence.importers.detect import FORMATS, size_limit_error
 from evidence.importers.records import BibliographyError
 from evidence.services import BibliographyRejected, ImportReport, bibliography_import
 
@@ -23,7 +23,9 @@ class Command(BaseCommand):
         "The format is read from the content unless --format is given. Studies are matched by DOI, then "
         "PMID, then title with year; a match gains the fields it lacks and keeps the ones it has (reported "
         "as conflicts) unless --update is given. One transaction for the whole file; a file that is not a "
-        "bibliography, is truncated, binary, empty or too large is refused and nothing is written."
+        "bibliography, is truncated, binary, empty or larger than EVIDENCE_IMPORT_MAX_BYTES is refused and "
+        "nothing is written. Entries that cannot be imported are listed and the rest imported (exit 0; the last "
+        "line counts them), unless --strict is given."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -92,11 +94,10 @@ class Command(BaseCommand):
 
     def _read(self, path: Path) -> bytes:
         try:
-            size = path.stat().st_size
-            if size > MAX_BYTES:
-                raise CommandError(
-                    f"{path}: larger than the {MAX_BYTES // (1024 * 1024)} MB limit; nothing was imported."
-                )
+            # refused before it is read: the import holds the whole file in memory
+            refused = size_limit_error(path.stat().st_size)
+            if refused:
+                raise CommandError(f"{path}: {refused}; nothing was imported.")
             return path.read_bytes()
         except FileNotFoundError:
             raise CommandError(f"{path}: no such file") from None
