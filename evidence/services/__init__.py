@@ -18,9 +18,16 @@ from evidence.services.articles import (
     article_update,
 )
 from evidence.services.bibliography import BibliographyRejected, bibliography_import
+from evidence.services.bulk import (
+    articles_create_bulk,
+    citations_create_bulk,
+    studies_create_bulk,
+    studies_set_retraction_bulk,
+)
 from evidence.services.citations import citation_create, citation_delete, citation_update
 from evidence.services.claims import claim_anchor, claim_create, claim_delete, claim_update
 from evidence.services.reports import ImportReport, ReportLine
+from evidence.services.restore import articles_restore, citations_restore, claims_restore, studies_restore
 from evidence.services.retractions import retractions_import, study_set_retraction
 from evidence.services.studies import (
     normalize_title,
@@ -42,16 +49,24 @@ __all__ = [
     "article_import",
     "article_revise",
     "article_update",
+    "articles_create_bulk",
+    "articles_restore",
     "bibliography_import",
     "citation_create",
     "citation_delete",
     "citation_update",
+    "citations_create_bulk",
+    "citations_restore",
     "claim_anchor",
     "claim_create",
     "claim_delete",
     "claim_update",
+    "claims_restore",
     "normalize_title",
     "retractions_import",
+    "studies_create_bulk",
+    "studies_restore",
+    "studies_set_retraction_bulk",
     "study_create",
     "study_match",
     "study_set_retraction",
