@@ -127,6 +127,17 @@ def test_the_open_dataset_round_trips_with_orphans_present(scene, tmp_path):
         assert first == second, name
 
 
+def test_an_orphan_restored_from_a_dataset_has_no_revision_to_show_and_says_so(client, scene, tmp_path):
+    dataset_export(directory=tmp_path)
+    _wipe()
+    dataset_import(directory=tmp_path)
+    article = Article.objects.get()
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert "Not found since revision 2 of the text" in html and "/revisions/" not in html
+    html = client.get(Claim.objects.get(key="REMOVED").get_absolute_url()).content.decode()
+    assert "no longer found in the current text" in html and "/revisions/" not in html
+
+
 def test_a_reviewer_resaving_does_not_make_a_lost_claim_publishable(make_user):
     """On main a lost claim went to "needs re-review"; a reviewer's re-saved review moved it back to "in
     review", and the editor could publish it again over words the text no longer holds."""
@@ -463,6 +474,7 @@ def test_the_claim_page_of_an_orphan_says_so_and_strikes_its_verdict(client, sce
     assert "This claim is no longer found in the current text of the article" in html
     assert re.search(r'<del class="struck-verdict">\s*<span class="status-badge status-supported', html)
     assert "revision 1" in html  # where it stood, from the kept revision
+    assert "anchoring in the current text" in html  # the changelog says it was lost
     assert OLD_TEXT.split("\n")[2].split(REMOVED)[0].strip() in html
 
 
