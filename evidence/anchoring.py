@@ -94,6 +94,7 @@ def relocate(text: str, quote: str, prefix: str, suffix: str, hint: int) -> Anch
 # An approximate match scoring below this (rapidfuzz's 0-100 similarity) is not worth an editor's time.
 SUGGESTION_MIN_SCORE = 75.0
 _WORD = re.compile(r"\S+")
+_SENTENCE_STOP = tuple('.!?…"”')
 
 
 @dataclass(frozen=True)
@@ -151,8 +152,16 @@ def suggest(text: str, quote: str) -> Suggestion | None:
     }
     if not spans:
         return None
-    choices = {span: text[span[0] : span[1]] for span in spans}
-    best = process.extractOne(quote, choices, scorer=fuzz.ratio, score_cutoff=SUGGESTION_MIN_SCORE)
+    # A quote that ends a sentence is suggested as a whole sentence when one is alike enough: the shorter
+    # span that stops before a changed last word ("within a" for "within a week.") scores as well, and
+    # would leave an editor accepting half a sentence.
+    best = None
+    if quote.rstrip().endswith(_SENTENCE_STOP):
+        whole = {span: text[span[0] : span[1]] for span in spans if text[span[0] : span[1]].endswith(_SENTENCE_STOP)}
+        best = process.extractOne(quote, whole, scorer=fuzz.ratio, score_cutoff=SUGGESTION_MIN_SCORE)
+    if best is None:
+        choices = {span: text[span[0] : span[1]] for span in spans}
+        best = process.extractOne(quote, choices, scorer=fuzz.ratio, score_cutoff=SUGGESTION_MIN_SCORE)
     if best is None:
         return None
     _, score, (start, end) = best

@@ -19,6 +19,7 @@ CLAIM_FIELDS = {
     "substance": "substance",
     "claim_type": "claim type",
     "status": "review status",
+    "anchor_state": "anchoring in the current text",
     "evidence_note": "curator's note",
 }
 CITATION_FIELDS = {"relation": "relation", "note": "note on what the study shows", "directness": "directness"}

@@ -14,6 +14,9 @@ Two workarounds for citeproc-py 0.11, each pinned by tests/test_citations.py:
   before it is rendered as HTML.
 - APA moves the title into the author's place when there is no author, and citeproc-py then prints
   it twice; the repeated title is removed.
+
+A retracted study's reference says so, as each style does it (_retraction): "(Retracted; Retraction
+published …)" at the end of an APA reference, "Retraction in: …" at the end of an NLM one.
 """
 
 from __future__ import annotations
@@ -80,7 +83,37 @@ def _item(study: Study, style: str, *, html: bool) -> dict[str, Any]:
         item.pop("author", None)
     if style == "vancouver" and "issued" in item:
         item["issued"] = {"date-parts": [[study.year]]}
+    if study.is_retracted:
+        item.update(_retraction(study, style, html=html))
     return item
+
+
+# NLM's month abbreviations (Citing Medicine): "2013 Mar 5".
+_NLM_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _retraction(study: Study, style: str, *, html: bool) -> dict[str, str]:
+    """The CSL variables that make a retracted study's reference say so, from what the study stores of its
+    notice (its DOI, its date) and nothing else: no notice DOI is ever made up.
+
+    APA: ``status`` "Retracted", which the APA style prints in the reference's publication history, with
+    ``references`` "Retraction published <year>, <notice DOI>" as APA's own example gives it. NLM
+    (Vancouver): its style knows no status, so ``references``, which it prints last, carries NLM's
+    "Retraction in: <notice>", the notice being its DOI, else its date; "Retracted" when neither is known.
+    """
+    doi, date = study.retraction_doi, study.retraction_date
+    if style == "apa":
+        published = [f"Retraction published {date.year}"] if date else []
+        notice = [f"https://doi.org/{doi}"] if doi else []
+        history = ", ".join(published + notice) if published else (f"Retraction notice: {notice[0]}" if doi else "")
+        values = {"status": "Retracted", **({"references": history} if history else {})}
+    elif doi:
+        values = {"references": f"Retraction in: doi:{doi}"}
+    elif date:
+        values = {"references": f"Retraction in: {date.year} {_NLM_MONTHS[date.month - 1]} {date.day}"}
+    else:
+        values = {"references": "Retracted"}
+    return {key: escape(value) for key, value in values.items()} if html else values
 
 
 def _render(study: Study, style: str, output: Any) -> str:
@@ -134,7 +167,8 @@ CACHE_TIMEOUT = 7 * 24 * 60 * 60
 
 def cached_citations(studies: Iterable[Study]) -> dict[int, list[FormattedCitation]]:
     """citations_for() of several studies, from the cache where possible (one cache round trip)."""
-    keys = {f"citations:{study.pk}:{study.updated_at.timestamp()}": study for study in studies}
+    # "v2": references of retracted studies say so since; entries made before do not
+    keys = {f"citations:v2:{study.pk}:{study.updated_at.timestamp()}": study for study in studies}
     found = cache.get_many(list(keys))
     missing = {key: citations_for(study) for key, study in keys.items() if key not in found}
     if missing:

@@ -19,12 +19,14 @@ CERTAINTY_LABEL = {"high": "high", "moderate": "moderate", "low": "low", "very_l
 
 
 def claim_review(claim: Claim, request: HttpRequest) -> dict[str, Any] | None:
-    """The ClaimReview object, or None while the claim has no published verdict.
+    """The ClaimReview object, or None while the claim has no published verdict, and for an orphan: the
+    article no longer says what the review reviewed (its ``claimReviewed`` would quote words it does not
+    hold), until an editor anchors it again.
 
     Needs ``claim`` from ``reviews.claims.with_verdict()`` and ``claim.article`` loaded.
     """
     verdict, certainty = claim.public_verdict, claim.public_certainty
-    if not verdict or claim.verdict_published_at is None:
+    if not verdict or claim.verdict_published_at is None or claim.is_orphaned:
         return None
     article = claim.article
     appearance: dict[str, Any] = {

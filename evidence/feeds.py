@@ -27,7 +27,10 @@ def _jsonld(data: Any, content_type: str) -> JsonResponse:
 
 
 def _claims(article: Article) -> list[Claim]:
-    claims = list(with_verdict(Claim.objects.filter(article=article).with_evidence()).order_by("start", "pk"))
+    """The article's claims that stand in its current text: an orphan's quote is gone from it, so neither a
+    ClaimReview of it nor an annotation selecting it would be true of the article."""
+    anchored = Claim.objects.filter(article=article, anchor_state=Claim.AnchorState.ANCHORED)
+    claims = list(with_verdict(anchored.with_evidence()).order_by("start", "pk"))
     for claim in claims:
         claim.article = article  # the claims' article is this one; saves a join per claim
     return claims
@@ -36,7 +39,8 @@ def _claims(article: Article) -> list[Claim]:
 @public_page
 def article_claimreview(request: HttpRequest, slug: str) -> HttpResponse:
     """A JSON-LD list of the schema.org ClaimReviews of the article's claims with a published verdict,
-    each as the claim's page embeds it (evidence.claimreview). Two queries: the article, its claims."""
+    each as the claim's page embeds it (evidence.claimreview); orphans are left out. Two queries: the
+    article, its claims."""
     article = get_object_or_404(Article.objects.defer("text", "headings"), slug=slug)
     reviews = [claimreview.claim_review(claim, request) for claim in _claims(article) if claim.public_verdict]
     return _jsonld([review for review in reviews if review is not None], JSONLD)
@@ -44,7 +48,8 @@ def article_claimreview(request: HttpRequest, slug: str) -> HttpResponse:
 
 @public_page
 def article_annotations(request: HttpRequest, slug: str) -> HttpResponse:
-    """Every claim of the article as a W3C Web Annotation (evidence.jsonld.annotations). Two queries."""
+    """Every claim of the article that stands in its current text as a W3C Web Annotation
+    (evidence.jsonld.annotations); orphans are left out. Two queries."""
     article = get_object_or_404(Article.objects.defer("text", "headings"), slug=slug)
     collection = web_annotations.article_annotations(article, _claims(article), request)
     return _jsonld(collection, ANNOTATION_JSONLD)

@@ -49,6 +49,14 @@ class ClaimStatus(models.TextChoices):
     PUBLISHED = "published", _("Verdict published")
 
 
+class AnchorState(models.TextChoices):
+    """Whether a claim's quote stands in its article's current text. An orphan's quote is gone from it: the
+    claim keeps where it was last found, is never drawn into the current text, and waits for an editor."""
+
+    ANCHORED = "anchored", _("Anchored")
+    ORPHANED = "orphaned", _("Orphaned: no longer found in the current text")
+
+
 class StudyDesign(models.TextChoices):
     META_ANALYSIS = "meta_analysis", _("Meta-analysis")
     SYSTEMATIC_REVIEW = "systematic_review", _("Systematic review")
@@ -242,12 +250,18 @@ class Claim(models.Model):
     The anchor follows the W3C Web Annotation model: ``start``/``end`` are a TextPositionSelector
     (Python string indices into ``article.text``, end exclusive) and ``quote`` with ``prefix`` and
     ``suffix`` a TextQuoteSelector, which finds the quote again after the text has been edited.
+
+    An **orphan** (``anchor_state`` orphaned) is a claim whose quote a revision of the text no longer
+    holds: its offsets then refer to the text of ArticleRevision number ``anchor_revision``, the last one
+    it was found in, never to ``article.text``; ``anchor_suggestion`` is where in the current text it may
+    have moved to, reworded, for an editor to accept (evidence.services.claims).
     """
 
-    # the choices, reachable as Claim.Kind, Claim.ClaimType, Claim.Status
+    # the choices, reachable as Claim.Kind, Claim.ClaimType, Claim.Status, Claim.AnchorState
     Kind = ClaimKind
     ClaimType = ClaimType
     Status = ClaimStatus
+    AnchorState = AnchorState
 
     # Characters kept either side of the quote for the TextQuoteSelector.
     CONTEXT_LENGTH = 32
@@ -275,6 +289,21 @@ class Claim(models.Model):
     attribution_status = models.CharField(max_length=100, blank=True)
     attribution_note = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=ClaimStatus, default=ClaimStatus.AWAITING_REVIEW)
+    # Set by article_revise and the editor's re-anchoring services (evidence.services), never by hand.
+    anchor_state = models.CharField(max_length=10, choices=AnchorState, default=AnchorState.ANCHORED)
+    anchor_revision = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("For an orphan: the number of the article revision whose text its offsets refer to."),
+    )
+    anchor_suggestion = models.JSONField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "For an orphan: the passage of the current text most like its quote (quote, start, end, score), "
+            "for an editor to accept; null when nothing is alike enough."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Full-text search: on PostgreSQL triggers keep it the vector of the quote, evidence note, section and
@@ -300,6 +329,19 @@ class Claim(models.Model):
             choices_check("kind", ClaimKind, "evidence_claim_kind_valid"),
             choices_check("claim_type", ClaimType, "evidence_claim_type_valid"),
             choices_check("status", ClaimStatus, "evidence_claim_status_valid"),
+            choices_check("anchor_state", AnchorState, "evidence_claim_anchor_state_valid"),
+            # an orphan's offsets mean something only with the revision they refer to; an anchored claim's
+            # refer to the current text
+            models.CheckConstraint(
+                condition=Q(anchor_state=AnchorState.ANCHORED, anchor_revision__isnull=True)
+                | Q(anchor_state=AnchorState.ORPHANED, anchor_revision__isnull=False),
+                name="evidence_claim_orphan_revision",
+            ),
+            # a suggestion is for an orphan only: accepting or re-quoting clears it
+            models.CheckConstraint(
+                condition=Q(anchor_state=AnchorState.ORPHANED) | Q(anchor_suggestion__isnull=True),
+                name="evidence_claim_suggestion_orphan_only",
+            ),
         ]
         indexes = [
             # the claim list filters by these, alone and together
@@ -317,6 +359,13 @@ class Claim(models.Model):
             # "Evidence changed since my review": each of the reviewer's reviews against its claim's
             # evidence_changed_at, without reading the claim's row (claim id = ? AND evidence_changed_at > ?).
             models.Index(fields=["id", "evidence_changed_at"], name="evidence_claim_changed_idx"),
+            # The "Anchors lost" queue and the article page's list of orphans: the few orphans, by article,
+            # without reading the anchored claims.
+            models.Index(
+                fields=["article", "start"],
+                condition=Q(anchor_state=AnchorState.ORPHANED),
+                name="evidence_claim_orphaned_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -326,6 +375,10 @@ class Claim(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("evidence:claim-detail", args=[self.pk])
+
+    @property
+    def is_orphaned(self) -> bool:
+        return self.anchor_state == AnchorState.ORPHANED
 
     @property
     def evidence_status(self) -> EvidenceStatus:

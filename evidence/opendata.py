@@ -31,7 +31,12 @@ from reviews.models import Consensus
 from reviews.services import verdicts_restore
 
 FORMAT = "evidence-review-dataset"
-VERSION = 1
+# Version 2 added the claims' anchor state (anchor_state, anchor_revision); version 1 folders still load,
+# their claims all anchored, as they were then.
+VERSION = 2
+READS = {1, 2}
+# Columns a version-1 folder's claims lack, with the value they stand for.
+V1_CLAIM_DEFAULTS = {"anchor_state": "anchored", "anchor_revision": None}
 CHANGE_REASON = "imported from an open dataset"
 
 ARTICLE_FIELDS = ["id", "slug", "title", "author", "publisher", "url", "published_on", "headings", "text"]
@@ -55,6 +60,8 @@ CLAIM_FIELDS = [
     "attribution_status",
     "attribution_note",
     "status",
+    "anchor_state",
+    "anchor_revision",
     "created_at",
     "updated_at",
 ]
@@ -216,7 +223,7 @@ def dataset_export(*, directory: Path, site_url: str = "") -> ExportReport:
 # --- Import ----------------------------------------------------------------------------------------------
 
 
-def _read(directory: Path, name: str) -> list[dict[str, Any]]:
+def _read(directory: Path, name: str, version: int = VERSION) -> list[dict[str, Any]]:
     path = directory / f"{name}.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -227,6 +234,8 @@ def _read(directory: Path, name: str) -> list[dict[str, Any]]:
     if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
         raise DatasetError(f"{path.name} must hold a list of objects")
     expected = set(TABLES[name])
+    if name == "claims" and version == 1:
+        data = [{**V1_CLAIM_DEFAULTS, **row} if isinstance(row, dict) else row for row in data]
     for number, row in enumerate(data, start=1):
         if set(row) != expected:
             missing, unknown = sorted(expected - set(row)), sorted(set(row) - expected)
@@ -277,9 +286,13 @@ def dataset_import(
         raise DatasetError(f"manifest.json is not JSON: {exc}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise DatasetError(f"manifest.json does not describe an {FORMAT}")
-    if manifest.get("version") != VERSION:
-        raise DatasetError(f"dataset version {manifest.get('version')!r}; this program reads version {VERSION}")
-    tables = {name: _read(directory, name) for name in TABLES}
+    version = manifest.get("version")
+    if version not in READS:
+        raise DatasetError(
+            f"dataset version {version!r}; this program reads version{'s' if len(READS) > 1 else ''} "
+            f"{', '.join(map(str, sorted(READS)))}"
+        )
+    tables = {name: _read(directory, name, version) for name in TABLES}
     report = ImportReport(dry_run=dry_run)
     with transaction.atomic():
         if Article.objects.exists() or Claim.objects.exists() or Study.objects.exists():
@@ -408,7 +421,10 @@ JSON text. Dates and times are ISO 8601 (UTC). Ids are the site's: claim 12 is /
 - **claims**: `article` is the article's slug. `start` and `end` are offsets into the article's `text`
   (Unicode code points, end exclusive), so `text[start:end] == quote`; `prefix` and `suffix` are up to
   32 characters either side: a W3C Web Annotation TextPositionSelector and TextQuoteSelector. `status`
-  is the review workflow's (awaiting_review, in_review, needs_rereview, published).
+  is the review workflow's (awaiting_review, in_review, needs_rereview, published). `anchor_state` is
+  `anchored`, or `orphaned` for a claim whose quote a revision of the article's text no longer holds:
+  its `start` and `end` then refer to revision `anchor_revision` of the text, where it was last found
+  (revisions are not in the dataset), and not to `text`; its `prefix`, `quote` and `suffix` still find it.
 - **citations**: `claim` and `study` are ids; `relation` is supports, mixed, contradicts or context;
   `directness` says how directly the study applies to the claim.
 - **verdicts**: one per claim with a published verdict: `verdict` (supported, partly_supported,

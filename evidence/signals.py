@@ -26,6 +26,11 @@ studies_retracted = Signal()
 citations_changed = Signal()
 
 
+# A revision of an article's text lost these claims' quotes: claims=list[Claim], each an orphan now
+# (Claim.anchor_state), user=the user or None. The review workflow sends them back for re-review.
+anchors_lost = Signal()
+
+
 def consequences(signal: Signal, sender: Any, **kwargs: Any) -> list[Any]:
     """Send ``signal`` and return every receiver's report lines, in the order the receivers ran."""
     return [line for _, lines in signal.send(sender=sender, **kwargs) for line in (lines or ())]

@@ -12,6 +12,8 @@ evidence_patterns = [
     path("articles/", RedirectView.as_view(pattern_name="evidence:home", permanent=True), name="article-list"),
     path("articles/<slug:slug>/", views.article_detail, name="article-detail"),
     path("articles/<slug:slug>/map/", views.article_map, name="article-map"),
+    # what revision n of the article's text changed (2 and up; 1 is the text as first published)
+    path("articles/<slug:slug>/revisions/<int:number>/", views.article_revision, name="article-revision"),
     path("map/", views.gap_map, name="gap-map"),
     path("claims/", views.claim_list, name="claim-list"),
     path("claims/<int:pk>/", views.claim_detail, name="claim-detail"),

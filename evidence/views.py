@@ -6,6 +6,8 @@ docstrings say which, and tests/test_public_pages.py pins them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -15,12 +17,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from evidence import caching, claimreview, maps
-from evidence.article_text import blocks, claim_context
+from evidence.article_text import blocks, changes, claim_context
 from evidence.caching import public_page
 from evidence.changelog import claim_changelog
 from evidence.citations import cached_citations
 from evidence.filters import ClaimFilter, StudyFilter
-from evidence.models import Article, Citation, Claim, Relation, Study, subquery_count
+from evidence.models import Article, ArticleRevision, Citation, Claim, Relation, Study, subquery_count
 from evidence.status import LEGEND, STATUSES
 from reviews.claims import for_readers, with_verdict
 from reviews.models import Review, consensus_of
@@ -30,6 +32,8 @@ CLAIMS_PER_PAGE = 25
 STUDIES_PER_PAGE = 25
 CITATIONS_PER_PAGE = 25
 RELATION_ORDER = [Relation.SUPPORTS, Relation.MIXED, Relation.CONTRADICTS, Relation.CONTEXT]
+# Marks, beside the verdict's symbol, a claim that relies on a retracted study (article page and legend).
+RETRACTED_SYMBOL = "⚠"
 
 
 @public_page
@@ -46,8 +50,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @public_page
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """The article with every claim marked by its evidence status. Two queries (the article, its claims)
-    when the data changed since the last request, none but the version read otherwise."""
+    """The article with every claim marked by its evidence status, and below it the orphans: claims whose
+    quote a revision of the text no longer holds, never marked in it. Three queries (the article, its
+    claims, the dates of its revisions) when the data changed since the last request, none but the version
+    read otherwise."""
     version, _ = caching.request_version(request)
 
     def compute() -> dict[str, Any] | None:
@@ -55,19 +61,76 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if article is None:
             return None
         claims = list(with_verdict(Claim.objects.filter(article=article).with_evidence()).order_by("start"))
+        revisions = _revision_dates(article)
         for claim in claims:
             claim.article = article  # the claims' article is this one; saves a join
+        anchored = [claim for claim in claims if not claim.is_orphaned]
+        orphans = [claim for claim in claims if claim.is_orphaned]
+        for claim in orphans:
+            # the revision that lost it replaced the text it was last found in, at that text's created_at
+            claim.lost_in, claim.lost_at = claim.anchor_revision + 1, revisions.get(claim.anchor_revision)
         return {
             "article": article,
-            "blocks": blocks(article.text, article.headings, claims, title=article.title),
-            "claims": claims,
-            "summary": maps.distribution(claims),
+            "blocks": blocks(article.text, article.headings, anchored, title=article.title),
+            "claims": anchored,
+            "orphans": orphans,
+            "revised": _last_revision(revisions),
+            # the text as it stands: an orphan's verdict was on words it no longer says
+            "summary": maps.distribution(anchored),
         }
 
     context = caching.cached(f"article-page:{slug}", compute, version)
     if context is None:
         raise Http404("No such article.")
-    return render(request, "evidence/article_detail.html", {**context, "legend": LEGEND, "version": version})
+    extra = {"legend": LEGEND, "version": version, "retracted_symbol": RETRACTED_SYMBOL}
+    return render(request, "evidence/article_detail.html", {**context, **extra})
+
+
+def _revision_dates(article: Article) -> dict[int, datetime]:
+    """Each kept revision's number → when its text was replaced by the next one. One query, no texts."""
+    return dict(ArticleRevision.objects.filter(article=article).values_list("number", "created_at"))
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A version of an article's text as readers see it: number 1 is the text as first published."""
+
+    number: int
+    at: datetime | None  # when it replaced the one before; None for the first
+
+
+def _last_revision(revisions: dict[int, datetime]) -> Revision | None:
+    """The current text's revision, when the text was ever revised."""
+    if not revisions:
+        return None
+    last = max(revisions)
+    return Revision(last + 1, revisions[last])
+
+
+@public_page
+def article_revision(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """What revision ``number`` of the article's text changed: the text, with what it removed from revision
+    ``number - 1`` and what it added (evidence.article_text.changes). Three queries: the article, the kept
+    revisions' dates and notes, the two texts compared."""
+    article = get_object_or_404(Article, slug=slug)
+    kept = list(article.revisions.order_by("number").values("number", "created_at", "note"))
+    current = len(kept) + 1
+    if not 2 <= number <= current:
+        raise Http404("No such revision of the article.")
+    texts = dict(article.revisions.filter(number__in=[number - 1, number]).values_list("number", "text"))
+    texts[current] = article.text
+    before = kept[number - 2]  # the revision this one replaced: when, and the note said why
+    versions = [Revision(1, None), *(Revision(row["number"] + 1, row["created_at"]) for row in kept)]
+    context = {
+        "article": article,
+        "number": number,
+        "current": current,
+        "at": before["created_at"],
+        "note": before["note"],
+        "changes": changes(texts[number - 1], texts[number]),
+        "versions": versions,
+    }
+    return render(request, "evidence/article_revision.html", context)
 
 
 MAP_GROUPINGS = {"section": "Section", "substance": "Substance"}
@@ -107,6 +170,7 @@ def article_map(request: HttpRequest, slug: str) -> HttpResponse:
         "groupings": MAP_GROUPINGS,
         "legend": LEGEND,
         "version": version,
+        "retracted_symbol": RETRACTED_SYMBOL,
     }
     return render(request, "evidence/article_map.html", context)
 
@@ -136,7 +200,8 @@ def claim_list(request: HttpRequest) -> HttpResponse:
 @public_page
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One claim with its evidence. Six queries: the claim (with article and consensus), its citations
-    with their studies, its flags, the published reviews, and the claim's and citations' history."""
+    with their studies, its flags, the published reviews, and the claim's and citations' history; a
+    seventh for an orphan, the revision of the text it was last found in (claim_context)."""
     claim = get_object_or_404(
         with_verdict(Claim.objects.with_evidence()).select_related(
             "article", "consensus__published_by", "consensus__adjudicated_by"
@@ -181,6 +246,9 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "changelog": changelog,
         "context_before": context.before,
         "context_after": context.after,
+        # for an orphan: the revision the words around it come from, and when a revision lost it
+        "context_revision": context.revision,
+        "lost_at": context.lost_at,
         "claim_review": claimreview.claim_review(claim, request),
         "statuses": STATUSES,
     }

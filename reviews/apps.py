@@ -15,4 +15,5 @@ class ReviewsConfig(AppConfig):
         signals.citations_changed.connect(
             receivers.flag_claims_now_relying_on_retracted, dispatch_uid="reviews-citations-changed"
         )
+        signals.anchors_lost.connect(receivers.send_back_orphans, dispatch_uid="reviews-anchors-lost")
         caching.connect_signals(Review, Consensus, Flag)

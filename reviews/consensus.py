@@ -130,6 +130,8 @@ def publish_blockers(claim: Claim, consensus: Consensus | None) -> list[str]:
     REVIEWS_REQUIRED reviews that do not dispute each other. queues.ready_to_publish() is the same
     rule in SQL.
     """
+    if claim.anchor_state == Claim.AnchorState.ORPHANED:
+        return ["its quote is no longer in the article's text; an editor must re-anchor it first"]
     if claim.status == Claim.Status.NEEDS_REREVIEW:
         return ["its evidence changed and it is waiting for re-review"]
     if consensus is not None and consensus.needs_readjudication:

@@ -169,3 +169,35 @@ class FlagCloseForm(forms.Form):
         help_text=_("What was done, or why the flag does not apply."),
         error_messages={"required": _("Say what was done, or why the flag does not apply.")},
     )
+
+
+# --- Re-anchoring an orphan (evidence.services.claims) ---------------------------------------------------
+
+
+class AcceptSuggestionForm(OwnIds):
+    """One click: the passage the revision suggested becomes the claim's quote. No fields; a refusal (the
+    text changed since) comes back as the form's error."""
+
+    id_prefix = "accept"
+
+
+class RequoteForm(OwnIds):
+    """A new quote for an orphan: it must occur exactly once in the article's current text (the service
+    checks, and its refusal is this field's error)."""
+
+    id_prefix = "requote"
+
+    quote = forms.CharField(
+        label=_("The claim's words in the current text"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        strip=False,  # quotes are matched character for character
+        help_text=_("Copy them from the article exactly; they must occur once in its current text."),
+        error_messages={"required": _("Give the words of the current text that make this claim.")},
+    )
+
+    def clean_quote(self) -> str:
+        # browsers send a textarea's line breaks as CRLF; the stored text uses LF
+        quote = self.cleaned_data["quote"].replace("\r\n", "\n").replace("\r", "\n")
+        if not quote.strip():
+            raise forms.ValidationError(_("Give the words of the current text that make this claim."))
+        return quote

@@ -314,6 +314,7 @@ def ready_to_publish() -> QuerySet[Claim]:
     )
     claims = (
         Claim.objects.exclude(status=Claim.Status.NEEDS_REREVIEW)
+        .exclude(anchor_state=Claim.AnchorState.ORPHANED)
         .filter(decided)
         .annotate(**decision_expressions("consensus__"))
     )
@@ -324,6 +325,18 @@ def ready_to_publish() -> QuerySet[Claim]:
         | ~Q(consensus__published_certainty=F("decision_certainty"))
     )
     return for_queue(claims.filter(unpublished)).order_by("article__title", "article_id", "start")
+
+
+def anchors_lost() -> QuerySet[Claim]:
+    """Orphans: claims whose quote a revision of their article's text no longer holds, whatever their status
+    (readers may see a verdict on words the article no longer says). Those with a suggested passage first
+    (one click re-anchors them), then by article. The partial index evidence_claim_orphaned_idx finds them."""
+    suggested = Case(When(anchor_suggestion__isnull=False, then=True), default=False, output_field=BooleanField())
+    return (
+        for_queue(Claim.objects.filter(anchor_state=Claim.AnchorState.ORPHANED))
+        .annotate(suggested=suggested)
+        .order_by("-suggested", "article__title", "article_id", "start")
+    )
 
 
 @dataclass(frozen=True)
@@ -341,6 +354,13 @@ def desk_queues() -> list[Queue]:
     """The editor's desk, in the order an editor works through it."""
     return [
         Queue("flags", "Open flags", "Flags raised by editors or by the system, newest first.", open_flags(), "flags"),
+        Queue(
+            "anchors-lost",
+            "Anchors lost",
+            "Claims whose quote a revision of the article no longer holds. Accept the suggested passage or "
+            "quote the claim again in the current text; until then it cannot be published.",
+            anchors_lost(),
+        ),
         Queue(
             "disputed",
             "Disputed claims",

@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from evidence.models import Citation, Claim, Study
 from evidence.services.reports import ReportLine
 from reviews.models import Flag
-from reviews.services import claims_flag_retracted_reliance
+from reviews.services import claims_flag_retracted_reliance, claims_send_back
 
 
 def _lines(flags: list[Flag]) -> list[ReportLine]:
@@ -50,3 +50,15 @@ def flag_claims_now_relying_on_retracted(
         return at.get((citation.claim_id, citation.study_id)) or max(at.values())
 
     return _lines(claims_flag_retracted_reliance(claims=claims, at=None if at is None else moment))
+
+
+def send_back_orphans(
+    sender: Any, *, claims: list[Claim], user: AbstractBaseUser | None = None, **kwargs: Any
+) -> list[ReportLine]:
+    """A revision of the text lost these claims' quotes: send them back for re-review (an orphan cannot be
+    published until an editor re-anchors it: reviews.consensus.publish_blockers)."""
+    moved = claims_send_back(claims=claims, reason="its quote is no longer in the article's text", user=user)
+    return [
+        ReportLine("updated", "claim", claim.key or str(claim.pk), "sent back for re-review: its quote was lost")
+        for claim in moved
+    ]

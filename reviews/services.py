@@ -127,6 +127,27 @@ def claims_flag_retracted_reliance(
     return raised
 
 
+@transaction.atomic
+def claims_send_back(*, claims: Sequence[Claim], reason: str, user: AbstractBaseUser | None = None) -> list[Claim]:
+    """Send claims back for re-review: each not already waiting for it moves to "needs re-review", with
+    ``reason`` in its history, and every one is marked as having changed evidence, so its reviewers see it
+    under "evidence changed". The one place that sends a claim back (an orphaned anchor, via
+    reviews.receivers). Returns the claims that moved."""
+    ids = [claim.pk for claim in claims]
+    moved = []
+    for claim in Claim.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
+        if claim.status == Claim.Status.NEEDS_REREVIEW:
+            continue
+        claim.status = Claim.Status.NEEDS_REREVIEW
+        claim._change_reason = f"sent back for re-review: {reason}"
+        if user is not None:
+            claim._history_user = user
+        claim.save(update_fields=["status", "updated_at"])
+        moved.append(claim)
+    Claim.objects.filter(pk__in=ids).mark_evidence_changed()
+    return moved
+
+
 # --- Reviews ----------------------------------------------------------------------------------------------
 
 

@@ -20,6 +20,9 @@ urlpatterns = [
     path("editor/claims/<int:claim_id>/flags/", views.flag_raise, name="flag-raise"),
     path("editor/claims/<int:claim_id>/adjudicate/", views.adjudicate, name="adjudicate"),
     path("editor/claims/<int:claim_id>/publish/", views.publish, name="publish"),
+    # an orphan: accept the suggested passage, or quote the claim again in the current text
+    path("editor/claims/<int:claim_id>/anchor/accept/", views.anchor_accept, name="anchor-accept"),
+    path("editor/claims/<int:claim_id>/anchor/requote/", views.anchor_requote, name="anchor-requote"),
     path(
         "editor/flags/<int:flag_id>/resolve/",
         views.flag_close,

@@ -17,9 +17,10 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from evidence.article_text import claim_context
+from evidence.article_text import claim_context, context_around
 from evidence.caching import PAGE_TIMEOUT, code_salt
 from evidence.models import Article, Citation, Claim
+from evidence.services import claim_accept_suggestion, claim_requote
 from reviews import queues, services
 from reviews.access import (
     ADJUDICATE,
@@ -33,7 +34,15 @@ from reviews.access import (
     role_required,
 )
 from reviews.consensus import ALPHA_MIN_CLAIMS, REVIEWS_REQUIRED, agreement_by_article, publish_blockers
-from reviews.forms import AdjudicationForm, FlagCloseForm, FlagRaiseForm, PublishForm, ReviewForm
+from reviews.forms import (
+    AcceptSuggestionForm,
+    AdjudicationForm,
+    FlagCloseForm,
+    FlagRaiseForm,
+    PublishForm,
+    RequoteForm,
+    ReviewForm,
+)
 from reviews.history import claim_history, review_versions
 from reviews.models import Flag, Review, consensus_of
 
@@ -237,9 +246,25 @@ def _render_editor_claim(
             "history": claim_history(claim),
             "reviews_required": REVIEWS_REQUIRED,
             "refused_form": refused,
+            # an orphan: the passage suggested for it, in the current text, and the two ways to re-anchor it
+            "suggestion": _suggestion_context(claim),
+            "accept_form": forms.get("accept_form") or AcceptSuggestionForm(),
+            "requote_form": forms.get("requote_form") or RequoteForm(),
         },
         status=status,
     )
+
+
+def _suggestion_context(claim: Claim):
+    """The passage of the current text suggested for an orphan, with the words around it; None otherwise."""
+    suggestion = claim.anchor_suggestion if claim.is_orphaned else None
+    if not suggestion:
+        return None
+    article = claim.article
+    return {
+        "score": suggestion["score"],
+        "context": context_around(article.text, article.headings, suggestion["start"], suggestion["end"]),
+    }
 
 
 @role_required(*EDITOR_PAGE)
@@ -330,3 +355,43 @@ def publish(request: HttpRequest, claim_id: int) -> HttpResponse:
             )
             return redirect("reviews:editor-claim", claim_id=claim.pk)
     return _render_editor_claim(request, claim, status=400, publish_form=form)
+
+
+# --- Re-anchoring an orphan -------------------------------------------------------------------------------
+
+# Re-anchoring changes the claim (evidence.services.claims): the editors' permission to change claims.
+CHANGE_CLAIM = "evidence.change_claim"
+
+
+@require_POST
+@role_required(*EDITOR_PAGE, CHANGE_CLAIM)
+def anchor_accept(request: HttpRequest, claim_id: int) -> HttpResponse:
+    """Accept the passage a revision suggested for an orphan: one click, recorded with who and why."""
+    claim = _claim(claim_id)
+    form = AcceptSuggestionForm(request.POST)
+    if form.is_valid():
+        try:
+            claim_accept_suggestion(claim=claim, user=request.user)
+        except ValidationError as exc:
+            form.add_error(None, _messages_of(exc))
+        else:
+            messages.success(request, "The claim is anchored again, to the suggested passage of the current text.")
+            return redirect("reviews:editor-claim", claim_id=claim.pk)
+    return _render_editor_claim(request, claim, status=400, accept_form=form)
+
+
+@require_POST
+@role_required(*EDITOR_PAGE, CHANGE_CLAIM)
+def anchor_requote(request: HttpRequest, claim_id: int) -> HttpResponse:
+    """Anchor an orphan again by a new quote, which must occur once in the article's current text."""
+    claim = _claim(claim_id)
+    form = RequoteForm(request.POST)
+    if form.is_valid():
+        try:
+            claim_requote(claim=claim, quote=form.cleaned_data["quote"], user=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)  # a refused quote is the quote field's error
+        else:
+            messages.success(request, "The claim is anchored again, to the words you quoted.")
+            return redirect("reviews:editor-claim", claim_id=claim.pk)
+    return _render_editor_claim(request, claim, status=400, requote_form=form)

@@ -770,7 +770,10 @@ def test_editing_the_text_keeps_the_old_version_and_reanchors_the_claims(editor,
 
     assert history_rows(client, world.article)[0]["who"] == "edna-editor"
     k1_moved = history_rows(client, k1)[0]
-    assert (k1_moved["who"], k1_moved["reason"]) == ("edna-editor", "re-anchored to the revised text")
+    assert (k1_moved["who"], k1_moved["reason"]) == (
+        "edna-editor",
+        "re-anchored to revision 2 of the text by its quote",
+    )
     assert f"Start: {world.k1.start} → {k1.start}" in k1_moved["changes"]
     assert f"End: {world.k1.end} → {k1.end}" in k1_moved["changes"]
 

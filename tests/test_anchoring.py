@@ -86,3 +86,9 @@ def test_every_seed_quote_is_suggested_back_onto_itself_once_a_word_changes(key)
 def test_nothing_is_suggested_for_an_empty_quote_or_text():
     assert suggest("", "a quote") is None
     assert suggest(TEXT, "   ") is None
+
+
+def test_a_reworded_sentence_is_suggested_whole_not_cut_before_its_new_last_word():
+    text = "Ketamine lifts mood. Its effect fades within a fortnight. Nobody knows why."
+    suggestion = suggest(text, "Its effect fades within a week.")
+    assert suggestion is not None and suggestion.quote == "Its effect fades within a fortnight."

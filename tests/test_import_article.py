@@ -137,7 +137,7 @@ def test_a_missing_quote_is_refused_with_the_quote_and_the_reason(tmp_path: Path
     message = refused(write(tmp_path, [K1, missing, K3]))
     assert "Its effect lasts for years." in message
     assert "does not occur in the article text" in message
-    assert "claim K2" in message
+    assert "claim small-article/K2" in message  # a new article: the quote is refused, not orphaned
     assert not Article.objects.filter(slug="small-article").exists()
 
 
@@ -146,7 +146,7 @@ def test_an_ambiguous_quote_is_refused_with_the_quote_and_the_reason(tmp_path: P
     message = refused(write(tmp_path, [K1, K2, ambiguous]))
     assert "Ketamine raises blood pressure" in message
     assert "occurs 2 times" in message
-    assert "claim K3" in message
+    assert "claim small-article/K3" in message
 
 
 def test_every_problem_is_listed_at_once(tmp_path: Path):

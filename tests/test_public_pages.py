@@ -91,7 +91,8 @@ def test_anonymous_pages_write_no_session(client, seed):
 
 def test_article_page_marks_every_claim_where_it_stands(client, seed):
     html = client.get(seed.get_absolute_url()).content.decode()
-    links = re.findall(r'<a class="claim status-(\w+)" id="claim-(\d+)" href="/claims/(\d+)/"', html)
+    # (a claim relying on a retracted study has one class more: test_retraction_display.py)
+    links = re.findall(r'<a class="claim status-(\w+)[^"]*" id="claim-(\d+)" href="/claims/(\d+)/"', html)
     assert len(links) == 38
     assert {status for status, _, _ in links} == {"unreviewed"}
     assert all(anchor == target for _, anchor, target in links)

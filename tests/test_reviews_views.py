@@ -301,6 +301,8 @@ def _desk_data(n_claims: int) -> None:
         if kind == 4:  # flagged
             flag_raise(claim=claim, reason=Flag.Reason.OUTDATED, note="Newer trials exist.")
             rate(claim, reviewers[2], "low", "supported")
+        if kind == 5:  # a revision of the text lost its quote (the queue reads only the anchor's state)
+            Claim.objects.filter(pk=claim.pk).update(anchor_state=Claim.AnchorState.ORPHANED, anchor_revision=1)
     # what the admin and the importers do after linking studies: flag reliance on a retracted one
     claims_flag_retracted_reliance(claims=Claim.objects.filter(pk__in=[c.pk for c in claims]))
 
@@ -312,6 +314,7 @@ def test_desk_shows_every_queue(make_user):
     totals = {section["queue"].slug: section["total"] for section in response.context["sections"]}
     assert totals == {
         "flags": 4,  # kind 4 by an editor, kind 1 by the system
+        "anchors-lost": 2,  # kind 5
         "disputed": 2,
         "retracted": 2,
         "unsupported": 4,  # kinds 0 and 1: a retracted study supports nothing

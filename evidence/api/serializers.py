@@ -422,12 +422,29 @@ class EvidenceCountsSerializer(serializers.Serializer):
 
 class AnchorSerializer(serializers.Serializer):
     """Where the quote stands in the article's text: a W3C TextPositionSelector (start, end; Python string
-    offsets, end exclusive) and TextQuoteSelector (the quote with prefix and suffix)."""
+    offsets, end exclusive) and TextQuoteSelector (the quote with prefix and suffix). An orphan's quote is
+    no longer in the current text: its start and end are null, and its prefix and suffix are where it was
+    last found."""
 
-    start = serializers.IntegerField()
-    end = serializers.IntegerField()
+    state = serializers.ChoiceField(
+        choices=Claim.AnchorState.choices,
+        help_text="anchored, or orphaned: a revision of the article's text no longer holds the quote.",
+    )
+    start = serializers.IntegerField(allow_null=True, help_text="null for an orphan")
+    end = serializers.IntegerField(allow_null=True, help_text="null for an orphan")
     prefix = serializers.CharField()
     suffix = serializers.CharField()
+
+    def to_representation(self, claim: Claim) -> dict[str, Any]:
+        # an orphan's offsets refer to an earlier revision of the text: in this one they select other words
+        orphan = claim.is_orphaned
+        return {
+            "state": claim.anchor_state,
+            "start": None if orphan else claim.start,
+            "end": None if orphan else claim.end,
+            "prefix": claim.prefix,
+            "suffix": claim.suffix,
+        }
 
 
 class ClaimSerializer(serializers.ModelSerializer):
@@ -479,7 +496,7 @@ class ClaimSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(AnchorSerializer)
     def get_anchor(self, claim: Claim) -> dict[str, Any]:
-        return {"start": claim.start, "end": claim.end, "prefix": claim.prefix, "suffix": claim.suffix}
+        return self._anchor_serializer.to_representation(claim)
 
     @extend_schema_field(
         serializers.ChoiceField(choices=["supported", "partly_supported", "unsupported", "contradicted", "unreviewed"])
@@ -490,6 +507,10 @@ class ClaimSerializer(serializers.ModelSerializer):
     # The nested parts are written by serializers built once per response, not once per claim: building a
     # DRF serializer (copying its declared fields, deriving the others from the model) costs far more than
     # using it, and a page of 25 claims built about 250 of them (docs/performance.md, API claim list).
+    @cached_property
+    def _anchor_serializer(self) -> AnchorSerializer:
+        return AnchorSerializer(context=self.context)
+
     @cached_property
     def _evidence_serializer(self) -> EvidenceCountsSerializer:
         return EvidenceCountsSerializer(context=self.context)

@@ -1,8 +1,10 @@
 """The article file format read by ``manage.py import_article`` (documented in docs/article-format.md).
 
 Parsing only: the file and the texts it points at become an ArticleBundle, or an ArticleFileError that
-lists every problem found. Quotes are located in the text here, so a missing or ambiguous quote is
-refused before anything is written.
+lists every problem found. Quotes are located in the text here. A quote that is missing or ambiguous is
+kept unplaced with the reason (ClaimSpec.unplaced), since only the import service knows what it means: a
+new article or a new claim is refused, a claim already stored whose quote a revised text lost becomes an
+orphan (evidence.services.articles.article_import).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ class CitationSpec:
 class ClaimSpec:
     key: str
     quote: str
-    anchor: anchoring.Anchor
+    anchor: anchoring.Anchor | None  # None: the quote is not once in the text (``unplaced`` says why)
     section: str
     claim_type: str
     kind: str = "claim"
@@ -59,6 +61,20 @@ class ClaimSpec:
     attribution_status: str = ""
     attribution_note: str = ""
     citations: list[CitationSpec] = field(default_factory=list)
+    unplaced: str = ""  # why the quote could not be placed: “the quote”: missing, or occurs n times
+
+    @property
+    def label(self) -> str:
+        """How the import report names the claim: its key, else where it stands, else its quote."""
+        if self.key:
+            return self.key
+        if self.anchor is not None:
+            return str(self.anchor.start)
+        return f"“{_short(self.quote)}”"
+
+
+def _short(quote: str) -> str:
+    return quote if len(quote) <= 90 else quote[:89] + "…"
 
 
 @dataclass
@@ -199,7 +215,11 @@ def load(path: str | Path) -> ArticleBundle:
         seen_keys.add(spec.key)
         bundle.claims.append(spec)
     if problems:
-        raise ArticleFileError(problems)
+        # the file is refused anyway: its unplaced quotes are listed too, so every problem is seen at once
+        raise ArticleFileError(
+            problems
+            + [f"claim {spec.key + ': ' if spec.key else ''}{spec.unplaced}" for spec in bundle.claims if spec.unplaced]
+        )
     return bundle
 
 
@@ -212,12 +232,11 @@ def _claim(entry: Any, index: int, bundle: ArticleBundle, problems: list[str]) -
     quote = _str(entry, "quote", where, problems, required=True)
     if not quote:
         return None
+    anchor: anchoring.Anchor | None
     try:
-        anchor = anchoring.locate(bundle.text, quote)
+        anchor, unplaced = anchoring.locate(bundle.text, quote), ""
     except anchoring.AnchorError as exc:
-        short = quote if len(quote) <= 90 else quote[:89] + "…"
-        problems.append(f"{where}: “{short}”: {exc}")
-        return None
+        anchor, unplaced = None, f"“{_short(quote)}”: {exc}"
     claim_type = _str(entry, "claim_type", where, problems, required=True)
     if claim_type and claim_type not in CLAIM_TYPES:
         problems.append(f"{where}: claim_type {claim_type!r} is not one of {', '.join(sorted(CLAIM_TYPES))}")
@@ -225,8 +244,8 @@ def _claim(entry: Any, index: int, bundle: ArticleBundle, problems: list[str]) -
     if kind not in KINDS:
         problems.append(f"{where}: kind {kind!r} is not one of {', '.join(sorted(KINDS))}")
     section = _str(entry, "section", where, problems)
-    expected_section = anchoring.section_at(bundle.text, bundle.headings, anchor.start)
-    if section and section != expected_section:
+    expected_section = anchoring.section_at(bundle.text, bundle.headings, anchor.start) if anchor else ""
+    if section and anchor is not None and section != expected_section:
         problems.append(
             f"{where}: section {section!r} does not match the heading above the quote ({expected_section!r})"
         )
@@ -251,6 +270,7 @@ def _claim(entry: Any, index: int, bundle: ArticleBundle, problems: list[str]) -
         attributed_to=_str(attribution, "attributed_to", where, problems),
         attribution_status=_str(attribution, "status", where, problems),
         attribution_note=_str(attribution, "note", where, problems),
+        unplaced=unplaced,
     )
     citations = entry.get("citations", [])
     if not isinstance(citations, list):

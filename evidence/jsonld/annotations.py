@@ -6,7 +6,8 @@ target carries both selectors the claim's anchor stores: a TextQuoteSelector (th
 characters of context either side), which finds the words again in any copy of the text, and a
 TextPositionSelector (code-point offsets into the text as we hold it, end exclusive), exact for our copy
 and a hint elsewhere. The body says where the claim stands: its published verdict, or that it is not
-yet reviewed, and links to its page.
+yet reviewed, and links to its page. A claim whose quote a revision of the text no longer holds (an
+orphan) is not annotated: no selector of it would hold for the text.
 """
 
 from __future__ import annotations
@@ -57,7 +58,11 @@ def claim_annotation(claim: Claim, *, source: str, collection_id: str, request: 
 
 
 def article_annotations(article: Article, claims: Iterable[Claim], request: HttpRequest) -> dict[str, Any]:
-    """The article's claims as one AnnotationCollection with a single page holding every annotation."""
+    """The article's claims as one AnnotationCollection with a single page holding every annotation.
+
+    Orphans are left out, whatever the caller passes: their offsets refer to an earlier revision of the
+    text, so their TextPositionSelector would select other words of the article as published."""
+    claims = [claim for claim in claims if not claim.is_orphaned]
     collection_id = request.build_absolute_uri(reverse("evidence:article-annotations", args=[article.slug]))
     source = article.url or request.build_absolute_uri(article.get_absolute_url())
     items = [claim_annotation(c, source=source, collection_id=collection_id, request=request) for c in claims]

@@ -4,7 +4,7 @@ nothing else, so a rule such as "a retracted study flags the claims relying on i
 the change. Each write saves only what changed, so repeating an import adds no history entries.
 
 By subject: ``studies`` (matching, creating, editing), ``citations``, ``retractions``, ``articles``
-(adding, editing, revisions, article files), ``claims`` (placing one in the text, editing it),
+(adding, editing, revisions, article files), ``claims`` (placing one in the text, editing it, re-anchoring an orphan),
 ``bibliography`` (BibTeX, RIS and CSL-JSON files) and ``reports`` (what an import did). What a write
 means for the review workflow travels by evidence.signals.
 """
@@ -25,7 +25,14 @@ from evidence.services.bulk import (
     studies_set_retraction_bulk,
 )
 from evidence.services.citations import citation_create, citation_delete, citation_update
-from evidence.services.claims import claim_anchor, claim_create, claim_delete, claim_update
+from evidence.services.claims import (
+    claim_accept_suggestion,
+    claim_anchor,
+    claim_create,
+    claim_delete,
+    claim_requote,
+    claim_update,
+)
 from evidence.services.reports import ImportReport, ReportLine
 from evidence.services.restore import articles_restore, citations_restore, claims_restore, studies_restore
 from evidence.services.retractions import retractions_import, study_set_retraction
@@ -57,9 +64,11 @@ __all__ = [
     "citation_update",
     "citations_create_bulk",
     "citations_restore",
+    "claim_accept_suggestion",
     "claim_anchor",
     "claim_create",
     "claim_delete",
+    "claim_requote",
     "claim_update",
     "claims_restore",
     "normalize_title",

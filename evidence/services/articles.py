@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -11,8 +12,9 @@ from django.db import IntegrityError, transaction
 from evidence import anchoring, signals
 from evidence.importers.article import ArticleBundle
 from evidence.models import Article, ArticleRevision, Citation, Claim, Study
+from evidence.services.claims import anchor_fields
 from evidence.services.common import apply_values, error_messages, save_edits
-from evidence.services.reports import ImportReport
+from evidence.services.reports import ImportReport, ReportLine
 from evidence.services.studies import study_upsert
 
 # An article's own fields; its text and headings change through article_revise, which keeps the old text.
@@ -68,14 +70,45 @@ def article_delete(*, article: Article, user: AbstractBaseUser | None = None) ->
     article.delete()
 
 
+@dataclass
+class Revised:
+    """What a revision of an article's text did to its claims (article_revise): ``number`` is the revision
+    that keeps the old text; ``moved`` the claims re-anchored elsewhere in the new text (orphans found
+    again among them); ``lost`` the claims the new text no longer holds, orphans now; ``still_lost`` the
+    orphans it does not hold either (their suggestion is the new text's)."""
+
+    number: int
+    moved: list[Claim] = field(default_factory=list)
+    lost: list[Claim] = field(default_factory=list)
+    still_lost: list[Claim] = field(default_factory=list)
+    consequences: list[ReportLine] = field(default_factory=list)  # what the review workflow did about it
+
+
 @transaction.atomic
 def article_revise(
     *, article: Article, text: str, headings: list[str], user: AbstractBaseUser | None = None, note: str = ""
 ) -> list[Claim]:
     """Replace an article's text, keeping the old version, and re-anchor its claims.
 
-    Returns the claims whose quote is no longer in the text; they keep their old anchor and are sent
-    back for re-review.
+    Returns the claims whose quote the new text no longer holds: they become orphans (see revise_text)
+    and are sent back for re-review (the anchors_lost signal).
+    """
+    return revise_text(article=article, text=text, headings=headings, user=user, note=note).lost
+
+
+@transaction.atomic
+def revise_text(
+    *, article: Article, text: str, headings: list[str], user: AbstractBaseUser | None = None, note: str = ""
+) -> Revised:
+    """article_revise, saying what happened to every claim (the article import reports it line by line).
+
+    The old text is kept as ArticleRevision ``number``; the new one is text version ``number + 1``. Each
+    claim is found again with anchoring.reanchor: the exact quote where it occurs once, else the
+    occurrence whose context matches best. A claim found is re-anchored (an orphan found again is anchored
+    again); a claim not found becomes an orphan: its offsets stay those of revision ``number``, where it
+    was last found, and a passage of the new text alike enough is stored as a suggestion for an editor,
+    never applied. An orphan still not found keeps its revision and offsets, and gets the new text's
+    suggestion. One query for the claims, one write per claim that changed, and the signal.
     """
     number = (article.revisions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     ArticleRevision.objects.create(
@@ -87,28 +120,50 @@ def article_revise(
     if user is not None:
         article._history_user = user
     article.save(update_fields=["text", "headings", "updated_at"])
-    lost = []
+    revised = Revised(number=number)
+    current = number + 1
     for claim in article.claims.all():
-        anchor = anchoring.relocate(text, claim.quote, claim.prefix, claim.suffix, claim.start)
-        if anchor is None:
-            claim.status = Claim.Status.NEEDS_REREVIEW
-            claim._change_reason = f"quote not found in revision {number + 1} of the text"
-            claim.save(update_fields=["status", "updated_at"])
-            Claim.objects.filter(pk=claim.pk).mark_evidence_changed()
-            lost.append(claim)
+        found = anchoring.reanchor(text, claim.quote, claim.prefix, claim.suffix, claim.start)
+        if found.anchor is not None:
+            values = anchor_fields(article, found.anchor)
+            how = "its quote" if found.how == "exact" else "its quote and the words around it"
+            reason = (
+                f"found again in revision {current} of the text by {how}"
+                if claim.is_orphaned
+                else f"re-anchored to revision {current} of the text by {how}"
+            )
+            if _save_anchor(claim, values, reason, user):
+                revised.moved.append(claim)
+            continue
+        suggestion = found.suggestion.as_json() if found.suggestion is not None else None
+        offer = "; a similar passage is suggested" if suggestion else "; nothing similar was found"
+        if claim.is_orphaned:
+            reason = f"still not found in revision {current} of the text{offer}"
+            _save_anchor(claim, {"anchor_suggestion": suggestion}, reason, user)
+            revised.still_lost.append(claim)
             continue
         values = {
-            "start": anchor.start,
-            "end": anchor.end,
-            "prefix": anchor.prefix,
-            "suffix": anchor.suffix,
-            "section": anchoring.section_at(text, headings, anchor.start),
+            "anchor_state": Claim.AnchorState.ORPHANED,
+            "anchor_revision": number,
+            "anchor_suggestion": suggestion,
         }
-        changed = apply_values(claim, values)
-        if changed:
-            claim._change_reason = "re-anchored to the revised text"
-            claim.save(update_fields=[*changed, "updated_at"])
-    return lost
+        reason = f"orphaned: its quote is not in revision {current} of the text; last found in revision {number}{offer}"
+        _save_anchor(claim, values, reason, user)
+        revised.lost.append(claim)
+    if revised.lost:
+        # the review workflow sends them back for re-review (reviews.receivers)
+        revised.consequences = signals.consequences(signals.anchors_lost, sender=Claim, claims=revised.lost, user=user)
+    return revised
+
+
+def _save_anchor(claim: Claim, values: dict[str, Any], reason: str, user: AbstractBaseUser | None) -> list[str]:
+    changed = apply_values(claim, values)
+    if changed:
+        claim._change_reason = reason
+        if user is not None:
+            claim._history_user = user
+        claim.save(update_fields=[*changed, "updated_at"])
+    return changed
 
 
 def article_import(
@@ -156,6 +211,7 @@ def _article_import(bundle: ArticleBundle, user: AbstractBaseUser | None, update
         "url": bundle.url,
         "published_on": bundle.published_on,
     }
+    revised: Revised | None = None
     if article is None:
         article = Article(slug=bundle.slug, text=bundle.text, headings=bundle.headings, **meta)
         try:
@@ -167,10 +223,15 @@ def _article_import(bundle: ArticleBundle, user: AbstractBaseUser | None, update
         report.add("created", "article", bundle.slug)
     else:
         if article.text != bundle.text or article.headings != bundle.headings:
-            article_revise(
+            revised = revise_text(
                 article=article, text=bundle.text, headings=bundle.headings, user=user, note="imported revision"
             )
-            report.add("updated", "article", bundle.slug, "new revision of the text")
+            report.add(
+                "updated",
+                "article",
+                bundle.slug,
+                f"new revision of the text (the old one is revision {revised.number})",
+            )
         changed = apply_values(article, meta)
         if changed:
             article.save(update_fields=[*changed, "updated_at"])
@@ -178,14 +239,11 @@ def _article_import(bundle: ArticleBundle, user: AbstractBaseUser | None, update
         elif not report.of("updated", "article"):
             report.add("unchanged", "article", bundle.slug)
 
+    # what the revision did to each claim, reported with the claim's line (or after, for claims not in the file)
+    anchor_lines = _revision_lines(revised) if revised is not None else {}
     existing = {claim.key: claim for claim in article.claims.exclude(key="")}
     for spec in bundle.claims:
-        values = {
-            "quote": spec.quote,
-            "start": spec.anchor.start,
-            "end": spec.anchor.end,
-            "prefix": spec.anchor.prefix,
-            "suffix": spec.anchor.suffix,
+        values: dict[str, Any] = {
             "section": spec.section,
             "kind": spec.kind,
             "substance": spec.substance,
@@ -197,25 +255,63 @@ def _article_import(bundle: ArticleBundle, user: AbstractBaseUser | None, update
             "attribution_note": spec.attribution_note,
         }
         claim = existing.get(spec.key) if spec.key else None
-        label = f"{bundle.slug}/{spec.key or spec.anchor.start}"
+        label = f"{bundle.slug}/{spec.label}"
+        if claim is not None and spec.quote == claim.quote:
+            # a stored quote keeps the anchor the revision gave it: moved, or an orphan (never refused)
+            del values["section"]
+        elif spec.anchor is None:
+            # a new claim, or a new quote for a stored one, must stand once in the text
+            report.add("rejected", "claim", label, spec.unplaced)
+            continue
+        else:
+            values = {**values, "quote": spec.quote, **anchor_fields(article, spec.anchor)}
         if claim is None:
             claim = Claim(article=article, key=spec.key, **values)
             claim.save()
             report.add("created", "claim", label)
         else:
+            was_orphan = claim.is_orphaned
             changed = apply_values(claim, values)
+            line = anchor_lines.pop(claim.pk, None)
+            if was_orphan and not claim.is_orphaned:
+                line = ("updated", "re-anchored: the file quotes it again in the current text")
+            if line is not None:
+                report.add(line[0], "claim", label, line[1])
             if changed:
                 claim._change_reason = "updated by article import"
+                if user is not None:
+                    claim._history_user = user
                 claim.save(update_fields=[*changed, "updated_at"])
                 report.add("updated", "claim", label, ", ".join(changed))
-            else:
+            elif line is None:
                 report.add("unchanged", "claim", label)
         _import_citations(claim, spec, studies_by_key, user, report, label)
+    # the claims the file does not list, which the revision moved or lost
+    for claim in Claim.objects.filter(pk__in=list(anchor_lines)).order_by("start", "pk"):
+        action, detail = anchor_lines[claim.pk]
+        report.add(action, "claim", f"{bundle.slug}/{claim.key or claim.pk}", detail)
+    if revised is not None:
+        report.lines += revised.consequences
 
     # a claim of the file may now rely on a retracted study (reviews flags it)
     report.lines += signals.consequences(
         signals.citations_changed, sender=Citation, claims=article.claims.all(), user=user
     )
+
+
+def _revision_lines(revised: Revised) -> dict[int, tuple[str, str]]:
+    """Each claim the revision re-anchored or lost → its report line's action and detail."""
+    lines = {claim.pk: ("updated", "re-anchored: it moved in the revised text") for claim in revised.moved}
+    for claim in revised.lost:
+        offer = "a similar passage is suggested" if claim.anchor_suggestion else "nothing similar was found"
+        lines[claim.pk] = (
+            "orphaned",
+            f"its quote is not in the revised text; kept where it was last found (revision {revised.number}); "
+            f"{offer} for an editor",
+        )
+    for claim in revised.still_lost:
+        lines[claim.pk] = ("orphaned", "its quote is still not in the text; it waits for an editor")
+    return lines
 
 
 def _import_citations(claim, spec, studies_by_key, user, report, label) -> None:

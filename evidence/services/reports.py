@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class ReportLine:
-    action: str  # created, updated, unchanged, merged, rejected, conflict
+    action: str  # created, updated, unchanged, merged, rejected, conflict, orphaned
     kind: str  # study, article, claim, citation
     label: str
     detail: str = ""
@@ -26,7 +26,7 @@ class ImportReport:
 
     def summary(self, kind: str | None = None) -> str:
         """e.g. "3 created, 1 updated, 2 rejected", in a fixed order."""
-        order = ["created", "updated", "unchanged", "merged", "conflict", "rejected"]
+        order = ["created", "updated", "unchanged", "merged", "conflict", "orphaned", "rejected"]
         counts = self.counts(kind)
         return ", ".join(f"{counts[action]} {action}" for action in order if counts[action]) or "nothing to do"
 

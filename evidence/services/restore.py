@@ -5,7 +5,8 @@ A restore puts back a snapshot; it does not replay the workflow that led to it. 
 status, offsets and dates they were exported with, nobody is told that evidence changed (the dump's
 claims already are in the state that followed), and no flag is raised (flags are not in a dump). What
 it keeps of the services' rules: every row is validated field by field before anything is written (a
-ValidationError names the record), a claim's quote must stand at its offsets in its article's text, a
+ValidationError names the record), an anchored claim's quote must stand at its offsets in its article's
+text (an orphan's, in the revision it refers to, when the library holds it: claims_restore), a
 citation's claim and study must exist, the tables' constraints hold (the database refuses duplicate
 identifiers and ids), each row gets a history row saying where it came from, the primary key sequences
 move past the restored ids, and the data version moves.
@@ -22,7 +23,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from evidence import caching
-from evidence.models import Article, Citation, Claim, Study
+from evidence.models import Article, ArticleRevision, Citation, Claim, Study
 from evidence.services import rows
 
 
@@ -47,15 +48,33 @@ def articles_restore(*, articles: Sequence[Article], reason: str) -> None:
 
 @transaction.atomic
 def claims_restore(*, claims: Sequence[Claim], reason: str) -> None:
-    """Restore claims with their ids, anchors, statuses and timestamps; each one's quote must be its
-    article's text between its offsets."""
-    texts = dict(Article.objects.filter(pk__in={claim.article_id for claim in claims}).values_list("pk", "text"))
+    """Restore claims with their ids, anchors, statuses and timestamps. An anchored claim's quote must be
+    its article's text between its offsets. An orphan's offsets refer to the revision of the text it was
+    last found in (anchor_revision): when the library holds that revision, its quote must be that text
+    between them; a dump carries no revisions, so otherwise they are taken as given (the row's checks and
+    constraints still hold: a revision named, a non-empty span). Its suggestion, for an editor, is not in a
+    dump: article_revise makes a new one at the next revision."""
+    article_ids = {claim.article_id for claim in claims}
+    texts = dict(Article.objects.filter(pk__in=article_ids).values_list("pk", "text"))
+    revisions = {
+        (article_id, number): text
+        for article_id, number, text in ArticleRevision.objects.filter(article_id__in=article_ids).values_list(
+            "article_id", "number", "text"
+        )
+    }
     for claim in claims:
         text = texts.get(claim.article_id)
         if text is None:
             raise ValidationError(f"{_claim_label(claim)}: its article is not in the library")
+        if claim.anchor_state == Claim.AnchorState.ORPHANED:
+            text = revisions.get((claim.article_id, claim.anchor_revision))
+            if text is None:
+                continue
+            where = f"revision {claim.anchor_revision} of its article's text"
+        else:
+            where = "its article's text"
         if not isinstance(claim.start, int) or text[claim.start : claim.end] != claim.quote:
-            raise ValidationError(f"{_claim_label(claim)}: text[start:end] of its article is not its quote")
+            raise ValidationError(f"{_claim_label(claim)}: {where} between start and end is not its quote")
     _restore(Claim, claims, reason, _claim_label)
 
 

@@ -11,9 +11,10 @@ from evidence.services import ArticleImportRejected, ImportReport, article_impor
 class Command(BaseCommand):
     help = (
         "Import an article with its claims, the studies they cite and the links between them from an "
-        "article file (format: docs/article-format.md). Quotes are located in the text; a quote that is "
-        "missing or occurs more than once is refused and nothing is written. Importing the same file "
-        "again changes nothing."
+        "article file (format: docs/article-format.md). Quotes are located in the text; for a new article or "
+        "claim, a quote that is missing or occurs more than once is refused and nothing is written. A revised "
+        "text of a stored article re-anchors its claims; one whose quote is gone becomes an orphan, reported "
+        "line by line. Importing the same file again changes nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -49,7 +50,8 @@ class Command(BaseCommand):
         for line in report.lines:
             if only and line.action not in only:
                 continue
-            if line.action in {"rejected", "conflict"} or verbosity >= 2:
+            # an orphan needs an editor: said whatever the verbosity, like a refusal or a conflict
+            if line.action in {"rejected", "conflict", "orphaned"} or verbosity >= 2:
                 out = self.stderr if line.action == "rejected" else self.stdout
                 out.write(f"  {line.action:9} {line.kind:8} {line.label}  {line.detail}".rstrip())
 
