@@ -7,6 +7,8 @@ copied):
   fields in `custom`, against the official `csl-data.json` (jsonschema, draft-07).
 - `/articles/<slug>/annotations.jsonld`: the W3C Web Annotation Data Model, against the MUST assertions of
   w3c/web-annotation-tests (JSON Schemas, draft-04, formats checked).
+- ClaimReview (the claim page's embedded JSON-LD, `/articles/<slug>/claimreview.jsonld`): schema.org
+  ClaimReview with the properties Google documents as required and recommended.
 - Atom feeds: not written yet; their feedparser check has its place at the end of this file.
 
 We write no article bundle (an article file with its bibliography is only ever read, by
@@ -17,10 +19,12 @@ showing that its check fails on output that breaks it, so a green run means some
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from functools import cache
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.syndication.views import Feed
@@ -282,6 +286,176 @@ def test_the_web_annotation_musts_can_fail(seed: Article, client):
         "annotations/3.1-targetKeyFound.json",
         "annotations/3.2-targetObjectsRecognized.json",
         "annotations/3.3.1-annotationCreatedValidated.json",
+    ]
+
+
+# --- ClaimReview: Google's required and recommended properties -------------------------------------------------
+
+GOOGLE = json.loads((CONFORMANCE / "google-claimreview" / "properties.json").read_text(encoding="utf-8"))
+# schema.org types a property may hold in place of the one Google names (schema.org/Article is a CreativeWork)
+SUBTYPES = {"CreativeWork": {"CreativeWork", "Article"}}
+SCHEMA_ORG = {"https://schema.org", "http://schema.org"}
+
+
+def _is(value: Any, type_name: str) -> bool:
+    if type_name == "Text":
+        return isinstance(value, str) and bool(value.strip())
+    if type_name == "URL":
+        parts = urlsplit(value) if isinstance(value, str) else None
+        return bool(parts and parts.scheme in {"http", "https"} and parts.netloc)
+    if type_name == "Number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if type_name in {"Date", "DateTime"}:
+        parse = date.fromisoformat if type_name == "Date" else datetime.fromisoformat
+        try:
+            parse(value)
+        except (TypeError, ValueError):
+            return False
+        return True
+    return isinstance(value, dict) and value.get("@type") in SUBTYPES.get(type_name, {type_name})
+
+
+def _check(node: Any, kind: str, excused: dict[str, str], problems: list[str], where: str) -> None:
+    """Google's list for ``kind`` against ``node``: required properties present and of a type it names,
+    recommended ones too unless ``excused`` gives the reason (the page's own, or data we do not hold)."""
+    spec = GOOGLE["types"][kind]
+    for level in ("required", "recommended"):
+        for name, types in spec.get(level, {}).items():
+            if name not in node:
+                if level == "required" or f"{kind}.{name}" not in excused:
+                    problems.append(f"{where}: {level} {kind}.{name} is missing")
+            elif not any(_is(node[name], type_name) for type_name in types):
+                problems.append(f"{where}: {kind}.{name} is not one of {types}: {node[name]!r}")
+    for name, types in spec.get("properties", {}).items():
+        if name in node and not any(_is(node[name], type_name) for type_name in types):
+            problems.append(f"{where}: {kind}.{name} is not one of {types}: {node[name]!r}")
+    if "at_least_one_of" in spec and not any(name in node for name in spec["at_least_one_of"]):
+        problems.append(f"{where}: {kind} has none of {spec['at_least_one_of']}")
+
+
+def claimreview_problems(review: dict[str, Any], *, hosting_page: str, article: Article) -> list[str]:
+    """Everything in ``review`` that falls short of Google's documented properties and conditions
+    (tests/conformance/google-claimreview/properties.json)."""
+    where = review.get("url", "ClaimReview")
+    problems: list[str] = []
+    if review.get("@context") not in SCHEMA_ORG or review.get("@type") != "ClaimReview":
+        problems.append(f"{where}: not a schema.org ClaimReview")
+    # the page's reasons a recommended property may be absent
+    excused = {"Rating.name": "alternateName is given, and Google recommends it instead of name"}
+    if not (article.author or article.publisher):
+        excused["Claim.author"] = "the claim has no author we know of: Google says to leave it out"
+    if not article.published_on:
+        excused["Claim.datePublished"] = "we do not know when the article was published"
+    # no URL identifying an article's author is held anywhere in the project
+    excused["Claim.author.sameAs"] = "we hold no URL identifying the author of a claim"
+    _check(review, "ClaimReview", excused, problems, where)
+    if isinstance(review.get("author"), dict):
+        _check(review["author"], "ClaimReview.author", excused, problems, where)
+    item = review.get("itemReviewed")
+    if isinstance(item, dict):
+        _check(item, "Claim", excused, problems, where)
+        if isinstance(item.get("author"), dict):
+            _check(item["author"], "Claim.author", excused, problems, where)
+    rating = review.get("reviewRating")
+    if isinstance(rating, dict):
+        _check(rating, "Rating", excused, problems, where)
+        best, worst, value = rating.get("bestRating"), rating.get("worstRating"), rating.get("ratingValue")
+        numbers = all(_is(number, "Number") for number in (best, worst, value))
+        if numbers and not (1 <= worst < best and worst <= value <= best):
+            problems.append(f"{where}: Rating wants 1 <= worstRating <= ratingValue <= bestRating, worst < best")
+    url_host, page_host = urlsplit(str(review.get("url", ""))).hostname or "", urlsplit(hosting_page).hostname or ""
+    if not (url_host == page_host or url_host.endswith("." + page_host)):
+        problems.append(f"{where}: url is not on the domain of the page hosting it ({hosting_page})")
+    return problems
+
+
+class _JsonLdScripts(HTMLParser):
+    """The JSON-LD a page embeds, as a search engine reads it: the <script type="application/ld+json">."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.documents: list[Any] = []
+        self._inside = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._inside = tag == "script" and ("type", "application/ld+json") in attrs
+
+    def handle_endtag(self, tag: str) -> None:
+        self._inside = False
+
+    def handle_data(self, data: str) -> None:
+        if self._inside:
+            self.documents.append(json.loads(data))
+
+
+def embedded_jsonld(html: str) -> list[Any]:
+    parser = _JsonLdScripts()
+    parser.feed(html)
+    return parser.documents
+
+
+@pytest.fixture(params=[False, True], ids=["article without metadata", "article with author and date"])
+def reviewed(request, seed: Article) -> Article:
+    """The seed with three published verdicts; the seed article names no author, publisher or date, so the
+    second case gives it all three (and the publisher's URL) to check the properties that depend on them."""
+    publish(claim("K1"), verdict="supported", certainty="high")
+    publish(claim("M1"), verdict="contradicted", certainty="low")
+    publish(claim("Q1"), verdict="unsupported", certainty="very_low")
+    if request.param:
+        Article.objects.filter(pk=seed.pk).update(
+            author="Jane Writer",
+            publisher="Example Health News",
+            published_on=date(2024, 5, 1),
+            url="https://publisher.example/ketamine-vs-mdma",
+        )
+    seed.refresh_from_db()
+    return seed
+
+
+def test_every_claimreview_on_a_claim_page_has_googles_properties(reviewed: Article, client):
+    published = Claim.objects.filter(article=reviewed, consensus__published_at__isnull=False)
+    assert published.count() == 3
+    for published_claim in published:
+        response = client.get(published_claim.get_absolute_url())
+        reviews = [doc for doc in embedded_jsonld(response.content.decode()) if doc.get("@type") == "ClaimReview"]
+        assert len(reviews) == 1  # Google's single fact check result wants one ClaimReview on the page
+        hosting_page = response.wsgi_request.build_absolute_uri()
+        assert claimreview_problems(reviews[0], hosting_page=hosting_page, article=reviewed) == []
+    unreviewed = client.get(claim("K2").get_absolute_url()).content.decode()
+    assert not [doc for doc in embedded_jsonld(unreviewed) if doc.get("@type") == "ClaimReview"]
+
+
+def test_every_claimreview_in_the_article_feed_has_googles_properties(reviewed: Article, client):
+    response = client.get(reverse("evidence:article-claimreview", args=[reviewed.slug]))
+    reviews = response.json()
+    assert len(reviews) == 3
+    hosting_page = response.wsgi_request.build_absolute_uri()
+    problems = [p for r in reviews for p in claimreview_problems(r, hosting_page=hosting_page, article=reviewed)]
+    assert problems == []
+    if reviewed.author:
+        assert {r["itemReviewed"]["author"]["name"] for r in reviews} == {"Jane Writer"}
+        assert {r["itemReviewed"]["datePublished"] for r in reviews} == {"2024-05-01"}
+
+
+def test_the_claimreview_check_can_fail(seed: Article, client):
+    publish(claim("K1"), verdict="supported", certainty="high")
+    review = client.get(reverse("evidence:article-claimreview", args=[seed.slug])).json()[0]
+    del review["claimReviewed"]
+    review["url"] = "https://elsewhere.example/claims/1/"
+    review["author"] = {"@type": "Organization"}
+    del review["reviewRating"]["alternateName"]
+    review["reviewRating"]["worstRating"] = 0
+    del review["itemReviewed"]["appearance"], review["itemReviewed"]["firstAppearance"]
+    problems = claimreview_problems(review, hosting_page="http://testserver/articles/x/", article=seed)
+    assert [problem.split(": ", 1)[1] for problem in problems] == [
+        "required ClaimReview.claimReviewed is missing",
+        "ClaimReview.author has none of ['name', 'url']",
+        "recommended Claim.appearance is missing",
+        "recommended Claim.firstAppearance is missing",
+        "Claim has none of ['appearance', 'firstAppearance']",
+        "required Rating.alternateName is missing",
+        "Rating wants 1 <= worstRating <= ratingValue <= bestRating, worst < best",
+        "url is not on the domain of the page hosting it (http://testserver/articles/x/)",
     ]
 
 
