@@ -21,6 +21,7 @@ from evidence.importers import csljson
 from evidence.models import Article, Claim, Study
 from evidence.services import bibliography_import
 from reviews.models import Consensus
+from tests.factories import StudyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +96,22 @@ def test_csljson_keeps_the_projects_fields_in_custom(seed: Article):
     assert not ours & set(berman)  # nothing of ours beside the CSL variables
     assert berman["custom"]["study_design"] == "RCT"
     assert berman["note"] == Study.objects.get(citation_key="berman2000").note  # CSL's own variable
+
+
+def test_csljson_round_trips_what_csl_has_no_place_for(seed: Article):
+    """A type CSL does not have and a name part it does not define are written as valid CSL, and the
+    study's own values come back from custom."""
+    StudyFactory(
+        citation_key="odd2024",
+        work_type="misc",
+        authors=[{"family": "Odd", "given": "Ann", "ORCID": "0000-0002-1825-0097"}, {"literal": "A Consortium"}],
+    )
+    before = snapshot()
+    text = to_csljson(Study.objects.order_by("pk"))
+    empty_the_library()
+    report = bibliography_import(data=text, format="csljson")
+    assert report.counts("study") == {"created": 47}
+    assert snapshot() == before
 
 
 def test_csljson_written_before_custom_still_imports(seed: Article):
