@@ -3,8 +3,9 @@ Every CSV the project writes goes through csv_writer(), which neutralises formul
 
 Every export re-imports to the same studies, field for field (tests/test_bibliography_export.py): the
 fields a format has no slot for travel as the project's extras, which the importers read back —
-BibTeX fields such as ``studydesign``, RIS ``M2`` (Zotero's Extra) lines ``key: value``, and CSL-JSON
-keys beside the CSL variables. Reference managers ignore what they do not know.
+BibTeX fields such as ``studydesign``, RIS ``M2`` (Zotero's Extra) lines ``key: value``, and CSL-JSON's
+``custom`` object. Reference managers ignore what they do not know. Every CSL-JSON item we write validates
+against the official CSL schema (tests/test_conformance.py).
 
 Limits worth knowing: a study without a citation key is exported under ``study-<pk>``, which becomes
 its key when the file is imported again; BibTeX collapses single line breaks inside a value (blank
@@ -24,6 +25,7 @@ from typing import Any, TextIO
 from django.db.models import Prefetch, QuerySet
 
 from evidence.importers import ris as ris_importer
+from evidence.importers.csljson import CSL_NAME_PARTS, CSL_TYPES
 from evidence.importers.records import DESIGN_SPELLING
 from evidence.models import Citation, Claim, Study
 from reviews.models import consensus_of
@@ -36,12 +38,21 @@ def study_key(study: Study) -> str:
 
 
 def csl_names(study: Study) -> list[dict[str, str]]:
-    return [dict(name) for name in study.authors]
+    """The authors as CSL names, with only the parts a CSL name has: the official schema allows no other
+    key in a name (one the API let through, an ORCID say, would make the whole file invalid)."""
+    return [{part: value for part, value in name.items() if part in CSL_NAME_PARTS} for name in study.authors]
+
+
+def csl_type(study: Study) -> str:
+    """The study's CSL item type; ``document``, CSL's type for any other document, for a type CSL does not
+    have (the admin and the API take any text, and the schema allows only its own list)."""
+    work_type = study.work_type or "article-journal"
+    return work_type if work_type in CSL_TYPES else "document"
 
 
 def csl_item(study: Study, *, extras: bool = True) -> dict[str, Any]:
-    """The study as a CSL-JSON item; with ``extras`` the project's fields are added beside CSL's."""
-    item: dict[str, Any] = {"id": study_key(study), "type": study.work_type or "article-journal"}
+    """The study as a CSL-JSON item; with ``extras`` the project's fields are added in ``custom``."""
+    item: dict[str, Any] = {"id": study_key(study), "type": csl_type(study)}
     item["title"] = study.title
     item["author"] = csl_names(study)
     for key, value in (
@@ -62,24 +73,38 @@ def csl_item(study: Study, *, extras: bool = True) -> dict[str, Any]:
         item["issued"] = {"date-parts": [[p for p in (study.year, study.month, study.day) if p is not None]]}
     if not extras:
         return item
-    item["study_design"] = DESIGN_SPELLING.get(study.design, study.design)
-    item["sample_size"] = study.sample_size
-    if study.population:
-        item["population"] = study.population
-    item["retracted"] = study.is_retracted
-    if study.lesser_notice:
-        item["retraction_status"] = study.lesser_notice
-    if study.retraction_date:
-        item["retraction_date"] = study.retraction_date.isoformat()
-    if study.retraction_doi:
-        item["retraction_doi"] = study.retraction_doi
-    item["retraction_note"] = study.retraction_note
-    item["verified"] = study.verified
-    item["verified_from"] = list(study.verified_from)
-    item["author_list_complete"] = study.author_list_complete
-    item["unconfirmed_leads"] = dict(study.unconfirmed_leads)
     item["note"] = study.note
+    item["custom"] = csl_custom(study, item)
     return item
+
+
+def csl_custom(study: Study, item: dict[str, Any]) -> dict[str, Any]:
+    """The project's fields CSL has no variable for, under the names the importer reads back
+    (evidence.importers.csljson.EXTENSIONS). The official schema forbids keys beside CSL's variables
+    (``additionalProperties: false``) and keeps ``custom`` for these, "preferred over the note field for
+    storing custom data"; strict consumers refuse an item with any other key."""
+    custom: dict[str, Any] = {}
+    if item["type"] != (study.work_type or "article-journal"):
+        custom["work_type"] = study.work_type  # the type CSL has no name for, kept for the round trip
+    if item["author"] != list(study.authors):
+        custom["authors"] = list(study.authors)  # the exact names, parts CSL has no place for included
+    custom["study_design"] = DESIGN_SPELLING.get(study.design, study.design)
+    custom["sample_size"] = study.sample_size
+    if study.population:
+        custom["population"] = study.population
+    custom["retracted"] = study.is_retracted
+    if study.lesser_notice:
+        custom["retraction_status"] = study.lesser_notice
+    if study.retraction_date:
+        custom["retraction_date"] = study.retraction_date.isoformat()
+    if study.retraction_doi:
+        custom["retraction_doi"] = study.retraction_doi
+    custom["retraction_note"] = study.retraction_note
+    custom["verified"] = study.verified
+    custom["verified_from"] = list(study.verified_from)
+    custom["author_list_complete"] = study.author_list_complete
+    custom["unconfirmed_leads"] = dict(study.unconfirmed_leads)
+    return custom
 
 
 def to_csljson(studies: Iterable[Study]) -> str:

@@ -1,10 +1,13 @@
 """CSL-JSON (Zotero's "CSL JSON" export, citeproc's input) into StudyRecords.
 
-Besides the CSL variables, the project's own extras are read when present: ``study_design``,
-``sample_size``, ``population``, ``retracted`` with ``retraction_note`` (and, for an expression of
-concern or a correction, ``retraction_status``; ``retraction_date`` and ``retraction_doi`` for the
-notice), ``verified`` with ``verified_from``, ``author_list_complete``, ``unconfirmed_leads`` and
-``note``.
+Besides the CSL variables, the project's own extras are read from the item's ``custom`` object, where our
+exports put them (the official CSL schema allows no other key beside its variables): ``study_design``,
+``sample_size``, ``population``, ``retracted`` with ``retraction_note`` (and, for an expression of concern
+or a correction, ``retraction_status``; ``retraction_date`` and ``retraction_doi`` for the notice),
+``verified`` with ``verified_from``, ``author_list_complete`` and ``unconfirmed_leads``; and, when the
+export had to change them to be valid CSL, the study's own ``work_type`` and exact ``authors``. Files
+written before the extras moved into ``custom`` (the seed's studies.json among them) have them beside the
+CSL variables: they are read there too. ``note`` is CSL's own variable.
 """
 
 from __future__ import annotations
@@ -25,6 +28,37 @@ from evidence.importers.records import (
 )
 
 NAME_PARTS = ("family", "given", "suffix", "literal", "non-dropping-particle", "dropping-particle")
+# Every key a CSL name may have (csl-data.json's name-variable, additionalProperties false).
+CSL_NAME_PARTS = frozenset({*NAME_PARTS, "comma-suffix", "static-ordering", "parse-names"})
+# CSL 1.0.2's item types, the only values csl-data.json allows for "type" (tests/test_conformance.py checks
+# this list against the vendored schema).
+CSL_TYPES = frozenset(
+    {
+        "article", "article-journal", "article-magazine", "article-newspaper", "bill", "book", "broadcast",
+        "chapter", "classic", "collection", "dataset", "document", "entry", "entry-dictionary",
+        "entry-encyclopedia", "event", "figure", "graphic", "hearing", "interview", "legal_case",
+        "legislation", "manuscript", "map", "motion_picture", "musical_score", "pamphlet", "paper-conference",
+        "patent", "performance", "periodical", "personal_communication", "post", "post-weblog", "regulation",
+        "report", "review", "review-book", "software", "song", "speech", "standard", "thesis", "treaty",
+        "webpage",
+    }
+)  # fmt: skip
+# The project's fields, read from "custom" and, in files written before they moved there, from beside the
+# CSL variables. "work_type" and "authors" only ever travel in "custom".
+EXTENSIONS = (
+    "study_design",
+    "sample_size",
+    "population",
+    "retracted",
+    "retraction_status",
+    "retraction_date",
+    "retraction_doi",
+    "retraction_note",
+    "verified",
+    "verified_from",
+    "author_list_complete",
+    "unconfirmed_leads",
+)
 
 
 def parse(text: str) -> ParseResult:
@@ -114,14 +148,42 @@ def _bool(item: dict[str, Any], key: str) -> bool | None:
     raise EntryError(f"{key!r} must be true, false or null")
 
 
+def _extensions(item: dict[str, Any]) -> dict[str, Any]:
+    """The project's fields of the item: its ``custom`` object, and the extensions an older file has beside
+    the CSL variables. A field given in both places must say the same in both."""
+    custom = item.get("custom")
+    if custom is None:
+        custom = {}
+    if not isinstance(custom, dict):
+        raise EntryError("'custom' must be an object")
+    found = {key: item[key] for key in EXTENSIONS if key in item}
+    for key, value in custom.items():
+        if key in found and found[key] != value:
+            raise EntryError(f"{key!r} is given twice, beside the CSL variables and in 'custom', with different values")
+        found[key] = value
+    return found
+
+
+def _exact_names(value: Any) -> list[dict[str, str]]:
+    if not (
+        isinstance(value, list)
+        and all(isinstance(name, dict) and name and all(isinstance(v, str) for v in name.values()) for name in value)
+    ):
+        raise EntryError("'custom.authors' must be a list of names, each an object of texts")
+    return value
+
+
 def parse_item(item: Any, source: str) -> StudyRecord:
     if not isinstance(item, dict):
         raise EntryError("an item must be a JSON object")
+    extras = _extensions(item)
     title = _text(item, "title") or ""
     record = StudyRecord(source=source, title=title)
     record.citation_key = _text(item, "id") or ""
-    record.work_type = _text(item, "type") or None
-    if "author" in item:
+    record.work_type = _text(extras, "work_type") or _text(item, "type") or None
+    if "authors" in extras:
+        record.authors = _exact_names(extras["authors"])
+    elif "author" in item:
         record.authors = _names(item["author"])
     record.container_title = _text(item, "container-title")
     record.publisher = _text(item, "publisher")
@@ -144,47 +206,47 @@ def parse_item(item: Any, source: str) -> StudyRecord:
         raise EntryError("the item has no title, DOI or PMID to identify it")
 
     # The project's extras.
-    if "study_design" in item:
-        design = design_value(_text(item, "study_design"))
+    if "study_design" in extras:
+        design = design_value(_text(extras, "study_design"))
         if design is None:
-            raise EntryError(f"unknown study design {item['study_design']!r}")
+            raise EntryError(f"unknown study design {extras['study_design']!r}")
         record.design = design or None
-    if item.get("sample_size") is not None:
-        size = item["sample_size"]
+    if extras.get("sample_size") is not None:
+        size = extras["sample_size"]
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
             raise EntryError(f"sample_size {size!r} is not a whole number")
         record.sample_size = size
-    record.population = _text(item, "population")
-    retracted = _bool(item, "retracted")
+    record.population = _text(extras, "population")
+    retracted = _bool(extras, "retracted")
     if retracted is not None:
         record.retraction_status = "retracted" if retracted else "none"
-    if "retraction_status" in item:
-        status = retraction_value(_text(item, "retraction_status"))
+    if "retraction_status" in extras:
+        status = retraction_value(_text(extras, "retraction_status"))
         if status is None:
-            raise EntryError(f"unknown retraction_status {item['retraction_status']!r}")
+            raise EntryError(f"unknown retraction_status {extras['retraction_status']!r}")
         record.retraction_status = status
-    notice_date = _text(item, "retraction_date")
+    notice_date = _text(extras, "retraction_date")
     if notice_date:
         try:
             record.retraction_date = date.fromisoformat(notice_date)
         except ValueError:
             raise EntryError(f"retraction_date {notice_date!r} is not a date (YYYY-MM-DD)") from None
     try:
-        notice_doi = _text(item, "retraction_doi")
+        notice_doi = _text(extras, "retraction_doi")
         record.retraction_doi = normalize_doi(notice_doi) if notice_doi is not None else None
     except IdentifierError as exc:
         raise EntryError(f"retraction_doi: {exc}") from None
-    record.retraction_note = _text(item, "retraction_note")
-    record.verified = _bool(item, "verified")
-    record.author_list_complete = _bool(item, "author_list_complete")
-    if "verified_from" in item:
-        sources = item["verified_from"]
+    record.retraction_note = _text(extras, "retraction_note")
+    record.verified = _bool(extras, "verified")
+    record.author_list_complete = _bool(extras, "author_list_complete")
+    if "verified_from" in extras:
+        sources = extras["verified_from"]
         if not (isinstance(sources, list) and all(isinstance(s, str) for s in sources)):
             raise EntryError("'verified_from' must be a list of texts")
         record.verified_from = sources
-    if item.get("unconfirmed_leads") is not None:
-        if not isinstance(item["unconfirmed_leads"], dict):
+    if extras.get("unconfirmed_leads") is not None:
+        if not isinstance(extras["unconfirmed_leads"], dict):
             raise EntryError("'unconfirmed_leads' must be an object")
-        record.unconfirmed_leads = item["unconfirmed_leads"]
+        record.unconfirmed_leads = extras["unconfirmed_leads"]
     record.note = _text(item, "note")
     return record
