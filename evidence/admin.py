@@ -21,7 +21,7 @@ fields included, for anyone who may view the object. Here a revert is a change l
 holds only the fields a user may edit, and save_model sends them through the same service, so an
 article's headings go through article_revise (its history does not hold the text: the form starts from
 the current one), a claim's fields through claim_update (its quote is anchored in the current text and
-its status is never restored: a claim is published by reviews.services.publish_verdict only), a study's
+its status is never restored: a claim is published by reviews.services.verdict_publish only), a study's
 through study_update (a retraction status flags the claims relying on it) and a citation's through
 citation_update (its claim and study stay). A revert is refused to anyone who may not change the object,
 and not offered for an object that no longer exists (restoring it would bypass the create service).

@@ -4,7 +4,7 @@ Every write goes through reviews.services (evidence.admin.ServicesAdmin refuses 
 
 - Review: add and change review_submit (it refreshes the consensus and moves the claim's status), delete
   review_delete. A revert from the history goes through review_submit too, for the review's author.
-- Consensus: read-only; the actions adjudicate (adjudicate) and publish (publish_verdict). Its rows are
+- Consensus: read-only; the actions adjudicate (claim_adjudicate) and publish (verdict_publish). Its rows are
   written by those services and consensus_refresh only, so reverting a version is not offered: it would
   restore a published verdict, or withdraw one, without the publish service's checks.
 - Flag: add flag_raise; the actions resolve and dismiss flag_close, with the reason they ask for. A raised
@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from evidence.admin import ServicesAdmin, became
 from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict
-from reviews.services import adjudicate, flag_close, flag_raise, publish_verdict, review_delete, review_submit
+from reviews.services import claim_adjudicate, flag_close, flag_raise, review_delete, review_submit, verdict_publish
 
 # Editors (and admins) see every review; a reviewer sees only their own, so ratings stay independent.
 SEE_ALL_REVIEWS = "reviews.view_others_reviews"
@@ -224,7 +224,7 @@ class ConsensusAdmin(ServicesAdmin):
         self._each(
             request,
             queryset,
-            lambda claim: adjudicate(claim=claim, adjudicated_by=request.user, **values),
+            lambda claim: claim_adjudicate(claim=claim, adjudicated_by=request.user, **values),
             _("Adjudicated %(n)d claim(s)."),
         )
 
@@ -234,7 +234,7 @@ class ConsensusAdmin(ServicesAdmin):
         self._each(
             request,
             queryset,
-            lambda claim: publish_verdict(claim=claim, published_by=request.user, rationale=summary),
+            lambda claim: verdict_publish(claim=claim, published_by=request.user, rationale=summary),
             _("Published %(n)d verdict(s)."),
         )
 

@@ -277,7 +277,7 @@ def review_delete(*, review: Review) -> None:
 
 
 @transaction.atomic
-def adjudicate(
+def claim_adjudicate(
     *, claim: Claim, certainty: str, verdict: str, rationale: str, adjudicated_by: AbstractBaseUser
 ) -> Consensus:
     """Record an editor's decision on a claim; it replaces the reviews' median and majority.
@@ -316,7 +316,7 @@ def adjudicate(
 
 
 @transaction.atomic
-def publish_verdict(*, claim: Claim, published_by: AbstractBaseUser, rationale: str = "") -> Consensus:
+def verdict_publish(*, claim: Claim, published_by: AbstractBaseUser, rationale: str = "") -> Consensus:
     """Publish the claim's decision to readers: a snapshot in the ``published_*`` fields.
 
     ``rationale`` is the summary readers see; without one, the adjudication's rationale is used. Raises
@@ -505,7 +505,7 @@ class Adjudication:
 
 @transaction.atomic
 def claims_adjudicate_bulk(*, items: Sequence[Adjudication]) -> list[Consensus]:
-    """adjudicate for many claims: each editor's decision recorded with who, when and why; a claim needs a
+    """claim_adjudicate for many claims: each editor's decision recorded with who, when and why; a claim needs a
     review first; a claim sent back for re-review returns to "in review"."""
     _one_per_claim(items)
     for item in items:
@@ -543,7 +543,7 @@ class Publication:
 
 @transaction.atomic
 def verdicts_publish_bulk(*, items: Sequence[Publication]) -> list[Consensus]:
-    """publish_verdict for many claims: each claim's decision published as a snapshot, only where
+    """verdict_publish for many claims: each claim's decision published as a snapshot, only where
     publish_blockers() allows (else ValidationError naming the claim and why, and nothing is published),
     with the summary readers see; the claims become "verdict published"."""
     _one_per_claim(items)

@@ -326,7 +326,7 @@ def adjudicate(request: HttpRequest, claim_id: int) -> HttpResponse:
     form = AdjudicationForm(request.POST)
     if form.is_valid():
         try:
-            services.adjudicate(claim=claim, adjudicated_by=request.user, **form.cleaned_data)
+            services.claim_adjudicate(claim=claim, adjudicated_by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, _messages_of(exc))
         else:
@@ -342,7 +342,7 @@ def publish(request: HttpRequest, claim_id: int) -> HttpResponse:
     form = PublishForm(request.POST, open_flags=claim.flags.open().order_by("-raised_at"))
     if form.is_valid():
         try:
-            consensus = services.publish_verdict(
+            consensus = services.verdict_publish(
                 claim=claim, published_by=request.user, rationale=form.cleaned_data["rationale"]
             )
         except ValidationError as exc:

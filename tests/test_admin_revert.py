@@ -23,7 +23,7 @@ from evidence.services import (
 )
 from reviews.consensus import publish_blockers
 from reviews.models import Consensus, Flag, consensus_of
-from reviews.services import adjudicate, flag_close, flag_raise, publish_verdict
+from reviews.services import claim_adjudicate, flag_close, flag_raise, verdict_publish
 from tests import builders
 from tests.reviewing import article_with_claims, cite, rate, study
 from tests.test_admin_roles import admin_url, form_data, form_errors, signed_in
@@ -59,7 +59,7 @@ def republished_scene(make_user, editor) -> Claim:
     cite(claim, paper)
     rate(claim, make_user("Reviewers"), "moderate", "supported")
     rate(claim, make_user("Reviewers"), "moderate", "supported")
-    publish_verdict(claim=claim, published_by=editor, rationale="Two trials agree.")
+    verdict_publish(claim=claim, published_by=editor, rationale="Two trials agree.")
     study_set_retraction(study=paper, status=Study.RetractionStatus.RETRACTED)
     claim.refresh_from_db()
     assert claim.status == Claim.Status.NEEDS_REREVIEW
@@ -98,10 +98,12 @@ def published_twice(make_user, editor) -> Claim:
     claim = article_with_claims(1).claims.get()
     rate(claim, make_user("Reviewers"), "high", "supported")
     rate(claim, make_user("Reviewers"), "very_low", "unsupported")
-    adjudicate(claim=claim, certainty="moderate", verdict="supported", rationale="Holds.", adjudicated_by=editor)
-    publish_verdict(claim=claim, published_by=editor)
-    adjudicate(claim=claim, certainty="low", verdict="partly_supported", rationale="Half holds.", adjudicated_by=editor)
-    publish_verdict(claim=claim, published_by=editor)
+    claim_adjudicate(claim=claim, certainty="moderate", verdict="supported", rationale="Holds.", adjudicated_by=editor)
+    verdict_publish(claim=claim, published_by=editor)
+    claim_adjudicate(
+        claim=claim, certainty="low", verdict="partly_supported", rationale="Half holds.", adjudicated_by=editor
+    )
+    verdict_publish(claim=claim, published_by=editor)
     return claim
 
 

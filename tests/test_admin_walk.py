@@ -36,7 +36,7 @@ from evidence.services import (
 )
 from reviews.consensus import compute
 from reviews.models import Consensus, Flag, Review, consensus_of
-from reviews.services import adjudicate, flag_close, flag_raise, publish_verdict
+from reviews.services import claim_adjudicate, flag_close, flag_raise, verdict_publish
 from tests import builders
 from tests.reviewing import rate
 from tests.test_admin_roles import admin_url, form_data, signed_in
@@ -56,7 +56,7 @@ def services_would_accept() -> list[str]:
     for claim in Claim.objects.filter(status=Claim.Status.PUBLISHED).select_related("consensus"):
         consensus = consensus_of(claim)
         if consensus is None or not consensus.is_published:
-            problems.append(f"claim {claim.key} is published without a published verdict (publish_verdict)")
+            problems.append(f"claim {claim.key} is published without a published verdict (verdict_publish)")
     for consensus in Consensus.objects.all():
         ratings = Review.objects.filter(claim_id=consensus.claim_id).values_list("certainty", "verdict")
         expected = compute(ratings)
@@ -64,7 +64,7 @@ def services_would_accept() -> list[str]:
         if actual != expected.__dict__:
             problems.append(f"consensus of claim {consensus.claim_id} is not its reviews' (consensus_refresh)")
         if consensus.is_published and consensus.published_by_id is None:
-            problems.append(f"consensus of claim {consensus.claim_id} was published by nobody (publish_verdict)")
+            problems.append(f"consensus of claim {consensus.claim_id} was published by nobody (verdict_publish)")
     for citation in Citation.objects.reliance_on_retracted():
         flagged = Flag.objects.filter(
             claim_id=citation.claim_id, study_id=citation.study_id, reason=Flag.Reason.RETRACTED_SOURCE
@@ -117,8 +117,8 @@ def world(db) -> SimpleNamespace:
     citation_create(claim=k2, study=other, values={"relation": "supports"})
     review = rate(k1, first, "high", "supported")
     rate(k1, second, "very_low", "unsupported")
-    adjudicate(claim=k1, certainty="moderate", verdict="supported", rationale="Holds.", adjudicated_by=editor)
-    publish_verdict(claim=k1, published_by=editor)
+    claim_adjudicate(claim=k1, certainty="moderate", verdict="supported", rationale="Holds.", adjudicated_by=editor)
+    verdict_publish(claim=k1, published_by=editor)
     study_set_retraction(study=trial, status=Study.RetractionStatus.RETRACTED)
     open_flag = flag_raise(claim=k2, reason=Flag.Reason.OVERSTATED, note="Says always.", raised_by=editor)
     closed_flag = flag_raise(claim=k2, reason=Flag.Reason.UNSUPPORTED, note="No source.", raised_by=editor)

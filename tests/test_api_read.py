@@ -22,7 +22,7 @@ from evidence.api.views import ClaimViewSet
 from evidence.models import Article, Claim, Study
 from evidence.services import study_set_retraction
 from reviews.models import Flag, Review
-from reviews.services import adjudicate, publish_verdict
+from reviews.services import claim_adjudicate, verdict_publish
 from tests.factories import ArticleFactory, FlagFactory, grow, publish
 from tests.reviewing import rate
 
@@ -316,7 +316,7 @@ def test_a_claim_back_in_review_hides_its_new_round_from_anonymous_readers(clien
     round's reviews as reviewers revised them. It now asks reviews.access, as the claim page does."""
     c, users = reviewed
     rate(c, users["reviewer"], "moderate", "supported", rationale="Round one.")
-    publish_verdict(claim=c, published_by=users["editor"], rationale="Two reviewers agree.")
+    verdict_publish(claim=c, published_by=users["editor"], rationale="Two reviewers agree.")
     assert visible(client, c) == {"The other reviewer's reasoning.", "Round one."}
     cited = c.citations.filter(relation="supports").first().study
     study_set_retraction(study=cited, status=Study.RetractionStatus.RETRACTED, note="Retracted.")
@@ -335,10 +335,10 @@ def test_a_claim_back_in_review_hides_its_new_round_from_anonymous_readers(clien
     editor = Client()
     editor.force_login(users["editor"])
     assert visible(editor, c) == {"The other reviewer's reasoning.", "Round two, not yet published."}
-    adjudicate(
+    claim_adjudicate(
         claim=c, certainty="low", verdict="partly_supported", rationale="Settled.", adjudicated_by=users["editor"]
     )
-    publish_verdict(claim=c, published_by=users["editor"], rationale="Republished after the retraction.")
+    verdict_publish(claim=c, published_by=users["editor"], rationale="Republished after the retraction.")
     assert visible(client, c) == {"The other reviewer's reasoning.", "Round two, not yet published."}
 
 

@@ -17,7 +17,7 @@ from django.db import connection
 from evidence.models import Study
 from evidence.services import article_revise, study_set_retraction
 from reviews.models import Flag
-from reviews.services import adjudicate, flag_close, flag_raise, review_submit
+from reviews.services import claim_adjudicate, flag_close, flag_raise, review_submit
 
 pytestmark = pytest.mark.skipif(
     not all(shutil.which(tool) for tool in ("pg_dump", "pg_restore")),
@@ -85,7 +85,9 @@ def test_a_dump_restores_into_an_empty_database_with_every_row_and_every_history
     review_submit(claim=claim, reviewer=rita, certainty="high", verdict="supported", rationale="Two trials.")
     review_submit(claim=claim, reviewer=sam, certainty="low", verdict="unsupported", rationale="Small samples.")
     review_submit(claim=claim, reviewer=sam, certainty="moderate", verdict="partly_supported", rationale="Revised.")
-    adjudicate(claim=claim, certainty="moderate", verdict="partly_supported", rationale="Split.", adjudicated_by=edna)
+    claim_adjudicate(
+        claim=claim, certainty="moderate", verdict="partly_supported", rationale="Split.", adjudicated_by=edna
+    )
     flag = flag_raise(claim=claim, reason=Flag.Reason.OVERSTATED, note="Too strong.", raised_by=edna)
     flag_close(flag=flag, status=Flag.Status.RESOLVED, closed_by=edna, note="Reworded.")
     study_set_retraction(study=claim.citations.first().study, status="retracted", note="Fabricated data.")

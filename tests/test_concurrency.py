@@ -19,7 +19,7 @@ from evidence.importers.records import StudyRecord
 from evidence.models import Study
 from evidence.services import ImportReport, bibliography_import, study_upsert
 from reviews.models import Certainty, Consensus, Review
-from reviews.services import adjudicate, review_submit
+from reviews.services import claim_adjudicate, review_submit
 from tests.reviewing import article_with_claims
 
 
@@ -106,7 +106,7 @@ def test_an_editor_adjudicating_while_a_reviewer_edits_loses_neither(make_user):
             lambda c=certainty, v=verdict, n=round_: review_submit(
                 claim=claim, reviewer=sam, certainty=c, verdict=v, rationale=f"Revised, round {n}."
             ),
-            lambda n=round_: adjudicate(
+            lambda n=round_: claim_adjudicate(
                 claim=claim,
                 certainty="low",
                 verdict="partly_supported",

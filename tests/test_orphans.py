@@ -21,7 +21,7 @@ from evidence.opendata import TABLES, dataset_export, dataset_import
 from evidence.services import article_revise, claim_accept_suggestion, claim_requote
 from reviews.consensus import publish_blockers
 from reviews.models import consensus_of
-from reviews.services import publish_verdict
+from reviews.services import verdict_publish
 from tests import builders
 from tests.factories import publish
 from tests.reviewing import rate
@@ -150,7 +150,7 @@ def test_a_reviewer_resaving_does_not_make_a_lost_claim_publishable(make_user):
     rate(claim, first)  # re-saved
     assert Claim.objects.get(pk=claim.pk).is_orphaned  # the review does not touch the anchor
     with pytest.raises(ValidationError, match="no longer in the article's text"):
-        publish_verdict(claim=claim, published_by=make_user("Editors"), rationale="Holds.")
+        verdict_publish(claim=claim, published_by=make_user("Editors"), rationale="Holds.")
 
 
 # --- Revising the text: moved, reworded, removed ------------------------------------------------------------

@@ -22,7 +22,13 @@ from evidence.services import (
 )
 from reviews import queues
 from reviews.models import Consensus, Flag, Review
-from reviews.services import adjudicate, claims_flag_retracted_reliance, publish_verdict, review_delete, review_submit
+from reviews.services import (
+    claim_adjudicate,
+    claims_flag_retracted_reliance,
+    review_delete,
+    review_submit,
+    verdict_publish,
+)
 from tests.reviewing import article_with_claims, cite, rate, study
 
 # --- Submitting and editing ---------------------------------------------------------------------------------
@@ -99,7 +105,7 @@ def test_a_published_claim_stays_published_when_a_reviewer_edits(make_user):
     anna, ben = make_user("Reviewers"), make_user("Reviewers")
     rate(claim, anna, "moderate", "supported")
     rate(claim, ben, "moderate", "supported")
-    publish_verdict(claim=claim, published_by=make_user("Editors"), rationale="Two RCTs agree.")
+    verdict_publish(claim=claim, published_by=make_user("Editors"), rationale="Two RCTs agree.")
     rate(claim, ben, "low", "supported")
     claim.refresh_from_db()
     row = Consensus.objects.get(claim=claim)
@@ -188,10 +194,10 @@ def test_adjudication_needs_a_rationale_and_a_review(make_user):
     claim = article_with_claims(1).claims.get()
     editor = make_user("Editors")
     with pytest.raises(ValidationError):
-        adjudicate(claim=claim, certainty="low", verdict="supported", rationale="Fine.", adjudicated_by=editor)
+        claim_adjudicate(claim=claim, certainty="low", verdict="supported", rationale="Fine.", adjudicated_by=editor)
     rate(claim, make_user("Reviewers"), "high", "supported")
     with pytest.raises(ValidationError) as refused:
-        adjudicate(claim=claim, certainty="low", verdict="supported", rationale=" ", adjudicated_by=editor)
+        claim_adjudicate(claim=claim, certainty="low", verdict="supported", rationale=" ", adjudicated_by=editor)
     assert "rationale" in refused.value.message_dict
     assert not Consensus.objects.get(claim=claim).is_adjudicated
 
@@ -203,7 +209,7 @@ def test_adjudication_records_who_when_and_why_and_becomes_the_decision(make_use
     rate(claim, make_user("Reviewers"), "high", "supported")
     rate(claim, make_user("Reviewers"), "very_low", "contradicted")
     assert claim in queues.disputed()
-    row = adjudicate(
+    row = claim_adjudicate(
         claim=claim, certainty="low", verdict="partly_supported", rationale="Small trials.", adjudicated_by=editor
     )
     row.refresh_from_db()
@@ -223,7 +229,7 @@ def test_a_review_changed_after_adjudication_puts_a_disputed_claim_back_on_the_d
     editor, first, second = make_user("Editors"), make_user("Reviewers"), make_user("Reviewers")
     rate(claim, first, "high", "supported")
     rate(claim, second, "very_low", "contradicted")
-    adjudicate(
+    claim_adjudicate(
         claim=claim, certainty="low", verdict="partly_supported", rationale="Small trials.", adjudicated_by=editor
     )
     assert claim not in queues.disputed()
@@ -234,7 +240,7 @@ def test_a_review_changed_after_adjudication_puts_a_disputed_claim_back_on_the_d
     assert claim in queues.disputed()
     assert claim not in queues.ready_to_publish()
     with pytest.raises(ValidationError, match="adjudicate again"):
-        publish_verdict(claim=claim, published_by=editor)
+        verdict_publish(claim=claim, published_by=editor)
     page = Client()
     page.force_login(editor)
     assert (
@@ -243,7 +249,9 @@ def test_a_review_changed_after_adjudication_puts_a_disputed_claim_back_on_the_d
     )
 
     # deciding again takes it off, and it can be published
-    adjudicate(claim=claim, certainty="low", verdict="unsupported", rationale="Looked again.", adjudicated_by=editor)
+    claim_adjudicate(
+        claim=claim, certainty="low", verdict="unsupported", rationale="Looked again.", adjudicated_by=editor
+    )
     assert claim not in queues.disputed()
     assert claim in queues.ready_to_publish()
 
@@ -259,10 +267,10 @@ def test_publishing_needs_agreement_or_adjudication(make_user):
     editor = make_user("Editors")
     rate(claim, make_user("Reviewers"), "high", "supported")
     with pytest.raises(ValidationError, match="1 of the 2 reviews"):
-        publish_verdict(claim=claim, published_by=editor, rationale="Fine.")
+        verdict_publish(claim=claim, published_by=editor, rationale="Fine.")
     rate(claim, make_user("Reviewers"), "low", "supported")
     with pytest.raises(ValidationError, match="disagree"):
-        publish_verdict(claim=claim, published_by=editor, rationale="Fine.")
+        verdict_publish(claim=claim, published_by=editor, rationale="Fine.")
     assert not Consensus.objects.get(claim=claim).is_published
     assert claim not in queues.ready_to_publish()
 
@@ -273,10 +281,10 @@ def test_publishing_snapshots_the_decision(make_user):
     editor = make_user("Editors")
     rate(claim, make_user("Reviewers"), "high", "supported")
     rate(claim, make_user("Reviewers"), "very_low", "unsupported")
-    adjudicate(
+    claim_adjudicate(
         claim=claim, certainty="low", verdict="partly_supported", rationale="Only in part.", adjudicated_by=editor
     )
-    row = publish_verdict(claim=claim, published_by=editor)  # the adjudication's rationale is the summary
+    row = verdict_publish(claim=claim, published_by=editor)  # the adjudication's rationale is the summary
     row.refresh_from_db()
     claim.refresh_from_db()
     assert (row.published_certainty, row.published_verdict, row.published_rationale) == (
@@ -294,9 +302,9 @@ def test_publishing_without_adjudication_needs_a_summary(make_user):
     rate(claim, make_user("Reviewers"), "high", "supported")
     rate(claim, make_user("Reviewers"), "moderate", "supported")
     with pytest.raises(ValidationError) as refused:
-        publish_verdict(claim=claim, published_by=make_user("Editors"), rationale="")
+        verdict_publish(claim=claim, published_by=make_user("Editors"), rationale="")
     assert "rationale" in refused.value.message_dict
-    row = publish_verdict(claim=claim, published_by=make_user("Editors"), rationale="Two RCTs.")
+    row = verdict_publish(claim=claim, published_by=make_user("Editors"), rationale="Two RCTs.")
     assert (row.published_certainty, row.published_verdict) == ("moderate", "supported")  # median rounds down
 
 
@@ -314,7 +322,7 @@ def test_a_retraction_flags_reliant_claims_once_and_sends_them_back(make_user):
     for claim in (relying, mixed, context_only):
         rate(claim, make_user("Reviewers"))
         rate(claim, make_user("Reviewers"))
-    publish_verdict(claim=relying, published_by=make_user("Editors"), rationale="Fine.")
+    verdict_publish(claim=relying, published_by=make_user("Editors"), rationale="Fine.")
 
     study_set_retraction(study=paper, status=Study.RetractionStatus.RETRACTED, note="Retracted for misconduct.")
     flagged = Flag.objects.filter(reason=Flag.Reason.RETRACTED_SOURCE, status=Flag.Status.OPEN, raised_by=None)
@@ -327,7 +335,7 @@ def test_a_retraction_flags_reliant_claims_once_and_sends_them_back(make_user):
     assert set(queues.relying_on_retracted_study()) == {relying, mixed}
     # sent back: not publishable again until someone looks again
     with pytest.raises(ValidationError, match="re-review"):
-        publish_verdict(claim=relying, published_by=make_user("Editors"), rationale="Again.")
+        verdict_publish(claim=relying, published_by=make_user("Editors"), rationale="Again.")
     assert relying in queues.awaiting_reviews() and relying not in queues.ready_to_publish()
 
 

@@ -18,7 +18,7 @@ from evidence.services import citation_create, study_set_retraction
 from reviews import queues
 from reviews.consensus import agreement_by_article
 from reviews.models import Consensus, Flag, Review
-from reviews.services import adjudicate, claims_flag_retracted_reliance, flag_raise
+from reviews.services import claim_adjudicate, claims_flag_retracted_reliance, flag_raise
 from tests.reviewing import article_with_claims, cite, rate, study
 
 
@@ -570,7 +570,9 @@ def test_publish_shows_the_verdict_to_readers(make_user):
     editor = make_user("Editors")
     rate(claim, make_user("Reviewers"), "high", "supported")
     rate(claim, make_user("Reviewers"), "very_low", "unsupported")
-    adjudicate(claim=claim, certainty="low", verdict="partly_supported", rationale="Half of it.", adjudicated_by=editor)
+    claim_adjudicate(
+        claim=claim, certainty="low", verdict="partly_supported", rationale="Half of it.", adjudicated_by=editor
+    )
     response = signed_in(editor).post(reverse("reviews:publish", args=[claim.pk]), {"rationale": ""}, follow=True)
     assert "Published: Partly supported, low certainty." in text(response)
     public = text(Client().get(reverse("evidence:claim-detail", args=[claim.pk])))
@@ -585,7 +587,9 @@ def test_the_certainty_spread_reads_the_same_on_every_page(make_user):
     editor = make_user("Editors")
     rate(claim, make_user("Reviewers"), "moderate", "supported")
     rate(claim, make_user("Reviewers"), "very_low", "unsupported")
-    adjudicate(claim=claim, certainty="low", verdict="partly_supported", rationale="Half of it.", adjudicated_by=editor)
+    claim_adjudicate(
+        claim=claim, certainty="low", verdict="partly_supported", rationale="Half of it.", adjudicated_by=editor
+    )
     wording = "certainties 2 levels apart"
     editors = text(signed_in(editor).get(reverse("reviews:editor-claim", args=[claim.pk])))
     signed_in(editor).post(reverse("reviews:publish", args=[claim.pk]), {"rationale": ""})

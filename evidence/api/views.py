@@ -185,7 +185,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Adjudicate the claim (editors)",
         description="Records the editor's certainty and verdict, which replace the reviews' median and majority "
-        "(reviews.services.adjudicate). Needs reviews.view_consensus, reviews.view_others_reviews and "
+        "(reviews.services.claim_adjudicate). Needs reviews.view_consensus, reviews.view_others_reviews and "
         "reviews.adjudicate_claim, as the editor's page does. The claim needs at least one review.",
         request=s.DecisionSerializer,
         responses={200: s.EditorConsensusSerializer},
@@ -194,12 +194,12 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
     def adjudicate(self, request: Request, pk: str | None = None) -> Response:
         claim = self.get_object()
         data = _valid(s.DecisionSerializer, request)
-        consensus = review_services.adjudicate(claim=claim, adjudicated_by=request.user, **data)
+        consensus = review_services.claim_adjudicate(claim=claim, adjudicated_by=request.user, **data)
         return Response(s.EditorConsensusSerializer(consensus).data)
 
     @extend_schema(
         summary="Publish the claim's verdict (editors)",
-        description="Publishes the decision to readers (reviews.services.publish_verdict); 400 with the reasons "
+        description="Publishes the decision to readers (reviews.services.verdict_publish); 400 with the reasons "
         "when the claim is not ready. Needs reviews.view_consensus, reviews.view_others_reviews and "
         "reviews.publish_verdict.",
         request=s.PublishSerializer,
@@ -209,7 +209,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
     def publish(self, request: Request, pk: str | None = None) -> Response:
         claim = self.get_object()
         data = _valid(s.PublishSerializer, request)
-        consensus = review_services.publish_verdict(claim=claim, published_by=request.user, rationale=data["rationale"])
+        consensus = review_services.verdict_publish(claim=claim, published_by=request.user, rationale=data["rationale"])
         return Response(s.EditorConsensusSerializer(consensus).data)
 
 
