@@ -25,7 +25,7 @@ from reviews.consensus import publish_blockers
 from reviews.models import Consensus, Flag, consensus_of
 from reviews.services import claim_adjudicate, flag_close, flag_raise, verdict_publish
 from tests import builders
-from tests.reviewing import article_with_claims, cite, rate, study
+from tests.builders import article_with_claims, cite, rate, trial
 from tests.test_admin_roles import admin_url, form_data, form_errors, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def republished_scene(make_user, editor) -> Claim:
     """A claim whose verdict was published, then sent back for re-review because a study it relies on was
     retracted: the publish service now refuses it."""
     claim = article_with_claims(1).claims.get()
-    paper = study()
+    paper = trial()
     cite(claim, paper)
     rate(claim, make_user("Reviewers"), "moderate", "supported")
     rate(claim, make_user("Reviewers"), "moderate", "supported")

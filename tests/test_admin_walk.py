@@ -38,7 +38,7 @@ from reviews.consensus import compute
 from reviews.models import Consensus, Flag, Review, consensus_of
 from reviews.services import claim_adjudicate, flag_close, flag_raise, verdict_publish
 from tests import builders
-from tests.reviewing import rate
+from tests.builders import rate
 from tests.test_admin_roles import admin_url, form_data, signed_in
 
 pytestmark = pytest.mark.django_db

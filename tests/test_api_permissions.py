@@ -17,7 +17,7 @@ from rest_framework.authtoken.models import Token
 
 from evidence.models import Citation, Claim, Study
 from reviews.models import Consensus, Flag, Review
-from tests.reviewing import OTHERS_RATIONALE, RoleWorld, rate, study
+from tests.builders import OTHERS_RATIONALE, RoleWorld, rate, trial
 
 ROLES = ["anonymous", "reviewer", "other_reviewer", "curator", "editor", "admin"]
 
@@ -322,7 +322,7 @@ def test_edit_a_study_and_retract_it(world, role):
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
 def test_cite_a_study(world, role):
-    other = study(title="Another trial", retraction_status=Study.RetractionStatus.RETRACTED)
+    other = trial(title="Another trial", retraction_status=Study.RetractionStatus.RETRACTED)
     response = world.client(role).post(
         reverse("api:citation-list"),
         {"claim": world.claim.pk, "study": other.pk, "relation": "supports", "note": "Shows it."},

@@ -23,8 +23,7 @@ from evidence.models import Article, Claim, Study
 from evidence.services import study_set_retraction
 from reviews.models import Flag, Review
 from reviews.services import claim_adjudicate, verdict_publish
-from tests.factories import ArticleFactory, FlagFactory, grow, publish
-from tests.reviewing import rate
+from tests.builders import ArticleFactory, FlagFactory, grow, publish, rate
 
 ARTICLE_SLUG = "ketamine-vs-mdma-in-psychotherapy"
 

@@ -26,8 +26,7 @@ from hypothesis import settings as hypothesis_settings
 from rest_framework.authtoken.models import Token
 from schemathesis.config import SchemathesisConfig
 
-from tests.factories import FlagFactory, publish
-from tests.reviewing import article_with_claims, cite, rate, study
+from tests.builders import FlagFactory, article_with_claims, cite, publish, rate, trial
 
 # --- The schema itself -------------------------------------------------------------------------------------
 
@@ -114,7 +113,7 @@ def test_every_list_parameter_given_empty_counts_as_not_given(schema_doc, client
     list as with no parameter at all."""
     article = article_with_claims(2)
     claim = article.claims.first()
-    cite(claim, study(doi="10.5555/empty.parameters"))
+    cite(claim, trial(doi="10.5555/empty.parameters"))
     for _ in range(2):
         rate(claim, make_user("Reviewers"), "moderate", "supported")
     publish(claim)  # reviews are public once the claim's verdict is
@@ -193,7 +192,7 @@ def api_world(db, make_user, settings) -> dict:
     }
     article = article_with_claims(3)
     claims = list(article.claims.order_by("pk"))
-    studies = [study(doi=f"10.5555/schemathesis.{i}") for i in range(3)]
+    studies = [trial(doi=f"10.5555/schemathesis.{i}") for i in range(3)]
     for claim, cited in zip(claims, studies, strict=True):
         cite(claim, cited)
     reviewers = [make_user("Reviewers"), make_user("Reviewers")]

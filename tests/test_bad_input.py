@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from evidence.models import Article, Claim, Study
 from reviews.models import Flag
 from reviews.services import flag_raise, review_submit
-from tests.factories import publish
+from tests.builders import publish
 
 # What an attacker would store: a script element, an event handler and a broken-out attribute.
 XSS = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'"

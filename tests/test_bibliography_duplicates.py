@@ -10,7 +10,7 @@ import pytest
 
 from evidence.models import Study
 from evidence.services import bibliography_import
-from tests.factories import StudyFactory
+from tests.builders import StudyFactory
 
 pytestmark = pytest.mark.django_db
 

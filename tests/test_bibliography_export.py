@@ -21,7 +21,7 @@ from evidence.importers import csljson
 from evidence.models import Article, Claim, Study
 from evidence.services import bibliography_import
 from reviews.models import Consensus
-from tests.factories import StudyFactory
+from tests.builders import StudyFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from evidence import caching
 from evidence.models import Citation, Claim
 from reviews.models import Flag
-from tests.factories import ArticleFactory, CitationFactory, add_claim
+from tests.builders import ArticleFactory, CitationFactory, add_claim
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from evidence.models import Study
 from evidence.services import ImportReport, bibliography_import, study_upsert
 from reviews.models import Certainty, Consensus, Review
 from reviews.services import claim_adjudicate, review_submit
-from tests.reviewing import article_with_claims
+from tests.builders import article_with_claims
 
 
 @pytest.fixture(autouse=True)

@@ -39,7 +39,7 @@ from referencing.jsonschema import DRAFT4
 from evidence.exporters import csl_item
 from evidence.importers import csljson
 from evidence.models import Article, Claim, Study
-from tests.factories import StudyFactory, publish
+from tests.builders import StudyFactory, publish
 from tests.test_opendata import ARTICLE_SLUG, claim
 
 CONFORMANCE = Path(__file__).resolve().parent / "conformance"

@@ -17,7 +17,7 @@ from reviews.consensus import (
     publish_blockers,
 )
 from reviews.models import Consensus, Review, decision
-from tests.reviewing import article_with_claims, rate
+from tests.builders import article_with_claims, rate
 
 # --- Median certainty ---------------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from evidence import db_routers
 from evidence.models import Claim
 from evidence.settings import replica_databases
 from reviews.models import Review
-from tests.factories import ArticleFactory, CitationFactory, add_claim
+from tests.builders import ArticleFactory, CitationFactory, add_claim
 
 REPLICA = "replica_1"
 if REPLICA not in settings.DATABASES:

@@ -20,7 +20,7 @@ from evidence.anchoring import anchor_at
 from evidence.models import RELIANT_RELATIONS, Article, Citation, Claim, Relation, RetractionStatus, Study
 from reviews.consensus import compute, publish_blockers
 from reviews.models import Consensus, Flag, Review
-from tests.factories import ArticleFactory
+from tests.builders import ArticleFactory
 
 SMALL = {"articles": 3, "claims": 40, "studies": 60, "reviews": 50}
 LIBRARY = (Article, Claim, Study, Citation, Review, Consensus, Flag)

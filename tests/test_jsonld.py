@@ -10,7 +10,7 @@ from pyld import jsonld
 from pyld.jsonld import JsonLdError
 
 from evidence.jsonld.loader import UnknownContext, document_loader
-from tests.factories import publish
+from tests.builders import publish
 from tests.test_opendata import ARTICLE_SLUG, claim
 
 SCHEMA = "http://schema.org/"

@@ -13,7 +13,7 @@ from django.urls import reverse
 from evidence.maps import DESIGN_COLUMNS
 from evidence.models import Article, Citation, Claim, ClaimType, Relation, Study
 from reviews.models import Verdict
-from tests.factories import ArticleFactory, CitationFactory, StudyFactory, add_claim, publish
+from tests.builders import ArticleFactory, CitationFactory, StudyFactory, add_claim, publish
 
 
 def expected_cell(claim: Claim, designs: tuple[str, ...]) -> dict[str, int]:

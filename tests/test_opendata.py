@@ -19,8 +19,7 @@ from evidence.models import Article, Citation, Claim, Study
 from evidence.opendata import TABLES, DatasetError, dataset_export, dataset_import
 from reviews.claims import for_readers
 from reviews.models import Consensus, Flag, Review
-from tests.factories import ArticleFactory, add_claim, publish
-from tests.reviewing import rate
+from tests.builders import ArticleFactory, add_claim, publish, rate
 
 ARTICLE_SLUG = "ketamine-vs-mdma-in-psychotherapy"
 

@@ -23,8 +23,7 @@ from reviews.consensus import publish_blockers
 from reviews.models import consensus_of
 from reviews.services import verdict_publish
 from tests import builders
-from tests.factories import publish
-from tests.reviewing import rate
+from tests.builders import publish, rate
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from django.utils.html import escape
 
 from evidence.models import Article, Claim, Study
 from reviews.models import Flag
-from tests.factories import (
+from tests.builders import (
     ArticleFactory,
     FlagFactory,
     ReviewFactory,

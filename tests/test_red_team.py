@@ -12,7 +12,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from tests.reviewing import article_with_claims
+from tests.builders import article_with_claims
 
 API_LISTS = ["/api/articles/", "/api/claims/", "/api/studies/", "/api/citations/", "/api/flags/", "/api/reviews/"]
 

@@ -16,7 +16,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from reviews.models import Review
-from tests.reviewing import article_with_claims
+from tests.builders import article_with_claims
 from tests.test_concurrency import run_together
 
 

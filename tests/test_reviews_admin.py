@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from evidence.models import Claim
 from reviews.models import Consensus, Flag, Review
-from tests.reviewing import article_with_claims, rate, users_by_role
+from tests.builders import article_with_claims, rate, users_by_role
 
 ROLES = ["anonymous", "reviewer", "other_reviewer", "curator", "editor", "admin"]
 
@@ -240,11 +240,11 @@ def test_the_admins_evidence_writes_stamp_the_claims(users):
     inline on the claim's page (add, edit, remove), the citation pages (add, edit, delete one or several),
     and a study's retraction status; a page saved without a change does not."""
     from evidence.models import Citation, Study
-    from tests.reviewing import cite, study
+    from tests.builders import cite, trial
     from tests.test_admin_roles import admin_url, form_data, submit
 
     first, second, third = article_with_claims(3).claims.order_by("start")
-    paper, other = study(), study()
+    paper, other = trial(), trial()
     cite(first, paper)
     client = client_for(users["admin"])
     stamps: dict[int, object] = {}
@@ -325,11 +325,11 @@ def test_reverting_from_the_admin_history_stamps_the_claims(users):
     the admin compares with the stored row instead."""
     from evidence.models import Citation, Study
     from evidence.services import citation_update, study_set_retraction
-    from tests.reviewing import cite, study
+    from tests.builders import cite, trial
     from tests.test_admin_roles import admin_url, form_data
 
     claim = article_with_claims(1).claims.get()
-    paper = study()
+    paper = trial()
     citation = cite(claim, paper)
     client = client_for(users["admin"])
 

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from reviews.models import Consensus, Flag, Review
-from tests.reviewing import OTHERS_RATIONALE, RoleWorld, rate
+from tests.builders import OTHERS_RATIONALE, RoleWorld, rate
 
 ROLES = ["anonymous", "reviewer", "other_reviewer", "curator", "editor", "admin"]
 

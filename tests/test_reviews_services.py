@@ -29,7 +29,7 @@ from reviews.services import (
     review_submit,
     verdict_publish,
 )
-from tests.reviewing import article_with_claims, cite, rate, study
+from tests.builders import article_with_claims, cite, rate, trial
 
 # --- Submitting and editing ---------------------------------------------------------------------------------
 
@@ -315,7 +315,7 @@ def test_publishing_without_adjudication_needs_a_summary(make_user):
 def test_a_retraction_flags_reliant_claims_once_and_sends_them_back(make_user):
     article = article_with_claims(3)
     relying, mixed, context_only = article.claims.order_by("start")
-    paper = study()
+    paper = trial()
     cite(relying, paper, Citation.Relation.SUPPORTS)
     cite(mixed, paper, Citation.Relation.MIXED)
     cite(context_only, paper, Citation.Relation.CONTEXT)
@@ -342,7 +342,7 @@ def test_a_retraction_flags_reliant_claims_once_and_sends_them_back(make_user):
 @pytest.mark.django_db
 def test_a_re_review_returns_the_claim_to_review(make_user):
     claim = article_with_claims(1).claims.get()
-    paper = study()
+    paper = trial()
     cite(claim, paper)
     anna = make_user("Reviewers")
     rate(claim, anna)
@@ -370,7 +370,7 @@ SUPPORTS = {"relation": Citation.Relation.SUPPORTS, "note": "Shows it."}
 def test_evidence_changed_rule(make_user):
     article = article_with_claims(6)
     added, edited, removed, retracted, untouched, sent_back = article.claims.order_by("start")
-    papers = {claim.pk: study() for claim in article.claims.all()}
+    papers = {claim.pk: trial() for claim in article.claims.all()}
     citations = {
         claim.pk: citation_create(claim=claim, study=papers[claim.pk], values=SUPPORTS)
         for claim in article.claims.all()
@@ -380,7 +380,7 @@ def test_evidence_changed_rule(make_user):
         rate(claim, anna)
     assert _changed(anna) == set()
 
-    citation_create(claim=added, study=study(), values=SUPPORTS)
+    citation_create(claim=added, study=trial(), values=SUPPORTS)
     citation_update(citation=citations[edited.pk], values={"note": "On a second reading, it shows less."})
     citation_delete(citation=citations[removed.pk])
     study_set_retraction(study=papers[retracted.pk], status=Study.RetractionStatus.EXPRESSION_OF_CONCERN)
@@ -408,7 +408,7 @@ def test_a_retraction_changed_and_changed_back_still_counts_as_a_change(make_use
     """The rule compares moments, not statuses: the reviewer may have seen the notice in between, so a
     status set and set back is two changes (the old rule, reading the studies' history, saw none)."""
     claim = article_with_claims(1).claims.get()
-    paper = study()
+    paper = trial()
     citation_create(claim=claim, study=paper, values={"relation": Citation.Relation.CONTEXT})
     anna = make_user("Reviewers")
     rate(claim, anna)

@@ -19,7 +19,7 @@ from reviews import queues
 from reviews.consensus import agreement_by_article
 from reviews.models import Consensus, Flag, Review
 from reviews.services import claim_adjudicate, claims_flag_retracted_reliance, flag_raise
-from tests.reviewing import article_with_claims, cite, rate, study
+from tests.builders import article_with_claims, cite, rate, trial
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +47,7 @@ def test_queue_sorts_claims_into_waiting_changed_and_reviewed(make_user):
     anna, ben = make_user("Reviewers"), make_user("Reviewers")
     rate(reviewed, anna)
     rate(changed, anna)
-    citation_create(claim=changed, study=study(), values=SUPPORTS)  # after anna's review
+    citation_create(claim=changed, study=trial(), values=SUPPORTS)  # after anna's review
     for reviewer in (anna, ben):
         rate(published, reviewer)
     Claim.objects.filter(pk=published.pk).update(status=Claim.Status.PUBLISHED)
@@ -92,7 +92,7 @@ def _queue_data(n_claims: int, reviewer: User, other: User) -> None:
     """n claims; the reviewer has reviewed half, a third of those since changed (a study linked through the
     service, which stamps the claim); every list non-empty; some sent back, some flagged."""
     claims = list(article_with_claims(n_claims).claims.order_by("start"))
-    paper = study()
+    paper = trial()
     for i, claim in enumerate(claims):
         cite(claim, paper)
         if i % 2 == 0:
@@ -100,7 +100,7 @@ def _queue_data(n_claims: int, reviewer: User, other: User) -> None:
         if i % 3 == 0:
             rate(claim, other)
     for claim in claims[: max(1, n_claims // 6) * 2 : 2]:
-        citation_create(claim=claim, study=study(), values=SUPPORTS)
+        citation_create(claim=claim, study=trial(), values=SUPPORTS)
     Claim.objects.filter(pk__in=[claim.pk for claim in claims[1::7]]).update(status=Claim.Status.NEEDS_REREVIEW)
     flag_raise(claim=claims[1], reason=Flag.Reason.OVERSTATED, note="Too strong.")
 
@@ -184,9 +184,9 @@ def test_an_empty_queue_costs_no_page_query(make_user):
 def test_review_form_shows_the_claim_its_context_studies_and_the_rubric(make_user):
     article = article_with_claims(3)
     claim = article.claims.order_by("start")[1]
-    trial = study(title="Ketamine for depression: a randomised trial", sample_size=97)
-    retracted = study(title="MDMA for PTSD: a phase 3 trial", design=Study.Design.RCT, sample_size=90)
-    cite(claim, trial, Citation.Relation.SUPPORTS)
+    supporting = trial(title="Ketamine for depression: a randomised trial", sample_size=97)
+    retracted = trial(title="MDMA for PTSD: a phase 3 trial", design=Study.Design.RCT, sample_size=90)
+    cite(claim, supporting, Citation.Relation.SUPPORTS)
     cite(claim, retracted, Citation.Relation.MIXED)
     study_set_retraction(study=retracted, status=Study.RetractionStatus.RETRACTED, note="Retracted in 2024.")
     page = text(signed_in(make_user("Reviewers")).get(reverse("reviews:review-claim", args=[claim.pk])))
@@ -286,12 +286,12 @@ def _desk_data(n_claims: int) -> None:
     for reviewer in reviewers:
         reviewer.groups.add(Group.objects.get(name="Reviewers"))
     claims = list(article_with_claims(n_claims).claims.order_by("start"))
-    retracted = study(retraction_status=Study.RetractionStatus.RETRACTED)
+    retracted = trial(retraction_status=Study.RetractionStatus.RETRACTED)
     for i, claim in enumerate(claims):
         kind = i % 6
         if kind == 0:  # no supporting study, awaiting reviews
             continue
-        cite(claim, retracted if kind == 1 else study())
+        cite(claim, retracted if kind == 1 else trial())
         if kind == 2:  # disputed
             rate(claim, reviewers[0], "high", "supported")
             rate(claim, reviewers[1], "very_low", "unsupported")
@@ -417,14 +417,14 @@ def test_editor_claim_page_query_count_does_not_grow_with_reviews_and_flags(make
     client = signed_in(editor)
     url = reverse("reviews:editor-claim", args=[claim.pk])
     rate(claim, make_user("Reviewers"), "high")
-    cite(claim, study())
+    cite(claim, trial())
     flag_raise(claim=claim, reason=Flag.Reason.OUTDATED, note="Old.", raised_by=editor)
     client.get(url)
     with CaptureQueriesContext(connection) as few:
         client.get(url)
     for _ in range(6):
         rate(claim, make_user("Reviewers"), "low", rationale="First.")
-        cite(claim, study())
+        cite(claim, trial())
     for reviewer in Review.objects.filter(claim=claim).exclude(certainty="high").select_related("reviewer"):
         rate(claim, reviewer.reviewer, "moderate", rationale="Second.")
     flag_raise(claim=claim, reason=Flag.Reason.OVERSTATED, note="Strong.", raised_by=editor)
@@ -454,7 +454,7 @@ def test_raise_flag_needs_a_reason_and_a_note_and_refuses_a_duplicate(make_user)
 @pytest.mark.django_db
 def test_raise_flag_about_a_study_the_claim_does_not_cite_is_refused(make_user):
     claim = article_with_claims(1).claims.get()
-    stranger = study()
+    stranger = trial()
     response = signed_in(make_user("Editors")).post(
         reverse("reviews:flag-raise", args=[claim.pk]), {"reason": "unsupported", "note": "x", "study": stranger.pk}
     )
@@ -506,7 +506,7 @@ def test_a_system_flag_about_a_long_title_ends_its_sentence_once(make_user):
         "who have active suicidal ideation with intent: results of a phase 3 trial of treatment"
     )
     for on, title in zip(claim, (long_title, "A small open-label trial."), strict=True):
-        cited = study(title=title, year=2020)
+        cited = trial(title=title, year=2020)
         cite(on, cited)
         study_set_retraction(study=cited, status=Study.RetractionStatus.RETRACTED, note="Retracted.")
     notes = sorted(Flag.objects.filter(reason=Flag.Reason.RETRACTED_SOURCE).values_list("note", flat=True))
@@ -757,7 +757,7 @@ def test_the_queue_keeps_its_lists_until_the_data_changes(make_user, settings):
     assert lists_of(signed_in(ben).get(url)) != lists_of(first)  # another reviewer's, kept apart
 
     claim = next(review.claim for review in first.context["reviewed"] if not review.evidence_changed)
-    citation_create(claim=claim, study=study(), values=SUPPORTS)  # commits: the version moves
+    citation_create(claim=claim, study=trial(), values=SUPPORTS)  # commits: the version moves
     with CaptureQueriesContext(connection) as rebuilt:
         changed = client.get(url)
     assert len(rebuilt) == 6

@@ -18,8 +18,7 @@ from django.urls import reverse
 
 from reviews import queues
 from reviews.models import Flag
-from tests.factories import publish
-from tests.reviewing import rate
+from tests.builders import publish, rate
 
 PASSWORD = "a-long-test-password"  # what tests/conftest.py's make_user gives every user
 

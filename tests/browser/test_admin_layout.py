@@ -10,7 +10,7 @@ import pytest
 
 from reviews.services import flag_raise
 from tests.browser.test_csp import sign_in
-from tests.reviewing import rate
+from tests.builders import rate
 
 pytestmark = pytest.mark.browser
 

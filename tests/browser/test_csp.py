@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from evidence.models import Claim, Study
-from tests.factories import publish
+from tests.builders import publish
 
 pytestmark = pytest.mark.browser
 

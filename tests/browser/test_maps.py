@@ -6,7 +6,7 @@ import pytest
 
 from evidence.models import Claim
 from tests.browser.conftest import DESKTOP, PHONE, axe_violations, screenshot
-from tests.factories import publish
+from tests.builders import publish
 
 pytestmark = pytest.mark.browser
 

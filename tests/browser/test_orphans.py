@@ -13,7 +13,7 @@ from evidence.models import Claim
 from evidence.services import article_revise
 from tests.browser.conftest import ARTIFACTS, DESKTOP, axe_violations, screenshot
 from tests.browser.test_review_workflow import sign_in
-from tests.factories import publish
+from tests.builders import publish
 
 pytestmark = pytest.mark.browser
 

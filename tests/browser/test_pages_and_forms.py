@@ -144,7 +144,7 @@ def test_the_editors_claim_page_puts_the_actions_first_on_a_phone(new_page, live
     """At 390 px the page was one column in document order: the claim, its studies, the reviews and the
     whole history, then (some 5,200 px down) publish, adjudicate and flag."""
     from reviews.models import Flag
-    from tests.reviewing import rate
+    from tests.builders import rate
 
     claim = live_seed.claims.get(key="K1")
     rita, sam = make_user("Reviewers", username="rita"), make_user("Reviewers", username="sam")

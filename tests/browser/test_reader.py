@@ -8,7 +8,7 @@ import pytest
 
 from evidence.models import Claim
 from tests.browser.conftest import DESKTOP, PHONE, axe_violations, screenshot
-from tests.factories import ReviewFactory, publish
+from tests.builders import ReviewFactory, publish
 
 pytestmark = pytest.mark.browser
 

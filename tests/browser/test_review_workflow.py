@@ -10,7 +10,7 @@ import pytest
 from evidence.models import Claim
 from reviews.models import Consensus, Flag, Review
 from tests.browser.conftest import PHONE, axe_violations, screenshot
-from tests.reviewing import rate
+from tests.builders import rate
 
 pytestmark = pytest.mark.browser
 
