@@ -2,9 +2,10 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
+PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := evidence.settings
 
-.PHONY: install run seed test lint format clean bench load fault
+.PHONY: install run seed manage demo test test-quick lint format clean bench load fault
 
 # Re-install only when the dependency pins change.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -15,16 +16,29 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 install: $(VENV)/.installed
 
-# Debug mode for a local server; SQLite unless DATABASE_URL is set.
+# Debug mode for a local server on http://127.0.0.1:$(PORT)/ (make run PORT=8001); SQLite unless
+# DATABASE_URL is set.
 run: export DJANGO_DEBUG ?= 1
 run: install seed
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Migrate and load the seed article; safe to run any number of times. Debug settings unless told otherwise.
 seed: export DJANGO_DEBUG ?= 1
 seed: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py import_article fixtures/ketamine-mdma/article.json
+
+# Any manage.py command with the local settings make run uses (debug on, SQLite unless DATABASE_URL):
+# make manage ARGS="import_bibliography fixtures/ketamine-mdma/studies.bib --dry-run"
+manage: export DJANGO_DEBUG ?= 1
+manage: install
+	$(PY) manage.py $(ARGS)
+
+# One account per role for trying the site locally, with fresh random passwords printed; refused
+# when debug is off (reviews/management/commands/demo_users.py).
+demo: export DJANGO_DEBUG ?= 1
+demo: seed
+	$(PY) manage.py demo_users
 
 # Tests run with production settings (DEBUG off); these two are only defaults for a test run.
 test: export DJANGO_SECRET_KEY ?= test-only-secret-key-not-for-production-use-0123456789
@@ -33,6 +47,12 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# For local work: the suite without the tests marked slow or browser (no ruff). CI runs `make test`.
+test-quick: export DJANGO_SECRET_KEY ?= test-only-secret-key-not-for-production-use-0123456789
+test-quick: export DJANGO_ALLOWED_HOSTS ?= localhost,127.0.0.1,testserver
+test-quick: install
+	$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 # Pages against references in the same run, on PostgreSQL with the full synthetic library; writes
 # docs/performance.md and benchmarks/results/latest.json. Takes about 25 minutes; not part of CI.

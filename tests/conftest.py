@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import override_settings
 
 from evidence.importers.article import load
-from evidence.models import Article
+from evidence.models import Article, Claim
 from evidence.services import article_import
 
 ROLES: dict[str, list[tuple[str, str]]] = importlib.import_module("reviews.migrations.0003_roles").ROLES
@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = ROOT / "fixtures" / "ketamine-mdma"
 SEED_FILE = SEED_DIR / "article.json"
 SAMPLES = Path(__file__).resolve().parent / "samples"
+SEED_SLUG = "ketamine-vs-mdma-in-psychotherapy"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -85,7 +86,28 @@ def transactional_db(django_db_serialized_rollback, transactional_db):
 def seed(db) -> Article:
     """The seed article with its 38 claims, 46 studies and 109 citations, loaded as `make run` does."""
     article_import(bundle=load(SEED_FILE))
-    return Article.objects.get(slug="ketamine-vs-mdma-in-psychotherapy")
+    return Article.objects.get(slug=SEED_SLUG)
+
+
+@pytest.fixture
+def committed_seed(transactional_db) -> Article:
+    """The seed article, committed: for what only happens after a commit (the data version moves, a live
+    server's thread sees the rows). The test is transactional; serialized rollback (transactional_db
+    above) puts back what migrations created after the tables are flushed."""
+    article_import(bundle=load(SEED_FILE))
+    return Article.objects.get(slug=SEED_SLUG)
+
+
+@pytest.fixture
+def claim(request: pytest.FixtureRequest) -> Callable[[str], Claim]:
+    """claim("K1") → the seed claim with that key. Uses committed_seed when the test has it (a transactional
+    test), else seed; either is loaded once."""
+    article = request.getfixturevalue("committed_seed" if "committed_seed" in request.fixturenames else "seed")
+
+    def get(key: str) -> Claim:
+        return article.claims.get(key=key)
+
+    return get
 
 
 def _recreate_roles() -> None:

@@ -405,17 +405,6 @@ def test_record_urls_are_filled_in_as_reverse_would_write_them(script_name):
         set_script_prefix("/")
 
 
-@pytest.fixture
-def committed_seed(django_db_serialized_rollback, transactional_db):
-    """The seed, committed: the data version moves after a commit, which a test in a transaction never makes."""
-    from evidence.importers.article import load
-    from evidence.services import article_import
-    from tests.conftest import SEED_FILE
-
-    article_import(bundle=load(SEED_FILE))
-    return Article.objects.get(slug=ARTICLE_SLUG)
-
-
 def test_the_claim_list_is_kept_per_data_version_for_anonymous_clients(client, committed_seed, settings, make_user):
     settings.PAGE_CACHE = True  # off in tests (tests/conftest.py): their transactions never commit
     url = reverse("api:claim-list") + "?substance=MDMA&page_size=5"

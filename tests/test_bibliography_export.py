@@ -137,9 +137,9 @@ def test_csljson_extensions_in_both_places_must_agree():
     ]
 
 
-def test_claims_csv_has_verdicts_and_cited_dois(seed: Article, make_user):
+def test_claims_csv_has_verdicts_and_cited_dois(claim, make_user):
     editor = make_user("Editors")
-    k1 = seed.claims.get(key="K1")
+    k1 = claim("K1")
     Consensus.objects.create(
         claim=k1,
         published_verdict="supported",
@@ -151,7 +151,7 @@ def test_claims_csv_has_verdicts_and_cited_dois(seed: Article, make_user):
     assert len(rows) == 38
     row = next(r for r in rows if r["claim_key"] == "K1")
     assert (row["published_verdict"], row["published_certainty"]) == ("supported", "moderate")
-    assert row["article"] == seed.slug and row["quote"] == k1.quote
+    assert row["article"] == k1.article.slug and row["quote"] == k1.quote
     dois = {c.study.doi for c in k1.citations.all() if c.study.doi}
     assert set(row["cited_dois"].split("; ")) == dois
     unreviewed = next(r for r in rows if r["claim_key"] == "K2")

@@ -13,19 +13,6 @@ from reviews.models import Flag
 from tests.builders import ArticleFactory, CitationFactory, add_claim
 
 
-@pytest.fixture
-def committed_seed(django_db_serialized_rollback, transactional_db):
-    """The seed, committed: version bumps happen after commit, which a test wrapped in a transaction never
-    reaches."""
-    from evidence.importers.article import load
-    from evidence.models import Article
-    from evidence.services import article_import
-    from tests.conftest import SEED_FILE
-
-    article_import(bundle=load(SEED_FILE))
-    return Article.objects.get(slug="ketamine-vs-mdma-in-psychotherapy")
-
-
 def test_public_pages_answer_conditional_gets(client, seed):
     for url in (
         reverse("evidence:home"),
@@ -47,10 +34,10 @@ def test_public_pages_answer_conditional_gets(client, seed):
         assert "evidence_dataversion" in queries[0]["sql"]
 
 
-def test_a_change_makes_the_etag_change(client, committed_seed):
+def test_a_change_makes_the_etag_change(client, committed_seed, claim):
     url = committed_seed.get_absolute_url()
     etag = client.get(url).headers["ETag"]
-    Flag.objects.create(claim=Claim.objects.get(key="K1"), reason=Flag.Reason.OVERSTATED)
+    Flag.objects.create(claim=claim("K1"), reason=Flag.Reason.OVERSTATED)
     changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200
     assert changed.headers["ETag"] != etag
@@ -73,7 +60,7 @@ def test_signed_in_pages_are_private_and_not_conditional(client, seed, make_user
     assert "private" in response.headers["Cache-Control"]
 
 
-def test_article_aggregates_are_cached_until_the_data_changes(client, committed_seed):
+def test_article_aggregates_are_cached_until_the_data_changes(client, committed_seed, claim):
     url = committed_seed.get_absolute_url()
     with CaptureQueriesContext(connection) as first:
         client.get(url)
@@ -81,7 +68,7 @@ def test_article_aggregates_are_cached_until_the_data_changes(client, committed_
         response = client.get(url)
     assert response.status_code == 200
     assert len(second) == 1 < len(first)  # only the version read: the claims come from the cache
-    Flag.objects.create(claim=Claim.objects.get(key="K1"), reason=Flag.Reason.OVERSTATED)
+    Flag.objects.create(claim=claim("K1"), reason=Flag.Reason.OVERSTATED)
     response = client.get(url)
     assert response.context["summary"]["flagged"] == 3  # recomputed: M10, M17 and now K1
 
@@ -114,14 +101,14 @@ def page_cache(settings):
     settings.PAGE_CACHE = True
 
 
-def test_pages_are_cached_per_version_for_readers_without_state(client, committed_seed, page_cache):
+def test_pages_are_cached_per_version_for_readers_without_state(client, committed_seed, page_cache, claim):
     url = reverse("evidence:claim-list") + "?substance=MDMA"
     first = client.get(url)
     with CaptureQueriesContext(connection) as queries:
         again = client.get(url)
     assert again.status_code == 200 and again.content == first.content
     assert len(queries) == 1  # the version read; the page came from the cache
-    Flag.objects.create(claim=Claim.objects.get(key="M2"), reason=Flag.Reason.OVERSTATED)  # commits: new version
+    Flag.objects.create(claim=claim("M2"), reason=Flag.Reason.OVERSTATED)  # commits: new version
     with CaptureQueriesContext(connection) as queries:
         changed = client.get(url)
     assert len(queries) > 1 and b"1 open flag" in changed.content

@@ -14,10 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from evidence.importers.article import load
 from evidence.models import Article
-from evidence.services import article_import
-from tests.conftest import SEED_FILE
 
 # Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls from a thread
 # with a running loop unless told this is deliberate. Only the tests' own thread is affected.
@@ -84,11 +81,9 @@ def new_page(browser, live_server):
 
 
 @pytest.fixture
-def live_seed(django_db_serialized_rollback, transactional_db) -> Article:
-    """The seed article, committed so the live server's thread can see it. Serialized rollback puts
-    back what migrations created (the role groups) after the tables are flushed."""
-    article_import(bundle=load(SEED_FILE))
-    return Article.objects.get(slug="ketamine-vs-mdma-in-psychotherapy")
+def live_seed(committed_seed) -> Article:
+    """The seed article, committed (tests/conftest.py) so the live server's thread can see it."""
+    return committed_seed
 
 
 def screenshot(page, name: str) -> Path:
