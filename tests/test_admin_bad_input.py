@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from evidence.models import Article
+from evidence.models import Article, Study
 from tests import builders
-from tests.test_admin_roles import admin_url, signed_in
+from tests.test_admin_roles import admin_url, form_errors, signed_in, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -30,3 +30,37 @@ def test_a_year_in_range_still_filters_the_article_list(make_user):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Published in 2024" in html and "Published in 2023" not in html
+
+
+AUTHORS_OF_THE_WRONG_SHAPE = {
+    "a string": '"Berman, Robert M."',
+    "a list of numbers": "[1, 2, 3]",
+    "an object": '{"family": "Berman", "given": "Robert M."}',
+    "a list of strings": '["Berman", "Zarate"]',
+    "a name with a number": '[{"family": "Berman", "given": 7}]',
+    "an empty name": "[{}]",
+    "a number": "42",
+}
+
+
+@pytest.mark.parametrize("authors", AUTHORS_OF_THE_WRONG_SHAPE.values(), ids=AUTHORS_OF_THE_WRONG_SHAPE.keys())
+def test_study_authors_of_the_wrong_shape_are_a_form_error(make_user, authors):
+    study = builders.study(title="Ketamine in depression", authors=[{"family": "Berman", "given": "R. M."}])
+    client = signed_in(make_user(superuser=True))
+    url = admin_url(Study, "change", study.pk)
+    response = submit(client, url, "study", {"authors": authors})
+    assert "authors" in form_errors(response)
+    study.refresh_from_db()
+    assert study.authors == [{"family": "Berman", "given": "R. M."}]
+    # and the study list and pages still show the stored names
+    assert client.get(admin_url(Study, "changelist")).status_code == 200
+
+
+def test_study_authors_in_the_right_shape_are_saved(make_user):
+    study = builders.study(title="Ketamine in depression")
+    client = signed_in(make_user(superuser=True))
+    names = '[{"family": "Zarate", "given": "Carlos A."}, {"literal": "SUSTAIN-1 investigators"}]'
+    response = submit(client, admin_url(Study, "change", study.pk), "study", {"authors": names})
+    assert response.status_code == 302
+    study.refresh_from_db()
+    assert study.authors == [{"family": "Zarate", "given": "Carlos A."}, {"literal": "SUSTAIN-1 investigators"}]

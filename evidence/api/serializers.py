@@ -21,7 +21,7 @@ from evidence.api.fields import (
     StrictModelSerializer,
     StrictPrimaryKeyRelatedField,
 )
-from evidence.models import Article, Citation, Claim, Study
+from evidence.models import Article, Citation, Claim, Study, validate_csl_names
 from evidence.status import status_for
 from evidence.storable import holds_nul
 from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict, consensus_of
@@ -213,17 +213,6 @@ class StudyDetailSerializer(StudySerializer):
         fields = [*StudySerializer.Meta.fields, "citations"]
 
 
-def _check_names(value: Any) -> list[dict[str, str]]:
-    if not isinstance(value, list) or not all(
-        isinstance(name, dict) and name and all(isinstance(k, str) and isinstance(v, str) for k, v in name.items())
-        for name in value
-    ):
-        raise serializers.ValidationError(
-            'A list of CSL names: [{"family": "Berman", "given": "R. M."}, {"literal": "WHO"}].'
-        )
-    return value
-
-
 class StudyWriteSerializer(StrictModelSerializer):
     """The fields a curator sets; DOI and PMID may be given in any common form (https://doi.org/…, pmid:…)
     and are stored normalised. Uniqueness of DOI and PMID is checked by the service, which names the study
@@ -237,7 +226,8 @@ class StudyWriteSerializer(StrictModelSerializer):
         extra_kwargs = {"doi": {"validators": []}, "pmid": {"validators": []}}
 
     def validate_authors(self, value: Any) -> list[dict[str, str]]:
-        return _check_names(value)
+        validate_csl_names(value)  # the model field's rule, which the admin's form applies too
+        return value
 
     def validate_verified_from(self, value: Any) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
