@@ -513,7 +513,14 @@ class StudyAdmin(ServicesAdmin):
         (_("Identifiers"), {"fields": ["doi", "pmid"]}),
         (_("Study"), {"fields": ["design", "sample_size", "population", "abstract"]}),
         (_("Retraction"), {"fields": ["retraction_status", "retraction_date", "retraction_doi", "retraction_note"]}),
-        (_("Verification"), {"fields": ["verified", "verified_from", "unconfirmed_leads", "note"]}),
+        (_("Verification"), {"fields": ["verified", "verified_from", "unconfirmed_leads"]}),
+        (
+            _("Notes"),
+            {
+                "fields": ["note", "internal_note"],
+                "description": _("The note is shown to readers with the study; the internal note only here."),
+            },
+        ),
         (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
     inlines = [CitingClaimInline]

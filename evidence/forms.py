@@ -194,6 +194,7 @@ class StudyForm(forms.ModelForm):
             "verified_from",
             "unconfirmed_leads",
             "note",
+            "internal_note",
         ]
         field_classes = nesting_limited("authors", "verified_from", "unconfirmed_leads")
         formfield_callback = https_by_default

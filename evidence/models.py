@@ -89,6 +89,12 @@ def validate_csl_names(value: Any) -> None:
         )
 
 
+def sees_internal_notes(user: Any) -> bool:
+    """Who may read a study's internal note (the curators' research log): those who may change studies.
+    Readers, signed in or not, see the public note only."""
+    return bool(user and user.is_authenticated and user.has_perm("evidence.change_study"))
+
+
 class RetractionStatus(models.TextChoices):
     NONE = "none", _("Not retracted")
     RETRACTED = "retracted", _("Retracted")

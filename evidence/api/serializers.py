@@ -21,7 +21,7 @@ from evidence.api.fields import (
     StrictModelSerializer,
     StrictPrimaryKeyRelatedField,
 )
-from evidence.models import Article, Citation, Claim, Study, validate_csl_names
+from evidence.models import Article, Citation, Claim, Study, sees_internal_notes, validate_csl_names
 from evidence.status import status_for
 from evidence.storable import holds_nul
 from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict, consensus_of
@@ -156,6 +156,7 @@ STUDY_FIELDS = [
     "verified_from",
     "unconfirmed_leads",
     "note",
+    "internal_note",
 ]
 
 
@@ -185,6 +186,14 @@ class StudySerializer(serializers.ModelSerializer):
             "api_url",
             "html_url",
         ]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # the curators' research notes are for those who keep the library, never for readers
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is None or not sees_internal_notes(request.user):
+            fields.pop("internal_note", None)
+        return fields
 
     def get_api_url(self, study: Study) -> str:
         return _absolute(self.context.get("request"), "api:study-detail", study.pk)

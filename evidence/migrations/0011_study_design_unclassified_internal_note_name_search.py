@@ -69,10 +69,24 @@ def search_names_as_before(apps, schema_editor):
     schema_editor.execute("DROP FUNCTION IF EXISTS evidence_unaccent(text)")
 
 
+# The seed's research-log sentences that stood in its retraction notes (fixtures/ketamine-mdma now keeps
+# them in the studies' notes, which become internal): moved out of a stored retraction note too.
+RESEARCH_LOG = (
+    " The retraction notice's own DOI was NOT seen in any stored source.",
+    " CAVEAT: the retraction notice for this article, its DOI and its exact date were NOT seen in any stored"
+    " source; the status rests on consistent secondary reports.",
+)
+
+
 def notes_become_internal(apps, schema_editor):
     for name in ("Study", "HistoricalStudy"):
         model = apps.get_model("evidence", name)
         model.objects.exclude(note="").update(internal_note=F("note"), note="")
+        for sentence in RESEARCH_LOG:
+            for row in model.objects.filter(retraction_note__contains=sentence.strip()):
+                row.retraction_note = row.retraction_note.replace(sentence, "").replace(sentence.strip(), "").strip()
+                row.internal_note = f"{row.internal_note}{sentence}".strip()
+                row.save(update_fields=["retraction_note", "internal_note"])
 
 
 def notes_back(apps, schema_editor):
