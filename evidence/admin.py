@@ -45,7 +45,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from evidence import services
+from evidence import designs, services
 from evidence.forms import ArticleForm, ClaimForm, StudyForm
 from evidence.models import Article, ArticleRevision, Citation, Claim, Study
 from evidence.services.articles import ARTICLE_FIELDS
@@ -480,7 +480,7 @@ class StudyAdmin(ServicesAdmin):
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_filter = ["design", RetractionFilter, "verified", "work_type"]
     search_fields = ["title", "doi", "pmid", "citation_key", "container_title"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["suggested_design", "created_at", "updated_at"]
     # A library of 100,000 studies: no full COUNT(*) on every list view.
     show_full_result_count = False
     list_per_page = 50
@@ -511,7 +511,7 @@ class StudyAdmin(ServicesAdmin):
             },
         ),
         (_("Identifiers"), {"fields": ["doi", "pmid"]}),
-        (_("Study"), {"fields": ["design", "sample_size", "population", "abstract"]}),
+        (_("Study"), {"fields": ["design", "suggested_design", "sample_size", "population", "abstract"]}),
         (_("Retraction"), {"fields": ["retraction_status", "retraction_date", "retraction_doi", "retraction_note"]}),
         (_("Verification"), {"fields": ["verified", "verified_from", "unconfirmed_leads"]}),
         (
@@ -533,6 +533,17 @@ class StudyAdmin(ServicesAdmin):
     @admin.display(description=_("first author"))
     def first_author(self, obj: Study) -> str:
         return obj.first_author_family
+
+    @admin.display(description=_("suggested design"))
+    def suggested_design(self, obj: Study) -> str:
+        """For a study not yet classified, the design its title or type suggests: the curator chooses
+        it above (or another); nothing is stored until they do."""
+        if obj.pk is None or obj.design != Study.Design.UNCLASSIFIED:
+            return "–"
+        suggestion = designs.suggest(obj.title, obj.work_type)
+        if suggestion is None:
+            return _("None: the title and publication type do not say.")
+        return _("Suggested: %(suggestion)s. Choose it in “Design” to keep it.") % {"suggestion": suggestion}
 
     def has_delete_permission(self, request: HttpRequest, obj: Study | None = None) -> bool:
         return False  # no service deletes a study: the library keeps what was once recorded
