@@ -30,11 +30,13 @@ reviews/admin.py: a review reverts through review_submit; consensus and flags ar
 
 from __future__ import annotations
 
+from datetime import MAXYEAR, date
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -43,7 +45,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from evidence import services
+from evidence import designs, services
 from evidence.forms import ArticleForm, ClaimForm, StudyForm
 from evidence.models import Article, ArticleRevision, Citation, Claim, Study
 from evidence.services.articles import ARTICLE_FIELDS
@@ -72,6 +74,26 @@ def form_values(form: forms.BaseForm, names: tuple[str, ...] | None = None) -> d
         for name in form.fields
         if name in form.cleaned_data and (names is None or name in names)
     }
+
+
+def date_hierarchy_check(query: Any, field: str) -> None:
+    """Raise IncorrectLookupParameters unless the date hierarchy's year, month and day in ``query`` make
+    a date whose following year exists too (the list shows a year as [1 January, next 1 January))."""
+    parts = [query.get(f"{field}__{part}") for part in ("year", "month", "day")]
+    if parts[0] is None:
+        return
+    numbers = []
+    for value, default in zip(parts, ("", "1", "1"), strict=True):
+        value = default if value is None else value.strip()
+        if not (value.isascii() and value.isdigit() and len(value) <= 4):
+            raise IncorrectLookupParameters(f"Not a date: {field} {parts}")
+        numbers.append(int(value))
+    try:
+        date(*numbers)
+    except ValueError as exc:
+        raise IncorrectLookupParameters(exc) from exc
+    if numbers[0] >= MAXYEAR:
+        raise IncorrectLookupParameters(f"No year after {numbers[0]}")
 
 
 def became(obj: models.Model, saved: models.Model) -> None:
@@ -127,6 +149,14 @@ class ServicesAdmin(SimpleHistoryAdmin):
             if posted - set(self.get_actions(request)):
                 raise PermissionDenied
         return super().changelist_view(request, extra_context)
+
+    def get_changelist_instance(self, request: HttpRequest):
+        """The list, refusing a date-hierarchy year, month or day no date has (?published_on__year=99999…):
+        Django turns the value into a datetime and lets the OverflowError through, or the ValueError of
+        the year after 9999, as a server error. Refused here, it is the admin's own "invalid lookup"."""
+        if self.date_hierarchy:
+            date_hierarchy_check(request.GET, self.date_hierarchy)
+        return super().get_changelist_instance(request)
 
     def revert_disabled(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         """simple_history's switch for the "Revert" button: off unless this admin offers reverts, the
@@ -450,7 +480,7 @@ class StudyAdmin(ServicesAdmin):
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_filter = ["design", RetractionFilter, "verified", "work_type"]
     search_fields = ["title", "doi", "pmid", "citation_key", "container_title"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["suggested_design", "created_at", "updated_at"]
     # A library of 100,000 studies: no full COUNT(*) on every list view.
     show_full_result_count = False
     list_per_page = 50
@@ -481,9 +511,16 @@ class StudyAdmin(ServicesAdmin):
             },
         ),
         (_("Identifiers"), {"fields": ["doi", "pmid"]}),
-        (_("Study"), {"fields": ["design", "sample_size", "population", "abstract"]}),
+        (_("Study"), {"fields": ["design", "suggested_design", "sample_size", "population", "abstract"]}),
         (_("Retraction"), {"fields": ["retraction_status", "retraction_date", "retraction_doi", "retraction_note"]}),
-        (_("Verification"), {"fields": ["verified", "verified_from", "unconfirmed_leads", "note"]}),
+        (_("Verification"), {"fields": ["verified", "verified_from", "unconfirmed_leads"]}),
+        (
+            _("Notes"),
+            {
+                "fields": ["note", "internal_note"],
+                "description": _("The note is shown to readers with the study; the internal note only here."),
+            },
+        ),
         (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
     inlines = [CitingClaimInline]
@@ -496,6 +533,17 @@ class StudyAdmin(ServicesAdmin):
     @admin.display(description=_("first author"))
     def first_author(self, obj: Study) -> str:
         return obj.first_author_family
+
+    @admin.display(description=_("suggested design"))
+    def suggested_design(self, obj: Study) -> str:
+        """For a study not yet classified, the design its title or type suggests: the curator chooses
+        it above (or another); nothing is stored until they do."""
+        if obj.pk is None or obj.design != Study.Design.UNCLASSIFIED:
+            return "–"
+        suggestion = designs.suggest(obj.title, obj.work_type)
+        if suggestion is None:
+            return _("None: the title and publication type do not say.")
+        return _("Suggested: %(suggestion)s. Choose it in “Design” to keep it.") % {"suggestion": suggestion}
 
     def has_delete_permission(self, request: HttpRequest, obj: Study | None = None) -> bool:
         return False  # no service deletes a study: the library keeps what was once recorded

@@ -14,6 +14,7 @@ from django.db.models import Case, Exists, IntegerField, Q, QuerySet, Value, Whe
 from django.utils.choices import BaseChoiceIterator
 
 from evidence import caching
+from evidence.designs import UNCLASSIFIED_PARAMETER, unclassified
 from evidence.models import (
     Article,
     Claim,
@@ -200,7 +201,16 @@ class ClaimFilter(django_filters.FilterSet):
 
 class StudyFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search title, author, DOI or PMID", method="filter_q", max_length=500)
-    design = django_filters.ChoiceFilter(choices=StudyDesign.choices, empty_label="Any design", label="Design")
+    # "" is "any design" to a filter, so the studies nobody has classified yet go by a word of their own
+    design = django_filters.ChoiceFilter(
+        choices=[
+            *((value, label) for value, label in StudyDesign.choices if value),
+            (UNCLASSIFIED_PARAMETER, StudyDesign.UNCLASSIFIED.label),
+        ],
+        method="filter_design",
+        empty_label="Any design",
+        label="Design",
+    )
     year_min = django_filters.NumberFilter(
         field_name="year", lookup_expr="gte", label="From year", widget=forms.NumberInput(attrs={"min": 1000})
     )
@@ -235,6 +245,9 @@ class StudyFilter(django_filters.FilterSet):
 
     def filter_q(self, queryset: QuerySet[Study], name: str, value: str) -> QuerySet[Study]:
         return search_studies(queryset, value, rank=not self.data.get("sort"))
+
+    def filter_design(self, queryset: QuerySet[Study], name: str, value: str) -> QuerySet[Study]:
+        return queryset.filter(unclassified() if value == UNCLASSIFIED_PARAMETER else Q(design=value))
 
     def filter_retracted(self, queryset: QuerySet[Study], name: str, value: str) -> QuerySet[Study]:
         if value == "yes":

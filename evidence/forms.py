@@ -10,7 +10,7 @@ from django.db import models
 from django.forms.fields import InvalidJSONInput
 
 from evidence import jsonlimits
-from evidence.models import Article, Claim, Study
+from evidence.models import Article, Claim, Study, validate_csl_names
 from evidence.services.claims import claim_anchor
 from evidence.services.studies import study_identifier_clean
 from evidence.storable import holds_nul
@@ -194,6 +194,7 @@ class StudyForm(forms.ModelForm):
             "verified_from",
             "unconfirmed_leads",
             "note",
+            "internal_note",
         ]
         field_classes = nesting_limited("authors", "verified_from", "unconfirmed_leads")
         formfield_callback = https_by_default
@@ -203,6 +204,14 @@ class StudyForm(forms.ModelForm):
         _empty_json_is_default(self, cleaned)
         _refuse_nul_in_json(self, cleaned)
         return cleaned
+
+    def clean_authors(self) -> Any:
+        # here, before the form puts the value on the study: the admin's page names the study (its first
+        # author) while it shows the error, and a value of another shape would break that
+        authors = self.cleaned_data.get("authors")
+        if authors is not None:  # an emptied box: the field's default, []
+            validate_csl_names(authors)
+        return authors
 
     def clean_doi(self) -> str:
         return study_identifier_clean("doi", self.cleaned_data.get("doi"), exclude_pk=self.instance.pk)

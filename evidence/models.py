@@ -8,9 +8,11 @@ domain: it knows nothing of the review workflow (reviews builds on it; evidence.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, Func, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
@@ -58,6 +60,9 @@ class AnchorState(models.TextChoices):
 
 
 class StudyDesign(models.TextChoices):
+    # What an import, or a curator who did not say, leaves: never a guess (evidence.designs suggests one
+    # for a curator to confirm).
+    UNCLASSIFIED = "", _("Not yet classified")
     META_ANALYSIS = "meta_analysis", _("Meta-analysis")
     SYSTEMATIC_REVIEW = "systematic_review", _("Systematic review")
     RCT = "rct", _("Randomised controlled trial")
@@ -69,6 +74,25 @@ class StudyDesign(models.TextChoices):
     REVIEW = "review", _("Narrative review")
     REGULATORY = "regulatory", _("Regulatory document")
     OTHER = "other", _("Other")
+
+
+def validate_csl_names(value: Any) -> None:
+    """A study's authors are a list of CSL names, each an object of texts ({"family": …, "given": …} or
+    {"literal": …}): anything else would break every page that names them. The admin's form, the API and
+    the model's full_clean apply this one rule."""
+    if not isinstance(value, list) or not all(
+        isinstance(name, dict) and name and all(isinstance(k, str) and isinstance(v, str) for k, v in name.items())
+        for name in value
+    ):
+        raise ValidationError(
+            'A list of CSL names: [{"family": "Berman", "given": "R. M."}, {"literal": "WHO"}].', code="csl_names"
+        )
+
+
+def sees_internal_notes(user: Any) -> bool:
+    """Who may read a study's internal note (the curators' research log): those who may change studies.
+    Readers, signed in or not, see the public note only."""
+    return bool(user and user.is_authenticated and user.has_perm("evidence.change_study"))
 
 
 class RetractionStatus(models.TextChoices):
@@ -407,6 +431,7 @@ class Study(models.Model):
         default=list,
         blank=True,
         help_text=_('CSL names: [{"family": ..., "given": ..., "suffix": ...} or {"literal": ...}].'),
+        validators=[validate_csl_names],
     )
     author_list_complete = models.BooleanField(default=True)
     container_title = models.TextField(blank=True, help_text=_("Journal, book or website."))
@@ -424,7 +449,7 @@ class Study(models.Model):
     isbn = models.CharField("ISBN", max_length=32, blank=True)
     url = models.URLField("URL", max_length=2000, blank=True)
     abstract = models.TextField(blank=True)
-    design = models.CharField(max_length=20, choices=StudyDesign, default=StudyDesign.OTHER)
+    design = models.CharField(max_length=20, choices=StudyDesign, blank=True, default=StudyDesign.UNCLASSIFIED)
     sample_size = models.PositiveIntegerField(null=True, blank=True)
     population = models.TextField(blank=True)
     retraction_status = models.CharField(max_length=24, choices=RetractionStatus, default=RetractionStatus.NONE)
@@ -441,7 +466,11 @@ class Study(models.Model):
         blank=True,
         help_text=_("Values seen only in unreliable places, kept out of the record's fields on purpose."),
     )
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, help_text=_("Shown to readers with the study."))
+    internal_note = models.TextField(
+        blank=True,
+        help_text=_("Curators' research notes (how the record was checked, what is missing): never shown to readers."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Full-text search over title, authors and journal, kept by a trigger on PostgreSQL (migration 0006).

@@ -7,7 +7,10 @@ exported again gives the same files (tests/test_opendata.py). The format is desc
 and in the README the export writes beside the data.
 
 Not in the dataset: reviewers' individual reviews and editors' flags (they name people, and the API
-serves them), article revisions, and anything unpublished.
+serves them), article revisions, anything unpublished, and the studies' internal notes (the curators'
+research log) unless the export is asked for them (``internal_notes=True``, export_dataset
+--internal-notes: a copy for another instance of the site, not for publication). The import reads a
+studies table with or without that column.
 """
 
 from __future__ import annotations
@@ -67,11 +70,18 @@ CLAIM_FIELDS = [
 ]
 # Kept by the database for its own use (the search index), not facts about a study: not published.
 NOT_DATA = ("search_vector",)
+# The curators' own notes: only in an export asked for them (see the module's docstring).
+INTERNAL = ("internal_note",)
 STUDY_FIELDS = [
     "id",
-    *(f.name for f in Study._meta.concrete_fields if f.name not in ("id", "created_at", "updated_at", *NOT_DATA)),
+    *(
+        f.name
+        for f in Study._meta.concrete_fields
+        if f.name not in ("id", "created_at", "updated_at", *NOT_DATA, *INTERNAL)
+    ),
 ]
 STUDY_FIELDS += ["created_at", "updated_at"]
+STUDY_FIELDS_WITH_INTERNAL = [*STUDY_FIELDS, *INTERNAL]
 CITATION_FIELDS = [
     "id",
     "claim",
@@ -134,8 +144,15 @@ def _row(obj: models.Model, names: list[str], **extra: Any) -> dict[str, Any]:
     return row
 
 
-def dataset_rows() -> dict[str, list[dict[str, Any]]]:
-    """Every public record as plain rows, table by table, in a stable order. Five queries."""
+def dataset_tables(internal_notes: bool = False) -> dict[str, list[str]]:
+    """The tables and their columns: the public ones, or with the studies' internal notes."""
+    return {**TABLES, "studies": STUDY_FIELDS_WITH_INTERNAL} if internal_notes else TABLES
+
+
+def dataset_rows(internal_notes: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """Every public record as plain rows, table by table, in a stable order (with the studies' internal
+    notes when asked). Five queries."""
+    study_fields = dataset_tables(internal_notes)["studies"]
     articles = Article.objects.order_by("pk")
     slugs: dict[int, str] = {}
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
@@ -145,7 +162,7 @@ def dataset_rows() -> dict[str, list[dict[str, Any]]]:
     for claim in Claim.objects.order_by("pk").iterator(chunk_size=2000):
         rows["claims"].append(_row(claim, CLAIM_FIELDS, article=slugs[claim.article_id]))
     for study in Study.objects.order_by("pk").iterator(chunk_size=2000):
-        rows["studies"].append(_row(study, STUDY_FIELDS))
+        rows["studies"].append(_row(study, study_fields))
     for citation in Citation.objects.order_by("pk").iterator(chunk_size=2000):
         rows["citations"].append(_row(citation, CITATION_FIELDS, claim=citation.claim_id, study=citation.study_id))
     published = Consensus.objects.filter(published_at__isnull=False).order_by("claim_id")
@@ -190,14 +207,15 @@ class ExportReport:
     files: list[str] = field(default_factory=list)
 
 
-def dataset_export(*, directory: Path, site_url: str = "") -> ExportReport:
-    """Write the dataset into ``directory`` (created if needed; our files in it are replaced)."""
+def dataset_export(*, directory: Path, site_url: str = "", internal_notes: bool = False) -> ExportReport:
+    """Write the dataset into ``directory`` (created if needed; our files in it are replaced); the studies'
+    internal notes only with ``internal_notes``."""
     directory.mkdir(parents=True, exist_ok=True)
     with transaction.atomic():  # one consistent snapshot, even while editors work
-        rows = dataset_rows()
+        rows = dataset_rows(internal_notes)
         studies = list(Study.objects.order_by("pk"))
     report = ExportReport(directory=directory)
-    for name, names in TABLES.items():
+    for name, names in dataset_tables(internal_notes).items():
         _write_json(directory / f"{name}.json", rows[name])
         _write_csv(directory / f"{name}.csv", names, rows[name])
         report.counts[name] = len(rows[name])
@@ -210,6 +228,7 @@ def dataset_export(*, directory: Path, site_url: str = "") -> ExportReport:
         "exported_at": timezone.now().isoformat(),
         "source": site_url,
         "counts": report.counts,
+        "internal_notes": internal_notes,
         "licences": LICENCES,
         "files": sorted([*report.files, "README.md", "LICENCE.md"]),
     }
@@ -234,6 +253,8 @@ def _read(directory: Path, name: str, version: int = VERSION) -> list[dict[str, 
     if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
         raise DatasetError(f"{path.name} must hold a list of objects")
     expected = set(TABLES[name])
+    if name == "studies" and data and isinstance(data[0], dict) and set(INTERNAL) <= set(data[0]):
+        expected |= set(INTERNAL)  # exported with the internal notes
     if name == "claims" and version == 1:
         data = [{**V1_CLAIM_DEFAULTS, **row} if isinstance(row, dict) else row for row in data]
     for number, row in enumerate(data, start=1):

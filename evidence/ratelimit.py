@@ -10,14 +10,21 @@ The window's start is kept under its own key, and the counter's key names that s
 fresh counter, which lives twice the period, so a counter never outlives its window in use, and an
 increment never lands on a counter that expired under it (Django's Redis incr checks that the key exists,
 then increments: a counter expiring in between would be re-created without an expiry).
+
+While Redis is unreachable nothing can be counted: the request goes through uncounted (count 0) and the
+failure is logged (evidence/cache.py). Readers keep the site; the rates hold again once Redis is back.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -32,8 +39,17 @@ class Hit:
 
 
 def hit(key: str, period: int) -> Hit:
-    """Count one request under ``key`` in its current window of ``period`` seconds."""
+    """Count one request under ``key`` in its current window of ``period`` seconds (count 0: the cache is
+    away and nothing was counted)."""
     now = time.time()
+    try:
+        return _count(key, period, now)
+    except RedisError as exc:
+        logger.warning("request rates unavailable, request not counted: %s", exc)
+        return Hit(count=0, window_ends=now + period)
+
+
+def _count(key: str, period: int, now: float) -> Hit:
     start_key = f"{key}:start"
     start = cache.get(start_key)
     if start is None:  # the client's first request in a while: it starts a window, or a racing one did

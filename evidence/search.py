@@ -4,7 +4,10 @@ On PostgreSQL, full-text search (``websearch_to_tsquery``, so readers can type "
 "quoted phrases") over the ``search_vector`` columns, which triggers keep current and GIN indexes serve
 (a test checks the query plan): a claim's quote, evidence note, section and its article's title, ranked
 in that order (migration 0009; a title change rewrites its claims' vectors); a study's title, authors
-and journal (migration 0006). On SQLite, the zero-setup development database, every word must appear
+and journal (migrations 0006 and 0011). Names are not English words: a study's authors are indexed with
+the ``simple`` configuration, unaccented, and the query is read that way too (OR'ed with the English,
+stemmed reading, which the title and journal are also indexed in), so "Lodge" finds Lodge, where the
+English reading alone looked for "lodg". On SQLite, the zero-setup development database, every word must appear
 in one of the same fields.
 """
 
@@ -14,7 +17,7 @@ import re
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Func, Q, QuerySet, TextField, Value
 
 from evidence.identifiers import IdentifierError, normalize_doi
 
@@ -72,7 +75,11 @@ def search_studies(studies: QuerySet, raw: str | None, *, rank: bool = True) -> 
     if pmid.isdigit():
         return studies.filter(pmid=pmid.lstrip("0"))
     if is_postgres():
-        search = SearchQuery(query, config="english", search_type="websearch")
+        search = SearchQuery(query, config="english", search_type="websearch") | SearchQuery(
+            Func(Value(query), function="evidence_unaccent", output_field=TextField()),
+            config="simple",
+            search_type="websearch",
+        )
         studies = studies.filter(search_vector=search)
         return (
             studies.annotate(rank=SearchRank(F("search_vector"), search)).order_by("-rank", "pk") if rank else studies

@@ -275,7 +275,10 @@ STORAGES = {
 # (evidence/caching.py), never stale.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # While Redis is away the site runs uncached rather than failing (evidence/cache.py)
+    from evidence.cache import redis_cache
+
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "evidence"}}
 # Part of every public page's ETag; set it to the release (e.g. the commit) when deploying.

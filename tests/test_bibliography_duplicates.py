@@ -59,7 +59,7 @@ def test_a_pmid_filled_later_that_a_stored_study_holds_finds_that_study():
     # the merged record is the stored study (same PMID): its citation key is added, its other values kept,
     # and no second study is created for the Beta trial
     assert imported(text) == [
-        ("conflict", "first", "line 1 (key first): kept the stored title, year, doi (use --update to replace)"),
+        ("conflict", "first", "line 1 (key first): kept the stored title, year, doi"),
         ("updated", "first", "line 1 (key first): citation_key"),
         ("merged", "again", "line 21 (key again): merged into line 1 (key first) (same DOI 10.5555/beta)"),
     ]

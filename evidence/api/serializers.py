@@ -21,7 +21,7 @@ from evidence.api.fields import (
     StrictModelSerializer,
     StrictPrimaryKeyRelatedField,
 )
-from evidence.models import Article, Citation, Claim, Study
+from evidence.models import Article, Citation, Claim, Study, sees_internal_notes, validate_csl_names
 from evidence.status import status_for
 from evidence.storable import holds_nul
 from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict, consensus_of
@@ -156,6 +156,7 @@ STUDY_FIELDS = [
     "verified_from",
     "unconfirmed_leads",
     "note",
+    "internal_note",
 ]
 
 
@@ -186,6 +187,14 @@ class StudySerializer(serializers.ModelSerializer):
             "html_url",
         ]
 
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # the curators' research notes are for those who keep the library, never for readers
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is None or not sees_internal_notes(request.user):
+            fields.pop("internal_note", None)
+        return fields
+
     def get_api_url(self, study: Study) -> str:
         return _absolute(self.context.get("request"), "api:study-detail", study.pk)
 
@@ -213,17 +222,6 @@ class StudyDetailSerializer(StudySerializer):
         fields = [*StudySerializer.Meta.fields, "citations"]
 
 
-def _check_names(value: Any) -> list[dict[str, str]]:
-    if not isinstance(value, list) or not all(
-        isinstance(name, dict) and name and all(isinstance(k, str) and isinstance(v, str) for k, v in name.items())
-        for name in value
-    ):
-        raise serializers.ValidationError(
-            'A list of CSL names: [{"family": "Berman", "given": "R. M."}, {"literal": "WHO"}].'
-        )
-    return value
-
-
 class StudyWriteSerializer(StrictModelSerializer):
     """The fields a curator sets; DOI and PMID may be given in any common form (https://doi.org/…, pmid:…)
     and are stored normalised. Uniqueness of DOI and PMID is checked by the service, which names the study
@@ -237,7 +235,8 @@ class StudyWriteSerializer(StrictModelSerializer):
         extra_kwargs = {"doi": {"validators": []}, "pmid": {"validators": []}}
 
     def validate_authors(self, value: Any) -> list[dict[str, str]]:
-        return _check_names(value)
+        validate_csl_names(value)  # the model field's rule, which the admin's form applies too
+        return value
 
     def validate_verified_from(self, value: Any) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):

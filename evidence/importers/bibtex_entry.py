@@ -278,20 +278,22 @@ def entry_record(entry: Entry, source: str) -> StudyRecord:
         record.url = url
     record.isbn = text("isbn")
     record.abstract = text("abstract", paragraphs=True)
-    record.note = text("note", paragraphs=True)
+    record.internal_note = text("note", paragraphs=True)
     try:
         doi = text("doi")
         record.doi = normalize_doi(doi) if doi is not None else None
         pmid = text("pmid")
         if pmid is None and (text("eprinttype") or "").lower() == "pubmed":
             pmid = text("eprint")
-        if pmid is None and record.note:
+        if pmid is None and record.internal_note:
             # Zotero keeps the PMID in its Extra field, which its BibTeX export writes to note; the
             # line is an identifier, not a note
-            found = re.search(r"^PMID:\s*(\d+)\s*$", record.note, re.M)
+            found = re.search(r"^PMID:\s*(\d+)\s*$", record.internal_note, re.M)
             if found:
                 pmid = found.group(1)
-                record.note = (record.note[: found.start()] + record.note[found.end() :]).strip() or None
+                record.internal_note = (
+                    record.internal_note[: found.start()] + record.internal_note[found.end() :]
+                ).strip() or None
         record.pmid = normalize_pmid(pmid) if pmid is not None else None
     except IdentifierError as exc:
         raise EntryError(str(exc)) from None

@@ -248,5 +248,5 @@ def parse_item(item: Any, source: str) -> StudyRecord:
         if not isinstance(extras["unconfirmed_leads"], dict):
             raise EntryError("'unconfirmed_leads' must be an object")
         record.unconfirmed_leads = extras["unconfirmed_leads"]
-    record.note = _text(item, "note")
+    record.internal_note = _text(item, "note")
     return record

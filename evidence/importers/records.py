@@ -111,7 +111,9 @@ class StudyRecord:
     verified: bool | None = None
     verified_from: list[str] | None = None
     unconfirmed_leads: dict[str, Any] | None = None
-    note: str | None = None
+    # A file's note (CSL note, BibTeX note, RIS N1: Zotero's Extra and notes) is the curator's own
+    # record-keeping, never a text for readers: it goes to the study's internal note.
+    internal_note: str | None = None
     warnings: list[str] = field(default_factory=list)
 
     def given_fields(self) -> dict[str, Any]:

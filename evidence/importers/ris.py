@@ -258,7 +258,7 @@ def ris_record(entry: dict[str, Any], source: str) -> StudyRecord:
     record.url = urls[0] if urls else None
     record.abstract = _text_extra(extras, "abstract", _one(entry, "abstract", "notes_abstract"))
     notes = _all(entry, "notes")
-    record.note = _text_extra(extras, "note", "\n\n".join(notes) if notes else None)
+    record.internal_note = _text_extra(extras, "note", "\n\n".join(notes) if notes else None)
     if ris_type in {"BOOK", "EBOOK", "EDBOOK", "CHAP", "ECHAP"}:
         record.isbn = _one(entry, "issn")
 

@@ -34,6 +34,7 @@ from evidence.services.studies import (
     EMPTY_VALUES,
     Match,
     change_reason,
+    created_detail,
     merge_values,
     normalize_title,
     record_label,
@@ -237,7 +238,7 @@ class _Writer:
     def _add(self, index: int, action: str, detail: str = "") -> None:
         record = self.records[index]
         line = f"{record.source}: {detail}" if detail else record.source
-        self.lines[index].append(ReportLine(action, "study", record_label(record), line))
+        self.lines[index].append(ReportLine(action, "study", record_label(record), line, record.title or ""))
 
     def _create(self, new: list[tuple[int, Study]]) -> None:
         if not new:
@@ -251,7 +252,7 @@ class _Writer:
                 self._create_alone(index, study)
             return
         for index, _ in new:
-            self._add(index, "created")
+            self._add(index, "created", created_detail(self.records[index]))
 
     def _create_alone(self, index: int, study: Study) -> None:
         record = self.records[index]
@@ -275,7 +276,7 @@ class _Writer:
             study_upsert(record=record, report=report, user=self.user, update=self.update)
             self.lines[index] += report.lines
             return
-        self._add(index, "created")
+        self._add(index, "created", created_detail(record))
 
     def _complete(self, matched: list[tuple[int, int]]) -> None:
         """Fill (or, with ``update``, replace) the values of the stored studies these records found."""
@@ -289,7 +290,7 @@ class _Writer:
             was_retracted = study.is_retracted
             report = ImportReport()
             changed, conflicts = merge_values(study, values, update=self.update)
-            report_conflicts(report, record, conflicts)
+            report_conflicts(report, record, study, values, conflicts)
             self.lines[index] += report.lines
             if not changed:
                 self._add(index, "unchanged")

@@ -9,11 +9,22 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class Difference:
+    """A field where a stored study and a file's record disagree, each value as text."""
+
+    field: str
+    stored: str
+    incoming: str
+
+
+@dataclass(frozen=True)
 class ReportLine:
     action: str  # created, updated, unchanged, merged, rejected, conflict, orphaned
     kind: str  # study, article, claim, citation
     label: str
     detail: str = ""
+    title: str = ""  # the entry's title, where it has one
+    differences: tuple[Difference, ...] = ()  # a conflict's fields: the stored and the file's value
 
 
 @dataclass
@@ -30,8 +41,17 @@ class ImportReport:
         counts = self.counts(kind)
         return ", ".join(f"{counts[action]} {action}" for action in order if counts[action]) or "nothing to do"
 
-    def add(self, action: str, kind: str, label: str, detail: str = "") -> None:
-        self.lines.append(ReportLine(action, kind, label, detail))
+    def add(
+        self,
+        action: str,
+        kind: str,
+        label: str,
+        detail: str = "",
+        *,
+        title: str = "",
+        differences: tuple[Difference, ...] = (),
+    ) -> None:
+        self.lines.append(ReportLine(action, kind, label, detail, title, differences))
 
     def counts(self, kind: str | None = None) -> Counter[str]:
         return Counter(line.action for line in self.lines if kind is None or line.kind == kind)

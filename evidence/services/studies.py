@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -15,16 +16,17 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Func, Q, TextField, Value
 from django.db.models.functions import Cast, Coalesce, Left, Lower
 
+from evidence import designs
 from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
 from evidence.importers.records import StudyRecord
 from evidence.models import Claim, Study
 from evidence.services.common import error_messages, save_edits
-from evidence.services.reports import ImportReport
+from evidence.services.reports import Difference, ImportReport
 from evidence.services.retractions import after_retraction_change, study_set_retraction
 
 EMPTY_VALUES: tuple[Any, ...] = ("", None, [], {})
 # A study's defaults that a record may replace as if they were empty.
-REPLACEABLE_DEFAULTS = {"design": Study.Design.OTHER, "retraction_status": Study.RetractionStatus.NONE}
+REPLACEABLE_DEFAULTS = {"retraction_status": Study.RetractionStatus.NONE}
 
 
 _RETRACTED_PREFIX = re.compile(r"^retracted article:\s*")
@@ -216,14 +218,38 @@ def change_reason(record: StudyRecord, changed: list[str], *, update: bool) -> s
     return f"completed from {record.source}: {', '.join(changed)}"
 
 
-def report_conflicts(report: ImportReport, record: StudyRecord, conflicts: list[str]) -> None:
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def report_conflicts(
+    report: ImportReport, record: StudyRecord, study: Study, values: dict[str, Any], conflicts: list[str]
+) -> None:
+    """A line naming the fields where the stored study keeps its value, each with both values. How to
+    replace them is the caller's to say (the command's --update, the upload page's "Replace stored values")."""
     if conflicts:
         report.add(
             "conflict",
             "study",
             record_label(record),
-            f"{record.source}: kept the stored {', '.join(conflicts)} (use --update to replace)",
+            f"{record.source}: kept the stored {', '.join(conflicts)}",
+            title=study.display_title,
+            differences=tuple(
+                Difference(name, _as_text(getattr(study, name)), _as_text(values[name])) for name in conflicts
+            ),
         )
+
+
+def created_detail(record: StudyRecord) -> str:
+    """What a created study's report line adds: a design left unclassified, and the one suggested."""
+    if record.design is not None:
+        return ""
+    suggestion = designs.suggest(record.title or "", record.work_type or "")
+    return f"design not yet classified{f'; suggested: {suggestion}' if suggestion else ''}"
 
 
 @transaction.atomic
@@ -267,12 +293,19 @@ def study_upsert(
             if study is None:
                 raise
         else:
-            report.add("created", "study", label, record.source)
+            detail = created_detail(record)
+            report.add(
+                "created",
+                "study",
+                label,
+                f"{record.source}: {detail}" if detail else record.source,
+                title=study.display_title,
+            )
             return study  # new: no claim cites it yet
 
     was_retracted = study.is_retracted
     changed, conflicts = merge_values(study, values, update=update)
-    report_conflicts(report, record, conflicts)
+    report_conflicts(report, record, study, values, conflicts)
     if not changed:
         report.add("unchanged", "study", label, record.source)
         return study

@@ -1,4 +1,4 @@
-"""python manage.py export_dataset --output DIR [--force] [--site-url URL] [--dry-run]"""
+"""python manage.py export_dataset --output DIR [--force] [--site-url URL] [--internal-notes] [--dry-run]"""
 
 from __future__ import annotations
 
@@ -27,6 +27,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="count what would be written; write nothing")
         parser.add_argument(
+            "--internal-notes",
+            action="store_true",
+            help="include the studies' internal notes (the curators' research log): for a copy of the site, not "
+            "for publication",
+        )
+        parser.add_argument(
             "--force", action="store_true", help="write into DIR even when it already holds files (replacing ours)"
         )
 
@@ -54,7 +60,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot write in {target.parent}: {exc.strerror or exc}") from None
         try:
-            report = dataset_export(directory=staging, site_url=site_url)
+            report = dataset_export(directory=staging, site_url=site_url, internal_notes=options["internal_notes"])
             target.mkdir(exist_ok=True)
             for name in report.files:
                 os.replace(staging / name, target / name)

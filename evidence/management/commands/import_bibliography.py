@@ -113,4 +113,8 @@ class Command(BaseCommand):
                 continue
             if line.action in {"rejected", "conflict"} or verbosity >= 2:
                 out = self.stderr if line.action == "rejected" else self.stdout
-                out.write(f"  {line.action:9} {line.label}  {line.detail}".rstrip())
+                hint = " (use --update to replace)" if line.action == "conflict" else ""
+                out.write(f"  {line.action:9} {line.label}  {line.detail}{hint}".rstrip())
+                if verbosity >= 2:
+                    for difference in line.differences:
+                        out.write(f"    {difference.field}: stored {difference.stored!r}, file {difference.incoming!r}")
