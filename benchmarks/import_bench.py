@@ -173,12 +173,15 @@ def run_child(mode: str, path: Path, *, database_url: str, dry_run: bool = False
     # the copy is nobody's primary: no reads routed to the library's replicas
     env = {name: value for name, value in os.environ.items() if name != "DATABASE_REPLICA_URLS"}
     env["DATABASE_URL"] = database_url
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     finished = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if finished.returncode != 0:
         raise SystemExit(f"the {mode} child failed ({finished.returncode}): {finished.stderr[-2000:]}")
-    return {**json.loads(finished.stdout.strip().splitlines()[-1]), "process_seconds": elapsed}
+    # the machine's 1-minute load average before and after: on a shared machine the wall-clock depends on it
+    load = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    return {**json.loads(finished.stdout.strip().splitlines()[-1]), "process_seconds": elapsed, "load": load}
 
 
 # --- Fresh copies of the library --------------------------------------------------------------------------
@@ -252,7 +255,8 @@ def measure(path: Path, database_url: str, runs: int) -> dict[str, Any]:
 def _figures(result: dict[str, Any]) -> str:
     return (
         f"{result['seconds']:.1f} s ({result['cpu_seconds']:.1f} s CPU; {result['process_seconds']:.1f} s with "
-        f"start-up), peak {result['peak_rss_mb']:.0f} MB"
+        f"start-up), peak {result['peak_rss_mb']:.0f} MB; load average {result['load'][0]:.1f} → "
+        f"{result['load'][1]:.1f} on {os.cpu_count()} cores"
     )
 
 

@@ -622,3 +622,20 @@ def test_an_import_bumps_the_data_version_after_commit_and_a_dry_run_does_not(tr
     assert caching.current()[0] == before
     bibliography_import(data=sample("zotero-export.bib"))
     assert caching.current()[0] == before + 1  # once for the file, not once per study
+
+
+def test_a_value_its_field_refuses_rejects_the_entry_new_or_matched():
+    """The import validates the fields it writes: a new study's given fields, a matched study's changed ones."""
+    Study.objects.create(title="Stored study", doi="10.1000/stored", year=2020)
+    long_volume = "9" * 65
+    text = (
+        f"@article{{new, title = {{A new study}}, year = {{2021}}, volume = {{{long_volume}}}}}\n"
+        "@article{newurl, title = {Another new study}, year = {2021}, url = {not a url}}\n"
+        f"@article{{stored, title = {{Stored study}}, doi = {{10.1000/stored}}, volume = {{{long_volume}}}}}\n"
+        "@article{fine, title = {A fine study}, year = {2021}, volume = {12}}\n"
+    )
+    report = bibliography_import(data=text, filename="refused.bib")
+    assert counts(report) == {"rejected": 3, "created": 1}
+    details = " ".join(line.detail for line in report.of("rejected"))
+    assert details.count("at most 64 characters") == 2 and "valid URL" in details
+    assert Study.objects.get(doi="10.1000/stored").volume == ""

@@ -24,6 +24,7 @@ from bibtexparser.middlewares.names import NameParts
 from bibtexparser.model import Entry
 from pylatexenc import latexwalker
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+from pylatexenc.macrospec import LatexContextDb
 
 from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
 from evidence.importers.records import EntryError, StudyRecord, design_value, retraction_value
@@ -87,15 +88,56 @@ def _decoder() -> LatexNodes2Text:
     return LatexNodes2Text(latex_context=context, keep_braced_groups=False, math_mode="verbatim")
 
 
+def _parsing_context() -> LatexContextDb:
+    """pylatexenc's default parsing database with its categories merged into one, built once.
+
+    The walker asks the database, at every character of a value, whether a "special" (--, ~, two
+    backquotes …) starts there, and the database looks through each of its seven categories in turn, most
+    of them without a special. One category holding the same definitions answers the same (for a name, the
+    first category's definition; for specials, the longest match, then the first) in fewer steps. Built
+    once: latex_to_text() hands its keyword arguments to the LatexWalker it makes, which otherwise builds
+    pylatexenc's whole default database again for every value.
+    """
+    default = latexwalker.get_default_latex_context_db()
+    macros: dict[str, Any] = {}
+    environments: dict[str, Any] = {}
+    specials: dict[str, Any] = {}
+    for spec in default.iter_macro_specs():
+        macros.setdefault(spec.macroname, spec)
+    for spec in default.iter_environment_specs():
+        environments.setdefault(spec.environmentname, spec)
+    for spec in default.iter_specials_specs():
+        specials.setdefault(spec.specials_chars, spec)
+    merged = LatexContextDb()
+    merged.add_context_category(
+        "default",
+        macros=list(macros.values()),
+        environments=list(environments.values()),
+        specials=list(specials.values()),
+    )
+    merged.set_unknown_macro_spec(default.unknown_macro_spec)
+    merged.set_unknown_environment_spec(default.unknown_environment_spec)
+    merged.set_unknown_specials_spec(default.unknown_specials_spec)
+    return merged
+
+
 _DECODER = _decoder()
-# The parser's macro database, built once: latex_to_text() hands its keyword arguments to the LatexWalker it
-# makes, which otherwise builds pylatexenc's whole default database again for every value.
-_PARSE_FLAGS = {"latex_context": latexwalker.get_default_latex_context_db()}
+_PARSE_FLAGS = {"latex_context": _parsing_context()}
+# What pylatexenc's walker reads as anything but plain text: a macro (\), a group ({ }), math ($), a comment
+# (%), and the specials of its parsing database (~, --, ``, & …). A value with none of them is a run of
+# characters that pylatexenc gives back as they are, so it is not walked one character at a time.
+_LATEX = re.compile(
+    "|".join(
+        [r"[\\{}$%]", *(re.escape(spec.specials_chars) for spec in _PARSE_FLAGS["latex_context"].iter_specials_specs())]
+    )
+)
 
 
 def decode_latex(value: str, *, paragraphs: bool = False) -> str:
     """LaTeX to Unicode text; whitespace collapsed (blank lines kept as paragraph breaks if asked).
     EntryError for a value pylatexenc cannot read."""
+    if not _LATEX.search(value):
+        return _tidy(value, paragraphs)
     if len(value) <= _RECURRING:
         return _decode_recurring(value, paragraphs)
     return _decode(value, paragraphs)
@@ -103,10 +145,15 @@ def decode_latex(value: str, *, paragraphs: bool = False) -> str:
 
 def _decode(value: str, paragraphs: bool) -> str:
     try:
-        text = _DECODER.latex_to_text(value, **_PARSE_FLAGS).replace("\xa0", " ")
+        text = _DECODER.latex_to_text(value, **_PARSE_FLAGS)
     except (AttributeError, TypeError, IndexError):
         # pylatexenc's tolerant mode still fails on a macro that takes arguments and has none ("\title")
         raise EntryError(f"cannot be read as LaTeX: {value[:60]!r}") from None
+    return _tidy(text, paragraphs)
+
+
+def _tidy(text: str, paragraphs: bool) -> str:
+    text = text.replace("\xa0", " ")
     if paragraphs:
         parts = [" ".join(p.split()) for p in re.split(r"\n[ \t]*\n", text)]
         return "\n\n".join(p for p in parts if p)

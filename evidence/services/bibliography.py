@@ -14,7 +14,7 @@ be read is refused before anything is written. Then, in one transaction:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -226,7 +226,7 @@ class _Writer:
             else:
                 values = record.given_fields()
                 study = Study(**values)
-                refused = _refusal(study, values)
+                refused = _refusal(study, values, values)
                 if refused:
                     self._add(index, "rejected", refused)
                 else:
@@ -294,7 +294,7 @@ class _Writer:
             self.lines[index] += report.lines
             if not changed:
                 self._add(index, "unchanged")
-            elif refused := _refusal(study, values):
+            elif refused := _refusal(study, values, changed):
                 self._add(index, "rejected", refused)
             else:
                 study._change_reason = change_reason(record, changed, update=self.update)
@@ -315,18 +315,23 @@ class _Writer:
             Claim.objects.filter(citations__study__in=restated).mark_evidence_changed(now)
 
 
-def _refusal(study: Study, values: dict[str, Any]) -> str:
+def _refusal(study: Study, values: dict[str, Any], written: Collection[str]) -> str:
     """Why ``study``, holding a record's ``values``, cannot be stored ("" if it can): a NUL character
-    (PostgreSQL stores none), or a value its fields refuse (lengths, URL, choices).
+    (PostgreSQL stores none), or a value its fields refuse (lengths, URL, choices) among the fields the
+    import writes (``written``: a new study's given fields, a stored one's changed fields).
 
-    Neither uniqueness nor the constraints are checked here, which would cost queries per study: matching
-    already knows which DOIs and PMIDs are taken, and the database checks the rest."""
+    The other fields are not validated again: a new study's are its defaults, a stored study's are not
+    written. Neither uniqueness nor the constraints are checked here, which would cost queries per study:
+    matching already knows which DOIs and PMIDs are taken, and the database checks the rest."""
     holding_nul = [name for name, value in values.items() if holds_nul(value)]
     if holding_nul:
         return f"{', '.join(holding_nul)} holds a NUL character (\\x00)"
     try:
-        # a field the query deferred (Study.search_vector) is not the import's to validate
-        study.full_clean(exclude=study.get_deferred_fields(), validate_unique=False, validate_constraints=False)
+        study.full_clean(
+            exclude=[field.name for field in Study._meta.concrete_fields if field.name not in written],
+            validate_unique=False,
+            validate_constraints=False,
+        )
     except ValidationError as exc:
         return error_messages(exc)
     return ""
