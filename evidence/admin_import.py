@@ -183,6 +183,7 @@ def _job_status(job: ImportJob) -> dict[str, Any]:
 def job_view(request: HttpRequest, model_admin: admin.ModelAdmin, pk: int) -> HttpResponse:
     job = _job_for(request, model_admin, pk)
     report = ImportReport(lines=[ReportLine(**line) for line in job.lines])
+    lookups = [line for line in report.lines if line.kind == "lookup"]
     context = _context(
         request,
         model_admin,
@@ -190,6 +191,7 @@ def job_view(request: HttpRequest, model_admin: admin.ModelAdmin, pk: int) -> Ht
         job=job,
         status=_job_status(job),
         lines=_lines(report),
+        lookups=lookups,
         poll_seconds=POLL_SECONDS,
         in_process=runs_in_process(),
         changelist_url=reverse(f"admin:{model_admin.model._meta.app_label}_study_changelist"),

@@ -523,5 +523,7 @@ LOGGING = {
         # failed sign-ins and lockouts are WARNING; its INFO lines (a start-up banner that would open
         # every management command's output, the handler's chatter) say nothing an operator needs
         "axes": {"level": "WARNING"},
+        # httpx logs every request at INFO; lookups report their own outcome (evidence.lookup)
+        "httpx": {"level": "WARNING"},
     },
 }

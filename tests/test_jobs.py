@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+import respx
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections, transaction
 from django.test import Client
@@ -18,6 +19,7 @@ from evidence.models import ImportJob, JobState, Study
 from evidence.services.jobs import import_job_create
 from evidence.tasks import MAX_RETRIES, run_import_job
 from tests.conftest import SAMPLES
+from tests.recorded import replay
 
 JOB_URL = "admin:evidence_study_import_job"
 
@@ -134,3 +136,35 @@ def test_a_locked_table_is_retried_with_back_off_then_fails_the_job_writing_noth
     assert "database was unavailable" in job.error and "lock timeout" in job.error
     assert f"Gave up after {MAX_RETRIES + 1} attempts" in job.error
     assert Study.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_import_option_completes_the_files_studies_from_crossref(curator_client, settings):
+    settings.EVIDENCE_LOOKUP_ENABLED = True
+    settings.EVIDENCE_LOOKUP_MAILTO = ""
+    bib = b"@article{berman2000, doi={10.1016/S0006-3223(99)00230-9}, volume={48}}\n"
+    curator_client.post(
+        reverse("admin:evidence_study_import"), {"file": SimpleUploadedFile("one.bib", bib), "lookup": "on"}
+    )
+    with respx.mock() as network:
+        replay(network, "crossref/berman2000")
+        curator_client.post(
+            reverse("admin:evidence_study_import"), {"token": curator_client.session[SESSION_KEY]["token"]}
+        )
+    job = ImportJob.objects.get()
+    assert job.state == JobState.SUCCEEDED
+    assert job.summary == "1 created; looked up 1: 1 completed, 0 failed"
+    study = Study.objects.get()
+    assert study.title == "Antidepressant effects of ketamine in depressed patients" and study.verified
+    assert study.volume == "48"  # the file's value stands; the difference is on the job's page
+    page = curator_client.get(reverse(JOB_URL, args=[job.pk])).content.decode()
+    assert "Looked up in Crossref and PubMed" in page and "kept the stored volume &#x27;48&#x27;; Crossref says" in page
+
+
+@pytest.mark.django_db
+def test_the_import_option_with_lookups_switched_off_says_so():
+    job = import_job_create(text="@article{a, title={T}, doi={10.5555/job.1}}", filename="a.bib", lookup=True)
+    run_import_job.delay(job.pk)
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED and Study.objects.count() == 1
+    assert any(line["kind"] == "lookup" and "switched off" in line["detail"] for line in job.lines)

@@ -14,12 +14,16 @@ from dataclasses import asdict
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
+from evidence import lookup
+from evidence.importers.detect import parse_bibliography
 from evidence.importers.records import BibliographyError
-from evidence.models import ImportJob, JobState
+from evidence.models import ImportJob, JobState, Study
 from evidence.services.bibliography import bibliography_import
+from evidence.services.lookup import study_lookup_apply
+from evidence.services.reports import ReportLine
 
 # how long the cache keeps a running job's progress after its last batch
 PROGRESS_SECONDS = 60 * 60
@@ -72,6 +76,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         job = ImportJob.objects.select_for_update(skip_locked=True).filter(pk=job_id).first()
         if job is None or job.finished:
             return None
+        to_look_up: list[Study] | None = None
 
         def progress(handled: int, total: int) -> None:
             done, _ = cache.get(progress_key(job.pk), (0, total))
@@ -96,9 +101,53 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         job.total = job.done = sum(report.counts("study").values())
         job.format = report.format
         job.error = ""
-        _finish(job, JobState.SUCCEEDED)
+        to_look_up = _studies_to_look_up(job)
+        if to_look_up is None:
+            _finish(job, JobState.SUCCEEDED)
+        else:
+            job.save()  # imported; still running while the lookups are made
     cache.delete(progress_key(job.pk))
+    if to_look_up is not None:
+        _look_up(job, to_look_up)
     return job
+
+
+def _studies_to_look_up(job: ImportJob) -> list[Study] | None:
+    """The studies of the job's file to complete from Crossref and PubMed, or None when none are to be:
+    the option is off, or lookups are switched off (the report then says so)."""
+    if not job.lookup:
+        return None
+    if not lookup.enabled():
+        job.lines.append(asdict(ReportLine("skipped", "lookup", job.filename, str(lookup.LookupDisabled()))))
+        return None
+    records = parse_bibliography(job.text, filename=job.filename, format=job.format or None).records
+    dois = {record.doi for record in records if record.doi}
+    pmids = {record.pmid for record in records if record.pmid}
+    held = (Q(doi__in=dois) & ~Q(doi="")) | (Q(pmid__in=pmids) & ~Q(pmid=""))
+    return list(Study.objects.filter(held).order_by("pk"))
+
+
+def _look_up(job: ImportJob, studies: list[Study]) -> None:
+    """Complete the imported studies from Crossref and PubMed (each its own transaction, after the import
+    committed), then finish the job with a line per study the lookups changed, contradicted or missed."""
+    filled = failed = 0
+    lines = []
+    for study in studies:
+        outcome = study_lookup_apply(study=study, user=job.user)
+        label = study.citation_key or study.doi or study.pmid
+        if outcome.failures:
+            failed += 1
+            lines.append(ReportLine("failed", "lookup", label, "; ".join(outcome.failures)))
+        if outcome.changed:
+            filled += 1
+            lines.append(ReportLine("updated", "lookup", label, outcome.summary()))
+        elif outcome.conflicts:
+            lines.append(ReportLine("conflict", "lookup", label, outcome.summary()))
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        job.lines = [*job.lines, *(asdict(line) for line in lines)]
+        job.summary = f"{job.summary}; looked up {len(studies)}: {filled} completed, {failed} failed"[:500]
+        _finish(job, JobState.SUCCEEDED)
 
 
 def _finish(job: ImportJob, state: str, *, error: str = "") -> None:
