@@ -135,9 +135,10 @@ def _get_json(source: str, url: str, params: dict[str, str], what: str) -> Any:
         raise LookupFailed(f"{source} sent an answer for {what} that is not JSON.") from None
 
 
-def _cached(key: str, fetch: Any) -> Any:
+def _cached(key: str, fetch: Any, *, fresh: bool = False) -> Any:
+    """The cached answer under ``key``, or ``fetch()``'s, kept; ``fresh`` asks again whatever is cached."""
     seconds = settings.EVIDENCE_LOOKUP_CACHE_SECONDS
-    if seconds:
+    if seconds and not fresh:
         hit = cache.get(key)
         if hit is not None:
             return hit
@@ -150,15 +151,16 @@ def _cached(key: str, fetch: Any) -> Any:
 # --- Crossref ----------------------------------------------------------------------------------------------
 
 
-def crossref_work(doi: str) -> Found:
-    """Crossref's record of a DOI (normalised). Raises LookupDisabled or LookupFailed."""
+def crossref_work(doi: str, *, fresh: bool = False) -> Found:
+    """Crossref's record of a DOI (normalised); ``fresh`` skips the cache (the retraction check).
+    Raises LookupDisabled or LookupFailed."""
     what = f"DOI {doi}"
 
     def fetch() -> Any:
         params = {"mailto": settings.EVIDENCE_LOOKUP_MAILTO} if settings.EVIDENCE_LOOKUP_MAILTO else {}
         return _get_json(CROSSREF, crossref_url(doi), params, what)
 
-    body = _cached(f"evidence:lookup:crossref:{doi}", fetch)
+    body = _cached(f"evidence:lookup:crossref:{doi}", fetch, fresh=fresh)
     message = body.get("message") if isinstance(body, dict) else None
     if body.get("status") != "ok" or not isinstance(message, dict):
         raise LookupFailed(f"{CROSSREF} sent an answer for {what} that is not a work.")
@@ -224,8 +226,8 @@ def parse_crossref(message: dict[str, Any]) -> Found:
 # --- PubMed (NCBI E-utilities) ------------------------------------------------------------------------------
 
 
-def pubmed_summary(pmid: str) -> Found:
-    """PubMed's summary of a PMID (digits). Raises LookupDisabled or LookupFailed."""
+def pubmed_summary(pmid: str, *, fresh: bool = False) -> Found:
+    """PubMed's summary of a PMID (digits); ``fresh`` skips the cache. Raises LookupDisabled or LookupFailed."""
     what = f"PMID {pmid}"
 
     def fetch() -> Any:
@@ -236,7 +238,7 @@ def pubmed_summary(pmid: str) -> Found:
             params["api_key"] = settings.NCBI_API_KEY
         return _get_json(PUBMED, NCBI_ESUMMARY, params, what)
 
-    body = _cached(f"evidence:lookup:pubmed:{pmid}", fetch)
+    body = _cached(f"evidence:lookup:pubmed:{pmid}", fetch, fresh=fresh)
     record = (body.get("result") or {}).get(pmid) if isinstance(body, dict) else None
     if not isinstance(record, dict) or record.get("error"):
         raise LookupFailed(f"{PUBMED} has no record of {what}.")

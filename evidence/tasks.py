@@ -5,6 +5,7 @@ away for a moment) are retried with exponential back-off; anything else fails th
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import Task, shared_task
@@ -12,8 +13,12 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from evidence.jobs import enqueue
+from evidence.lookup import LookupDisabled
 from evidence.models import ImportJob, JobState
 from evidence.services.jobs import import_job_fail, import_job_retry_later, import_job_run
+from evidence.services.monitoring import retraction_check_run
+
+logger = logging.getLogger("evidence.tasks")
 
 # database faults that pass: a restart, a failover, a lock timeout
 TRANSIENT = (OperationalError, InterfaceError)
@@ -54,3 +59,25 @@ def requeue_waiting_jobs() -> int:
     for job_id in waiting:
         enqueue(run_import_job, job_id)
     return len(waiting)
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES)
+def check_retractions(self: Task) -> int:
+    """The scheduled retraction check (evidence.services.monitoring); returns how many studies changed.
+    Switched off (EVIDENCE_LOOKUP_ENABLED unset) it logs so and does nothing. A database fault stops the
+    run (what it applied stays) and tries again with back-off: studies already updated are not changed
+    twice, since a notice only ever raises a study's status."""
+    try:
+        outcome = retraction_check_run()
+    except LookupDisabled as exc:
+        logger.info("Retraction check skipped: %s", exc)
+        return 0
+    except TRANSIENT as exc:
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+    logger.info(
+        "Retraction check: %d cited studies checked, %d changed, %d lookups failed.",
+        outcome.checked,
+        len(outcome.changes),
+        len(outcome.failures),
+    )
+    return len(outcome.changes)
