@@ -390,7 +390,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Sending a task while Redis is down fails after this long instead of hanging the page (docs/operations.md)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+    # an unreachable host (not only a refused port) gives up as quickly
+    "socket_connect_timeout": 2,
+}
 CELERY_TIMEZONE = TIME_ZONE
 EVIDENCE_RETRACTION_CHECK_HOURS = env_int("EVIDENCE_RETRACTION_CHECK_HOURS", 24)
 if EVIDENCE_RETRACTION_CHECK_HOURS <= 0:
