@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from evidence.lookup import LookupDisabled
+from evidence import lookup
 from evidence.services.monitoring import retraction_check_run, studies_to_check
 
 
@@ -25,12 +25,11 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
 
     def handle(self, *args: Any, dry_run: bool, verbosity: int, **options: Any) -> None:
+        if not lookup.enabled():
+            raise CommandError(f"{lookup.LookupDisabled()} Nothing was checked.")
         total = studies_to_check().count()
         with tqdm(total=total, unit=" studies", file=sys.stderr, disable=verbosity < 1, leave=False) as bar:
-            try:
-                outcome = retraction_check_run(dry_run=dry_run, progress=bar.update)
-            except LookupDisabled as exc:
-                raise CommandError(f"{exc} Nothing was checked.") from None
+            outcome = retraction_check_run(dry_run=dry_run, progress=bar.update)
         for change in outcome.changes:
             study = change.study
             label = study.citation_key or study.doi or study.pmid
