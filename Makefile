@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := evidence.settings
 
-.PHONY: install run seed manage demo test test-quick lint format clean bench load fault
+.PHONY: install run seed manage demo test test-quick lint format clean bench load fault worker
 
 # Re-install only when the dependency pins change.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -77,3 +77,9 @@ format: install
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+
+# A Celery worker with its scheduler (beat) embedded, on the broker in CELERY_BROKER_URL (the machine's
+# Redis by default). Production runs the two as separate services (docs/operations.md).
+worker: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/1
+worker: install
+	$(VENV)/bin/celery -A evidence worker --beat --loglevel=INFO --concurrency=2

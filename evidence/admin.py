@@ -486,10 +486,12 @@ class StudyAdmin(ServicesAdmin):
     list_per_page = 50
 
     def get_urls(self) -> list:
-        """The bibliography upload (evidence/admin_import.py), linked from the study list."""
+        """The bibliography upload (evidence/admin_import.py), linked from the study list, and the study
+        form's "Look up" button (evidence/admin_lookup.py)."""
         from evidence.admin_import import study_import_urls
+        from evidence.admin_lookup import study_lookup_urls
 
-        return study_import_urls(self) + super().get_urls()
+        return study_import_urls(self) + study_lookup_urls(self) + super().get_urls()
 
     fieldsets = [
         (None, {"fields": ["title", "authors", "author_list_complete", "work_type", "citation_key"]}),

@@ -1,4 +1,8 @@
-"""The curators' bibliography upload in the admin: upload → preview (a dry run) → confirm → import.
+"""The curators' bibliography upload in the admin: upload → preview (a dry run) → confirm → a job.
+
+The confirmed import runs as a background job (evidence.tasks.run_import_job, an ImportJob row): the
+curator lands on the job's page, which shows its state and counts and refreshes itself until it has
+finished (a small script polls its status without reloading; without JavaScript the page reloads).
 
 Reached from the study list ("Import bibliography"); needs the evidence.add_study permission, which
 Curators have. Between the preview and the confirmation the file's text waits in the user's session
@@ -15,19 +19,26 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from evidence.importers.detect import FORMATS, size_limit_error
 from evidence.importers.records import BibliographyError
-from evidence.services import ImportReport, bibliography_import
+from evidence.jobs import enqueue, runs_in_process
+from evidence.models import ImportJob
+from evidence.services import ImportReport, ReportLine, bibliography_import
+from evidence.services.jobs import import_job_create, import_job_progress
+from evidence.tasks import run_import_job
 
 # Kept in the session between preview and confirmation: a few thousand records.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 SESSION_KEY = "evidence.bibliography_upload"
 TEMPLATE = "admin/evidence/study/import_bibliography.html"
+JOB_TEMPLATE = "admin/evidence/study/import_job.html"
+# seconds between two looks at a running job, by the page's script or, without it, by a reload
+POLL_SECONDS = 2
 
 
 class UploadForm(forms.Form):
@@ -40,6 +51,14 @@ class UploadForm(forms.Form):
         required=False,
         label=_("Replace stored values"),
         help_text=_("Off: a matched study only gains the fields it lacks; differences are listed as conflicts."),
+    )
+    lookup = forms.BooleanField(
+        required=False,
+        label=_("Look up in Crossref and PubMed"),
+        help_text=_(
+            "After the import, fill the empty fields of the file's studies from their DOI or PMID "
+            "(only when lookups are switched on: EVIDENCE_LOOKUP_ENABLED)."
+        ),
     )
 
     def clean_file(self) -> Any:
@@ -87,6 +106,7 @@ def import_view(request: HttpRequest, model_admin: admin.ModelAdmin) -> HttpResp
         data = upload.read()
         chosen = form.cleaned_data["format"] or None
         update = form.cleaned_data["update"]
+        lookup = form.cleaned_data["lookup"]
         try:
             report = bibliography_import(
                 data=data, filename=upload.name, format=chosen, user=request.user, dry_run=True, update=update
@@ -102,6 +122,7 @@ def import_view(request: HttpRequest, model_admin: admin.ModelAdmin) -> HttpResp
                 "text": data.decode("utf-8-sig"),
                 "format": report.format,
                 "update": update,
+                "lookup": lookup,
             }
             context = _context(
                 request,
@@ -125,27 +146,72 @@ def _confirm(request: HttpRequest, model_admin: admin.ModelAdmin, changelist: st
         messages.error(request, _("That preview has expired or was replaced; upload the file again."))
         return HttpResponseRedirect(reverse("admin:evidence_study_import"))
     del request.session[SESSION_KEY]
-    try:
-        report = bibliography_import(
-            data=pending["text"],
-            filename=pending["name"],
-            format=pending["format"],
-            user=request.user,
-            update=pending["update"],
-        )
-    except BibliographyError as exc:  # the file was checked at preview; only a code change gets here
-        messages.error(request, str(exc))
-        return HttpResponseRedirect(reverse("admin:evidence_study_import"))
-    level = messages.WARNING if report.of("rejected") else messages.SUCCESS
-    messages.add_message(
-        request,
-        level,
-        _("Imported %(name)s: %(summary)s.") % {"name": pending["name"], "summary": report.summary("study")},
+    job = import_job_create(
+        text=pending["text"],
+        filename=pending["name"],
+        format=pending["format"],
+        update=pending["update"],
+        lookup=pending.get("lookup", False),
+        user=request.user,
     )
-    return HttpResponseRedirect(changelist)
+    # import_job_create has committed the row, so a worker finds it (in-process, the job runs here and now);
+    # if the queue is unreachable the job waits and the page says so
+    enqueue(run_import_job, job.pk)
+    return HttpResponseRedirect(reverse("admin:evidence_study_import_job", args=[job.pk]))
+
+
+def _job_for(request: HttpRequest, model_admin: admin.ModelAdmin, pk: int) -> ImportJob:
+    """A job, for a curator (anyone who may import studies) to follow."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    return get_object_or_404(ImportJob.objects.select_related("user"), pk=pk)
+
+
+def _job_status(job: ImportJob) -> dict[str, Any]:
+    done, total = import_job_progress(job)
+    return {
+        "state": job.state,
+        "state_display": job.get_state_display(),
+        "finished": job.finished,
+        "done": done,
+        "total": total,
+        "summary": job.summary,
+        "error": job.error,
+    }
+
+
+def job_view(request: HttpRequest, model_admin: admin.ModelAdmin, pk: int) -> HttpResponse:
+    job = _job_for(request, model_admin, pk)
+    report = ImportReport(lines=[ReportLine(**line) for line in job.lines])
+    lookups = [line for line in report.lines if line.kind == "lookup"]
+    context = _context(
+        request,
+        model_admin,
+        title=_("Import of %(name)s") % {"name": job.filename},
+        job=job,
+        status=_job_status(job),
+        lines=_lines(report),
+        lookups=lookups,
+        poll_seconds=POLL_SECONDS,
+        in_process=runs_in_process(),
+        changelist_url=reverse(f"admin:{model_admin.model._meta.app_label}_study_changelist"),
+    )
+    return render(request, JOB_TEMPLATE, context)
+
+
+def job_status_view(request: HttpRequest, model_admin: admin.ModelAdmin, pk: int) -> JsonResponse:
+    """The job's state and counts, for the page's script."""
+    return JsonResponse(_job_status(_job_for(request, model_admin, pk)))
 
 
 def study_import_urls(model_admin: admin.ModelAdmin) -> list[URLPattern]:
     """The upload page's URL, for StudyAdmin.get_urls; admin_view adds the login and staff checks."""
-    view = model_admin.admin_site.admin_view(lambda request: import_view(request, model_admin))
-    return [path("import/", view, name="evidence_study_import")]
+    site = model_admin.admin_site
+    view = site.admin_view(lambda request: import_view(request, model_admin))
+    job = site.admin_view(lambda request, pk: job_view(request, model_admin, pk))
+    status = site.admin_view(lambda request, pk: job_status_view(request, model_admin, pk))
+    return [
+        path("import/", view, name="evidence_study_import"),
+        path("import/jobs/<int:pk>/", job, name="evidence_study_import_job"),
+        path("import/jobs/<int:pk>/status/", status, name="evidence_study_import_job_status"),
+    ]

@@ -32,6 +32,17 @@ DJANGO_MAX_UPLOAD_MB        largest request body accepted with a file upload (de
 Imports:
 EVIDENCE_IMPORT_MAX_BYTES   largest bibliography file an import reads, in bytes (default 52428800, 50 MB).
 
+Background jobs (evidence/celery.py, docs/operations.md):
+CELERY_BROKER_URL           the Redis broker, e.g. redis://127.0.0.1:6379/1; unset: jobs run in-process.
+EVIDENCE_RETRACTION_CHECK_HOURS  how often the scheduler checks cited studies for retractions (default 24).
+
+Lookups in Crossref and NCBI (evidence/lookup.py):
+EVIDENCE_LOOKUP_ENABLED     ask api.crossref.org and eutils.ncbi.nlm.nih.gov (default off: no network).
+EVIDENCE_LOOKUP_MAILTO      the address Crossref's polite pool and NCBI ask callers to give.
+EVIDENCE_LOOKUP_TIMEOUT     seconds to wait for an answer (default 10).
+EVIDENCE_LOOKUP_CACHE_SECONDS  how long an answer is kept in the cache (default 86400, a day).
+NCBI_API_KEY                optional; NCBI allows 10 requests a second with one instead of 3.
+
 API (docs/api.md):
 DJANGO_API_ANON_RATE        requests an anonymous client may make to /api/ (default 60/minute; n/second|minute|hour|day)
 DJANGO_API_USER_RATE        requests a signed-in client may make to /api/ (default 600/minute).
@@ -364,6 +375,58 @@ if EVIDENCE_IMPORT_MAX_BYTES <= 0:
         f"EVIDENCE_IMPORT_MAX_BYTES={EVIDENCE_IMPORT_MAX_BYTES} must be a positive number of bytes."
     )
 
+# --- Background jobs (Celery on Redis) --------------------------------------------------------------------
+# Bibliography uploads, lookups and the retraction check run as Celery tasks (evidence/tasks.py). With no
+# broker configured (a laptop, `make run`) a task runs in-process when it is sent, and the log says so once
+# (evidence.jobs.enqueue): the page then waits for the import, as before.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "").strip()
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# In-process, a task's retries run at once (Celery's eager apply); an error it cannot handle is logged and
+# recorded on its job (evidence.tasks), not raised into the page that sent it.
+CELERY_TASK_EAGER_PROPAGATES = False
+# the job row (evidence.models.ImportJob, RetractionCheck) is the result: no result backend to run
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged when it has finished, so a worker killed mid-import leaves it to run again; the
+# tasks are idempotent (an import is one transaction; a finished job is not run twice).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Sending a task while Redis is down fails after this long instead of hanging the page (docs/operations.md)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+    # an unreachable host (not only a refused port) gives up as quickly
+    "socket_connect_timeout": 2,
+}
+CELERY_TIMEZONE = TIME_ZONE
+EVIDENCE_RETRACTION_CHECK_HOURS = env_int("EVIDENCE_RETRACTION_CHECK_HOURS", 24)
+if EVIDENCE_RETRACTION_CHECK_HOURS <= 0:
+    raise ImproperlyConfigured("EVIDENCE_RETRACTION_CHECK_HOURS must be a positive number of hours.")
+CELERY_BEAT_SCHEDULE = {
+    "check-retractions": {
+        "task": "evidence.tasks.check_retractions",
+        "schedule": timedelta(hours=EVIDENCE_RETRACTION_CHECK_HOURS),
+    },
+    # jobs whose message was lost (sent while Redis was down) are sent again
+    "requeue-waiting-jobs": {"task": "evidence.tasks.requeue_waiting_jobs", "schedule": timedelta(minutes=5)},
+}
+
+# --- Lookups in Crossref and NCBI E-utilities (evidence/lookup.py) -----------------------------------------
+# Off by default: tests, CI and these machines have no internet. On, the study form's "Look up" button, the
+# import option, `manage.py lookup_studies` and the scheduled retraction check ask the two services.
+EVIDENCE_LOOKUP_ENABLED = env_bool("EVIDENCE_LOOKUP_ENABLED", default=False)
+EVIDENCE_LOOKUP_MAILTO = os.environ.get("EVIDENCE_LOOKUP_MAILTO", "").strip()
+EVIDENCE_LOOKUP_TIMEOUT = env_int("EVIDENCE_LOOKUP_TIMEOUT", 10)
+if EVIDENCE_LOOKUP_TIMEOUT <= 0:
+    raise ImproperlyConfigured("EVIDENCE_LOOKUP_TIMEOUT must be a positive number of seconds.")
+EVIDENCE_LOOKUP_CACHE_SECONDS = env_int("EVIDENCE_LOOKUP_CACHE_SECONDS", 24 * 60 * 60)
+if EVIDENCE_LOOKUP_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured("EVIDENCE_LOOKUP_CACHE_SECONDS must be 0 (no cache) or a number of seconds.")
+NCBI_API_KEY = os.environ.get("NCBI_API_KEY", "").strip()
+
 # --- Sign-in abuse (django-axes) -------------------------------------------------------------------------
 # Axes checks every authenticate() call: after AXES_FAILURE_LIMIT failures for one username from one
 # address, that pair is locked out for the cool-off time (a lockout by username alone would let anyone
@@ -470,5 +533,7 @@ LOGGING = {
         # failed sign-ins and lockouts are WARNING; its INFO lines (a start-up banner that would open
         # every management command's output, the handler's chatter) say nothing an operator needs
         "axes": {"level": "WARNING"},
+        # httpx logs every request at INFO; lookups report their own outcome (evidence.lookup)
+        "httpx": {"level": "WARNING"},
     },
 }

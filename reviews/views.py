@@ -21,6 +21,7 @@ from evidence.article_text import claim_context, context_around
 from evidence.caching import PAGE_TIMEOUT, code_salt
 from evidence.models import Article, Citation, Claim
 from evidence.services import claim_accept_suggestion, claim_requote
+from evidence.services.monitoring import latest_retraction_check
 from reviews import queues, services
 from reviews.access import (
     ADJUDICATE,
@@ -182,6 +183,8 @@ def desk(request: HttpRequest) -> HttpResponse:
     ]
     agreement = agreement_by_article()
     articles = Article.objects.filter(pk__in=agreement).only("pk", "title", "slug").order_by("title", "pk")
+    # what the last scheduled retraction check found in Crossref and PubMed (two more queries)
+    retraction_check, retraction_changes = latest_retraction_check()
     return render(
         request,
         "reviews/desk.html",
@@ -190,6 +193,8 @@ def desk(request: HttpRequest) -> HttpResponse:
             "agreement": [(article, agreement[article.pk]) for article in articles],
             "alpha_min_claims": ALPHA_MIN_CLAIMS,
             "reviews_required": REVIEWS_REQUIRED,
+            "retraction_check": retraction_check,
+            "retraction_changes": retraction_changes,
         },
     )
 
