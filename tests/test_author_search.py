@@ -11,8 +11,8 @@ from django.db import connection
 from django.urls import reverse
 
 from evidence.models import Study
+from tests.builders import StudyFactory
 from tests.conftest import SEED_DIR
-from tests.factories import StudyFactory
 
 pytestmark = pytest.mark.django_db
 

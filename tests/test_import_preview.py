@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tests.factories import StudyFactory
+from tests.builders import StudyFactory
 from tests.test_admin_roles import signed_in
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.urls import reverse
 from evidence.designs import suggest
 from evidence.models import Study, StudyDesign
 from evidence.services import bibliography_import
-from tests.factories import StudyFactory
+from tests.builders import StudyFactory
 from tests.test_admin_roles import admin_url, signed_in
 
 pytestmark = pytest.mark.django_db

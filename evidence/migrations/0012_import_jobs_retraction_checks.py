@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evidence', '0010_claim_anchor_state'),
+        ('evidence', '0011_study_design_unclassified_internal_note_name_search'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
