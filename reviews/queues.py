@@ -218,9 +218,11 @@ def _page_rows(reviewer: AbstractBaseUser, bounds: dict[str, tuple[int, int]]) -
     rows = (
         Claim.objects.select_related("article")
         .only(*QUEUE_ROW_FIELDS)
-        .annotate(review=FilteredRelation(
+        .annotate(
+            review=FilteredRelation(
                 "reviews", condition=Q(reviews__reviewer=reviewer, reviews__round=F("consensus__round"))
-            ))
+            )
+        )
         .annotate(
             n_reviews=Coalesce("consensus__n_reviews", Value(0)),
             n_open_flags=open_flag_count(),

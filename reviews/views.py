@@ -31,8 +31,8 @@ from reviews.access import (
     RAISE_FLAG,
     REVIEW,
     others_reviews_readable,
-    visible_reviews,
     role_required,
+    visible_reviews,
 )
 from reviews.consensus import ALPHA_MIN_CLAIMS, REVIEWS_REQUIRED, agreement_by_article, publish_blockers
 from reviews.forms import (
