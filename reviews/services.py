@@ -136,6 +136,48 @@ def claims_flag_retracted_reliance(
     return raised
 
 
+def concern_source_note(study: Study) -> str:
+    """The note of the system's flag on a claim relying on a study under an expression of concern."""
+    text = f"Cites as evidence a study under an expression of concern: {study}".rstrip()
+    return text if text.endswith((".", "…", "?", "!")) else f"{text}."
+
+
+@transaction.atomic
+def claims_flag_concern_reliance(
+    *, studies: Sequence[Study], at: Callable[[Citation], datetime] | None = None
+) -> list[Flag]:
+    """Give each claim relying (CitationQuerySet.reliant) on one of ``studies``, now under an expression of
+    concern, an open system flag naming that study, once: a flag an editor has since closed is not raised
+    again for the same study. The claim's status and round are left alone: a concern is not a retraction,
+    and an editor decides from the flag whether it needs re-review. Two queries plus the writes."""
+    reliant = (
+        Citation.objects.reliant()
+        .filter(study__in=studies, study__retraction_status=Study.RetractionStatus.EXPRESSION_OF_CONCERN)
+        .select_related("claim", "study")
+        .order_by("claim_id", "study_id")
+    )
+    reliant = list(reliant)
+    already = set(
+        Flag.objects.filter(
+            reason=Flag.Reason.CONCERN_SOURCE, claim__in=[c.claim_id for c in reliant], study__in=studies
+        ).values_list("claim_id", "study_id")
+    )
+    now = timezone.now()
+    return flags_raise_bulk(
+        items=[
+            FlagRaise(
+                claim=c.claim,
+                study=c.study,
+                reason=Flag.Reason.CONCERN_SOURCE,
+                note=concern_source_note(c.study),
+                at=at(c) if at is not None else now,
+            )
+            for c in reliant
+            if (c.claim_id, c.study_id) not in already
+        ]
+    )
+
+
 @transaction.atomic
 def claims_send_back(*, claims: Sequence[Claim], reason: str, user: AbstractBaseUser | None = None) -> list[Claim]:
     """Send claims back for re-review: each not already waiting for it moves to "needs re-review", with
