@@ -7,17 +7,28 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from evidence.models import Claim, RetractionStatus
+from evidence.models import Article, Citation, Claim, RetractionStatus, Study
+from evidence.opendata import NEW_IN_V3, TABLES, VERSION, dataset_export, dataset_import
 from evidence.services import study_set_retraction
 from reviews.access import visible_reviews
 from reviews.models import Consensus, Flag, Review, ReviewRound, VerdictVersion
-from reviews.services import claim_adjudicate, claims_send_back, verdict_publish
+from reviews.services import (
+    Publication,
+    ReviewSubmission,
+    claim_adjudicate,
+    claims_send_back,
+    reviews_submit_bulk,
+    verdict_publish,
+    verdicts_publish_bulk,
+)
 from tests.reviewing import article_with_claims, cite, rate, study
 
 pytestmark = pytest.mark.django_db
@@ -263,3 +274,108 @@ def test_api_claim_detail_lists_the_verdict_versions(scene, client):
     version = body["verdict_versions"][0]
     assert version["verdict"] == "supported" and version["html_url"].endswith(f"/claims/{scene.claim.pk}/verdicts/1/")
     assert json.dumps(body).count(ROUND_2_TEXT) == 0
+
+
+# --- The open dataset -----------------------------------------------------------------------------------
+
+
+def wipe() -> None:
+    """An empty database for the import (reviews and flags first: they protect their rows)."""
+    Flag.objects.all().delete()
+    Review.objects.all().delete()
+    Consensus.objects.all().delete()
+    Citation.objects.all().delete()
+    Claim.objects.all().delete()
+    Study.objects.all().delete()
+    Article.objects.all().delete()
+
+
+def read(folder: Path) -> dict[str, list[dict]]:
+    return {name: json.loads((folder / f"{name}.json").read_text(encoding="utf-8")) for name in TABLES}
+
+
+def test_the_dataset_round_trips_versions_and_an_open_round(scene, tmp_path, client):
+    twice = article_with_claims(1).claims.get()
+    rate(twice, scene.a, "high", "supported")
+    rate(twice, scene.b, "high", "supported")
+    verdict_publish(claim=twice, published_by=scene.editor, rationale="First.")
+    claims_send_back(claims=[twice], reason="new evidence", user=scene.editor)
+    rate(twice, scene.a, "low", "partly_supported")
+    rate(twice, scene.b, "low", "partly_supported")
+    verdict_publish(claim=twice, published_by=scene.editor, rationale="Second.")
+    first, second = tmp_path / "first", tmp_path / "second"
+    dataset_export(directory=first)
+    before = read(first)
+    assert json.loads((first / "manifest.json").read_text())["version"] == VERSION == 3
+    assert [(r["claim"], r["number"]) for r in before["verdict_versions"]] == [
+        (scene.claim.pk, 1),
+        (twice.pk, 1),
+        (twice.pk, 2),
+    ]
+    verdicts = {row["claim"]: row for row in before["verdicts"]}
+    # the published snapshot's figures, not the open round's (which has one review)
+    assert (verdicts[scene.claim.pk]["version"], verdicts[scene.claim.pk]["n_reviews"]) == (1, 2)
+    assert (verdicts[twice.pk]["version"], verdicts[twice.pk]["verdict"]) == (2, "partly_supported")
+    assert [(r["claim"], r["number"], r["reason"]) for r in before["review_rounds"]] == [
+        (scene.claim.pk, 2, "a larger trial disagrees"),
+        (twice.pk, 2, "new evidence"),
+    ]
+    # no review's reasoning travels, published or not
+    assert ROUND_2_TEXT not in json.dumps(before) and ROUND_1_TEXT not in json.dumps(before)
+    wipe()
+    dataset_import(directory=first)
+    dataset_export(directory=second)
+    after = read(second)
+    for name in TABLES:
+        assert after[name] == before[name], name
+    # readers see the same: the banner over verdict 1, and verdict 2 with verdict 1 as an earlier one
+    consensus = Consensus.objects.get(claim=scene.claim)
+    assert consensus.round == 2 and consensus.under_rereview and consensus.n_reviews == 0
+    assert "Under re-review since" in client.get(scene.claim.get_absolute_url()).content.decode()
+    html = client.get(twice.get_absolute_url()).content.decode()
+    assert "Under re-review" not in html and "Earlier verdicts (1)" in html
+
+
+def test_a_version_2_dataset_loads_its_verdicts_as_verdict_1(scene, tmp_path):
+    dataset_export(directory=tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["version"] = 2
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    verdicts = [{k: v for k, v in row.items() if k != "version"} for row in read_one(tmp_path, "verdicts")]
+    (tmp_path / "verdicts.json").write_text(json.dumps(verdicts))
+    for name in NEW_IN_V3:
+        (tmp_path / f"{name}.json").unlink()
+    wipe()
+    dataset_import(directory=tmp_path)
+    version = VerdictVersion.objects.get(claim_id=scene.claim.pk)
+    assert (version.number, version.round, version.verdict, version.n_reviews) == (1, 1, "supported", 2)
+    consensus = Consensus.objects.get(claim_id=scene.claim.pk)
+    assert consensus.published_version == version and consensus.round == 1 and not ReviewRound.objects.exists()
+
+
+def read_one(folder: Path, name: str) -> list[dict]:
+    return json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+
+
+# --- The bulk services keep the same rules --------------------------------------------------------------
+
+
+def test_bulk_reviews_go_to_the_current_round_and_bulk_publication_numbers_versions(scene):
+    now = timezone.now()
+    reviews_submit_bulk(
+        items=[
+            ReviewSubmission(scene.claim, scene.b, "very_low", "contradicted", "b in round two, in bulk.", now),
+            ReviewSubmission(scene.claim, scene.a, "low", "contradicted", ROUND_2_TEXT, now),
+        ]
+    )
+    assert dict(Review.objects.filter(claim=scene.claim).values_list("reviewer", "round").filter(round=2)) == {
+        scene.a.pk: 2,
+        scene.b.pk: 2,
+    }
+    assert Review.objects.filter(claim=scene.claim).count() == 4  # round 1's two stay
+    consensus = Consensus.objects.get(claim=scene.claim)
+    assert (consensus.n_reviews, consensus.verdict) == (2, "contradicted")
+    verdicts_publish_bulk(items=[Publication(scene.claim, scene.editor, now, rationale="In bulk.")])
+    version = VerdictVersion.objects.get(claim=scene.claim, number=2)
+    assert (version.round, version.verdict, version.n_reviews, version.published_at) == (2, "contradicted", 2, now)
+    assert Consensus.objects.get(claim=scene.claim).published_version == version

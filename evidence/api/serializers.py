@@ -656,6 +656,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "claim",
+            "round",
             "reviewer",
             "is_own",
             "certainty",

@@ -169,7 +169,12 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
     def review(self, request: Request, pk: str | None = None) -> Response:
         claim = self.get_object()
         if request.method == "GET":
-            own = Review.objects.filter(claim=claim, reviewer=request.user).select_related("reviewer").first()
+            # the reviewer's review in the claim's current round; an earlier round's stays in /api/reviews/
+            own = (
+                Review.objects.filter(claim=claim, reviewer=request.user, round=review_services.current_round(claim))
+                .select_related("reviewer")
+                .first()
+            )
             if own is None:
                 return _not_found("You have not reviewed this claim yet.")
             return Response(s.ReviewSerializer(own, context=self.get_serializer_context()).data)
