@@ -1,7 +1,11 @@
-"""A claim's changelog for readers: edits to the claim, studies linked and unlinked, flags, verdicts.
+"""A claim's changelog for readers: edits to the claim, studies linked and unlinked, flags, re-review rounds
+and each verdict published.
 
-Built from rows the claim page has already loaded plus two history queries, never a query per entry
-(simple_history's diff_against would fetch the previous record for each one).
+It says what happened, never who: no reviewer, flagger or editor is named (a claim's status moving to
+"in review" under a reviewer's name would tell readers, and the next reviewer, who is reviewing a blind
+round). ``who`` only says when the system or an import did it. Built from rows the claim page has already
+loaded plus two history queries, never a query per entry (simple_history's diff_against would fetch the
+previous record for each one).
 """
 
 from __future__ import annotations
@@ -33,9 +37,8 @@ class Entry:
 
 
 def _who(user: Any, default: str = "system") -> str:
-    if user is None:
-        return default
-    return user.get_full_name() or user.get_username()
+    """Who did it, as readers are told: the system or an import when nobody did; otherwise nobody named."""
+    return default if user is None else ""
 
 
 def _changes(records: list[Any], fields: dict[str, str]) -> Iterable[tuple[Any, Any | None, list[str]]]:
@@ -57,10 +60,13 @@ def claim_changelog(
     citation_history: list[Any],
     flags: Iterable[Any],
     reviews: Iterable[Any] = (),
-    consensus: Any = None,
+    versions: Iterable[Any] = (),
+    rounds: Iterable[Any] = (),
     study_labels: dict[int, str] | None = None,
 ) -> list[Entry]:
-    """Every change, newest first. History lists must be ordered by history_date, oldest first."""
+    """Every change, newest first. History lists must be ordered by history_date, oldest first;
+    ``reviews`` are the public ones (reviews.models.reviews_are_public), ``versions`` the published verdict
+    versions and ``rounds`` the re-review rounds opened."""
     study_labels = study_labels or {}
     entries: list[Entry] = []
     for record, previous, changed in _changes(claim_history, CLAIM_FIELDS):
@@ -89,12 +95,10 @@ def claim_changelog(
             verb = "resolved" if flag.status == "resolved" else "dismissed"
             entries.append(Entry(flag.resolved_at, _who(flag.resolved_by), f"Flag {verb}: {flag.get_reason_display()}"))
     for review in reviews:
-        entries.append(Entry(review.created_at, _who(review.reviewer), "Review submitted"))
-    if consensus is not None and consensus.adjudicated_at:
-        entries.append(
-            Entry(consensus.adjudicated_at, _who(consensus.adjudicated_by), "Editor adjudicated the reviews")
-        )
-    if consensus is not None and consensus.published_at:
-        entries.append(Entry(consensus.published_at, _who(consensus.published_by), "Verdict published"))
+        entries.append(Entry(review.created_at, "", f"Review submitted (round {review.round})"))
+    for round_ in rounds:
+        entries.append(Entry(round_.opened_at, "", f"Sent back for re-review, round {round_.number}: {round_.reason}"))
+    for version in versions:
+        entries.append(Entry(version.published_at, "", f"Verdict {version.number} published: {version.summary}"))
     entries.sort(key=lambda entry: entry.when, reverse=True)
     return entries

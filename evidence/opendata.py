@@ -23,23 +23,28 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from evidence.exporters import csv_writer, to_csljson
 from evidence.models import Article, Citation, Claim, Study
 from evidence.services.restore import articles_restore, citations_restore, claims_restore, studies_restore
 from reviews.consensus import DISPUTED_SPREAD
-from reviews.models import Consensus
+from reviews.models import Consensus, ReviewRound, VerdictVersion
 from reviews.services import verdicts_restore
 
 FORMAT = "evidence-review-dataset"
 # Version 2 added the claims' anchor state (anchor_state, anchor_revision); version 1 folders still load,
-# their claims all anchored, as they were then.
-VERSION = 2
-READS = {1, 2}
+# their claims all anchored, as they were then. Version 3 added the numbered verdict versions
+# (verdict_versions), the re-review rounds opened since a publication (review_rounds) and each verdict's
+# version number; a version 1 or 2 folder's verdicts load as verdict 1 of round 1 of their claims.
+VERSION = 3
+READS = {1, 2, 3}
 # Columns a version-1 folder's claims lack, with the value they stand for.
 V1_CLAIM_DEFAULTS = {"anchor_state": "anchored", "anchor_revision": None}
+# Likewise for a version-1 or -2 folder's verdicts, and the tables it lacks.
+V2_VERDICT_DEFAULTS = {"version": 1}
+NEW_IN_V3 = ("verdict_versions", "review_rounds")
 CHANGE_REASON = "imported from an open dataset"
 
 ARTICLE_FIELDS = ["id", "slug", "title", "author", "publisher", "url", "published_on", "headings", "text"]
@@ -95,6 +100,7 @@ CITATION_FIELDS = [
 ]
 VERDICT_FIELDS = [
     "claim",
+    "version",
     "verdict",
     "certainty",
     "rationale",
@@ -105,16 +111,36 @@ VERDICT_FIELDS = [
     "verdict_split",
     "adjudicated",
 ]
+VERSION_FIELDS = [
+    "claim",
+    "number",
+    "round",
+    "verdict",
+    "certainty",
+    "rationale",
+    "how_reached",
+    "published_at",
+    "last_reviewed_at",
+    "n_reviews",
+    "certainty_spread",
+    "verdict_split",
+    "adjudicated",
+]
+ROUND_FIELDS = ["claim", "number", "reason", "opened_at"]
 TABLES = {
     "articles": ARTICLE_FIELDS,
     "claims": CLAIM_FIELDS,
     "studies": STUDY_FIELDS,
     "citations": CITATION_FIELDS,
     "verdicts": VERDICT_FIELDS,
+    "verdict_versions": VERSION_FIELDS,
+    "review_rounds": ROUND_FIELDS,
 }
 
 LICENCES = {
     "verdicts": "CC-BY-4.0",
+    "verdict_versions": "CC-BY-4.0",
+    "review_rounds": "CC-BY-4.0",
     "claims": "CC-BY-4.0 (our selection, anchoring and classification; the quoted words are the article's)",
     "citations": "CC-BY-4.0",
     "studies": "bibliographic facts, no rights claimed (CC0-1.0 for our compilation)",
@@ -151,7 +177,7 @@ def dataset_tables(internal_notes: bool = False) -> dict[str, list[str]]:
 
 def dataset_rows(internal_notes: bool = False) -> dict[str, list[dict[str, Any]]]:
     """Every public record as plain rows, table by table, in a stable order (with the studies' internal
-    notes when asked). Five queries."""
+    notes when asked). Seven queries."""
     study_fields = dataset_tables(internal_notes)["studies"]
     articles = Article.objects.order_by("pk")
     slugs: dict[int, str] = {}
@@ -165,19 +191,19 @@ def dataset_rows(internal_notes: bool = False) -> dict[str, list[dict[str, Any]]
         rows["studies"].append(_row(study, study_fields))
     for citation in Citation.objects.order_by("pk").iterator(chunk_size=2000):
         rows["citations"].append(_row(citation, CITATION_FIELDS, claim=citation.claim_id, study=citation.study_id))
-    published = Consensus.objects.filter(published_at__isnull=False).order_by("claim_id")
+    # the published snapshot's figures (its verdict version's), never the live round's
+    published = (
+        Consensus.objects.filter(published_version__isnull=False)
+        .select_related("published_version")
+        .order_by("claim_id")
+    )
     for consensus in published.iterator(chunk_size=2000):
-        rows["verdicts"].append(
-            _row(
-                consensus,
-                VERDICT_FIELDS,
-                claim=consensus.claim_id,
-                verdict=consensus.published_verdict,
-                certainty=consensus.published_certainty,
-                rationale=consensus.published_rationale,
-                adjudicated=consensus.is_adjudicated,
-            )
-        )
+        version = consensus.published_version
+        rows["verdicts"].append(_row(version, VERDICT_FIELDS, claim=consensus.claim_id, version=version.number))
+    for version in VerdictVersion.objects.order_by("claim_id", "number").iterator(chunk_size=2000):
+        rows["verdict_versions"].append(_row(version, VERSION_FIELDS, claim=version.claim_id))
+    for round_ in ReviewRound.objects.order_by("claim_id", "number").iterator(chunk_size=2000):
+        rows["review_rounds"].append(_row(round_, ROUND_FIELDS, claim=round_.claim_id))
     return rows
 
 
@@ -257,6 +283,8 @@ def _read(directory: Path, name: str, version: int = VERSION) -> list[dict[str, 
         expected |= set(INTERNAL)  # exported with the internal notes
     if name == "claims" and version == 1:
         data = [{**V1_CLAIM_DEFAULTS, **row} if isinstance(row, dict) else row for row in data]
+    if name == "verdicts" and version < 3:
+        data = [{**V2_VERDICT_DEFAULTS, **row} if isinstance(row, dict) else row for row in data]
     for number, row in enumerate(data, start=1):
         if set(row) != expected:
             missing, unknown = sorted(expected - set(row)), sorted(set(row) - expected)
@@ -313,7 +341,11 @@ def dataset_import(
             f"dataset version {version!r}; this program reads version{'s' if len(READS) > 1 else ''} "
             f"{', '.join(map(str, sorted(READS)))}"
         )
-    tables = {name: _read(directory, name, version) for name in TABLES}
+    tables = {name: _read(directory, name, version) for name in TABLES if version >= 3 or name not in NEW_IN_V3}
+    if version < 3:
+        # each published verdict was its claim's only version, and no round was recorded
+        tables["verdict_versions"] = [_first_version(row) for row in tables["verdicts"]]
+        tables["review_rounds"] = []
     report = ImportReport(dry_run=dry_run)
     with transaction.atomic():
         if Article.objects.exists() or Claim.objects.exists() or Study.objects.exists():
@@ -364,17 +396,41 @@ def _import_tables(
     citations_restore(citations=citations, reason=CHANGE_REASON)
     done("citations", len(citations))
 
+    for name in ("verdicts", "verdict_versions", "review_rounds"):
+        for row in tables[name]:
+            if row["claim"] not in claim_ids:
+                raise DatasetError(f"{name}: claim {row['claim']} is not in the dataset")
+    versions = [
+        VerdictVersion(claim_id=row["claim"], **_parse_values(VerdictVersion, row, skip=["claim"]))
+        for row in tables["verdict_versions"]
+    ]
+    rounds = [
+        ReviewRound(claim_id=row["claim"], **_parse_values(ReviewRound, row, skip=["claim"]))
+        for row in tables["review_rounds"]
+    ]
+    current = {round_.claim_id: round_.number for round_ in sorted(rounds, key=lambda r: r.number)}
+    closed = {(version.claim_id, version.number): version.round for version in versions}
     verdicts = []
     for row in tables["verdicts"]:
-        if row["claim"] not in claim_ids:
-            raise DatasetError(f"verdict of claim {row['claim']}: the claim is not in the dataset")
-        verdicts.append(_verdict(row))
-    verdicts_restore(verdicts=verdicts, reason=CHANGE_REASON)
+        # the claim's current round, when one was opened after the verdict readers see was published
+        round_ = current.get(row["claim"], 1)
+        verdicts.append(_verdict(row, round_ if round_ > closed.get((row["claim"], row["version"]), 1) else None))
+    try:
+        verdicts_restore(verdicts=verdicts, versions=versions, rounds=rounds, reason=CHANGE_REASON)
+    except IntegrityError as exc:
+        raise DatasetError(f"verdict versions or rounds: {exc}") from None
     done("verdicts", len(verdicts))
 
 
-def _verdict(row: dict[str, Any]) -> Consensus:
-    """The Consensus row a published verdict of the dataset stands for."""
+def _first_version(row: dict[str, Any]) -> dict[str, Any]:
+    """The verdict version a version-1 or -2 folder's verdict stands for: the claim's first, in round 1."""
+    fields = [name for name in VERSION_FIELDS if name in row]
+    return {**{name: row[name] for name in fields}, "number": 1, "round": 1, "how_reached": ""}
+
+
+def _verdict(row: dict[str, Any], round_: int | None) -> Consensus:
+    """The Consensus row a published verdict of the dataset stands for; ``round_``, the claim's re-review
+    round when one was opened since (its review columns then start empty: the dataset has no reviews)."""
     values = _parse_values(Consensus, {k: v for k, v in row.items() if k in ("published_at", "last_reviewed_at")})
     consensus = Consensus(
         claim_id=row["claim"],
@@ -384,12 +440,15 @@ def _verdict(row: dict[str, Any]) -> Consensus:
         certainty_spread=row["certainty_spread"],
         verdict_split=row["verdict_split"],
         disputed=row["certainty_spread"] >= DISPUTED_SPREAD or row["verdict_split"],
-        published_certainty=row["certainty"],
-        published_verdict=row["verdict"],
-        published_rationale=row["rationale"],
         **values,
     )
-    if row["adjudicated"]:
+    if round_ is not None:
+        # a round opened after the publication: nothing reviewed in it yet, as far as readers know
+        consensus.round = round_
+        consensus.n_reviews, consensus.certainty, consensus.verdict = 0, "", ""
+        consensus.certainty_spread, consensus.verdict_split, consensus.disputed = 0, False, False
+        consensus.last_reviewed_at = None
+    elif row["adjudicated"]:
         # the adjudication's own rationale is not public; the published decision stands for it
         consensus.adjudicated_certainty, consensus.adjudicated_verdict = row["certainty"], row["verdict"]
         consensus.adjudication_rationale, consensus.adjudicated_at = row["rationale"], values["published_at"]
@@ -433,6 +492,8 @@ verdicts; the article texts remain their publishers'; bibliographic metadata is 
 | studies.csl.json | the same studies as CSL-JSON, for reference managers (Zotero imports it) | {counts["studies"]} |
 | citations.json / .csv | which study bears on which claim, and how | {counts["citations"]} |
 | verdicts.json / .csv | the published verdict on each reviewed claim | {counts["verdicts"]} |
+| verdict_versions.json / .csv | every verdict ever published, numbered per claim | {counts["verdict_versions"]} |
+| review_rounds.json / .csv | the re-review rounds opened on claims, with why and when | {counts["review_rounds"]} |
 | manifest.json | format, version, export time, counts and licences | |
 
 The JSON files are lists of objects; the CSV files have the same columns, with lists and objects as
@@ -451,7 +512,13 @@ JSON text. Dates and times are ISO 8601 (UTC). Ids are the site's: claim 12 is /
 - **verdicts**: one per claim with a published verdict: `verdict` (supported, partly_supported,
   unsupported, contradicted), `certainty` (GRADE: high, moderate, low, very_low), the `rationale`
   readers see, when it was published, how many reviewers rated the claim, how far their certainties
-  spread (levels), whether their verdicts split, and whether an editor adjudicated.
+  spread (levels), whether their verdicts split, and whether an editor adjudicated, all as published
+  (the figures of the round it closed); `version` is its number among the claim's verdict versions.
+- **verdict_versions**: every publication of a claim's verdict, `number` 1, 2, … per claim (the page
+  /claims/<claim>/verdicts/<number>/), the review `round` it closed and `how_reached`, the sentence
+  saying how it was decided; the same columns as verdicts otherwise.
+- **review_rounds**: a claim sent back for re-review after its verdict was published starts a new
+  round (`number` 2, 3, …), blind until its verdict is published; `reason` and `opened_at` say why and when.
 - **studies**: `doi` is lower case without resolver, `pmid` digits only; `authors` is a list of CSL
   names; `verified` says a bibliographic source confirmed the record (`verified_from` lists them).
 

@@ -21,6 +21,10 @@ from django.dispatch import Signal
 # service, also at=Mapping[study id, datetime]: when each was retracted (else it happened now).
 studies_retracted = Signal()
 
+# Studies are under an expression of concern: studies=list[Study], user=; from a bulk service, also
+# at=Mapping[study id, datetime]. The review workflow flags the claims relying on each, with its own reason.
+studies_concerned = Signal()
+
 # What these claims cite changed (a citation added, edited or removed): claims=QuerySet[Claim], user=; from
 # a bulk service, also at=Mapping[(claim id, study id), datetime]: when each citation changed.
 citations_changed = Signal()

@@ -17,6 +17,7 @@ evidence_patterns = [
     path("map/", views.gap_map, name="gap-map"),
     path("claims/", views.claim_list, name="claim-list"),
     path("claims/<int:pk>/", views.claim_detail, name="claim-detail"),
+    path("claims/<int:pk>/verdicts/<int:number>/", views.claim_verdict, name="claim-verdict"),
     path("studies/", views.study_list, name="study-list"),
     path("studies/<int:pk>/", views.study_detail, name="study-detail"),
     # downloads: studies/export.bib|.ris|.json, articles/<slug>/studies.bib|…, claims/export.csv

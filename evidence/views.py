@@ -25,7 +25,7 @@ from evidence.filters import ClaimFilter, StudyFilter
 from evidence.models import Article, ArticleRevision, Citation, Claim, Relation, Study, subquery_count
 from evidence.status import LEGEND, STATUSES
 from reviews.claims import for_readers, with_verdict
-from reviews.models import Review, consensus_of
+from reviews.models import Review, ReviewRound, VerdictVersion, consensus_of
 
 ARTICLES_PER_PAGE = 20
 CLAIMS_PER_PAGE = 25
@@ -199,12 +199,13 @@ def claim_list(request: HttpRequest) -> HttpResponse:
 
 @public_page
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One claim with its evidence. Six queries: the claim (with article and consensus), its citations
-    with their studies, its flags, the published reviews, and the claim's and citations' history; a
-    seventh for an orphan, the revision of the text it was last found in (claim_context)."""
+    """One claim with its evidence. Eight queries: the claim (with article, consensus and published
+    version), its citations with their studies, its flags, the published reviews, its verdict versions, its
+    re-review rounds, and the claim's and citations' history; a ninth for an orphan, the revision of the
+    text it was last found in (claim_context)."""
     claim = get_object_or_404(
         with_verdict(Claim.objects.with_evidence()).select_related(
-            "article", "consensus__published_by", "consensus__adjudicated_by"
+            "article", "consensus__published_version", "consensus__adjudicated_by"
         ),
         pk=pk,
     )
@@ -217,8 +218,13 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     groups = [(relation, [c for c in citations if c.relation == relation]) for relation in RELATION_ORDER]
     flags = list(claim.flags.select_related("raised_by", "resolved_by", "study").order_by("-raised_at"))
     published = consensus is not None and consensus.is_published
-    # the reviews anyone may read (reviews.models.reviews_are_public): none while the claim is back in review
-    reviews = list(Review.objects.public().filter(claim=claim).select_related("reviewer").order_by("created_at"))
+    # the reviews anyone may read (reviews.models.reviews_are_public): those of the rounds whose verdict was
+    # published, none of a re-review round still open
+    reviews = list(
+        Review.objects.public().filter(claim=claim).select_related("reviewer").order_by("-round", "created_at")
+    )
+    versions = list(claim.verdict_versions.order_by("-number"))
+    rounds = list(ReviewRound.objects.filter(claim=claim).order_by("number"))
     claim_history = list(claim.history.select_related("history_user").order_by("history_date", "history_id"))
     citation_history = list(
         Citation.history.filter(claim_id=claim.pk).select_related("history_user").order_by("history_date", "history_id")
@@ -229,7 +235,8 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         citation_history=citation_history,
         flags=flags,
         reviews=reviews,
-        consensus=consensus if published else None,
+        versions=versions,
+        rounds=rounds,
         study_labels=study_labels,
     )
     context = claim_context(claim)
@@ -237,6 +244,11 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "claim": claim,
         "article": article,
         "consensus": consensus if published else None,
+        # the figures readers see are the published version's, never the live round's
+        "verdict": consensus.published_version if published else None,
+        "earlier_verdicts": versions[1:],
+        # "Under re-review since <date>: <reason>" over the published verdict
+        "rereview": rounds[-1] if published and consensus.under_rereview and rounds else None,
         "status": claim.evidence_status,
         "groups": groups,
         "n_citations": len(citations),
@@ -253,6 +265,35 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "statuses": STATUSES,
     }
     return render(request, "evidence/claim_detail.html", context)
+
+
+@public_page
+def claim_verdict(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    """One published verdict version of a claim, as readers saw it: its permalink. Three queries: the
+    version with its claim and article, the claim's versions (for the others' links), the round's public
+    reviews."""
+    version = get_object_or_404(
+        VerdictVersion.objects.select_related("claim__article").defer("claim__article__text"),
+        claim_id=pk,
+        number=number,
+    )
+    claim = version.claim
+    versions = list(claim.verdict_versions.order_by("-number").only("pk", "claim_id", "number", "published_at"))
+    reviews = list(
+        Review.objects.public()
+        .filter(claim=claim, round=version.round)
+        .select_related("reviewer")
+        .order_by("created_at")
+    )
+    context = {
+        "claim": claim,
+        "article": claim.article,
+        "version": version,
+        "latest": versions[0],
+        "versions": versions,
+        "reviews": reviews,
+    }
+    return render(request, "evidence/claim_verdict.html", context)
 
 
 @public_page

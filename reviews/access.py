@@ -31,31 +31,36 @@ PUBLISH = "reviews.publish_verdict"
 EDITOR_PAGE = (DESK, SEE_ALL_REVIEWS)
 
 
-def claim_reviews_readable(user: AbstractBaseUser | AnonymousUser, claim: str = "") -> Q:
-    """Whether ``user`` may read every review of a claim, as a condition: the blind-review rule.
+def claim_reviews_readable(user: AbstractBaseUser | AnonymousUser) -> Q:
+    """Whether ``user`` may read the reviews of a claim's current round, as a condition on claims: the
+    blind-review rule, round by round.
 
-    - Anyone: when the claim's verdict is published and it is not back in review (reviews_are_public).
-    - A reviewer (reviews.add_review): also once they have submitted their own review of the claim:
-      blind until then.
+    - Anyone: once the round's verdict is published (reviews_are_public).
+    - A reviewer (reviews.add_review): also once they have submitted their own review in this round: blind
+      until then, in every round (a review in an earlier round does not open the new one).
     - An editor (reviews.view_others_reviews): always.
-
-    ``claim`` reaches the claim from the query's model: ``""`` from a claim, ``"claim__"`` from a review.
     """
     if user.has_perm(SEE_ALL_REVIEWS):
-        return Q(**{f"{claim}pk__isnull": False})
-    readable = reviews_are_public(claim)
+        return Q(pk__isnull=False)
+    readable = reviews_are_public()
     if user.is_authenticated and user.has_perm(REVIEW):
-        claim_pk = OuterRef("claim_id" if claim else "pk")
-        readable |= Q(Exists(Review.objects.filter(claim_id=claim_pk, reviewer=user)))
+        mine = Review.objects.filter(claim_id=OuterRef("pk"), round=OuterRef("consensus__round"), reviewer=user)
+        readable |= Q(Exists(mine))
     return readable
 
 
 def review_visibility(user: AbstractBaseUser | AnonymousUser) -> Q:
-    """Which reviews ``user`` may read, as a condition on reviews: those of the claims whose reviews they
-    may read (claim_reviews_readable), and their own."""
-    visible = claim_reviews_readable(user, "claim__")
+    """Which reviews ``user`` may read, as a condition on reviews: the same rule for each review's own
+    round (the reviews of published rounds are public; a reviewer reads a round's reviews once they have
+    submitted in that round; an editor reads all), and their own."""
+    if user.has_perm(SEE_ALL_REVIEWS):
+        return Q(pk__isnull=False)
+    visible = reviews_are_public("claim__")
     if user.is_authenticated:
         visible |= Q(reviewer=user)
+        if user.has_perm(REVIEW):
+            mine = Review.objects.filter(claim_id=OuterRef("claim_id"), round=OuterRef("round"), reviewer=user)
+            visible |= Q(Exists(mine))
     return visible
 
 

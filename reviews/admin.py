@@ -24,14 +24,23 @@ from django.utils.translation import gettext_lazy as _
 
 from evidence.admin import ServicesAdmin, became
 from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict
-from reviews.services import claim_adjudicate, flag_close, flag_raise, review_delete, review_submit, verdict_publish
+from reviews.services import (
+    claim_adjudicate,
+    current_round,
+    flag_close,
+    flag_raise,
+    review_delete,
+    review_submit,
+    verdict_publish,
+)
 
 # Editors (and admins) see every review; a reviewer sees only their own, so ratings stay independent.
 SEE_ALL_REVIEWS = "reviews.view_others_reviews"
 
 
 class ReviewAdminForm(forms.ModelForm):
-    """Checks "one review per reviewer per claim" before saving, also when the reviewer field is hidden."""
+    """Checks "one review per reviewer per claim and round" before saving, also when the reviewer field is
+    hidden, and that an edited review is of the claim's current round."""
 
     request_user = None  # set on the form class per request by ReviewAdmin.get_form
 
@@ -40,8 +49,20 @@ class ReviewAdminForm(forms.ModelForm):
         claim = cleaned.get("claim") or (self.instance.claim if self.instance.claim_id else None)
         reviewer = cleaned.get("reviewer") or (self.instance.reviewer if self.instance.reviewer_id else None)
         reviewer = reviewer or self.request_user
-        duplicate = Review.objects.filter(claim=claim, reviewer=reviewer).exclude(pk=self.instance.pk)
-        if claim is not None and reviewer is not None and duplicate.exists():
+        if claim is None:
+            return cleaned
+        round_ = current_round(claim)
+        if self.instance.pk and self.instance.round != round_:
+            # review_submit writes the current round's review: an earlier round's is a closed record
+            raise ValidationError(
+                _(
+                    "This review belongs to round %(old)s; the claim is in round %(new)s. "
+                    "Earlier rounds are kept as they were."
+                )
+                % {"old": self.instance.round, "new": round_}
+            )
+        duplicate = Review.objects.filter(claim=claim, reviewer=reviewer, round=round_).exclude(pk=self.instance.pk)
+        if reviewer is not None and duplicate.exists():
             raise ValidationError(
                 _("%(who)s has already reviewed this claim; edit that review instead.") % {"who": reviewer}
             )
@@ -51,12 +72,12 @@ class ReviewAdminForm(forms.ModelForm):
 @admin.register(Review)
 class ReviewAdmin(ServicesAdmin):
     form = ReviewAdminForm
-    list_display = ["claim", "reviewer", "certainty", "verdict", "updated_at"]
-    list_filter = ["certainty", "verdict"]
+    list_display = ["claim", "round", "reviewer", "certainty", "verdict", "updated_at"]
+    list_filter = ["certainty", "verdict", "round"]
     search_fields = ["claim__quote", "claim__key", "rationale"]
     autocomplete_fields = ["claim"]
     list_select_related = ["claim", "reviewer"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["round", "created_at", "updated_at"]
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["claim", "reviewer", "certainty", "verdict", "rationale", "read_full_text"]}),
@@ -72,7 +93,7 @@ class ReviewAdmin(ServicesAdmin):
                 ]
             },
         ),
-        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+        (_("Record"), {"fields": ["round", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Review]:
@@ -169,6 +190,7 @@ class ConsensusAdmin(ServicesAdmin):
 
     list_display = [
         "claim",
+        "round",
         "n_reviews",
         "certainty",
         "verdict",

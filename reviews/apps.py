@@ -12,6 +12,7 @@ class ReviewsConfig(AppConfig):
         from reviews.models import Consensus, Flag, Review
 
         signals.studies_retracted.connect(receivers.flag_claims_citing_retracted, dispatch_uid="reviews-retracted")
+        signals.studies_concerned.connect(receivers.flag_claims_citing_concerned, dispatch_uid="reviews-concerned")
         signals.citations_changed.connect(
             receivers.flag_claims_now_relying_on_retracted, dispatch_uid="reviews-citations-changed"
         )

@@ -151,6 +151,15 @@ def publish_blockers(claim: Claim, consensus: Consensus | None) -> list[str]:
     return blockers
 
 
+def how_reached(consensus: Consensus) -> str:
+    """The public sentence saying how the decision about to be published was reached; frozen into the
+    verdict version at publication (VerdictVersion.how_reached), the one place it is worded."""
+    if consensus.adjudicated_at is not None:
+        return "Decided by an editor after the reviewers disagreed."
+    n = consensus.n_reviews
+    return f"The median and majority of {n} independent review{'s' if n != 1 else ''}."
+
+
 # --- The service that keeps the Consensus row up to date --------------------------------------------------
 
 _REVIEW_COLUMNS = ("n_reviews", "certainty", "verdict", "certainty_spread", "verdict_split", "disputed")
@@ -160,15 +169,18 @@ _REVIEW_COLUMNS = ("n_reviews", "certainty", "verdict", "certainty_spread", "ver
 def consensus_refresh(*, claim: Claim, reason: str = "") -> Consensus:
     """Rewrite the claim's Consensus row from its reviews, leaving adjudication and publication alone.
 
-    Two or three queries (the reviews; the row, locked, created if missing), plus a write only when
+    Two or three queries (the row, locked, created if missing; its round's reviews), plus a write only when
     something changed, so that the row's history holds one entry per real change. Callers that change
     reviews hold the claim's row lock, so two reviewers submitting at once cannot both compute from a
     stale set of reviews.
     """
-    rows = list(Review.objects.filter(claim=claim).values_list("certainty", "verdict", "updated_at"))
+    consensus, created = Consensus.objects.select_for_update().get_or_create(claim=claim)
+    # the current round's reviews only: an earlier round's stay as they were published
+    rows = list(
+        Review.objects.filter(claim=claim, round=consensus.round).values_list("certainty", "verdict", "updated_at")
+    )
     values = compute((certainty, verdict) for certainty, verdict, _ in rows)
     last_reviewed_at = max((updated_at for _, _, updated_at in rows), default=None)
-    consensus, created = Consensus.objects.select_for_update().get_or_create(claim=claim)
     changed = []
     for name in _REVIEW_COLUMNS:
         if getattr(consensus, name) != getattr(values, name):

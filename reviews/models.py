@@ -11,7 +11,7 @@ from django.db.models import Case, F, OuterRef, Q, When
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from evidence.models import Claim, ClaimStatus, choices_check
+from evidence.models import Claim, choices_check
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -49,19 +49,29 @@ DOWNGRADE_REASONS: dict[str, str] = {
 
 
 def reviews_are_public(claim: str = "") -> Q:
-    """A claim's individual reviews are public: its verdict is published and it is not back in review.
+    """Reviews are public once the verdict of their review round is published.
 
-    Reviews become public with the verdict; while a published claim is back in re-review they are
-    withheld again, so the new round is blind (the published verdict itself stays shown). ``claim``
-    reaches the claim from the query's model: ``""`` from a claim, ``"claim__"`` from a review.
+    A claim is reviewed in rounds (Consensus.round): sending a published claim back for re-review opens
+    a new round, whose reviews stay blind until its verdict is published, while the reviews of the
+    rounds already published stay public (the published verdict itself stays shown). Rounds open only
+    after the one before was published, so "published" is "at most the round of the latest publication".
+    ``claim`` says what the condition is on: ``"claim__"``, a review (its own round); ``""``, a claim
+    (its current round: may everyone read this round's reviews?).
     The one definition behind reviews.access.visible_reviews() and every page, API call and export.
     """
-    return Q(**{f"{claim}status": ClaimStatus.PUBLISHED, f"{claim}consensus__published_at__isnull": False})
+    if claim:
+        return Q(**{f"{claim}consensus__published_version__round__gte": F("round")})
+    return Q(consensus__published_version__round=F("consensus__round"))
 
 
 class ReviewQuerySet(models.QuerySet["Review"]):
     def by(self, reviewer: AbstractBaseUser) -> ReviewQuerySet:
         return self.filter(reviewer=reviewer)
+
+    def current(self) -> ReviewQuerySet:
+        """The reviews of their claim's current round (Consensus.round): what the consensus is computed
+        from and what the reviewer's queue lists; earlier rounds' reviews stay as they were."""
+        return self.filter(round=F("claim__consensus__round"))
 
     def public(self) -> ReviewQuerySet:
         """The reviews anyone may read (reviews_are_public); reviews.access.visible_reviews adds what a
@@ -106,9 +116,13 @@ def evidence_changed_since_review(claim: str = "claim__", review: str = "") -> Q
 
 
 class Review(models.Model):
-    """One reviewer's rating of one claim. Hidden from other reviewers until they submit their own."""
+    """One reviewer's rating of one claim in one review round. Hidden from other reviewers until they
+    submit their own in that round, and from readers until the round's verdict is published."""
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="reviews")
+    # The claim's review round it belongs to (Consensus.round when it was submitted); a new round gets a
+    # new review, and the earlier one stays as it was.
+    round = models.PositiveSmallIntegerField(default=1)
     # A reviewer's work is a record: their account cannot be deleted while it has reviews.
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
     certainty = models.CharField(max_length=16, choices=Certainty)
@@ -132,8 +146,9 @@ class Review(models.Model):
         ordering = ["claim", "created_at"]
         permissions = [("view_others_reviews", "Can see every reviewer's reviews")]
         constraints = [
-            # one review per reviewer per claim; the rating form edits it in place
-            models.UniqueConstraint(fields=["claim", "reviewer"], name="reviews_review_one_per_reviewer"),
+            # one review per reviewer per claim and round; the rating form edits it in place
+            models.UniqueConstraint(fields=["claim", "reviewer", "round"], name="reviews_review_one_per_round"),
+            models.CheckConstraint(condition=Q(round__gte=1), name="reviews_review_round_positive"),
             models.CheckConstraint(condition=~Q(rationale=""), name="reviews_review_rationale_required"),
             choices_check("certainty", Certainty, "reviews_review_certainty_valid"),
             choices_check("verdict", Verdict, "reviews_review_verdict_valid"),
@@ -216,7 +231,14 @@ class Consensus(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     adjudicated_at = models.DateTimeField(null=True, blank=True)
-    # What readers see: a snapshot taken when an editor publishes.
+    # The review round the claim is in: 1, then one more each time a published claim goes back for
+    # re-review (reviews.services.claims_send_back); the review columns above are this round's.
+    round = models.PositiveSmallIntegerField(default=1)
+    # What readers see: a snapshot taken when an editor publishes; the figures (reviewers, spread, split,
+    # last reviewed) are the published version's, never the live round's.
+    published_version = models.ForeignKey(
+        "VerdictVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     published_certainty = models.CharField(max_length=16, choices=Certainty, blank=True)
     published_verdict = models.CharField(max_length=20, choices=Verdict, blank=True)
     published_rationale = models.TextField(blank=True)
@@ -282,6 +304,12 @@ class Consensus(models.Model):
     @property
     def is_adjudicated(self) -> bool:
         return self.adjudicated_at is not None
+
+    @property
+    def under_rereview(self) -> bool:
+        """A verdict is published and the claim is in a later round, not yet published: readers see the
+        published verdict with a banner (no query when published_version was loaded with it)."""
+        return self.published_version_id is not None and self.published_version.round < self.round
 
     @property
     def needs_readjudication(self) -> bool:
@@ -354,12 +382,89 @@ def decision(consensus: Consensus | None) -> Decision:
     return Decision(consensus.certainty, consensus.verdict, "", adjudicated=False)
 
 
+class ReviewRound(models.Model):
+    """A re-review round of a claim: opened when its published verdict was sent back for re-review (round 1
+    is the claim's first review and has no row). Readers see "Under re-review since <opened_at>: <reason>"
+    over the published verdict until the round's verdict is published."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="review_rounds")
+    number = models.PositiveSmallIntegerField()
+    reason = models.TextField()
+    opened_at = models.DateTimeField()
+    # NULL: the system opened it (a cited study was retracted, the quote was lost)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["claim", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "number"], name="reviews_round_one_per_number"),
+            models.CheckConstraint(condition=Q(number__gte=2), name="reviews_round_number_after_first"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Round {self.number} of claim {self.claim_id}"
+
+
+class VerdictVersion(models.Model):
+    """One publication of a claim's verdict, numbered 1, 2, … per claim, frozen as readers saw it: its
+    figures are those of the round it closed. The permalink /claims/<id>/verdicts/<n>/ cites it."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="verdict_versions")
+    number = models.PositiveSmallIntegerField()
+    round = models.PositiveSmallIntegerField()
+    certainty = models.CharField(max_length=16, choices=Certainty)
+    verdict = models.CharField(max_length=20, choices=Verdict)
+    rationale = models.TextField()
+    # The public sentence saying how the verdict was reached (reviews.consensus.how_reached)
+    how_reached = models.TextField(blank=True)
+    n_reviews = models.PositiveIntegerField(default=0)
+    certainty_spread = models.PositiveSmallIntegerField(default=0)
+    verdict_split = models.BooleanField(default=False)
+    last_reviewed_at = models.DateTimeField(null=True, blank=True)
+    adjudicated = models.BooleanField(default=False, help_text=_("An editor decided after a dispute."))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["claim", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "number"], name="reviews_version_one_per_number"),
+            models.CheckConstraint(condition=Q(number__gte=1, round__gte=1), name="reviews_version_numbered"),
+            choices_check("certainty", Certainty, "reviews_version_certainty_valid"),
+            choices_check("verdict", Verdict, "reviews_version_verdict_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Verdict {self.number} on claim {self.claim_id}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("evidence:claim-verdict", args=[self.claim_id, self.number])
+
+    @property
+    def spread_in_words(self) -> str:
+        """As Consensus.spread_in_words, for the figures frozen at publication."""
+        n = self.certainty_spread
+        return f"certainties {n} level{'s' if n != 1 else ''} apart" if n else "same certainty"
+
+    @property
+    def summary(self) -> str:
+        """ "Supported, moderate certainty": how the changelog and the lists name this version's verdict."""
+        return f"{self.get_verdict_display()}, {self.get_certainty_display().lower()} certainty"
+
+
 class FlagReason(models.TextChoices):
     UNSUPPORTED = "unsupported", _("Unsupported")
     OVERSTATED = "overstated", _("Overstated")
     MISATTRIBUTED = "misattributed", _("Misattributed")
     SOURCE_MISMATCH = "source_mismatch", _("Source does not say this")
     RETRACTED_SOURCE = "retracted_source", _("Relies on a retracted study")
+    CONCERN_SOURCE = "concern_source", _("Relies on a study under an expression of concern")
     OUTDATED = "outdated", _("Outdated")
 
 

@@ -87,14 +87,17 @@ def awaiting_my_review(reviewer: AbstractBaseUser) -> QuerySet[Claim]:
 
 
 def _unreviewed_by(reviewer: AbstractBaseUser | int) -> QuerySet[Claim]:
-    mine = Review.objects.filter(claim=OuterRef("pk"), reviewer=reviewer)
+    # a review in an earlier round does not count: a claim in a new round waits for the reviewer again
+    mine = Review.objects.filter(claim=OuterRef("pk"), reviewer=reviewer, round=OuterRef("consensus__round"))
     return Claim.objects.exclude(status=Claim.Status.PUBLISHED).exclude(Exists(mine))
 
 
 def my_reviews(reviewer: AbstractBaseUser) -> ReviewQuerySet:
-    """The reviewer's reviews, most recently saved first, each marked ``evidence_changed``."""
+    """The reviewer's reviews in their claims' current rounds, most recently saved first, each marked
+    ``evidence_changed``."""
     return (
         Review.objects.by(reviewer)
+        .current()
         .with_evidence_changed()
         .select_related("claim__article")
         .defer("claim__article__text", "claim__article__headings")
@@ -146,7 +149,7 @@ def _list_sizes_statement(alias: str, reviewer_pk: int, unless_version: int | No
     nothing changes, building and compiling it through the ORM costs more than the database takes to
     answer it (docs/performance.md), so the kept lists of reviews.views.queue stay cheap."""
     version = Coalesce(Subquery(DataVersion.objects.filter(pk=1).values("version")[:1]), Value(0))
-    mine = Review.objects.filter(reviewer_id=reviewer_pk)
+    mine = Review.objects.filter(reviewer_id=reviewer_pk).current()
     counts = {
         "waiting": subquery_count(_unreviewed_by(reviewer_pk)),
         "changed": subquery_count(mine.evidence_changed()),
@@ -200,7 +203,7 @@ def _page_rows(reviewer: AbstractBaseUser, bounds: dict[str, tuple[int, int]]) -
     name (``queue_list``) and their position in the page (``queue_rank``, numbered in the list's own
     order, so that the database's collation orders the article titles). A claim on two pages (a changed
     review on the first page of both review lists) comes twice."""
-    mine = Review.objects.by(reviewer)
+    mine = Review.objects.by(reviewer).current()
     ids = {
         "waiting": awaiting_my_review(reviewer).values("pk"),
         "changed": mine.evidence_changed().order_by("updated_at", "pk").values("claim_id"),
@@ -215,7 +218,11 @@ def _page_rows(reviewer: AbstractBaseUser, bounds: dict[str, tuple[int, int]]) -
     rows = (
         Claim.objects.select_related("article")
         .only(*QUEUE_ROW_FIELDS)
-        .annotate(review=FilteredRelation("reviews", condition=Q(reviews__reviewer=reviewer)))
+        .annotate(
+            review=FilteredRelation(
+                "reviews", condition=Q(reviews__reviewer=reviewer, reviews__round=F("consensus__round"))
+            )
+        )
         .annotate(
             n_reviews=Coalesce("consensus__n_reviews", Value(0)),
             n_open_flags=open_flag_count(),

@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from evidence.models import Citation, Claim, Study
 from evidence.services.reports import ReportLine
 from reviews.models import Flag
-from reviews.services import claims_flag_retracted_reliance, claims_send_back
+from reviews.services import claims_flag_concern_reliance, claims_flag_retracted_reliance, claims_send_back
 
 
 def _lines(flags: list[Flag]) -> list[ReportLine]:
@@ -33,6 +33,20 @@ def flag_claims_citing_retracted(
     claims = Claim.objects.filter(pk__in=Claim.objects.filter(citations__study__in=studies).values("pk"))
     moment = None if at is None else lambda citation: at.get(citation.study_id) or max(at.values())
     return _lines(claims_flag_retracted_reliance(claims=claims, at=moment))
+
+
+def flag_claims_citing_concerned(
+    sender: Any,
+    *,
+    studies: list[Study],
+    user: AbstractBaseUser | None = None,
+    at: Mapping[int, datetime] | None = None,
+    **kwargs: Any,
+) -> list[ReportLine]:
+    """Studies are under an expression of concern: flag the claims relying on them (its own reason, one flag
+    per claim and study), at the moment each study's status changed when the sender says."""
+    moment = None if at is None else lambda citation: at.get(citation.study_id) or max(at.values())
+    return _lines(claims_flag_concern_reliance(studies=studies, at=moment))
 
 
 def flag_claims_now_relying_on_retracted(

@@ -16,14 +16,23 @@ from typing import NamedTuple
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from evidence import caching
 from evidence.models import Citation, Claim, Study
 from evidence.services import rows
-from reviews.consensus import compute, consensus_refresh, publish_blockers
-from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict
+from reviews.consensus import compute, consensus_refresh, how_reached, publish_blockers
+from reviews.models import (
+    DOWNGRADE_REASONS,
+    Certainty,
+    Consensus,
+    Flag,
+    Review,
+    ReviewRound,
+    Verdict,
+    VerdictVersion,
+)
 
 
 def retracted_source_note(study: Study) -> str:
@@ -115,26 +124,70 @@ def claims_flag_retracted_reliance(
         reviewed = c.claim.status in (Claim.Status.IN_REVIEW, Claim.Status.PUBLISHED)
         if reviewed and (c.claim_id not in first or moment < first[c.claim_id][0]):
             first[c.claim_id] = (moment, c)
-    _claims_move(
-        [
-            (c.claim, Claim.Status.NEEDS_REREVIEW, moment, f"relies on a retracted study ({c.study_id})", None)
-            for moment, c in first.values()
-        ]
-    )
+    moves = [
+        (c.claim, Claim.Status.NEEDS_REREVIEW, moment, f"relies on a retracted study ({c.study_id})", None)
+        for moment, c in first.values()
+    ]
+    _claims_move(moves)
+    _rounds_open([(claim.pk, moment, reason, user) for claim, _, moment, reason, user in moves])
     # its reviewers see it under "evidence changed" (ReviewQuerySet.with_evidence_changed)
     for moment, claim_ids in rows.by_moment({claim_id: moment for claim_id, (moment, _) in first.items()}).items():
         Claim.objects.filter(pk__in=claim_ids).mark_evidence_changed(moment)
     return raised
 
 
+def concern_source_note(study: Study) -> str:
+    """The note of the system's flag on a claim relying on a study under an expression of concern."""
+    text = f"Cites as evidence a study under an expression of concern: {study}".rstrip()
+    return text if text.endswith((".", "…", "?", "!")) else f"{text}."
+
+
+@transaction.atomic
+def claims_flag_concern_reliance(
+    *, studies: Sequence[Study], at: Callable[[Citation], datetime] | None = None
+) -> list[Flag]:
+    """Give each claim relying (CitationQuerySet.reliant) on one of ``studies``, now under an expression of
+    concern, an open system flag naming that study, once: a flag an editor has since closed is not raised
+    again for the same study. The claim's status and round are left alone: a concern is not a retraction,
+    and an editor decides from the flag whether it needs re-review. Two queries plus the writes."""
+    reliant = (
+        Citation.objects.reliant()
+        .filter(study__in=studies, study__retraction_status=Study.RetractionStatus.EXPRESSION_OF_CONCERN)
+        .select_related("claim", "study")
+        .order_by("claim_id", "study_id")
+    )
+    reliant = list(reliant)
+    already = set(
+        Flag.objects.filter(
+            reason=Flag.Reason.CONCERN_SOURCE, claim__in=[c.claim_id for c in reliant], study__in=studies
+        ).values_list("claim_id", "study_id")
+    )
+    now = timezone.now()
+    return flags_raise_bulk(
+        items=[
+            FlagRaise(
+                claim=c.claim,
+                study=c.study,
+                reason=Flag.Reason.CONCERN_SOURCE,
+                note=concern_source_note(c.study),
+                at=at(c) if at is not None else now,
+            )
+            for c in reliant
+            if (c.claim_id, c.study_id) not in already
+        ]
+    )
+
+
 @transaction.atomic
 def claims_send_back(*, claims: Sequence[Claim], reason: str, user: AbstractBaseUser | None = None) -> list[Claim]:
     """Send claims back for re-review: each not already waiting for it moves to "needs re-review", with
     ``reason`` in its history, and every one is marked as having changed evidence, so its reviewers see it
-    under "evidence changed". The one place that sends a claim back (an orphaned anchor, via
-    reviews.receivers). Returns the claims that moved."""
+    under "evidence changed". A claim whose verdict is published goes into a new review round
+    (_rounds_open): blind again, while readers keep the published verdict under a banner. The one place
+    that sends a claim back (an orphaned anchor, via reviews.receivers). Returns the claims that moved."""
     ids = [claim.pk for claim in claims]
     moved = []
+    now = timezone.now()
     for claim in Claim.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
         if claim.status == Claim.Status.NEEDS_REREVIEW:
             continue
@@ -144,8 +197,60 @@ def claims_send_back(*, claims: Sequence[Claim], reason: str, user: AbstractBase
             claim._history_user = user
         claim.save(update_fields=["status", "updated_at"])
         moved.append(claim)
-    Claim.objects.filter(pk__in=ids).mark_evidence_changed()
+    _rounds_open([(claim.pk, now, reason, user) for claim in moved])
+    Claim.objects.filter(pk__in=ids).mark_evidence_changed(now)
     return moved
+
+
+def _rounds_open(openings: Sequence[tuple[int, datetime, str, AbstractBaseUser | None]]) -> list[ReviewRound]:
+    """Open a new review round for each claim (claim id, moment, reason, user) whose current round's verdict
+    is published; the others (never published, or already in an unpublished round) stay in their round.
+
+    The new round starts empty: the consensus's review columns and any adjudication are cleared (they were
+    the published round's, and the published version keeps them), so the new round is decided afresh from
+    its own reviews. Two queries plus the writes; the caller holds the claims' locks."""
+    if not openings:
+        return []
+    current = (
+        Consensus.objects.select_for_update(of=("self",))
+        .select_related("published_version")
+        .in_bulk([claim_id for claim_id, *_ in openings])
+    )
+    rounds, reset = [], []
+    for claim_id, at, reason, user in openings:
+        consensus = current.get(claim_id)
+        if consensus is None or consensus.published_version is None or consensus.under_rereview:
+            continue
+        consensus.round += 1
+        rounds.append(
+            ReviewRound(claim_id=claim_id, number=consensus.round, reason=reason, opened_at=at, opened_by=user)
+        )
+        for name, value in {**vars(compute(())), **ROUND_RESET}.items():
+            setattr(consensus, name, value)
+        consensus.updated_at = at
+        reset.append(
+            rows.stamp(consensus, at=at, reason=f"re-review round {consensus.round} opened: {reason}", user=user)
+        )
+    ReviewRound.objects.bulk_create(rounds)
+    rows.update(Consensus, reset, ["round", *vars(compute(())), *ROUND_RESET])
+    caching.touch()
+    return rounds
+
+
+# What a new round clears besides the review columns: the last round's adjudication.
+ROUND_RESET = {
+    "last_reviewed_at": None,
+    "adjudicated_certainty": "",
+    "adjudicated_verdict": "",
+    "adjudication_rationale": "",
+    "adjudicated_by": None,
+    "adjudicated_at": None,
+}
+
+
+def current_round(claim: Claim) -> int:
+    """The claim's review round (Consensus.round); 1 for a claim nobody has reviewed yet. One query."""
+    return Consensus.objects.filter(claim=claim).values_list("round", flat=True).first() or 1
 
 
 # --- Reviews ----------------------------------------------------------------------------------------------
@@ -219,9 +324,10 @@ def review_upsert(
     cleared. Saving an unchanged review still records a version: it confirms the review against
     evidence that changed since (see ReviewQuerySet.with_evidence_changed). The claim moves from
     "awaiting review" or "needs re-review" to "in review"; a published claim stays published until an
-    editor publishes again. Raises ValidationError on bad values. Whether the review was created is known
-    only here, under the claim's lock: a caller that looked before calling could be told wrong by a
-    submission committed in between.
+    editor publishes again. The review belongs to the claim's current round (Consensus.round): in a new
+    round the reviewer writes a new review, and their earlier one stays in its round. Raises
+    ValidationError on bad values. Whether the review was created is known only here, under the claim's
+    lock: a caller that looked before calling could be told wrong by a submission committed in between.
     """
     errors = _check_rating(certainty, verdict, rationale)
     unknown = set(downgrades) - set(DOWNGRADE_REASONS)
@@ -237,10 +343,11 @@ def review_upsert(
         "read_full_text": read_full_text,
         **{field: field in downgrades for field in DOWNGRADE_REASONS},
     }
-    review = Review.objects.filter(claim=claim, reviewer=reviewer).first()
+    round_ = current_round(claim)
+    review = Review.objects.filter(claim=claim, reviewer=reviewer, round=round_).first()
     created = review is None
     if created:
-        review = Review(claim=claim, reviewer=reviewer, **values)
+        review = Review(claim=claim, reviewer=reviewer, round=round_, **values)
         review._change_reason = "submitted"
         try:
             # a savepoint: a writer that skipped the claim lock (a raw insert, a future bulk path) may
@@ -248,7 +355,7 @@ def review_upsert(
             with transaction.atomic():
                 review.save()
         except IntegrityError:
-            review = Review.objects.select_for_update().get(claim=claim, reviewer=reviewer)
+            review = Review.objects.select_for_update().get(claim=claim, reviewer=reviewer, round=round_)
             created = False
     if not created:
         changed = [name for name, value in values.items() if getattr(review, name) != value]
@@ -317,7 +424,8 @@ def claim_adjudicate(
 
 @transaction.atomic
 def verdict_publish(*, claim: Claim, published_by: AbstractBaseUser, rationale: str = "") -> Consensus:
-    """Publish the claim's decision to readers: a snapshot in the ``published_*`` fields.
+    """Publish the claim's decision to readers: the next numbered verdict version (VerdictVersion), its
+    figures frozen from the current round, and the ``published_*`` fields that lists filter on.
 
     ``rationale`` is the summary readers see; without one, the adjudication's rationale is used. Raises
     ValidationError when the claim is not ready (see reviews.consensus.publish_blockers) or there is no
@@ -332,27 +440,65 @@ def verdict_publish(*, claim: Claim, published_by: AbstractBaseUser, rationale: 
     summary = rationale.strip() or decision.rationale
     if not summary:
         raise ValidationError({"rationale": "Write the summary readers will see with the verdict."})
-    consensus.published_certainty = decision.certainty
-    consensus.published_verdict = decision.verdict
-    consensus.published_rationale = summary
-    consensus.published_by = published_by
-    consensus.published_at = timezone.now()
-    consensus._change_reason = f"published by {published_by}"
-    consensus.save(
-        update_fields=[
-            "published_certainty",
-            "published_verdict",
-            "published_rationale",
-            "published_by",
-            "published_at",
-            "updated_at",
-        ]
-    )
+    version = _version(claim, consensus, number=_next_numbers([claim.pk])[claim.pk], summary=summary)
+    version.published_by, version.published_at = published_by, timezone.now()
+    version.save()
+    _published(consensus, version)
+    consensus._change_reason = f"verdict {version.number} published by {published_by}"
+    consensus.save(update_fields=[*PUBLISHED_FIELDS, "updated_at"])
     if claim.status != Claim.Status.PUBLISHED:
         claim.status = Claim.Status.PUBLISHED
         claim._change_reason = f"verdict published by {published_by}"
         claim.save(update_fields=["status", "updated_at"])
     return consensus
+
+
+PUBLISHED_FIELDS = [
+    "published_certainty",
+    "published_verdict",
+    "published_rationale",
+    "published_by",
+    "published_at",
+    "published_version",
+]
+
+
+def _next_numbers(claim_ids: Collection[int]) -> dict[int, int]:
+    """The number each claim's next verdict version takes (1 for its first). One query."""
+    last = dict(
+        VerdictVersion.objects.filter(claim__in=claim_ids)
+        .values("claim")
+        .annotate(last=Max("number"))
+        .values_list("claim", "last")
+    )
+    return {claim_id: last.get(claim_id, 0) + 1 for claim_id in claim_ids}
+
+
+def _version(claim: Claim, consensus: Consensus, *, number: int, summary: str) -> VerdictVersion:
+    """The verdict version publishing ``consensus``'s decision now would give, unsaved: the decision, the
+    summary, how it was reached, and the current round's figures."""
+    decision = consensus.decision
+    return VerdictVersion(
+        claim=claim,
+        number=number,
+        round=consensus.round,
+        certainty=decision.certainty,
+        verdict=decision.verdict,
+        rationale=summary,
+        how_reached=how_reached(consensus),
+        n_reviews=consensus.n_reviews,
+        certainty_spread=consensus.certainty_spread,
+        verdict_split=consensus.verdict_split,
+        last_reviewed_at=consensus.last_reviewed_at,
+        adjudicated=decision.adjudicated,
+    )
+
+
+def _published(consensus: Consensus, version: VerdictVersion) -> None:
+    """Point the consensus's published snapshot at ``version``."""
+    consensus.published_certainty, consensus.published_verdict = version.certainty, version.verdict
+    consensus.published_rationale, consensus.published_by = version.rationale, version.published_by
+    consensus.published_at, consensus.published_version = version.published_at, version
 
 
 # === Bulk services ========================================================================================
@@ -392,12 +538,15 @@ def consensus_refresh_bulk(
     ids = [claim.pk for claim in claims]
     ratings: dict[int, list[tuple[str, str]]] = defaultdict(list)
     last: dict[int, datetime] = {}
-    for claim_id, certainty, verdict, updated_at in Review.objects.filter(claim__in=ids).values_list(
-        "claim_id", "certainty", "verdict", "updated_at"
+    current = Consensus.objects.select_for_update().in_bulk(ids)
+    for claim_id, round_, certainty, verdict, updated_at in Review.objects.filter(claim__in=ids).values_list(
+        "claim_id", "round", "certainty", "verdict", "updated_at"
     ):
+        # the current round's reviews only (a claim without a row is in round 1)
+        if round_ != (current[claim_id].round if claim_id in current else 1):
+            continue
         ratings[claim_id].append((certainty, verdict))
         last[claim_id] = max(updated_at, last.get(claim_id, updated_at))
-    current = Consensus.objects.select_for_update().in_bulk(ids)
     new, changed = [], []
     for claim in claims:
         values = {**vars(compute(ratings[claim.pk])), "last_reviewed_at": last.get(claim.pk)}
@@ -448,9 +597,11 @@ def reviews_submit_bulk(*, items: Sequence[ReviewSubmission]) -> list[Review]:
                 {f"claim {item.claim.pk}, review by {item.reviewer}: {k}": v for k, v in errors.items()}
             )
     claims = _claims_locked([item.claim for item in items])
+    rounds = dict(Consensus.objects.filter(claim__in=list(claims)).values_list("claim_id", "round"))
     existing = {
         (review.claim_id, review.reviewer_id): review
         for review in Review.objects.filter(claim__in=list(claims), reviewer__in={pk for _, pk in pairs})
+        if review.round == rounds.get(review.claim_id, 1)
     }
     new, revised, moves, moments, reasons = [], [], {}, {}, {}
     for item, pair in zip(items, pairs, strict=True):
@@ -464,7 +615,14 @@ def reviews_submit_bulk(*, items: Sequence[ReviewSubmission]) -> list[Review]:
         claim = claims[item.claim.pk]
         review = existing.get(pair)
         if review is None:
-            review = Review(claim=claim, reviewer=item.reviewer, created_at=item.at, updated_at=item.at, **values)
+            review = Review(
+                claim=claim,
+                reviewer=item.reviewer,
+                round=rounds.get(claim.pk, 1),
+                created_at=item.at,
+                updated_at=item.at,
+                **values,
+            )
             new.append(rows.stamp(review, at=item.at, reason="submitted", user=item.reviewer))
         else:
             changes = [name for name, value in values.items() if getattr(review, name) != value]
@@ -549,7 +707,8 @@ def verdicts_publish_bulk(*, items: Sequence[Publication]) -> list[Consensus]:
     _one_per_claim(items)
     claims = _claims_locked([item.claim for item in items])
     rows_by_claim = consensus_refresh_bulk(claims=list(claims.values()), at={i.claim.pk: i.at for i in items})
-    published, moves = [], []
+    numbers = _next_numbers(list(claims))
+    published, versions, moves = [], [], []
     for item in items:
         claim, consensus = claims[item.claim.pk], rows_by_claim[item.claim.pk]
         blockers = publish_blockers(claim, consensus)
@@ -561,18 +720,18 @@ def verdicts_publish_bulk(*, items: Sequence[Publication]) -> list[Consensus]:
             raise ValidationError(
                 f"Claim {claim.key or claim.pk}: write the summary readers will see with the verdict."
             )
-        consensus.published_certainty, consensus.published_verdict = decision.certainty, decision.verdict
-        consensus.published_rationale, consensus.published_by = summary, item.published_by
-        consensus.published_at = consensus.updated_at = item.at
-        published.append(rows.stamp(consensus, at=item.at, reason=f"published by {item.published_by}"))
+        version = _version(claim, consensus, number=numbers[claim.pk], summary=summary)
+        version.published_by, version.published_at = item.published_by, item.at
+        versions.append(version)
+        _published(consensus, version)
+        consensus.updated_at = item.at
+        reason = f"verdict {version.number} published by {item.published_by}"
+        published.append(rows.stamp(consensus, at=item.at, reason=reason))
         if claim.status != Claim.Status.PUBLISHED:
             reason = f"verdict published by {item.published_by}"
             moves.append((claim, Claim.Status.PUBLISHED, item.at, reason, item.published_by))
-    rows.update(
-        Consensus,
-        published,
-        ["published_certainty", "published_verdict", "published_rationale", "published_by", "published_at"],
-    )
+    VerdictVersion.objects.bulk_create(versions)
+    rows.update(Consensus, published, PUBLISHED_FIELDS)
     _claims_move(moves)
     caching.touch()
     return published
@@ -649,14 +808,36 @@ def flags_close_bulk(*, items: Sequence[FlagClose]) -> list[Flag]:
 
 
 @transaction.atomic
-def verdicts_restore(*, verdicts: Sequence[Consensus], reason: str) -> None:
-    """Restore published verdicts as a dump gives them (evidence.opendata): each row valid field by field,
-    written with a history row giving ``reason``. The dump carries no reviews, so the rows are taken as
-    they were published, not recomputed; the database checks they are complete."""
+def verdicts_restore(
+    *,
+    verdicts: Sequence[Consensus],
+    versions: Sequence[VerdictVersion],
+    rounds: Sequence[ReviewRound] = (),
+    reason: str,
+) -> None:
+    """Restore published verdicts as a dump gives them (evidence.opendata): every verdict version, and each
+    claim's consensus row pointing at its latest version (``verdicts``: one per claim that has versions,
+    its ``round`` the claim's current round), with the re-review rounds opened since; each row valid field
+    by field, the consensus rows written with a history row giving ``reason``. The dump carries no
+    reviews, so the rows are taken as they were published, not recomputed; the database checks they are
+    complete and numbered once."""
     now = timezone.now()
+    for version in versions:
+        rows.clean(version, label=f"verdict {version.number} of claim {version.claim_id}")
+    VerdictVersion.objects.bulk_create(list(versions))
+    latest: dict[int, VerdictVersion] = {}
+    for version in versions:
+        if version.claim_id not in latest or version.number > latest[version.claim_id].number:
+            latest[version.claim_id] = version
     for consensus in verdicts:
+        if consensus.claim_id not in latest:
+            raise ValidationError(f"verdict of claim {consensus.claim_id}: it has no published version")
+        _published(consensus, latest[consensus.claim_id])
         consensus.updated_at = consensus.updated_at or now
         rows.clean(consensus, label=f"verdict of claim {consensus.claim_id}")
         rows.stamp(consensus, at=now, reason=reason)
     rows.insert(Consensus, verdicts)
+    for round_ in rounds:
+        rows.clean(round_, label=f"round {round_.number} of claim {round_.claim_id}")
+    ReviewRound.objects.bulk_create(list(rounds))
     caching.touch()

@@ -33,6 +33,7 @@ from reviews.access import (
     REVIEW,
     others_reviews_readable,
     role_required,
+    visible_reviews,
 )
 from reviews.consensus import ALPHA_MIN_CLAIMS, REVIEWS_REQUIRED, agreement_by_article, publish_blockers
 from reviews.forms import (
@@ -126,7 +127,11 @@ def review_claim(request: HttpRequest, claim_id: int) -> HttpResponse:
     """The review form for one claim, with the claim in its context and its studies; once the reviewer
     has submitted, the other reviewers' ratings too (blind review)."""
     claim = _claim(claim_id)
-    own = Review.objects.filter(claim=claim, reviewer=request.user).first()
+    # the reviewer's review in the claim's current round; in a new round, their earlier one fills the form
+    round_ = services.current_round(claim)
+    mine = list(Review.objects.filter(claim=claim, reviewer=request.user).order_by("-round"))
+    own = next((review for review in mine if review.round == round_), None)
+    earlier = [review for review in mine if review.round != round_]
     if request.method == "POST":
         form = ReviewForm(request.POST)
         if form.is_valid():
@@ -147,13 +152,16 @@ def review_claim(request: HttpRequest, claim_id: int) -> HttpResponse:
                 messages.success(request, "Your review was updated." if own else "Your review was submitted.")
                 return redirect("reviews:review-claim", claim_id=claim.pk)
     else:
-        form = ReviewForm(initial=ReviewForm.initial_from(own))
-    # blind review: the other reviews only once this reviewer may read them (reviews.access)
+        form = ReviewForm(initial=ReviewForm.initial_from(own or (earlier[0] if earlier else None)))
+    # blind review: the other reviews of this round only once this reviewer may read them; those of
+    # published rounds are public (reviews.access)
     see_others = others_reviews_readable(request.user, claim)
-    others = (
-        list(Review.objects.filter(claim=claim).exclude(reviewer=request.user).select_related("reviewer"))
-        if see_others
-        else None
+    others = list(
+        visible_reviews(request.user)
+        .filter(claim=claim)
+        .exclude(reviewer=request.user)
+        .select_related("reviewer")
+        .order_by("-round", "created_at")
     )
     return render(
         request,
@@ -164,7 +172,9 @@ def review_claim(request: HttpRequest, claim_id: int) -> HttpResponse:
             "citations": _citations(claim),
             "form": form,
             "own": own,
-            "others": others,
+            "earlier": earlier,
+            "round": round_,
+            "others": others if see_others or others else None,
             "consensus": consensus_of(claim) if see_others else None,
             "versions": review_versions(own) if own else [],
         },
@@ -238,7 +248,7 @@ def _render_editor_claim(
             "claim": claim,
             "context": claim_context(claim),
             "citations": _citations(claim),
-            "reviews": list(claim.reviews.select_related("reviewer").order_by("created_at")),
+            "reviews": list(claim.reviews.select_related("reviewer").order_by("-round", "created_at")),
             "consensus": consensus,
             "decision": decision,
             "blockers": publish_blockers(claim, consensus),

@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from evidence import anchoring
 from evidence.models import Article, Citation, Claim, Study
-from reviews.models import Consensus, Flag, Review
+from reviews.consensus import how_reached
+from reviews.models import Consensus, Flag, Review, VerdictVersion
 from reviews.services import review_submit
 
 _serial = count(1)
@@ -176,7 +177,8 @@ class FlagFactory(factory.django.DjangoModelFactory):
 
 
 def publish(claim: Claim, verdict: str = "supported", certainty: str = "moderate", **fields) -> Consensus:
-    """A published verdict, as the editor's publish action leaves it."""
+    """A published verdict, as the editor's publish action leaves it: the claim's next verdict version,
+    closing its current round, and the consensus's snapshot pointing at it."""
     now = timezone.now()
     values = {
         "n_reviews": 2,
@@ -190,6 +192,25 @@ def publish(claim: Claim, verdict: str = "supported", certainty: str = "moderate
     }
     values.update(fields)
     consensus, _ = Consensus.objects.update_or_create(claim=claim, defaults=values)
+    number = VerdictVersion.objects.filter(claim=claim).count() + 1
+    version = VerdictVersion.objects.create(
+        claim=claim,
+        number=number,
+        round=consensus.round,
+        certainty=consensus.published_certainty,
+        verdict=consensus.published_verdict,
+        rationale=consensus.published_rationale,
+        how_reached=how_reached(consensus),
+        n_reviews=consensus.n_reviews,
+        certainty_spread=consensus.certainty_spread,
+        verdict_split=consensus.verdict_split,
+        last_reviewed_at=consensus.last_reviewed_at,
+        adjudicated=consensus.adjudicated_at is not None,
+        published_by=consensus.published_by,
+        published_at=consensus.published_at,
+    )
+    Consensus.objects.filter(pk=consensus.pk).update(published_version=version)
+    consensus.published_version = version
     Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.PUBLISHED)
     return consensus
 

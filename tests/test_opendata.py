@@ -102,7 +102,7 @@ def test_export_writes_every_public_record_as_json_and_csv(published, tmp_path):
     csl = json.loads((folder / "studies.csl.json").read_text(encoding="utf-8"))
     assert len(csl) == 46 and all(item["type"] for item in csl)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["format"] == "evidence-review-dataset" and manifest["version"] == 2
+    assert manifest["format"] == "evidence-review-dataset" and manifest["version"] == 3
     assert manifest["counts"]["claims"] == 38 and manifest["source"] == "https://evidence.example"
 
 

@@ -24,7 +24,16 @@ from evidence.api.fields import (
 from evidence.models import Article, Citation, Claim, Study, sees_internal_notes, validate_csl_names
 from evidence.status import status_for
 from evidence.storable import holds_nul
-from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict, consensus_of
+from reviews.models import (
+    DOWNGRADE_REASONS,
+    Certainty,
+    Consensus,
+    Flag,
+    Review,
+    Verdict,
+    VerdictVersion,
+    consensus_of,
+)
 
 # A record number no real URL holds, reversed in its place to learn a route's shape (see _absolute).
 _ANY_PK = 918_273_645_546_372_819
@@ -354,12 +363,24 @@ class FlagCloseSerializer(serializers.Serializer):
 
 class PublishedConsensusSerializer(serializers.ModelSerializer):
     """The verdict readers see: the snapshot taken when an editor published, and how far the reviewers
-    agreed."""
+    agreed then (the published verdict version's figures, never a re-review round's)."""
 
     verdict = serializers.CharField(source="published_verdict")
     certainty = serializers.CharField(source="published_certainty")
     rationale = serializers.CharField(source="published_rationale")
-    adjudicated = serializers.BooleanField(source="is_adjudicated", help_text="An editor decided after a dispute.")
+    version = serializers.IntegerField(
+        source="published_version.number", help_text="Its number among the claim's verdict versions."
+    )
+    last_reviewed_at = serializers.DateTimeField(source="published_version.last_reviewed_at", allow_null=True)
+    n_reviews = serializers.IntegerField(source="published_version.n_reviews")
+    certainty_spread = serializers.IntegerField(
+        source="published_version.certainty_spread", help_text="Levels between the highest and lowest certainty given."
+    )
+    verdict_split = serializers.BooleanField(source="published_version.verdict_split")
+    adjudicated = serializers.BooleanField(
+        source="published_version.adjudicated", help_text="An editor decided after a dispute."
+    )
+    how_reached = serializers.CharField(source="published_version.how_reached")
 
     class Meta:
         model = Consensus
@@ -367,14 +388,50 @@ class PublishedConsensusSerializer(serializers.ModelSerializer):
             "verdict",
             "certainty",
             "rationale",
+            "version",
             "published_at",
             "last_reviewed_at",
             "n_reviews",
             "certainty_spread",
             "verdict_split",
             "adjudicated",
+            "how_reached",
         ]
-        extra_kwargs = {"certainty_spread": {"help_text": "Levels between the highest and lowest certainty given."}}
+
+
+class VerdictVersionSerializer(serializers.ModelSerializer):
+    """One published verdict of a claim, as it was published (its permalink is ``html_url``)."""
+
+    html_url = serializers.SerializerMethodField(help_text="The version's permanent page.")
+
+    class Meta:
+        model = VerdictVersion
+        fields = [
+            "number",
+            "round",
+            "verdict",
+            "certainty",
+            "rationale",
+            "how_reached",
+            "published_at",
+            "last_reviewed_at",
+            "n_reviews",
+            "certainty_spread",
+            "verdict_split",
+            "adjudicated",
+            "html_url",
+        ]
+
+    def get_html_url(self, version: VerdictVersion) -> str:
+        request = self.context.get("request")
+        url = version.get_absolute_url()
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class RereviewSerializer(serializers.Serializer):
+    round = serializers.IntegerField(source="number", help_text="The review round under way.")
+    since = serializers.DateTimeField(source="opened_at")
+    reason = serializers.CharField()
 
 
 class EditorConsensusSerializer(serializers.ModelSerializer):
@@ -558,9 +615,24 @@ class ClaimSerializer(serializers.ModelSerializer):
 
 class ClaimDetailSerializer(ClaimSerializer):
     closed_flags = serializers.SerializerMethodField(help_text="Flags resolved or dismissed.")
+    verdict_versions = VerdictVersionSerializer(
+        many=True, read_only=True, help_text="Every verdict published on the claim, newest first."
+    )
+    under_rereview = serializers.SerializerMethodField(
+        help_text="The re-review round under way over the published verdict (its reviews are blind); null when none."
+    )
 
     class Meta(ClaimSerializer.Meta):
-        fields = [*ClaimSerializer.Meta.fields, "closed_flags"]
+        fields = [*ClaimSerializer.Meta.fields, "closed_flags", "verdict_versions", "under_rereview"]
+
+    @extend_schema_field(RereviewSerializer(allow_null=True))
+    def get_under_rereview(self, claim: Claim) -> dict[str, Any] | None:
+        consensus = published_consensus(claim)
+        if consensus is None or not consensus.under_rereview:
+            return None
+        # the view prefetches the claim's rounds, oldest first
+        rounds = list(claim.review_rounds.all())
+        return RereviewSerializer(rounds[-1]).data if rounds else None
 
     @extend_schema_field(FlagSerializer(many=True))
     def get_closed_flags(self, claim: Claim) -> list[dict[str, Any]]:
@@ -583,6 +655,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "claim",
+            "round",
             "reviewer",
             "is_own",
             "certainty",

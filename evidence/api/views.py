@@ -39,7 +39,7 @@ from evidence.models import Article, Citation, Claim, Relation, Study, subquery_
 from reviews import services as review_services
 from reviews.access import visible_reviews
 from reviews.claims import for_readers
-from reviews.models import Flag, Review
+from reviews.models import Flag, Review, ReviewRound, VerdictVersion
 
 # Citations in the order the claim page groups them: supporting evidence first, newest studies first.
 RELATION_RANK = Case(
@@ -101,14 +101,21 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Claim]:
         if self.action in ("list", "retrieve"):
             # the claim list's queryset, plus the consensus row and the citations and flags shown
-            return (
+            claims = (
                 for_readers()
-                .select_related("consensus")
+                .select_related("consensus__published_version")
                 .prefetch_related(
                     Prefetch("citations", queryset=citations_with_studies()),
                     Prefetch("flags", queryset=Flag.objects.order_by("-raised_at", "-pk")),
                 )
             )
+            if self.action == "retrieve":
+                # the claim's verdict versions and re-review rounds (ClaimDetailSerializer)
+                claims = claims.prefetch_related(
+                    Prefetch("verdict_versions", queryset=VerdictVersion.objects.order_by("-number")),
+                    Prefetch("review_rounds", queryset=ReviewRound.objects.order_by("number")),
+                )
+            return claims
         return Claim.objects.select_related("article")
 
     def filter_queryset(self, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
@@ -162,7 +169,12 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
     def review(self, request: Request, pk: str | None = None) -> Response:
         claim = self.get_object()
         if request.method == "GET":
-            own = Review.objects.filter(claim=claim, reviewer=request.user).select_related("reviewer").first()
+            # the reviewer's review in the claim's current round; an earlier round's stays in /api/reviews/
+            own = (
+                Review.objects.filter(claim=claim, reviewer=request.user, round=review_services.current_round(claim))
+                .select_related("reviewer")
+                .first()
+            )
             if own is None:
                 return _not_found("You have not reviewed this claim yet.")
             return Response(s.ReviewSerializer(own, context=self.get_serializer_context()).data)

@@ -24,7 +24,7 @@ from django.db.models import Q
 
 from evidence import anchoring, caching, signals
 from evidence.identifiers import IdentifierError
-from evidence.models import Article, Citation, Claim, Study
+from evidence.models import Article, Citation, Claim, RetractionStatus, Study
 from evidence.services import rows
 from evidence.services.reports import ReportLine
 from evidence.services.studies import IDENTIFIERS
@@ -257,6 +257,7 @@ def studies_set_retraction_bulk(*, items: Sequence[RetractionChange]) -> list[Re
     studies = Study.objects.select_for_update().in_bulk(ids)
     changed: list[Study] = []
     retracted: dict[int, datetime] = {}
+    concerned: dict[int, datetime] = {}
     evidence_moments: dict[int, datetime] = {}
     for item in items:
         study = studies[item.study.pk]
@@ -272,16 +273,19 @@ def studies_set_retraction_bulk(*, items: Sequence[RetractionChange]) -> list[Re
             evidence_moments[study.pk] = item.at
         if study.is_retracted and not was_retracted:
             retracted[study.pk] = item.at
+        if item.status == RetractionStatus.EXPRESSION_OF_CONCERN and status_before != item.status:
+            concerned[study.pk] = item.at
     rows.update(Study, changed, ["retraction_status", "retraction_note", "retraction_doi", "retraction_date"])
     for at, study_ids in rows.by_moment(evidence_moments).items():
         Claim.objects.filter(citations__study__in=study_ids).mark_evidence_changed(at)
     caching.touch()
-    if not retracted:
-        return []
-    return signals.consequences(
-        signals.studies_retracted,
-        sender=Study,
-        studies=[studies[pk] for pk in retracted],
-        user=None,
-        at=retracted,
-    )
+    lines = []
+    if concerned:
+        lines += signals.consequences(
+            signals.studies_concerned, sender=Study, studies=[studies[pk] for pk in concerned], user=None, at=concerned
+        )
+    if retracted:
+        lines += signals.consequences(
+            signals.studies_retracted, sender=Study, studies=[studies[pk] for pk in retracted], user=None, at=retracted
+        )
+    return lines

@@ -20,13 +20,18 @@ from evidence.services.reports import ImportReport, ReportLine
 
 
 def after_retraction_change(studies: list[Study], *, user: AbstractBaseUser | None = None) -> list[ReportLine]:
-    """Tell the apps built on evidence which of ``studies`` became retracted (evidence.signals); returns
-    what they did about it (reviews flags the claims relying on each and sends them back for re-review).
-    Call it with the studies whose status just changed from anything else to retracted."""
+    """Tell the apps built on evidence which of ``studies`` became retracted, or are under an expression of
+    concern (evidence.signals); returns what they did about it (reviews flags the claims relying on each,
+    and sends them back for re-review after a retraction). Call it with the studies whose status just
+    changed from anything but retracted; the receivers raise a flag once per claim and study."""
+    lines = []
     retracted = [study for study in studies if study.is_retracted]
-    if not retracted:
-        return []
-    return signals.consequences(signals.studies_retracted, sender=Study, studies=retracted, user=user)
+    if retracted:
+        lines += signals.consequences(signals.studies_retracted, sender=Study, studies=retracted, user=user)
+    concerned = [study for study in studies if study.retraction_status == RetractionStatus.EXPRESSION_OF_CONCERN]
+    if concerned:
+        lines += signals.consequences(signals.studies_concerned, sender=Study, studies=concerned, user=user)
+    return lines
 
 
 @transaction.atomic
