@@ -25,6 +25,7 @@ from evidence.filters import ClaimFilter, StudyFilter
 from evidence.models import Article, ArticleRevision, Citation, Claim, Relation, Study, subquery_count
 from evidence.status import LEGEND, STATUSES
 from reviews.claims import for_readers, with_verdict
+from reviews.consensus import how_reached
 from reviews.models import Review, consensus_of
 
 ARTICLES_PER_PAGE = 20
@@ -237,6 +238,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "claim": claim,
         "article": article,
         "consensus": consensus if published else None,
+        "how_reached": how_reached(consensus) if published else "",
         "status": claim.evidence_status,
         "groups": groups,
         "n_citations": len(citations),

@@ -68,6 +68,15 @@ class ReviewQuerySet(models.QuerySet["Review"]):
         signed-in reviewer or editor may read besides."""
         return self.filter(reviews_are_public("claim__"))
 
+    def current_round(self) -> ReviewQuerySet:
+        """The reviews of their claim's current round: those that separation of duties counts (who reviewed
+        a claim may neither adjudicate nor publish it: reviews.access.current_round_reviewers).
+
+        A claim has one round today, so this is every review; when re-review rounds arrive, this is the one
+        place to narrow it to the claim's current round.
+        """
+        return self.all()
+
     def for_queue(self) -> ReviewQuerySet:
         """What the reviewer's queue shows of each review: the claim and its article, in the same query."""
         return self.select_related("claim__article")

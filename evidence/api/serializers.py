@@ -24,6 +24,7 @@ from evidence.api.fields import (
 from evidence.models import Article, Citation, Claim, Study
 from evidence.status import status_for
 from evidence.storable import holds_nul
+from reviews.consensus import how_reached
 from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict, consensus_of
 
 # A record number no real URL holds, reversed in its place to learn a route's shape (see _absolute).
@@ -361,6 +362,10 @@ class PublishedConsensusSerializer(serializers.ModelSerializer):
     certainty = serializers.CharField(source="published_certainty")
     rationale = serializers.CharField(source="published_rationale")
     adjudicated = serializers.BooleanField(source="is_adjudicated", help_text="An editor decided after a dispute.")
+    how_reached = serializers.SerializerMethodField(
+        help_text="How the verdict was reached, in a sentence: how many reviewers, whether they agreed, "
+        "whether an editor decided or only published (the claim page says the same)."
+    )
 
     class Meta:
         model = Consensus
@@ -374,8 +379,12 @@ class PublishedConsensusSerializer(serializers.ModelSerializer):
             "certainty_spread",
             "verdict_split",
             "adjudicated",
+            "how_reached",
         ]
         extra_kwargs = {"certainty_spread": {"help_text": "Levels between the highest and lowest certainty given."}}
+
+    def get_how_reached(self, consensus: Consensus) -> str:
+        return how_reached(consensus)
 
 
 class EditorConsensusSerializer(serializers.ModelSerializer):
