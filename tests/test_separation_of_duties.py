@@ -85,8 +85,8 @@ def test_a_reviewer_who_is_an_editor_may_not_adjudicate_the_claim(scene):
 @pytest.mark.django_db
 def test_a_reviewer_who_is_an_editor_may_not_publish_the_claim(scene, make_user):
     claim = scene["claim"]
-    claim_adjudicate(claim=claim, adjudicated_by=scene["editor"], **DECISION)
     rate(claim, make_user("Reviewers"), "low", "partly_supported")  # a third review: two besides "both"
+    claim_adjudicate(claim=claim, adjudicated_by=scene["editor"], **DECISION)
     assert publish_blockers(claim, consensus(claim), publisher=scene["editor"]) == []
     with pytest.raises(ValidationError, match="you reviewed it in its current round"):
         verdict_publish(claim=claim, published_by=scene["both"])
@@ -119,7 +119,7 @@ def test_publishing_needs_two_reviews_even_when_adjudicated(make_user):
     with pytest.raises(ValidationError, match="1 of the 2 reviews a verdict needs"):
         verdict_publish(claim=claim, published_by=editor)
     assert claim not in queues.ready_to_publish() and claim in queues.awaiting_reviews()
-    rate(claim, make_user("Reviewers"), "low", "unsupported")
+    rate(claim, make_user("Reviewers"), "high", "supported")  # agrees with the first: no new dispute
     assert claim in queues.ready_to_publish() and claim not in queues.awaiting_reviews()
     assert verdict_publish(claim=claim, published_by=editor).is_published
 
@@ -178,8 +178,8 @@ def test_posting_to_the_editors_page_is_refused_with_the_reason(scene, make_user
     response = client.post(reverse("reviews:adjudicate", args=[claim.pk]), DECISION)
     assert response.status_code == 400 and "nobody adjudicates a claim they reviewed" in response.content.decode()
     assert not consensus(claim).is_adjudicated
+    rate(claim, make_user("Reviewers"), "low", "partly_supported")  # a third review: two besides "both"
     claim_adjudicate(claim=claim, adjudicated_by=scene["editor"], **DECISION)
-    rate(claim, make_user("Reviewers"), "low", "partly_supported")
     response = client.post(reverse("reviews:publish", args=[claim.pk]), {"rationale": "Mine."})
     assert response.status_code == 400 and "nobody publishes a claim they reviewed" in response.content.decode()
     assert not consensus(claim).is_published
@@ -188,8 +188,8 @@ def test_posting_to_the_editors_page_is_refused_with_the_reason(scene, make_user
 @pytest.mark.django_db
 def test_the_desk_marks_the_claims_the_editor_reviewed(scene, make_user):
     claim = scene["claim"]
+    rate(claim, make_user("Reviewers"), "low", "partly_supported")  # a third review: two besides "both"
     claim_adjudicate(claim=claim, adjudicated_by=scene["editor"], **DECISION)
-    rate(claim, make_user("Reviewers"), "low", "partly_supported")
     mark = "You reviewed it: another editor adjudicates and publishes it"
     desk = signed_in(scene["both"]).get(reverse("reviews:desk")).content.decode()
     ready = desk[desk.index('id="queue-publish"') :]
@@ -206,8 +206,8 @@ def test_the_api_refuses_a_reviewer_with_400(scene, make_user):
     response = api.post(reverse("api:claim-adjudicate", args=[claim.pk]), DECISION, content_type="application/json")
     assert response.status_code == 400 and "nobody adjudicates a claim they reviewed" in response.content.decode()
     assert not consensus(claim).is_adjudicated
+    rate(claim, make_user("Reviewers"), "low", "partly_supported")  # a third review: two besides "both"
     claim_adjudicate(claim=claim, adjudicated_by=scene["editor"], **DECISION)
-    rate(claim, make_user("Reviewers"), "low", "partly_supported")
     response = api.post(reverse("api:claim-publish", args=[claim.pk]), {}, content_type="application/json")
     assert response.status_code == 400 and "nobody publishes a claim they reviewed" in response.content.decode()
     assert not consensus(claim).is_published
@@ -227,8 +227,8 @@ def test_the_admin_actions_refuse_a_reviewer_with_a_message(scene, make_user):
     page = response.content.decode()
     assert response.status_code == 200 and "Adjudicated 0 claim(s)." in page
     assert "nobody adjudicates a claim they reviewed" in page and not consensus(claim).is_adjudicated
+    rate(claim, make_user("Reviewers"), "low", "partly_supported")  # a third review: two besides "both"
     claim_adjudicate(claim=claim, adjudicated_by=scene["editor"], **DECISION)
-    rate(claim, make_user("Reviewers"), "low", "partly_supported")
     response = client.post(url, {**selected, "action": "publish_selected", "rationale": ""}, follow=True)
     page = response.content.decode()
     assert response.status_code == 200 and "Published 0 verdict(s)." in page
