@@ -92,12 +92,9 @@ def reviewed_current_round(user: AbstractBaseUser | AnonymousUser, claim: Claim)
     return user.is_authenticated and user.pk in current_round_reviewers([claim]).get(claim.pk, set())
 
 
-def reviewed_by(user: AbstractBaseUser | AnonymousUser, claim: str = "pk") -> Exists:
-    """reviewed_current_round() for each claim of a query: ``claim`` names the claim's key from the query's
-    model (``"pk"`` from a claim, ``"claim_id"`` from a consensus or a flag)."""
-    return Exists(
-        Review.objects.current_round().filter(claim_id=OuterRef(claim), reviewer_id=user.pk if user.pk else None)
-    )
+def reviewed_by(user: AbstractBaseUser | AnonymousUser) -> Exists:
+    """reviewed_current_round() for each claim of a query of claims, as a condition (the desk's mark)."""
+    return Exists(Review.objects.current_round().filter(claim_id=OuterRef("pk"), reviewer_id=user.pk))
 
 
 ADJUDICATE_REFUSAL = (

@@ -401,13 +401,15 @@ def desk_queues() -> list[Queue]:
         Queue(
             "awaiting",
             "Awaiting reviews",
-            f"Fewer than {REVIEWS_REQUIRED} reviews, or sent back for re-review.",
+            f"Fewer than {REVIEWS_REQUIRED} reviews (an adjudication does not replace them), or sent back for "
+            "re-review.",
             awaiting_reviews(),
         ),
         Queue(
             "publish",
             "Ready to publish",
-            "Agreed or adjudicated, and not yet published as it stands.",
+            f"{REVIEWS_REQUIRED} reviews or more, agreed or adjudicated, and not yet published as it stands. "
+            "A claim you reviewed is for another editor to publish.",
             ready_to_publish(),
         ),
     ]
