@@ -2,12 +2,13 @@
 
 Roles are groups holding model permissions (reviews/migrations/0003_roles.py); views, the admin and the
 API check these same permissions, so a role means the same thing everywhere. Who may read which reviews
-is review_visibility(), the one rule every page, API call and export applies.
+is review_visibility(), the one rule every page, API call and export applies. Who may not adjudicate or
+publish a claim is current_round_reviewers(): separation of duties.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -72,6 +73,43 @@ def visible_reviews(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Review]:
 def others_reviews_readable(user: AbstractBaseUser | AnonymousUser, claim: Claim) -> bool:
     """Whether ``user`` may read the other reviews of ``claim`` (claim_reviews_readable); one query."""
     return Claim.objects.filter(pk=claim.pk).filter(claim_reviews_readable(user)).exists()
+
+
+# --- Separation of duties ---------------------------------------------------------------------------------
+# Nobody adjudicates or publishes a claim they reviewed in its current round (reviews.services refuses it; the
+# editor's pages, the admin and the API show the refusal). The round is ReviewQuerySet.current().
+
+
+def current_round_reviewers(claims: Iterable[Claim | int]) -> dict[int, set[int]]:
+    """The primary keys of the people who reviewed each claim in its current round, by claim id (a claim
+    nobody reviewed is missing). One query whatever the number of claims."""
+    ids = [claim.pk if isinstance(claim, Claim) else claim for claim in claims]
+    reviewers: dict[int, set[int]] = {}
+    for claim_id, reviewer_id in (
+        Review.objects.current().filter(claim__in=ids).values_list("claim_id", "reviewer_id").order_by()
+    ):
+        reviewers.setdefault(claim_id, set()).add(reviewer_id)
+    return reviewers
+
+
+def reviewed_current_round(user: AbstractBaseUser | AnonymousUser, claim: Claim) -> bool:
+    """Whether ``user`` reviewed ``claim`` in its current round, so may neither adjudicate nor publish it."""
+    return user.is_authenticated and user.pk in current_round_reviewers([claim]).get(claim.pk, set())
+
+
+def reviewed_by(user: AbstractBaseUser | AnonymousUser) -> Exists:
+    """reviewed_current_round() for each claim of a query of claims, as a condition (the desk's mark)."""
+    return Exists(Review.objects.current().filter(claim_id=OuterRef("pk"), reviewer_id=user.pk))
+
+
+ADJUDICATE_REFUSAL = (
+    "You reviewed this claim in its current round, and nobody adjudicates a claim they reviewed: "
+    "an editor who did not review it must decide."
+)
+PUBLISH_REFUSAL = (
+    "you reviewed it in its current round, and nobody publishes a claim they reviewed: "
+    "an editor who did not review it must publish it"
+)
 
 
 def role_required(*perms: str) -> Callable:

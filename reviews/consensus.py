@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import krippendorff
 import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from evidence.models import Claim
+from reviews.access import PUBLISH_REFUSAL, current_round_reviewers
 from reviews.models import Certainty, Consensus, Review, Verdict
 
 # Reviews a claim needs before its consensus is ready to publish without adjudication: GRADE asks for
@@ -121,43 +123,104 @@ def compute(ratings: Iterable[tuple[str, str]]) -> ConsensusValues:
     )
 
 
-def publish_blockers(claim: Claim, consensus: Consensus | None) -> list[str]:
-    """Why a claim's verdict cannot be published yet; empty when it can.
+def publish_blockers(
+    claim: Claim,
+    consensus: Consensus | None,
+    *,
+    publisher: AbstractBaseUser | None = None,
+    reviewers: Collection[int] | None = None,
+) -> list[str]:
+    """Why a claim's verdict cannot be published yet (by ``publisher``, when given); empty when it can.
 
-    A claim sent back for re-review waits for a reviewer or an editor to look again. Otherwise an
-    adjudicated claim can be published (the editor has decided) unless a review changed since and the
-    reviewers still disagree (it is back on the desk to adjudicate again), and an unadjudicated one needs
-    REVIEWS_REQUIRED reviews that do not dispute each other. queues.ready_to_publish() is the same
-    rule in SQL.
+    A claim sent back for re-review waits for a reviewer or an editor to look again. Otherwise:
+    - separation of duties: nobody publishes a claim they reviewed in its current round, and an
+      adjudication by one of its reviewers does not count (an editor who did not review it decides again);
+    - a verdict needs REVIEWS_REQUIRED independent reviews by people other than the publisher, adjudicated
+      or not: an adjudication settles what reviewers said, it does not stand in for them;
+    - an adjudicated claim can be published unless a review changed since and the reviewers still
+      disagree (it is back on the desk to adjudicate again); an unadjudicated one needs reviews that do
+      not dispute each other.
+    ``reviewers`` are the primary keys of the claim's current-round reviewers
+    (reviews.access.current_round_reviewers), looked up here (one query) when a publisher or an
+    adjudicator is to be checked and they are not given. queues.ready_to_publish() is the same rule in
+    SQL, for any publisher who did not review the claim.
     """
     if claim.anchor_state == Claim.AnchorState.ORPHANED:
         return ["its quote is no longer in the article's text; an editor must re-anchor it first"]
     if claim.status == Claim.Status.NEEDS_REREVIEW:
         return ["its evidence changed and it is waiting for re-review"]
-    if consensus is not None and consensus.needs_readjudication:
-        return ["a review changed after the adjudication and the reviewers still disagree; adjudicate again"]
-    if consensus is not None and consensus.adjudicated_at is not None:
-        return []
-    n_reviews = consensus.n_reviews if consensus is not None else 0
-    if n_reviews == 0:
-        return ["nobody has reviewed this claim yet"]
+    adjudicated = consensus is not None and consensus.adjudicated_at is not None
+    if reviewers is None and (publisher is not None or (adjudicated and consensus.adjudicated_by_id is not None)):
+        reviewers = current_round_reviewers([claim]).get(claim.pk, set())
+    reviewers = reviewers or set()
     blockers = []
-    if n_reviews < REVIEWS_REQUIRED:
+    publisher_reviewed = publisher is not None and publisher.pk in reviewers
+    if publisher_reviewed:
+        blockers.append(PUBLISH_REFUSAL)
+    n_reviews = consensus.n_reviews if consensus is not None else 0
+    independent = n_reviews - (1 if publisher_reviewed else 0)
+    if n_reviews == 0:
+        blockers.append("nobody has reviewed this claim yet")
+    elif independent < REVIEWS_REQUIRED:
+        yours = ", not counting yours" if publisher_reviewed else ""
         blockers.append(
-            f"it has {n_reviews} of the {REVIEWS_REQUIRED} reviews a verdict needs; adjudicate to decide now"
+            f"it has {independent} of the {REVIEWS_REQUIRED} reviews a verdict needs{yours}; "
+            "an adjudication does not stand in for reviewers"
         )
-    if consensus.disputed:
+    if adjudicated:
+        if consensus.adjudicated_by_id in reviewers:
+            blockers.append(
+                "it was adjudicated by one of its own reviewers; an editor who did not review it must adjudicate it"
+            )
+        elif consensus.needs_readjudication:
+            blockers.append(
+                "a review changed after the adjudication and the reviewers still disagree; adjudicate again"
+            )
+    elif consensus is not None and consensus.disputed:
         blockers.append("its reviewers disagree; adjudicate it first")
     return blockers
 
 
+# --- How a published verdict was reached, in one sentence --------------------------------------------------
+
+_NUMBER_WORDS = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten")
+
+
 def how_reached(consensus: Consensus) -> str:
-    """The public sentence saying how the decision about to be published was reached; frozen into the
-    verdict version at publication (VerdictVersion.how_reached), the one place it is worded."""
-    if consensus.adjudicated_at is not None:
-        return "Decided by an editor after the reviewers disagreed."
+    """The public sentence saying how the decision about to be published was reached, from what happened:
+    how many reviewers, whether they agreed (and how far apart), and whether an editor adjudicated or only
+    published. "Two reviewers agreed; published by an editor." · "Three reviewers disagreed (certainties 2
+    levels apart); an editor decided: Partly supported, low certainty." It never claims an adjudication that
+    did not happen. reviews.services freezes it into the verdict version at publication
+    (VerdictVersion.how_reached), which the claim page, its permalink and the API show; "" when there is
+    no decision to publish.
+
+    Reads the decision (reviews.models.decision) and the current round's figures (``n_reviews``,
+    ``certainty_spread``, ``verdict_split``, ``disputed``) of ``consensus``.
+    """
+    decision = consensus.decision
+    if not decision:
+        return ""
     n = consensus.n_reviews
-    return f"The median and majority of {n} independent review{'s' if n != 1 else ''}."
+    count = _NUMBER_WORDS[n] if n < len(_NUMBER_WORDS) else str(n)
+    apart = [consensus.spread_in_words] if consensus.certainty_spread else []
+    if consensus.verdict_split:
+        apart.append("verdicts split")
+    if n == 0:
+        reviewers = ""
+    elif n == 1:
+        reviewers = "One reviewer"
+    elif consensus.disputed:
+        reviewers = f"{count} reviewers disagreed ({', '.join(apart)})"
+    else:
+        reviewers = f"{count} reviewers agreed" + (f" ({', '.join(apart)})" if apart else "")
+    if decision.adjudicated:
+        certainty = decision.get_certainty_display().lower()
+        editor = f"an editor decided: {decision.get_verdict_display()}, {certainty} certainty"
+    else:
+        editor = "published by an editor"
+    sentence = f"{reviewers}; {editor}" if reviewers else editor[0].upper() + editor[1:]
+    return f"{sentence}."
 
 
 # --- The service that keeps the Consensus row up to date --------------------------------------------------

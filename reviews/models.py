@@ -70,7 +70,9 @@ class ReviewQuerySet(models.QuerySet["Review"]):
 
     def current(self) -> ReviewQuerySet:
         """The reviews of their claim's current round (Consensus.round): what the consensus is computed
-        from and what the reviewer's queue lists; earlier rounds' reviews stay as they were."""
+        from, what the reviewer's queue lists, and who separation of duties counts (who reviewed a claim in
+        its current round may neither adjudicate nor publish it: reviews.access.current_round_reviewers);
+        earlier rounds' reviews stay as they were."""
         return self.filter(round=F("claim__consensus__round"))
 
     def public(self) -> ReviewQuerySet:

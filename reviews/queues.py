@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -38,6 +38,7 @@ from django.db.models.functions import Coalesce, RowNumber
 from django.db.models.lookups import Exact
 
 from evidence.models import Citation, Claim, DataVersion, subquery_count
+from reviews.access import reviewed_by
 from reviews.claims import open_flag_count
 from reviews.consensus import REVIEWS_REQUIRED
 from reviews.models import (
@@ -290,12 +291,27 @@ def relying_on_retracted_study() -> QuerySet[Claim]:
     )
 
 
+def _adjudicated_by_a_reviewer() -> Q:
+    """The claim's adjudicator reviewed it in its current round: the adjudication does not count
+    (separation of duties; reviews.consensus.publish_blockers)."""
+    return Q(
+        Exists(
+            Review.objects.current().filter(
+                claim_id=OuterRef("pk"), reviewer_id=OuterRef("consensus__adjudicated_by_id")
+            )
+        )
+    )
+
+
 def disputed() -> QuerySet[Claim]:
     """Claims whose reviewers disagree (certainties two or more levels apart, or verdicts split) and
     that no editor has adjudicated since: never adjudicated, or a review was saved after the
-    adjudication (the editor decided on reviews that have since changed, and should look again)."""
-    undecided = Q(consensus__adjudicated_at__isnull=True, consensus__disputed=True) | readjudication_needed(
-        "consensus__"
+    adjudication (the editor decided on reviews that have since changed, and should look again), or
+    adjudicated by one of the claim's own reviewers (which does not count)."""
+    undecided = (
+        Q(consensus__adjudicated_at__isnull=True, consensus__disputed=True)
+        | readjudication_needed("consensus__")
+        | (Q(consensus__disputed=True) & _adjudicated_by_a_reviewer())
     )
     return for_queue(Claim.objects.filter(undecided)).order_by(
         "-consensus__certainty_spread", "article__title", "article_id", "start"
@@ -303,26 +319,28 @@ def disputed() -> QuerySet[Claim]:
 
 
 def awaiting_reviews() -> QuerySet[Claim]:
-    """Unpublished claims that need more reviews: fewer than REVIEWS_REQUIRED and not adjudicated, or
-    sent back for re-review."""
-    too_few = Q(consensus__isnull=True) | Q(
-        consensus__n_reviews__lt=REVIEWS_REQUIRED, consensus__adjudicated_at__isnull=True
-    )
+    """Unpublished claims that need more reviews: fewer than REVIEWS_REQUIRED (adjudicated or not: an
+    adjudication does not stand in for reviewers), or sent back for re-review."""
+    too_few = Q(consensus__isnull=True) | Q(consensus__n_reviews__lt=REVIEWS_REQUIRED)
     return for_queue(
         Claim.objects.exclude(status=Claim.Status.PUBLISHED).filter(too_few | Q(status=Claim.Status.NEEDS_REREVIEW))
     ).order_by("n_reviews", "article__title", "article_id", "start")
 
 
 def ready_to_publish() -> QuerySet[Claim]:
-    """Claims an editor can publish now and whose readers do not yet see that decision: never
-    published, or the decision changed since. The SQL form of reviews.consensus.publish_blockers()."""
-    decided = (Q(consensus__adjudicated_at__isnull=False) & ~readjudication_needed("consensus__")) | Q(
-        consensus__n_reviews__gte=REVIEWS_REQUIRED, consensus__disputed=False
+    """Claims an editor who did not review them can publish now and whose readers do not yet see that
+    decision: never published, or the decision changed since. The SQL form of
+    reviews.consensus.publish_blockers(); for_editor() marks those the editor looking reviewed."""
+    adjudicated = (
+        Q(consensus__adjudicated_at__isnull=False)
+        & ~readjudication_needed("consensus__")
+        & ~_adjudicated_by_a_reviewer()
     )
+    decided = adjudicated | Q(consensus__adjudicated_at__isnull=True, consensus__disputed=False)
     claims = (
         Claim.objects.exclude(status=Claim.Status.NEEDS_REREVIEW)
         .exclude(anchor_state=Claim.AnchorState.ORPHANED)
-        .filter(decided)
+        .filter(decided, consensus__n_reviews__gte=REVIEWS_REQUIRED)
         .annotate(**decision_expressions("consensus__"))
     )
     unpublished = (
@@ -390,13 +408,15 @@ def desk_queues() -> list[Queue]:
         Queue(
             "awaiting",
             "Awaiting reviews",
-            f"Fewer than {REVIEWS_REQUIRED} reviews, or sent back for re-review.",
+            f"Fewer than {REVIEWS_REQUIRED} reviews (an adjudication does not replace them), or sent back for "
+            "re-review.",
             awaiting_reviews(),
         ),
         Queue(
             "publish",
             "Ready to publish",
-            "Agreed or adjudicated, and not yet published as it stands.",
+            f"{REVIEWS_REQUIRED} reviews or more, agreed or adjudicated, and not yet published as it stands. "
+            "A claim you reviewed is for another editor to publish.",
             ready_to_publish(),
         ),
     ]
@@ -404,3 +424,11 @@ def desk_queues() -> list[Queue]:
 
 def desk_queue(slug: str) -> Queue | None:
     return next((queue for queue in desk_queues() if queue.slug == slug), None)
+
+
+def for_editor(queue: Queue, editor: AbstractBaseUser) -> Queue:
+    """The queue as ``editor`` sees it: each claim marked ``reviewed_by_you`` when they reviewed it in its
+    current round, so may neither adjudicate nor publish it (reviews.access.reviewed_by)."""
+    if queue.kind != "claims":
+        return queue
+    return replace(queue, items=queue.items.annotate(reviewed_by_you=reviewed_by(editor)))

@@ -22,6 +22,7 @@ from django.utils import timezone
 from evidence import caching
 from evidence.models import Citation, Claim, Study
 from evidence.services import rows
+from reviews.access import ADJUDICATE_REFUSAL, current_round_reviewers, reviewed_current_round
 from reviews.consensus import compute, consensus_refresh, how_reached, publish_blockers
 from reviews.models import (
     DOWNGRADE_REASONS,
@@ -390,12 +391,15 @@ def claim_adjudicate(
     """Record an editor's decision on a claim; it replaces the reviews' median and majority.
 
     Needs at least one review (an adjudication settles what reviewers said; it does not replace review)
-    and a rationale. A claim sent back for re-review returns to "in review": the editor has re-decided.
+    and a rationale, and an editor who did not review the claim in its current round (separation of
+    duties). A claim sent back for re-review returns to "in review": the editor has re-decided.
     """
     errors = _check_rating(certainty, verdict, rationale)
     if errors:
         raise ValidationError(errors)
     claim = _lock_claim(claim)
+    if reviewed_current_round(adjudicated_by, claim):
+        raise ValidationError(ADJUDICATE_REFUSAL)
     consensus = consensus_refresh(claim=claim)
     if consensus.n_reviews == 0:
         raise ValidationError("A claim nobody has reviewed cannot be adjudicated; it needs a review first.")
@@ -428,12 +432,13 @@ def verdict_publish(*, claim: Claim, published_by: AbstractBaseUser, rationale: 
     figures frozen from the current round, and the ``published_*`` fields that lists filter on.
 
     ``rationale`` is the summary readers see; without one, the adjudication's rationale is used. Raises
-    ValidationError when the claim is not ready (see reviews.consensus.publish_blockers) or there is no
-    summary to show. The claim's status becomes "verdict published".
+    ValidationError when the claim is not ready or ``published_by`` reviewed it (see
+    reviews.consensus.publish_blockers) or there is no summary to show. The claim's status becomes
+    "verdict published".
     """
     claim = _lock_claim(claim)
     consensus = consensus_refresh(claim=claim)
-    blockers = publish_blockers(claim, consensus)
+    blockers = publish_blockers(claim, consensus, publisher=published_by)
     if blockers:
         raise ValidationError(f"Claim {claim.key or claim.pk} cannot be published yet: {'; '.join(blockers)}.")
     decision = consensus.decision
@@ -664,13 +669,18 @@ class Adjudication:
 @transaction.atomic
 def claims_adjudicate_bulk(*, items: Sequence[Adjudication]) -> list[Consensus]:
     """claim_adjudicate for many claims: each editor's decision recorded with who, when and why; a claim needs a
-    review first; a claim sent back for re-review returns to "in review"."""
+    review first and an editor who did not review it in its current round; a claim sent back for re-review
+    returns to "in review"."""
     _one_per_claim(items)
     for item in items:
         errors = _check_rating(item.certainty, item.verdict, item.rationale)
         if errors:
             raise ValidationError({f"claim {item.claim.pk}: {k}": v for k, v in errors.items()})
     claims = _claims_locked([item.claim for item in items])
+    reviewers = current_round_reviewers(claims)
+    for item in items:
+        if item.adjudicated_by.pk in reviewers.get(item.claim.pk, ()):
+            raise ValidationError(f"Claim {item.claim.key or item.claim.pk}: {ADJUDICATE_REFUSAL}")
     rows_by_claim = consensus_refresh_bulk(claims=list(claims.values()), at={i.claim.pk: i.at for i in items})
     decided, moves = [], []
     for item in items:
@@ -702,16 +712,19 @@ class Publication:
 @transaction.atomic
 def verdicts_publish_bulk(*, items: Sequence[Publication]) -> list[Consensus]:
     """verdict_publish for many claims: each claim's decision published as a snapshot, only where
-    publish_blockers() allows (else ValidationError naming the claim and why, and nothing is published),
-    with the summary readers see; the claims become "verdict published"."""
+    publish_blockers() allows for its publisher (else ValidationError naming the claim and why, and nothing
+    is published), with the summary readers see; the claims become "verdict published"."""
     _one_per_claim(items)
     claims = _claims_locked([item.claim for item in items])
     rows_by_claim = consensus_refresh_bulk(claims=list(claims.values()), at={i.claim.pk: i.at for i in items})
     numbers = _next_numbers(list(claims))
+    reviewers = current_round_reviewers(claims)
     published, versions, moves = [], [], []
     for item in items:
         claim, consensus = claims[item.claim.pk], rows_by_claim[item.claim.pk]
-        blockers = publish_blockers(claim, consensus)
+        blockers = publish_blockers(
+            claim, consensus, publisher=item.published_by, reviewers=reviewers.get(claim.pk, set())
+        )
         if blockers:
             raise ValidationError(f"Claim {claim.key or claim.pk} cannot be published yet: {'; '.join(blockers)}.")
         decision = consensus.decision

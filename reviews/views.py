@@ -25,12 +25,14 @@ from evidence.services.monitoring import latest_retraction_check
 from reviews import queues, services
 from reviews.access import (
     ADJUDICATE,
+    ADJUDICATE_REFUSAL,
     CLOSE_FLAG,
     DESK,
     EDITOR_PAGE,
     PUBLISH,
     RAISE_FLAG,
     REVIEW,
+    current_round_reviewers,
     others_reviews_readable,
     role_required,
     visible_reviews,
@@ -189,7 +191,8 @@ def review_claim(request: HttpRequest, claim_id: int) -> HttpResponse:
 def desk(request: HttpRequest) -> HttpResponse:
     """Every queue's first rows and size (two queries per queue), and agreement per article (two more)."""
     sections = [
-        {"queue": q, "rows": list(q.items[:DESK_PREVIEW]), "total": q.items.count()} for q in queues.desk_queues()
+        {"queue": q, "rows": list(q.items[:DESK_PREVIEW]), "total": q.items.count()}
+        for q in (queues.for_editor(q, request.user) for q in queues.desk_queues())
     ]
     agreement = agreement_by_article()
     articles = Article.objects.filter(pk__in=agreement).only("pk", "title", "slug").order_by("title", "pk")
@@ -214,6 +217,7 @@ def desk_queue(request: HttpRequest, slug: str) -> HttpResponse:
     q = queues.desk_queue(slug)
     if q is None:
         raise Http404("No such queue.")
+    q = queues.for_editor(q, request.user)
     return render(request, "reviews/desk_queue.html", {"queue": q, "page": _page(request, q.items, "page")})
 
 
@@ -235,6 +239,8 @@ def _render_editor_claim(
     flags = list(claim.flags.select_related("raised_by", "resolved_by", "study").order_by("-raised_at"))
     open_flags = [flag for flag in flags if flag.is_open]
     decision = consensus.decision if consensus else None
+    # separation of duties: who reviewed the claim in its current round neither adjudicates nor publishes it
+    reviewers = current_round_reviewers([claim]).get(claim.pk, set())
     close_forms = {flag.pk: FlagCloseForm(prefix=_close_prefix(flag.pk)) for flag in open_flags}
     if refused_close is not None and refused_close.get("flag") in close_forms:  # still open
         flag_pk = refused_close["flag"]
@@ -251,7 +257,9 @@ def _render_editor_claim(
             "reviews": list(claim.reviews.select_related("reviewer").order_by("-round", "created_at")),
             "consensus": consensus,
             "decision": decision,
-            "blockers": publish_blockers(claim, consensus),
+            "blockers": publish_blockers(claim, consensus, publisher=request.user, reviewers=reviewers),
+            "reviewed_by_you": request.user.pk in reviewers,
+            "adjudicate_refusal": ADJUDICATE_REFUSAL if request.user.pk in reviewers else "",
             "open_flags": [(flag, close_forms[flag.pk]) for flag in open_flags],
             "closed_flags": [flag for flag in flags if not flag.is_open],
             "raise_form": forms.get("raise_form") or FlagRaiseForm(claim=claim),

@@ -75,7 +75,7 @@ def test_publishing_numbers_each_verdict_and_freezes_its_figures(make_user):
     first = VerdictVersion.objects.get(claim=s.claim)
     assert (first.number, first.round, first.verdict, first.certainty) == (1, 1, "supported", "moderate")
     assert (first.n_reviews, first.certainty_spread, first.verdict_split) == (2, 0, False)
-    assert first.how_reached == "The median and majority of 2 independent reviews."
+    assert first.how_reached == "Two reviewers agreed; published by an editor."
     assert first.published_by == s.editor
     consensus = Consensus.objects.get(claim=s.claim)
     assert consensus.published_version == first and consensus.round == 1

@@ -34,6 +34,7 @@ from evidence.services.bulk import (
     studies_create_bulk,
     studies_set_retraction_bulk,
 )
+from reviews.access import current_round_reviewers
 from reviews.consensus import publish_blockers
 from reviews.models import Flag, consensus_of
 from reviews.services import (
@@ -220,15 +221,17 @@ class Replay:
     def publication(self, items: list[PlannedPublication]) -> None:
         # an editor publishes what the rules allow at that moment: the desk does not offer the rest
         current = Claim.objects.select_related("consensus").in_bulk([self.claims[item.claim].pk for item in items])
+        reviewers = current_round_reviewers(current)
         allowed = []
         for item in items:
             claim = current[self.claims[item.claim].pk]
-            if publish_blockers(claim, consensus_of(claim)):
+            publisher = self.users[item.editor_id]
+            if publish_blockers(
+                claim, consensus_of(claim), publisher=publisher, reviewers=reviewers.get(claim.pk, set())
+            ):
                 self.refused_publications += 1
                 continue
-            allowed.append(
-                Publication(claim=claim, published_by=self.users[item.editor_id], at=item.at, rationale=item.rationale)
-            )
+            allowed.append(Publication(claim=claim, published_by=publisher, at=item.at, rationale=item.rationale))
         if allowed:
             verdicts_publish_bulk(items=allowed)
 

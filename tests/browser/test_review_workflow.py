@@ -104,7 +104,29 @@ def test_review_flag_adjudicate_publish(page, new_page, live_seed, make_user):
     verdict = reader.locator("#verdict-heading").locator("..").inner_text()
     assert "Partly supported" in verdict and "Low certainty" in verdict
     assert "its effect on PTSD is unclear" in verdict
+    # how it was reached, as it happened (the page once said "decided by an editor after the reviewers
+    # disagreed" whoever had done what)
+    assert (
+        "Two reviewers disagreed (certainties 2 levels apart, verdicts split); "
+        "an editor decided: Partly supported, low certainty." in verdict
+    )
     screenshot(reader, "public-claim-published")
+
+
+def test_an_editor_who_reviewed_the_claim_is_offered_neither_action(new_page, live_seed, make_user):
+    """Separation of duties on the editor's page, on a phone: the reason takes the place of the forms."""
+    both = make_user("Reviewers", "Editors", username="both")
+    claim = live_seed.claims.get(key="K1")
+    rate(claim, both, "moderate", "supported")
+    rate(claim, make_user("Reviewers"), "moderate", "supported")
+    page = new_page(viewport=PHONE)
+    sign_in(page, "both")
+    page.goto(f"/editor/claims/{claim.pk}/")
+    actions = page.locator(".editor-actions").inner_text()
+    assert "nobody adjudicates a claim they reviewed" in actions and "nobody publishes a claim they reviewed" in actions
+    assert page.locator("form[action$='/adjudicate/'], form[action$='/publish/']").count() == 0
+    assert axe_violations(page) == []
+    screenshot(page, "editor-claim-reviewed-by-you")
 
 
 def test_review_form_works_without_javascript(new_page, live_seed, make_user):
