@@ -177,7 +177,10 @@ def test_the_round_closes_with_verdict_2_and_its_reviews_become_public(make_user
     verdict_publish(claim=moved, published_by=editor)
     second = VerdictVersion.objects.get(claim=moved, number=2)
     assert (second.round, second.adjudicated, second.n_reviews, second.certainty_spread) == (2, True, 2, 1)
-    assert second.how_reached == "Decided by an editor after the reviewers disagreed."
+    assert second.how_reached == (
+        "Two reviewers disagreed (certainties 1 level apart, verdicts split); "
+        "an editor decided: Contradicted, very low certainty."
+    )
     for who in (None, newcomer):
         client = as_user(who)
         page = client.get(moved.get_absolute_url())
