@@ -186,7 +186,7 @@ def test_the_round_closes_with_verdict_2_and_its_reviews_become_public(make_user
         page = client.get(moved.get_absolute_url())
         body = page.content.decode()
         assert ROUND_2 in body and ROUND_1 in body and "Under re-review" not in body
-        assert "Earlier verdicts (1)" in body and "Decided by an editor after the reviewers disagreed." in body
+        assert "Earlier verdicts (1)" in body and "an editor decided: Contradicted, very low certainty." in body
         whats = [entry.what for entry in page.context["changelog"]]
         assert "Verdict 2 published: Contradicted, very low certainty" in whats
         api = client.get(reverse("api:claim-detail", args=[moved.pk])).json()
