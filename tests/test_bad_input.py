@@ -22,6 +22,7 @@ from evidence.models import Article, Claim, Study
 from reviews.models import Flag
 from reviews.services import flag_raise, review_submit
 from tests.factories import publish
+from tests.reviewing import graded
 
 # What an attacker would store: a script element, an event handler and a broken-out attribute.
 XSS = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'"
@@ -115,7 +116,14 @@ def hostile(db, tmp_path, make_user) -> Claim:
     reviewer = make_user("Reviewers")
     reviewer.first_name, reviewer.last_name = x("U-first"), "Reviewer"
     reviewer.save()
-    review_submit(claim=claim, reviewer=reviewer, certainty="low", verdict="unsupported", rationale=x("R-rationale"))
+    review_submit(
+        claim=claim,
+        reviewer=reviewer,
+        certainty="low",
+        verdict="unsupported",
+        rationale=x("R-rationale"),
+        **graded("low"),
+    )
     flag_raise(claim=claim, reason=Flag.Reason.OVERSTATED, note=x("F-note"))
     publish(claim, verdict="unsupported", certainty="low", published_rationale=x("P-rationale"))
     return claim
