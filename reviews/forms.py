@@ -28,13 +28,15 @@ class OwnIds(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-def _concern_field(label: str) -> forms.ChoiceField:
-    return forms.ChoiceField(
+def _concern_field(label: str) -> forms.TypedChoiceField:
+    """A downgrade domain's rating; not serious until rated otherwise (checked on the page; absent from a post)."""
+    return forms.TypedChoiceField(
         label=label,
         choices=Concern.choices,
         initial=Concern.NOT_SERIOUS,
+        empty_value=Concern.NOT_SERIOUS,
+        required=False,
         widget=forms.RadioSelect,
-        error_messages={"required": _("Rate %(domain)s.") % {"domain": str(label).lower()}},
     )
 
 
@@ -64,12 +66,13 @@ class ReviewForm(forms.Form):
     indirectness = _concern_field(DOWNGRADE_DOMAINS["indirectness"])
     imprecision = _concern_field(DOWNGRADE_DOMAINS["imprecision"])
     publication_bias = _concern_field(DOWNGRADE_DOMAINS["publication_bias"])
-    large_effect = forms.ChoiceField(
+    large_effect = forms.TypedChoiceField(
         label=UPGRADE_DOMAINS["large_effect"],
         choices=LargeEffect.choices,
         initial=LargeEffect.NO,
+        empty_value=LargeEffect.NO,
+        required=False,
         widget=forms.RadioSelect,
-        error_messages={"required": _("Rate the size of the effect: no, large or very large.")},
     )
     dose_response = forms.BooleanField(label=_("A dose-response gradient (+1)"), required=False)
     plausible_confounding = forms.BooleanField(
@@ -147,7 +150,7 @@ class ReviewForm(forms.Form):
     def clean(self) -> dict:
         cleaned = super().clean()
         # the services' check, on what is valid so far: its errors for fields that have none yet
-        _, errors = review_values_checked(**self.service_arguments())
+        errors = review_values_checked(**self.service_arguments())[1]
         review_errors_to_fields(self, errors)
         return cleaned
 
