@@ -63,7 +63,17 @@ class ReviewAdminForm(forms.ModelForm):
 
 def review_arguments(review: Review, values: dict | None = None) -> dict:
     """The review's values (or, over them, the form's cleaned ``values``) as review_submit takes them."""
-    merged = {**{f.name: getattr(review, f.name) for f in Review._meta.concrete_fields}, **(values or {})}
+    names = [
+        "certainty",
+        "verdict",
+        "rationale",
+        *Grading().values(),
+        "certainty_reason",
+        "conflict_of_interest",
+        "conflict_statement",
+        "read_full_text",
+    ]
+    merged = {name: getattr(review, name) for name in names} | {k: v for k, v in (values or {}).items() if k in names}
     return {
         "certainty": merged["certainty"] or "",
         "verdict": merged["verdict"] or "",

@@ -75,6 +75,10 @@ def review(on: Claim, by: User, **fields: Any) -> Review:
         "certainty": "moderate",
         "verdict": "supported",
         "rationale": "Two randomised trials agree.",
+        # GRADE ratings that give moderate certainty, and no conflict of interest (reviews.grade)
+        "evidence_design": "randomised",
+        "imprecision": "serious",
+        "conflict_of_interest": "none",
     }
     values.update(fields)
     return Review.objects.create(claim=on, reviewer=by, **values)

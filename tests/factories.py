@@ -77,6 +77,10 @@ class ReviewFactory(factory.django.DjangoModelFactory):
     certainty = "moderate"
     verdict = "supported"
     rationale = "Two consistent trials."
+    # GRADE ratings that give moderate certainty, and no conflict of interest (reviews.grade)
+    evidence_design = "randomised"
+    imprecision = "serious"
+    conflict_of_interest = "none"
 
 
 class FlagFactory(factory.django.DjangoModelFactory):

@@ -22,7 +22,7 @@ from evidence.models import Article, Claim, Study
 from reviews.models import Flag
 from reviews.services import flag_raise, review_submit
 from tests.factories import publish
-from tests.reviewing import graded
+from tests.reviewing import grade_fields, graded
 
 # What an attacker would store: a script element, an event handler and a broken-out attribute.
 XSS = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'"
@@ -775,7 +775,7 @@ def test_markup_sent_through_the_api_is_escaped_on_the_pages(client, seed, make_
     client.force_login(reviewer)
     response = client.put(
         f"/api/claims/{claim.pk}/review/",
-        {"certainty": "low", "verdict": "unsupported", "rationale": x("R-rationale")},
+        {**grade_fields("low"), "certainty": "low", "verdict": "unsupported", "rationale": x("R-rationale")},
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
