@@ -12,7 +12,15 @@ from django.db import migrations, models
 DOMAINS = ["risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias"]
 
 
+def _checks_now(schema_editor) -> None:
+    """Run the deferred foreign-key checks the updates queue at once: PostgreSQL refuses to drop the old
+    columns in the same transaction while trigger events are pending."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def booleans_to_concerns(apps, schema_editor):
+    _checks_now(schema_editor)
     for name in ("Review", "HistoricalReview"):
         model = apps.get_model("reviews", name)
         for domain in DOMAINS:
@@ -21,6 +29,7 @@ def booleans_to_concerns(apps, schema_editor):
 
 def concerns_to_booleans(apps, schema_editor):
     """Back: any downgrade (serious or very serious) is a ticked box again."""
+    _checks_now(schema_editor)
     for name in ("Review", "HistoricalReview"):
         model = apps.get_model("reviews", name)
         for domain in DOMAINS:
