@@ -23,7 +23,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from evidence.admin import ServicesAdmin, became
-from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict
+from reviews.forms import review_errors_to_fields
+from reviews.grade import DOWNGRADE_DOMAINS, UPGRADE_DOMAINS, Grading
+from reviews.models import Certainty, Consensus, Flag, Review, Verdict
 from reviews.services import (
     claim_adjudicate,
     current_round,
@@ -31,6 +33,7 @@ from reviews.services import (
     flag_raise,
     review_delete,
     review_submit,
+    review_values_checked,
     verdict_publish,
 )
 
@@ -66,33 +69,65 @@ class ReviewAdminForm(forms.ModelForm):
             raise ValidationError(
                 _("%(who)s has already reviewed this claim; edit that review instead.") % {"who": reviewer}
             )
+        # the services' own check of a review (GRADE, the declaration), each error on its field
+        errors = review_values_checked(**review_arguments(self.instance, cleaned))[1]
+        review_errors_to_fields(self, errors)
         return cleaned
+
+
+def review_arguments(review: Review, values: dict | None = None) -> dict:
+    """The review's values (or, over them, the form's cleaned ``values``) as review_submit takes them."""
+    names = [
+        "certainty",
+        "verdict",
+        "rationale",
+        *Grading().values(),
+        "certainty_reason",
+        "conflict_of_interest",
+        "conflict_statement",
+        "read_full_text",
+    ]
+    merged = {name: getattr(review, name) for name in names} | {k: v for k, v in (values or {}).items() if k in names}
+    return {
+        "certainty": merged["certainty"] or "",
+        "verdict": merged["verdict"] or "",
+        "rationale": merged["rationale"] or "",
+        "grading": Grading.from_mapping(merged),
+        "certainty_reason": merged["certainty_reason"],
+        "conflict_of_interest": merged["conflict_of_interest"],
+        "conflict_statement": merged["conflict_statement"],
+        "read_full_text": merged["read_full_text"],
+    }
 
 
 @admin.register(Review)
 class ReviewAdmin(ServicesAdmin):
     form = ReviewAdminForm
     list_display = ["claim", "round", "reviewer", "certainty", "verdict", "updated_at"]
-    list_filter = ["certainty", "verdict", "round"]
+    list_filter = ["certainty", "verdict", "round", "evidence_design", "conflict_of_interest"]
     search_fields = ["claim__quote", "claim__key", "rationale"]
     autocomplete_fields = ["claim"]
     list_select_related = ["claim", "reviewer"]
     readonly_fields = ["round", "created_at", "updated_at"]
     show_full_result_count = False
     fieldsets = [
-        (None, {"fields": ["claim", "reviewer", "certainty", "verdict", "rationale", "read_full_text"]}),
+        (None, {"fields": ["claim", "reviewer", "verdict", "rationale", "read_full_text"]}),
         (
-            _("Downgraded for"),
+            _("GRADE"),
             {
                 "fields": [
-                    "downgrade_risk_of_bias",
-                    "downgrade_inconsistency",
-                    "downgrade_indirectness",
-                    "downgrade_imprecision",
-                    "downgrade_publication_bias",
-                ]
+                    "evidence_design",
+                    *DOWNGRADE_DOMAINS,
+                    *UPGRADE_DOMAINS,
+                    "certainty",
+                    "certainty_reason",
+                ],
+                "description": _(
+                    "The certainty follows from the ratings; another one, at most a level away, needs a reason."
+                ),
             },
         ),
+        (_("Conflict of interest"), {"fields": ["conflict_of_interest", "conflict_statement"]}),
         (_("Record"), {"fields": ["round", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
@@ -136,15 +171,7 @@ class ReviewAdmin(ServicesAdmin):
             obj.reviewer = request.user
         # through the service, as the review pages do: it locks the claim, records the version and
         # refreshes the claim's consensus and status
-        saved = review_submit(
-            claim=obj.claim,
-            reviewer=obj.reviewer,
-            certainty=obj.certainty,
-            verdict=obj.verdict,
-            rationale=obj.rationale,
-            downgrades=[name for name in DOWNGRADE_REASONS if getattr(obj, name)],
-            read_full_text=obj.read_full_text,
-        )
+        saved = review_submit(claim=obj.claim, reviewer=obj.reviewer, **review_arguments(obj))
         became(obj, saved)  # the admin's log entry and redirect use it
 
     def delete_model(self, request: HttpRequest, obj: Review) -> None:

@@ -8,7 +8,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from evidence.models import Claim, Study
-from reviews.models import DOWNGRADE_REASONS, Certainty, Flag, Review, Verdict
+from reviews.grade import DOWNGRADE_DOMAINS, UPGRADE_DOMAINS, Concern, EvidenceDesign, Grading, LargeEffect
+from reviews.models import Certainty, Conflict, Flag, Review, Verdict
+from reviews.services import review_values_checked
 
 RATIONALE_WIDGET = forms.Textarea(attrs={"rows": 6})
 
@@ -26,27 +28,77 @@ class OwnIds(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class ReviewForm(forms.Form):
-    """A reviewer's rating of one claim; the same fields whether creating or editing the review."""
+def _concern_field(label: str) -> forms.TypedChoiceField:
+    """A downgrade domain's rating; not serious until rated otherwise (checked on the page; absent from a post)."""
+    return forms.TypedChoiceField(
+        label=label,
+        choices=Concern.choices,
+        initial=Concern.NOT_SERIOUS,
+        empty_value=Concern.NOT_SERIOUS,
+        required=False,
+        widget=forms.RadioSelect,
+    )
 
+
+def review_errors_to_fields(form: forms.BaseForm, errors: dict[str, str]) -> None:
+    """The review check's errors (reviews.services.review_values_checked) on the form's fields of the same
+    name, unless the field has its own error already; any other on the form as a whole."""
+    for name, message in errors.items():
+        if name not in form.errors:
+            form.add_error(name if name in form.fields else None, message)
+
+
+class ReviewForm(forms.Form):
+    """A reviewer's rating of one claim: GRADE as GRADEpro records it, the verdict, the rationale and a
+    conflict-of-interest declaration; the same fields whether creating or editing the review. clean()
+    applies the services' own check (review_values_checked), so each refusal is its field's error."""
+
+    evidence_design = forms.ChoiceField(
+        label=_("Design of the evidence (GRADE's starting level)"),
+        choices=EvidenceDesign.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose the design of the evidence: randomised trials or observational studies.")
+        },
+    )
+    risk_of_bias = _concern_field(DOWNGRADE_DOMAINS["risk_of_bias"])
+    inconsistency = _concern_field(DOWNGRADE_DOMAINS["inconsistency"])
+    indirectness = _concern_field(DOWNGRADE_DOMAINS["indirectness"])
+    imprecision = _concern_field(DOWNGRADE_DOMAINS["imprecision"])
+    publication_bias = _concern_field(DOWNGRADE_DOMAINS["publication_bias"])
+    large_effect = forms.TypedChoiceField(
+        label=UPGRADE_DOMAINS["large_effect"],
+        choices=LargeEffect.choices,
+        initial=LargeEffect.NO,
+        empty_value=LargeEffect.NO,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    dose_response = forms.BooleanField(label=_("A dose-response gradient (+1)"), required=False)
+    plausible_confounding = forms.BooleanField(
+        label=_("Opposing plausible confounding (+1): it would reduce the effect shown"), required=False
+    )
     certainty = forms.ChoiceField(
         label=_("Certainty of the evidence (GRADE)"),
         choices=Certainty.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": _("Choose the certainty of the evidence.")},
+        required=False,
+        help_text=_(
+            "Leave it unchosen to take the certainty your ratings give. You may choose one level above or "
+            "below it, saying why."
+        ),
+    )
+    certainty_reason = forms.CharField(
+        label=_("Why another certainty than your ratings give"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("Needed only when the certainty you chose differs from the one your ratings give."),
     )
     verdict = forms.ChoiceField(
         label=_("Verdict on the claim"),
         choices=Verdict.choices,
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose a verdict on the claim.")},
-    )
-    downgrades = forms.MultipleChoiceField(
-        label=_("Downgraded for"),
-        choices=list(DOWNGRADE_REASONS.items()),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text=_("Tick each GRADE domain that lowered your certainty."),
     )
     read_full_text = forms.BooleanField(
         label=_("I read the full text of the studies, not only their abstracts"), required=False
@@ -57,6 +109,22 @@ class ReviewForm(forms.Form):
         help_text=_("Why this certainty and verdict. Readers see it once the verdict is published."),
         error_messages={"required": _("Say why: a rationale is required.")},
     )
+    conflict_of_interest = forms.ChoiceField(
+        label=_("Conflict of interest"),
+        choices=Conflict.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Any financial or personal tie to the studies, their authors or funders, or the article. "
+            "Readers see your declaration with your published review; the editor sees it before deciding."
+        ),
+        error_messages={"required": _("Declare any conflict of interest: none, or declared with what it is.")},
+    )
+    conflict_statement = forms.CharField(
+        label=_("The conflict you declare"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("Only with “Declared”: what the tie is."),
+    )
 
     @classmethod
     def initial_from(cls, review: Review | None) -> dict:
@@ -64,10 +132,13 @@ class ReviewForm(forms.Form):
             return {}
         return {
             "certainty": review.certainty,
+            "certainty_reason": review.certainty_reason,
             "verdict": review.verdict,
-            "downgrades": [name for name in DOWNGRADE_REASONS if getattr(review, name)],
+            **{name: value for name, value in review.grading.values().items() if value != ""},
             "read_full_text": review.read_full_text,
             "rationale": review.rationale,
+            "conflict_of_interest": review.conflict_of_interest or None,
+            "conflict_statement": review.conflict_statement,
         }
 
     def clean_rationale(self) -> str:
@@ -75,6 +146,27 @@ class ReviewForm(forms.Form):
         if not rationale:
             raise forms.ValidationError(_("Say why: a rationale is required."))
         return rationale
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        # the services' check, on what is valid so far: its errors for fields that have none yet
+        errors = review_values_checked(**self.service_arguments())[1]
+        review_errors_to_fields(self, errors)
+        return cleaned
+
+    def service_arguments(self) -> dict:
+        """The cleaned values as reviews.services.review_submit takes them ("" for one not valid)."""
+        data = self.cleaned_data
+        return {
+            "certainty": data.get("certainty", ""),
+            "verdict": data.get("verdict", ""),
+            "rationale": data.get("rationale", ""),
+            "grading": Grading.from_mapping({k: v for k, v in data.items() if v is not None}),
+            "certainty_reason": data.get("certainty_reason", ""),
+            "conflict_of_interest": data.get("conflict_of_interest", ""),
+            "conflict_statement": data.get("conflict_statement", ""),
+            "read_full_text": data.get("read_full_text", False),
+        }
 
 
 class AdjudicationForm(OwnIds):

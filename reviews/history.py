@@ -16,7 +16,8 @@ from typing import Any
 from django.db import models
 
 from evidence.models import Citation, Claim
-from reviews.models import DOWNGRADE_REASONS, Consensus, Flag, Review
+from reviews.grade import DOWNGRADE_DOMAINS, UPGRADE_DOMAINS
+from reviews.models import Consensus, Flag, Review
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 
@@ -43,7 +44,18 @@ class Entry:
 FIELDS: dict[str, list[str]] = {
     "claim": ["status", "quote", "section", "kind", "substance", "claim_type", "evidence_note"],
     "citation": ["relation", "note", "directness", "directness_note"],
-    "review": ["certainty", "verdict", *DOWNGRADE_REASONS, "read_full_text", "rationale"],
+    "review": [
+        "certainty",
+        "verdict",
+        "evidence_design",
+        *DOWNGRADE_DOMAINS,
+        *UPGRADE_DOMAINS,
+        "certainty_reason",
+        "read_full_text",
+        "rationale",
+        "conflict_of_interest",
+        "conflict_statement",
+    ],
     "flag": ["reason", "note", "status", "resolution_note"],
     "consensus": [
         "n_reviews",

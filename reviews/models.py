@@ -12,23 +12,22 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from evidence.models import Claim, choices_check
+from reviews.grade import (
+    DOWNGRADE_DOMAINS,
+    UPGRADE_DOMAINS,
+    Certainty,
+    Concern,
+    EvidenceDesign,
+    Grading,
+    LargeEffect,
+    computed_certainty,
+    downgrades_in_words,
+    grading_errors,
+    upgrades_in_words,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
-
-
-class Certainty(models.TextChoices):
-    """GRADE certainty of evidence, strongest first."""
-
-    HIGH = "high", _("High")
-    MODERATE = "moderate", _("Moderate")
-    LOW = "low", _("Low")
-    VERY_LOW = "very_low", _("Very low")
-
-    @classmethod
-    def rank(cls, value: str) -> int:
-        """Ordinal position for medians and agreement: very low = 1 … high = 4."""
-        return {cls.VERY_LOW: 1, cls.LOW: 2, cls.MODERATE: 3, cls.HIGH: 4}[cls(value)]
 
 
 class Verdict(models.TextChoices):
@@ -38,14 +37,17 @@ class Verdict(models.TextChoices):
     CONTRADICTED = "contradicted", _("Contradicted")
 
 
-# The GRADE domains that lower certainty; each is a boolean column on Review so queues can filter on it.
-DOWNGRADE_REASONS: dict[str, str] = {
-    "downgrade_risk_of_bias": _("Risk of bias"),
-    "downgrade_inconsistency": _("Inconsistency"),
-    "downgrade_indirectness": _("Indirectness"),
-    "downgrade_imprecision": _("Imprecision"),
-    "downgrade_publication_bias": _("Publication bias"),
-}
+# The GRADE domains that lower certainty, by Review field: each rated not serious / serious / very serious.
+DOWNGRADE_REASONS = DOWNGRADE_DOMAINS
+# The GRADE domains that raise the certainty of observational evidence, by Review field.
+UPGRADE_REASONS = UPGRADE_DOMAINS
+
+
+class Conflict(models.TextChoices):
+    """A reviewer's conflict-of-interest declaration on a review."""
+
+    NONE = "none", _("None")
+    DECLARED = "declared", _("Declared")
 
 
 def reviews_are_public(claim: str = "") -> Q:
@@ -129,11 +131,31 @@ class Review(models.Model):
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
     certainty = models.CharField(max_length=16, choices=Certainty)
     verdict = models.CharField(max_length=20, choices=Verdict)
-    downgrade_risk_of_bias = models.BooleanField(_("risk of bias"), default=False)
-    downgrade_inconsistency = models.BooleanField(_("inconsistency"), default=False)
-    downgrade_indirectness = models.BooleanField(_("indirectness"), default=False)
-    downgrade_imprecision = models.BooleanField(_("imprecision"), default=False)
-    downgrade_publication_bias = models.BooleanField(_("publication bias"), default=False)
+    # GRADE, as GRADEpro records it (reviews.grade): the starting level, five downgrades, three upgrades.
+    # Blank design: a review saved before the starting level was recorded (the services require it now).
+    evidence_design = models.CharField(_("design of the evidence"), max_length=16, choices=EvidenceDesign, blank=True)
+    risk_of_bias = models.CharField(_("risk of bias"), max_length=12, choices=Concern, default=Concern.NOT_SERIOUS)
+    inconsistency = models.CharField(_("inconsistency"), max_length=12, choices=Concern, default=Concern.NOT_SERIOUS)
+    indirectness = models.CharField(_("indirectness"), max_length=12, choices=Concern, default=Concern.NOT_SERIOUS)
+    imprecision = models.CharField(_("imprecision"), max_length=12, choices=Concern, default=Concern.NOT_SERIOUS)
+    publication_bias = models.CharField(
+        _("publication bias"), max_length=12, choices=Concern, default=Concern.NOT_SERIOUS
+    )
+    large_effect = models.CharField(_("large effect"), max_length=12, choices=LargeEffect, default=LargeEffect.NO)
+    dose_response = models.BooleanField(_("dose-response gradient"), default=False)
+    plausible_confounding = models.BooleanField(
+        _("opposing plausible confounding"),
+        default=False,
+        help_text=_("All plausible residual confounding would reduce the effect shown."),
+    )
+    certainty_reason = models.TextField(
+        _("why another certainty"),
+        blank=True,
+        help_text=_("Why the certainty differs from the one the GRADE ratings give."),
+    )
+    # Blank: a review saved before declarations were asked for (the services require one now).
+    conflict_of_interest = models.CharField(_("conflict of interest"), max_length=10, choices=Conflict, blank=True)
+    conflict_statement = models.TextField(_("declared conflict"), blank=True)
     read_full_text = models.BooleanField(
         default=False, help_text=_("The reviewer read the full text of the studies, not only the abstracts.")
     )
@@ -154,6 +176,28 @@ class Review(models.Model):
             models.CheckConstraint(condition=~Q(rationale=""), name="reviews_review_rationale_required"),
             choices_check("certainty", Certainty, "reviews_review_certainty_valid"),
             choices_check("verdict", Verdict, "reviews_review_verdict_valid"),
+            models.CheckConstraint(
+                condition=Q(evidence_design="") | Q(evidence_design__in=EvidenceDesign.values),
+                name="reviews_review_design_valid",
+            ),
+            *(choices_check(name, Concern, f"reviews_review_{name}_valid") for name in DOWNGRADE_DOMAINS),
+            choices_check("large_effect", LargeEffect, "reviews_review_large_effect_valid"),
+            # GRADE raises the certainty of observational evidence only; randomised trials start high
+            models.CheckConstraint(
+                condition=Q(evidence_design=EvidenceDesign.OBSERVATIONAL)
+                | Q(large_effect=LargeEffect.NO, dose_response=False, plausible_confounding=False),
+                name="reviews_review_upgrades_observational",
+            ),
+            models.CheckConstraint(
+                condition=Q(conflict_of_interest="") | Q(conflict_of_interest__in=Conflict.values),
+                name="reviews_review_conflict_valid",
+            ),
+            # a declared conflict says what it is; "none" has nothing to say
+            models.CheckConstraint(
+                condition=(Q(conflict_of_interest=Conflict.DECLARED) & ~Q(conflict_statement=""))
+                | (~Q(conflict_of_interest=Conflict.DECLARED) & Q(conflict_statement="")),
+                name="reviews_review_conflict_statement",
+            ),
         ]
         indexes = [
             # The reviewer's queue (reviews.queues): a reviewer's reviews in the order they were saved, newest
@@ -166,8 +210,32 @@ class Review(models.Model):
         return f"{self.reviewer} on claim {self.claim_id}: {self.get_verdict_display()}, {self.get_certainty_display()}"
 
     @property
+    def grading(self) -> Grading:
+        return Grading.of(self)
+
+    @property
+    def computed_certainty(self) -> str:
+        """The certainty the review's GRADE ratings give (reviews.grade); "" for a review saved before the
+        starting level was recorded."""
+        grading = self.grading
+        return "" if grading_errors(grading) else computed_certainty(grading)
+
+    def get_computed_certainty_display(self) -> str:
+        return Certainty(self.computed_certainty).label if self.computed_certainty else ""
+
+    @property
     def downgrade_reasons(self) -> list[str]:
-        return [str(label) for field, label in DOWNGRADE_REASONS.items() if getattr(self, field)]
+        """The downgrade domains rated serious or very serious, in words."""
+        return downgrades_in_words(self.grading)
+
+    @property
+    def upgrade_reasons(self) -> list[str]:
+        """The upgrade domains that apply, in words."""
+        return upgrades_in_words(self.grading)
+
+    @property
+    def conflict_declared(self) -> bool:
+        return self.conflict_of_interest == Conflict.DECLARED
 
 
 def decision_expressions(prefix: str = "") -> dict[str, Case]:

@@ -24,9 +24,10 @@ from evidence.models import Citation, Claim, Study
 from evidence.services import rows
 from reviews.access import ADJUDICATE_REFUSAL, current_round_reviewers, reviewed_current_round
 from reviews.consensus import compute, consensus_refresh, how_reached, publish_blockers
+from reviews.grade import Grading, certainty_errors, computed_certainty, grading_errors
 from reviews.models import (
-    DOWNGRADE_REASONS,
     Certainty,
+    Conflict,
     Consensus,
     Flag,
     Review,
@@ -268,6 +269,54 @@ def _check_rating(certainty: str, verdict: str, rationale: str) -> dict[str, str
     return errors
 
 
+def review_values_checked(
+    *,
+    certainty: str,
+    verdict: str,
+    rationale: str,
+    grading: Grading | None,
+    certainty_reason: str,
+    conflict_of_interest: str,
+    conflict_statement: str,
+    read_full_text: bool,
+) -> tuple[dict, dict[str, str]]:
+    """A review's values as stored, and what is wrong with them by field (empty when nothing is): the one
+    check of a review, which the services enforce and the review form and the admin's form show per field.
+
+    The GRADE rules are reviews.grade's: valid ratings; no certainty chosen means the one they give; a
+    certainty more than one level from it is refused, one level needs ``certainty_reason``. A declaration of
+    conflicts of interest is required: "none", or "declared" with what it is.
+    """
+    grading = grading or Grading()
+    errors = grading_errors(grading)
+    if not certainty and not errors:
+        certainty = computed_certainty(grading)
+    rating = _check_rating(certainty, verdict, rationale)
+    if not certainty and errors:
+        rating.pop("certainty", None)  # it follows from the ratings, whose errors say what to fix
+    errors.update(rating)
+    if not errors:
+        errors.update(certainty_errors(grading, certainty, certainty_reason))
+    statement = conflict_statement.strip()
+    if conflict_of_interest not in Conflict.values:
+        errors["conflict_of_interest"] = "Declare any conflict of interest: none, or declared with what it is."
+    elif conflict_of_interest == Conflict.DECLARED and not statement:
+        errors["conflict_statement"] = "Say what the conflict of interest is."
+    elif conflict_of_interest == Conflict.NONE and statement:
+        errors["conflict_statement"] = "You declared no conflict of interest: remove this text, or choose “Declared”."
+    values = {
+        "certainty": certainty,
+        "verdict": verdict,
+        "rationale": rationale.strip(),
+        "read_full_text": read_full_text,
+        **grading.values(),
+        "certainty_reason": certainty_reason.strip(),
+        "conflict_of_interest": conflict_of_interest,
+        "conflict_statement": statement,
+    }
+    return values, errors
+
+
 def _lock_claim(claim: Claim) -> Claim:
     """Lock the claim's row until the transaction ends.
 
@@ -293,7 +342,10 @@ def review_submit(
     certainty: str,
     verdict: str,
     rationale: str,
-    downgrades: Collection[str] = (),
+    grading: Grading | None = None,
+    certainty_reason: str = "",
+    conflict_of_interest: str = "",
+    conflict_statement: str = "",
     read_full_text: bool = False,
 ) -> Review:
     """review_upsert, for callers that need only the review (the review page, the admin)."""
@@ -303,7 +355,10 @@ def review_submit(
         certainty=certainty,
         verdict=verdict,
         rationale=rationale,
-        downgrades=downgrades,
+        grading=grading,
+        certainty_reason=certainty_reason,
+        conflict_of_interest=conflict_of_interest,
+        conflict_statement=conflict_statement,
         read_full_text=read_full_text,
     ).review
 
@@ -316,34 +371,39 @@ def review_upsert(
     certainty: str,
     verdict: str,
     rationale: str,
-    downgrades: Collection[str] = (),
+    grading: Grading | None = None,
+    certainty_reason: str = "",
+    conflict_of_interest: str = "",
+    conflict_statement: str = "",
     read_full_text: bool = False,
 ) -> SubmittedReview:
     """Create the reviewer's review of the claim, or replace its values; then refresh the consensus.
 
-    ``downgrades`` names the GRADE downgrade fields to set (keys of DOWNGRADE_REASONS); the others are
-    cleared. Saving an unchanged review still records a version: it confirms the review against
-    evidence that changed since (see ReviewQuerySet.with_evidence_changed). The claim moves from
+    ``grading`` holds the GRADE ratings (reviews.grade.Grading): the design of the evidence is required;
+    ``certainty`` may be "" for the one the ratings give, and another needs ``certainty_reason`` (see
+    review_values_checked). ``conflict_of_interest`` is required ("none" or "declared" with
+    ``conflict_statement``). Saving an unchanged review still records a version: it confirms the review
+    against evidence that changed since (see ReviewQuerySet.with_evidence_changed). The claim moves from
     "awaiting review" or "needs re-review" to "in review"; a published claim stays published until an
     editor publishes again. The review belongs to the claim's current round (Consensus.round): in a new
     round the reviewer writes a new review, and their earlier one stays in its round. Raises
-    ValidationError on bad values. Whether the review was created is known only here, under the claim's
-    lock: a caller that looked before calling could be told wrong by a submission committed in between.
+    ValidationError on bad values, by field. Whether the review was created is known only here, under the
+    claim's lock: a caller that looked before calling could be told wrong by a submission committed in
+    between.
     """
-    errors = _check_rating(certainty, verdict, rationale)
-    unknown = set(downgrades) - set(DOWNGRADE_REASONS)
-    if unknown:
-        errors["downgrades"] = f"Unknown downgrade reasons: {', '.join(sorted(unknown))}."
+    values, errors = review_values_checked(
+        certainty=certainty,
+        verdict=verdict,
+        rationale=rationale,
+        grading=grading,
+        certainty_reason=certainty_reason,
+        conflict_of_interest=conflict_of_interest,
+        conflict_statement=conflict_statement,
+        read_full_text=read_full_text,
+    )
     if errors:
         raise ValidationError(errors)
     claim = _lock_claim(claim)
-    values = {
-        "certainty": certainty,
-        "verdict": verdict,
-        "rationale": rationale.strip(),
-        "read_full_text": read_full_text,
-        **{field: field in downgrades for field in DOWNGRADE_REASONS},
-    }
     round_ = current_round(claim)
     review = Review.objects.filter(claim=claim, reviewer=reviewer, round=round_).first()
     created = review is None
@@ -581,7 +641,10 @@ class ReviewSubmission:
     verdict: str
     rationale: str
     at: datetime
-    downgrades: Collection[str] = ()
+    grading: Grading | None = None
+    certainty_reason: str = ""
+    conflict_of_interest: str = ""
+    conflict_statement: str = ""
     read_full_text: bool = False
 
 
@@ -592,15 +655,23 @@ def reviews_submit_bulk(*, items: Sequence[ReviewSubmission]) -> list[Review]:
     pairs = [(item.claim.pk, item.reviewer.pk) for item in items]
     if len(set(pairs)) != len(pairs):
         raise ValueError("one submission per reviewer and claim in a batch: split the batch by moment")
+    checked = []
     for item in items:
-        errors = _check_rating(item.certainty, item.verdict, item.rationale)
-        unknown = set(item.downgrades) - set(DOWNGRADE_REASONS)
-        if unknown:
-            errors["downgrades"] = f"Unknown downgrade reasons: {', '.join(sorted(unknown))}."
+        values, errors = review_values_checked(
+            certainty=item.certainty,
+            verdict=item.verdict,
+            rationale=item.rationale,
+            grading=item.grading,
+            certainty_reason=item.certainty_reason,
+            conflict_of_interest=item.conflict_of_interest,
+            conflict_statement=item.conflict_statement,
+            read_full_text=item.read_full_text,
+        )
         if errors:
             raise ValidationError(
                 {f"claim {item.claim.pk}, review by {item.reviewer}: {k}": v for k, v in errors.items()}
             )
+        checked.append(values)
     claims = _claims_locked([item.claim for item in items])
     rounds = dict(Consensus.objects.filter(claim__in=list(claims)).values_list("claim_id", "round"))
     existing = {
@@ -609,14 +680,7 @@ def reviews_submit_bulk(*, items: Sequence[ReviewSubmission]) -> list[Review]:
         if review.round == rounds.get(review.claim_id, 1)
     }
     new, revised, moves, moments, reasons = [], [], {}, {}, {}
-    for item, pair in zip(items, pairs, strict=True):
-        values = {
-            "certainty": item.certainty,
-            "verdict": item.verdict,
-            "rationale": item.rationale.strip(),
-            "read_full_text": item.read_full_text,
-            **{name: name in item.downgrades for name in DOWNGRADE_REASONS},
-        }
+    for item, pair, values in zip(items, pairs, checked, strict=True):
         claim = claims[item.claim.pk]
         review = existing.get(pair)
         if review is None:

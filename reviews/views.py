@@ -46,6 +46,7 @@ from reviews.forms import (
     PublishForm,
     RequoteForm,
     ReviewForm,
+    review_errors_to_fields,
 )
 from reviews.history import claim_history, review_versions
 from reviews.models import Flag, Review, consensus_of
@@ -137,19 +138,14 @@ def review_claim(request: HttpRequest, claim_id: int) -> HttpResponse:
     if request.method == "POST":
         form = ReviewForm(request.POST)
         if form.is_valid():
-            data = form.cleaned_data
             try:
-                services.review_submit(
-                    claim=claim,
-                    reviewer=request.user,
-                    certainty=data["certainty"],
-                    verdict=data["verdict"],
-                    rationale=data["rationale"],
-                    downgrades=data["downgrades"],
-                    read_full_text=data["read_full_text"],
-                )
+                services.review_submit(claim=claim, reviewer=request.user, **form.service_arguments())
             except ValidationError as exc:
-                form.add_error(None, _messages_of(exc))
+                # the form ran the same check, so this is rare; a refusal by field stays on its field
+                if hasattr(exc, "error_dict"):
+                    review_errors_to_fields(form, {name: " ".join(m) for name, m in exc.message_dict.items()})
+                else:
+                    form.add_error(None, _messages_of(exc))
             else:
                 messages.success(request, "Your review was updated." if own else "Your review was submitted.")
                 return redirect("reviews:review-claim", claim_id=claim.pk)
@@ -236,6 +232,8 @@ def _render_editor_claim(
     """The editor's claim page; ``forms`` is the refused form, if any, to show again with its errors, and
     ``refused_close`` what flag_close left in the session of a refused close form."""
     consensus = consensus_of(claim)
+    reviews = list(claim.reviews.select_related("reviewer").order_by("-round", "created_at"))
+    round_now = consensus.round if consensus is not None else 1
     flags = list(claim.flags.select_related("raised_by", "resolved_by", "study").order_by("-raised_at"))
     open_flags = [flag for flag in flags if flag.is_open]
     decision = consensus.decision if consensus else None
@@ -254,7 +252,10 @@ def _render_editor_claim(
             "claim": claim,
             "context": claim_context(claim),
             "citations": _citations(claim),
-            "reviews": list(claim.reviews.select_related("reviewer").order_by("-round", "created_at")),
+            "reviews": reviews,
+            # the current round's declared conflicts of interest, shown beside the decision before the editor
+            # adjudicates
+            "conflicts": [review for review in reviews if review.conflict_declared and review.round == round_now],
             "consensus": consensus,
             "decision": decision,
             "blockers": publish_blockers(claim, consensus, publisher=request.user, reviewers=reviewers),

@@ -23,7 +23,8 @@ from django.utils import timezone
 from evidence import anchoring
 from evidence.models import Article, Citation, Claim, Study
 from reviews.consensus import how_reached
-from reviews.models import Consensus, Flag, Review, VerdictVersion
+from reviews.grade import Concern, EvidenceDesign, Grading
+from reviews.models import Conflict, Consensus, Flag, Review, VerdictVersion
 from reviews.services import review_submit
 
 _serial = count(1)
@@ -87,6 +88,10 @@ def review(on: Claim, by: User, **fields: Any) -> Review:
         "certainty": "moderate",
         "verdict": "supported",
         "rationale": "Two randomised trials agree.",
+        # GRADE ratings that give moderate certainty, and no conflict of interest (reviews.grade)
+        "evidence_design": "randomised",
+        "imprecision": "serious",
+        "conflict_of_interest": "none",
     }
     values.update(fields)
     return Review.objects.create(claim=on, reviewer=by, **values)
@@ -166,6 +171,10 @@ class ReviewFactory(factory.django.DjangoModelFactory):
     certainty = "moderate"
     verdict = "supported"
     rationale = "Two consistent trials."
+    # GRADE ratings that give moderate certainty, and no conflict of interest (reviews.grade)
+    evidence_design = "randomised"
+    imprecision = "serious"
+    conflict_of_interest = "none"
 
 
 class FlagFactory(factory.django.DjangoModelFactory):
@@ -269,10 +278,39 @@ def cite(claim: Claim, cited: Study, relation: str = Citation.Relation.SUPPORTS)
     return Citation.objects.create(claim=claim, study=cited, relation=relation, note="Shows it.")
 
 
+# GRADE ratings of randomised evidence that give each certainty (reviews.grade.computed_certainty).
+GRADINGS = {
+    "high": Grading(evidence_design=EvidenceDesign.RANDOMISED),
+    "moderate": Grading(evidence_design=EvidenceDesign.RANDOMISED, imprecision=Concern.SERIOUS),
+    "low": Grading(evidence_design=EvidenceDesign.RANDOMISED, imprecision=Concern.VERY_SERIOUS),
+    "very_low": Grading(
+        evidence_design=EvidenceDesign.RANDOMISED, risk_of_bias=Concern.SERIOUS, imprecision=Concern.VERY_SERIOUS
+    ),
+}
+
+
+def grade_fields(certainty: str) -> dict[str, str]:
+    """The review form's (and the API's) GRADE fields for ratings that give ``certainty``, with "no
+    conflict of interest" declared: what a test posts besides certainty, verdict and rationale."""
+    values = GRADINGS[certainty].values()
+    return {
+        **{name: value for name, value in values.items() if not isinstance(value, bool)},
+        "conflict_of_interest": Conflict.NONE,
+    }
+
+
+def graded(certainty: str) -> dict:
+    """The service's GRADE and declaration arguments for ratings that give ``certainty`` and no conflict."""
+    return {"grading": GRADINGS[certainty], "conflict_of_interest": Conflict.NONE}
+
+
 def rate(
     claim: Claim, reviewer: AbstractBaseUser, certainty: str = "moderate", verdict: str = "supported", **extra
 ) -> Review:
-    """Submit (or replace) ``reviewer``'s review through the service, as the pages do."""
+    """Submit (or replace) ``reviewer``'s review through the service, as the pages do; unless given, with
+    GRADE ratings that give ``certainty`` (GRADINGS) and no conflict of interest declared."""
+    extra.setdefault("grading", GRADINGS.get(certainty))
+    extra.setdefault("conflict_of_interest", Conflict.NONE)
     return review_submit(
         claim=claim,
         reviewer=reviewer,

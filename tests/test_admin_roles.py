@@ -29,6 +29,7 @@ from evidence.models import Article, ArticleRevision, Citation, Claim, Study
 from evidence.services import article_revise
 from reviews.models import Flag, Review
 from tests import builders
+from tests.builders import grade_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -531,15 +532,15 @@ def test_a_reviewer_adds_a_review_as_themselves(reviewer, other_reviewer, world)
         {
             "claim": str(world.k1.pk),
             "reviewer": str(other_reviewer.pk),  # ignored: a reviewer always writes as themselves
+            **grade_fields("low"),
             "certainty": "low",
             "verdict": "partly_supported",
             "rationale": "One small trial.",
-            "downgrade_imprecision": "on",
         },
     )
     assert response.status_code == 302, form_errors(response)
     review = Review.objects.get(claim=world.k1)
-    assert (review.reviewer, review.certainty, review.downgrade_imprecision) == (reviewer, "low", True)
+    assert (review.reviewer, review.certainty, review.imprecision) == (reviewer, "low", "very_serious")
     assert review.history.get().history_user == reviewer
 
 
@@ -549,7 +550,13 @@ def test_a_reviewer_cannot_review_the_same_claim_twice(reviewer, world):
         signed_in(reviewer),
         admin_url(Review, "add"),
         "review",
-        {"claim": str(world.k1.pk), "certainty": "high", "verdict": "supported", "rationale": "Again."},
+        {
+            **grade_fields("high"),
+            "claim": str(world.k1.pk),
+            "certainty": "high",
+            "verdict": "supported",
+            "rationale": "Again.",
+        },
     )
     assert form_errors(response)
     assert Review.objects.filter(claim=world.k1).count() == 1
@@ -586,7 +593,13 @@ def test_a_reviewer_never_sees_another_reviewers_review(reviewer, other_reviewer
 
     response = client.post(
         admin_url(Review, "change", theirs.pk),
-        {"certainty": "high", "verdict": "supported", "rationale": "Overwritten.", "_save": "Save"},
+        {
+            **grade_fields("high"),
+            "certainty": "high",
+            "verdict": "supported",
+            "rationale": "Overwritten.",
+            "_save": "Save",
+        },
     )
     assert response.status_code in {302, 403}
     assert Review.objects.get(pk=theirs.pk).rationale == "Otto's secret reasoning."

@@ -38,7 +38,7 @@ from reviews.consensus import compute
 from reviews.models import Consensus, Flag, Review, consensus_of
 from reviews.services import claim_adjudicate, flag_close, flag_raise, verdict_publish
 from tests import builders
-from tests.builders import rate
+from tests.builders import grade_fields, rate
 from tests.test_admin_roles import admin_url, form_data, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -320,6 +320,7 @@ ADDITIONS: dict[type[models.Model], list[Case]] = {
             "a second review by the same reviewer",
             SERVICE,
             lambda w, d: {
+                **grade_fields("low"),
                 "claim": str(w.k1.pk),
                 "reviewer": str(w.first.pk),
                 "certainty": "low",

@@ -15,6 +15,7 @@ from rest_framework.permissions import AllowAny
 
 from evidence.models import Study
 from evidence.settings import env_rate
+from tests.builders import grade_fields
 
 
 @api_view(["GET"])
@@ -107,7 +108,13 @@ def test_values_must_have_their_documented_json_type(make_user, seed):
         (
             client.put,
             reverse("api:claim-review", args=[claim.pk]),
-            {"certainty": "low", "verdict": "unsupported", "rationale": "x", "read_full_text": 1},
+            {
+                **grade_fields("low"),
+                "certainty": "low",
+                "verdict": "unsupported",
+                "rationale": "x",
+                "read_full_text": 1,
+            },
             "read_full_text",
         ),
     ]

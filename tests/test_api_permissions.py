@@ -17,7 +17,7 @@ from rest_framework.authtoken.models import Token
 
 from evidence.models import Citation, Claim, Study
 from reviews.models import Consensus, Flag, Review
-from tests.builders import OTHERS_RATIONALE, RoleWorld, rate, trial
+from tests.builders import OTHERS_RATIONALE, RoleWorld, grade_fields, rate, trial
 
 ROLES = ["anonymous", "reviewer", "other_reviewer", "curator", "editor", "admin"]
 
@@ -62,7 +62,7 @@ def assert_outcome(response, expected: str, ok_status: int = 200) -> None:
 
 
 def review_data(**overrides) -> dict:
-    data = {"certainty": "low", "verdict": "partly_supported", "rationale": "Open-label, small."}
+    data = {**grade_fields("low"), "certainty": "low", "verdict": "partly_supported", "rationale": "Open-label, small."}
     data.update(overrides)
     return data
 
@@ -111,7 +111,7 @@ def test_edit_own_review(world, role):
         rate(world.claim, user, "high", "supported", rationale="First thoughts.")
     response = world.client(role).put(
         reverse("api:claim-review", args=[world.claim.pk]),
-        review_data(rationale="Second thoughts.", downgrades=["downgrade_imprecision"], read_full_text=True),
+        review_data(rationale="Second thoughts.", imprecision="serious", certainty="", read_full_text=True),
         content_type="application/json",
     )
     assert_outcome(response, REVIEWING[role])
@@ -119,7 +119,8 @@ def test_edit_own_review(world, role):
         own = Review.objects.get(claim=world.claim, reviewer=user)
         edited = REVIEWING[role] == OK
         assert (own.rationale == "Second thoughts.") == edited
-        assert own.downgrade_imprecision == own.read_full_text == edited
+        assert (own.imprecision == "serious") == own.read_full_text == edited
+        assert (own.certainty == "moderate") == edited  # the certainty the ratings give
         assert own.history.count() == (2 if edited else 1)
 
 
@@ -221,7 +222,7 @@ def test_adjudicate(world, role):
     rate(world.claim, world.users["reviewer"], "very_low", "contradicted")
     response = world.client(role).post(
         reverse("api:claim-adjudicate", args=[world.claim.pk]),
-        {"certainty": "low", "verdict": "partly_supported", "rationale": "Reading both."},
+        {**grade_fields("low"), "certainty": "low", "verdict": "partly_supported", "rationale": "Reading both."},
         content_type="application/json",
     )
     assert_outcome(response, EDITING[role])
@@ -262,7 +263,7 @@ def test_each_editor_action_checks_its_own_permission(world, make_user):
     assert flag.status_code == 403
     adjudicate = client.post(
         reverse("api:claim-adjudicate", args=[world.claim.pk]),
-        {"certainty": "low", "verdict": "unsupported", "rationale": "Mine to decide."},
+        {**grade_fields("low"), "certainty": "low", "verdict": "unsupported", "rationale": "Mine to decide."},
         content_type="application/json",
     )
     assert adjudicate.status_code == 200

@@ -292,7 +292,8 @@ def test_reviews_are_public_only_once_the_verdict_is_published(client, reviewed)
     assert visible(client, c) == {"The other reviewer's reasoning."}
     data = get(client, reverse("api:review-detail", args=[review.pk]))
     assert data["reviewer"] == users["other"].username and data["is_own"] is False
-    assert data["downgrades"] == [] and data["certainty"] == "high"
+    assert data["certainty"] == data["computed_certainty"] == "high" and data["evidence_design"] == "randomised"
+    assert data["risk_of_bias"] == "not_serious" and data["conflict_of_interest"] == "none"
 
 
 def test_blind_review_through_the_api(reviewed):

@@ -18,6 +18,7 @@ from evidence.models import Study
 from evidence.services import article_revise, study_set_retraction
 from reviews.models import Flag
 from reviews.services import claim_adjudicate, flag_close, flag_raise, review_submit
+from tests.builders import graded
 
 pytestmark = pytest.mark.skipif(
     not all(shutil.which(tool) for tool in ("pg_dump", "pg_restore")),
@@ -82,9 +83,20 @@ def test_a_dump_restores_into_an_empty_database_with_every_row_and_every_history
     # changes that leave history: reviews, an adjudication, flags raised and closed, a retraction, a revision
     claim = seed.claims.order_by("start").first()
     rita, sam, edna = make_user("Reviewers"), make_user("Reviewers"), make_user("Editors")
-    review_submit(claim=claim, reviewer=rita, certainty="high", verdict="supported", rationale="Two trials.")
-    review_submit(claim=claim, reviewer=sam, certainty="low", verdict="unsupported", rationale="Small samples.")
-    review_submit(claim=claim, reviewer=sam, certainty="moderate", verdict="partly_supported", rationale="Revised.")
+    review_submit(
+        claim=claim, reviewer=rita, certainty="high", verdict="supported", rationale="Two trials.", **graded("high")
+    )
+    review_submit(
+        claim=claim, reviewer=sam, certainty="low", verdict="unsupported", rationale="Small samples.", **graded("low")
+    )
+    review_submit(
+        claim=claim,
+        reviewer=sam,
+        certainty="moderate",
+        verdict="partly_supported",
+        rationale="Revised.",
+        **graded("moderate"),
+    )
     claim_adjudicate(
         claim=claim, certainty="moderate", verdict="partly_supported", rationale="Split.", adjudicated_by=edna
     )

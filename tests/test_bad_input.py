@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from evidence.models import Article, Claim, Study
 from reviews.models import Flag
 from reviews.services import flag_raise, review_submit
-from tests.builders import publish
+from tests.builders import grade_fields, graded, publish
 
 # What an attacker would store: a script element, an event handler and a broken-out attribute.
 XSS = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'"
@@ -115,7 +115,14 @@ def hostile(db, tmp_path, make_user) -> Claim:
     reviewer = make_user("Reviewers")
     reviewer.first_name, reviewer.last_name = x("U-first"), "Reviewer"
     reviewer.save()
-    review_submit(claim=claim, reviewer=reviewer, certainty="low", verdict="unsupported", rationale=x("R-rationale"))
+    review_submit(
+        claim=claim,
+        reviewer=reviewer,
+        certainty="low",
+        verdict="unsupported",
+        rationale=x("R-rationale"),
+        **graded("low"),
+    )
     flag_raise(claim=claim, reason=Flag.Reason.OVERSTATED, note=x("F-note"))
     publish(claim, verdict="unsupported", certainty="low", published_rationale=x("P-rationale"))
     return claim
@@ -767,7 +774,7 @@ def test_markup_sent_through_the_api_is_escaped_on_the_pages(client, seed, make_
     client.force_login(reviewer)
     response = client.put(
         f"/api/claims/{claim.pk}/review/",
-        {"certainty": "low", "verdict": "unsupported", "rationale": x("R-rationale")},
+        {**grade_fields("low"), "certainty": "low", "verdict": "unsupported", "rationale": x("R-rationale")},
         content_type="application/json",
     )
     assert response.status_code == 201, response.content

@@ -31,6 +31,7 @@ from reviews.services import (
     reviews_submit_bulk,
     verdicts_publish_bulk,
 )
+from tests.builders import graded
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 QUOTES = ["Ketamine lifts mood within hours.", "MDMA helps with PTSD.", "Psilocybin lasts for months."]
@@ -122,13 +123,17 @@ def test_reviews_consensus_adjudication_and_publication_follow_the_single_row_ru
     ann, bob, editor = make_user("Reviewers"), make_user("Reviewers"), make_user("Editors")
     reviews_submit_bulk(
         items=[
-            ReviewSubmission(claims[0], ann, "high", "supported", "Two trials.", at(3)),
-            ReviewSubmission(claims[0], bob, "low", "unsupported", "Small.", at(4)),
-            ReviewSubmission(claims[1], ann, "moderate", "supported", "One trial.", at(3)),
-            ReviewSubmission(claims[1], bob, "moderate", "supported", "A trial.", at(4)),
+            ReviewSubmission(claims[0], ann, "high", "supported", "Two trials.", at(3), **graded("high")),
+            ReviewSubmission(claims[0], bob, "low", "unsupported", "Small.", at(4), **graded("low")),
+            ReviewSubmission(claims[1], ann, "moderate", "supported", "One trial.", at(3), **graded("moderate")),
+            ReviewSubmission(claims[1], bob, "moderate", "supported", "A trial.", at(4), **graded("moderate")),
         ]
     )
-    reviews_submit_bulk(items=[ReviewSubmission(claims[1], ann, "moderate", "supported", "One trial. Large.", at(5))])
+    reviews_submit_bulk(
+        items=[
+            ReviewSubmission(claims[1], ann, "moderate", "supported", "One trial. Large.", at(5), **graded("moderate"))
+        ]
+    )
     disputed, single = Consensus.objects.get(claim=claims[0]), Consensus.objects.get(claim=claims[1])
     expected = compute([("high", "supported"), ("low", "unsupported")])
     assert (disputed.n_reviews, disputed.certainty, disputed.verdict, disputed.disputed) == (
@@ -174,7 +179,11 @@ def test_a_retraction_flags_reliant_claims_and_sends_reviewed_ones_back_at_its_m
         items=[NewCitation(c, studies[0], at(2), {"relation": "supports"}) for c in claims[:2]]
         + [NewCitation(claims[2], studies[0], at(2), {"relation": "contradicts"})]
     )
-    reviews_submit_bulk(items=[ReviewSubmission(claims[0], make_user("Reviewers"), "high", "supported", "Yes.", at(3))])
+    reviews_submit_bulk(
+        items=[
+            ReviewSubmission(claims[0], make_user("Reviewers"), "high", "supported", "Yes.", at(3), **graded("high"))
+        ]
+    )
     studies_set_retraction_bulk(items=[RetractionChange(study=studies[0], status="retracted", at=at(9), note="Fraud.")])
     flags = dict(Flag.objects.values_list("claim_id", "raised_at"))
     assert flags == {claims[0].pk: at(9), claims[1].pk: at(9)}  # not the claim that only contradicts

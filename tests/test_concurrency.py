@@ -20,7 +20,7 @@ from evidence.models import Study
 from evidence.services import ImportReport, bibliography_import, study_upsert
 from reviews.models import Certainty, Consensus, Review
 from reviews.services import claim_adjudicate, review_submit
-from tests.builders import article_with_claims
+from tests.builders import article_with_claims, graded
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +66,12 @@ def test_one_reviewer_submitting_the_same_review_at_once_gets_one_review(make_us
 
     def submit(certainty: str) -> Callable[[], Review]:
         return lambda: review_submit(
-            claim=claim, reviewer=reviewer, certainty=certainty, verdict="supported", rationale=f"Rated {certainty}."
+            claim=claim,
+            reviewer=reviewer,
+            certainty=certainty,
+            verdict="supported",
+            rationale=f"Rated {certainty}.",
+            **graded(certainty),
         )
 
     run_together(*(submit(c) for c in certainties))
@@ -84,7 +89,11 @@ def test_reviewers_submitting_at_once_all_count_in_the_consensus(make_user):
 
     run_together(
         *(
-            (lambda r=r, c=c: review_submit(claim=claim, reviewer=r, certainty=c, verdict="supported", rationale="x"))
+            (
+                lambda r=r, c=c: review_submit(
+                    claim=claim, reviewer=r, certainty=c, verdict="supported", rationale="x", **graded(c)
+                )
+            )
             for r, c in zip(reviewers, certainties, strict=True)
         )
     )
@@ -99,12 +108,16 @@ def test_an_editor_adjudicating_while_a_reviewer_edits_loses_neither(make_user):
     claim = article_with_claims(1).claims.get()
     rita, sam = make_user("Reviewers"), make_user("Reviewers")
     editor = make_user("Editors")
-    review_submit(claim=claim, reviewer=rita, certainty="high", verdict="supported", rationale="Strong trials.")
-    review_submit(claim=claim, reviewer=sam, certainty="very_low", verdict="unsupported", rationale="Weak.")
+    review_submit(
+        claim=claim, reviewer=rita, certainty="high", verdict="supported", rationale="Strong trials.", **graded("high")
+    )
+    review_submit(
+        claim=claim, reviewer=sam, certainty="very_low", verdict="unsupported", rationale="Weak.", **graded("very_low")
+    )
     for round_, (certainty, verdict) in enumerate([("low", "partly_supported"), ("moderate", "supported")] * 3):
         run_together(
             lambda c=certainty, v=verdict, n=round_: review_submit(
-                claim=claim, reviewer=sam, certainty=c, verdict=v, rationale=f"Revised, round {n}."
+                claim=claim, reviewer=sam, certainty=c, verdict=v, rationale=f"Revised, round {n}.", **graded(c)
             ),
             lambda n=round_: claim_adjudicate(
                 claim=claim,

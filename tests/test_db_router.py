@@ -24,7 +24,7 @@ from evidence import db_routers
 from evidence.models import Claim
 from evidence.settings import replica_databases
 from reviews.models import Review
-from tests.builders import ArticleFactory, CitationFactory, add_claim
+from tests.builders import ArticleFactory, CitationFactory, add_claim, grade_fields
 
 REPLICA = "replica_1"
 if REPLICA not in settings.DATABASES:
@@ -157,7 +157,13 @@ def test_a_reviewer_who_has_just_written_reads_from_the_primary(replicas, client
 
     with Queries() as queries:
         response = client.post(
-            review_page, {"certainty": "moderate", "verdict": "supported", "rationale": "Two consistent trials."}
+            review_page,
+            {
+                **grade_fields("moderate"),
+                "certainty": "moderate",
+                "verdict": "supported",
+                "rationale": "Two consistent trials.",
+            },
         )
     assert response.status_code == 302
     assert Review.objects.filter(claim=claim, reviewer=reviewer).exists()

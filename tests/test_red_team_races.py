@@ -16,7 +16,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from reviews.models import Review
-from tests.builders import article_with_claims
+from tests.builders import article_with_claims, grade_fields
 from tests.test_concurrency import run_together
 
 
@@ -39,7 +39,12 @@ def test_concurrent_puts_of_one_review_answer_201_once(make_user):
         def put(n: int, claim=claim) -> int:
             client = APIClient()
             client.force_authenticate(reviewer)
-            body = {"certainty": "moderate", "verdict": "supported", "rationale": f"Submission {n}."}
+            body = {
+                **grade_fields("moderate"),
+                "certainty": "moderate",
+                "verdict": "supported",
+                "rationale": f"Submission {n}.",
+            }
             return client.put(f"/api/claims/{claim.pk}/review/", body, format="json").status_code
 
         statuses = run_together(*(lambda n=n: put(n) for n in range(20)))

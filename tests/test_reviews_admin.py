@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from evidence.models import Claim
 from reviews.models import Consensus, Flag, Review
-from tests.builders import article_with_claims, rate, users_by_role
+from tests.builders import article_with_claims, grade_fields, rate, users_by_role
 
 ROLES = ["anonymous", "reviewer", "other_reviewer", "curator", "editor", "admin"]
 
@@ -35,7 +35,13 @@ def client_for(user: User | None) -> Client:
 
 
 def review_form(claim: Claim, **values) -> dict[str, str]:
-    data = {"claim": str(claim.pk), "certainty": "low", "verdict": "partly_supported", "rationale": "Small trials."}
+    data = {
+        **grade_fields("low"),
+        "claim": str(claim.pk),
+        "certainty": "low",
+        "verdict": "partly_supported",
+        "rationale": "Small trials.",
+    }
     data.update(values)
     return data
 
@@ -56,7 +62,7 @@ ADD_REVIEW = {"reviewer", "other_reviewer", "admin"}
 @pytest.mark.parametrize("role", ROLES)
 def test_add_a_review_in_the_admin_goes_through_the_service(users, role):
     claim = article_with_claims(1).claims.get()
-    data = review_form(claim, downgrade_imprecision="on")
+    data = review_form(claim, imprecision="serious", certainty="moderate")
     if role == "admin":
         data["reviewer"] = str(users["reviewer"].pk)  # an administrator may enter a review for someone
     response = client_for(users[role]).post(reverse("admin:reviews_review_add"), data)
@@ -66,7 +72,7 @@ def test_add_a_review_in_the_admin_goes_through_the_service(users, role):
     assert response.status_code == 302, response.content[:2000]
     review = Review.objects.get()
     assert review.reviewer == (users["reviewer"] if role == "admin" else users[role])
-    assert review.downgrade_imprecision
+    assert review.imprecision == "serious" and review.computed_certainty == "moderate"
     # the service's side effects: consensus row, claim status, one version with its reason
     assert Consensus.objects.get(claim=claim).n_reviews == 1
     claim.refresh_from_db()
@@ -80,7 +86,8 @@ def test_edit_a_review_in_the_admin(users, role):
     """Only its author (and an administrator) may change a review; the consensus follows."""
     claim = article_with_claims(1).claims.get()
     review = rate(claim, users["reviewer"], "high", "supported", rationale="First.")
-    data = {"certainty": "very_low", "verdict": "unsupported", "rationale": "Second.", "_save": "Save"}
+    data = {**grade_fields("very_low"), "certainty": "very_low", "verdict": "unsupported", "rationale": "Second."}
+    data["_save"] = "Save"
     data["reviewer"] = str(users["editor"].pk)  # ignored: a review keeps its author, even for an administrator
     response = client_for(users[role]).post(reverse("admin:reviews_review_change", args=[review.pk]), data)
     review.refresh_from_db()

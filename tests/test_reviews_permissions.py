@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from reviews.models import Consensus, Flag, Review
-from tests.builders import OTHERS_RATIONALE, RoleWorld, rate
+from tests.builders import OTHERS_RATIONALE, RoleWorld, grade_fields, rate
 
 ROLES = ["anonymous", "reviewer", "other_reviewer", "curator", "editor", "admin"]
 
@@ -51,7 +51,7 @@ def _fast_passwords(settings):
 
 
 def review_data(**overrides) -> dict[str, str]:
-    data = {"certainty": "low", "verdict": "partly_supported", "rationale": "Open-label, small."}
+    data = {**grade_fields("low"), "certainty": "low", "verdict": "partly_supported", "rationale": "Open-label, small."}
     data.update(overrides)
     return data
 
@@ -213,7 +213,7 @@ def test_adjudicate(world, role):
     rate(world.claim, world.users["reviewer"], "very_low", "contradicted")
     response = world.client(role).post(
         reverse("reviews:adjudicate", args=[world.claim.pk]),
-        {"certainty": "low", "verdict": "partly_supported", "rationale": "Reading both."},
+        {**grade_fields("low"), "certainty": "low", "verdict": "partly_supported", "rationale": "Reading both."},
     )
     assert_outcome(response, EDIT[role], ok_status=302)
     row = Consensus.objects.get(claim=world.claim)

@@ -21,6 +21,7 @@ from evidence.services import (
     study_update,
 )
 from reviews import queues
+from reviews.grade import Grading
 from reviews.models import Consensus, Flag, Review
 from reviews.services import (
     claim_adjudicate,
@@ -29,7 +30,7 @@ from reviews.services import (
     review_submit,
     verdict_publish,
 )
-from tests.builders import article_with_claims, cite, rate, trial
+from tests.builders import article_with_claims, cite, graded, rate, trial
 
 # --- Submitting and editing ---------------------------------------------------------------------------------
 
@@ -45,7 +46,8 @@ def test_first_review_creates_it_and_starts_the_claims_review(make_user):
         certainty="low",
         verdict="partly_supported",
         rationale="  Two small open-label trials.  ",
-        downgrades=["downgrade_risk_of_bias", "downgrade_imprecision"],
+        grading=Grading(evidence_design="randomised", risk_of_bias="serious", imprecision="serious"),
+        conflict_of_interest="none",
         read_full_text=True,
     )
     review.refresh_from_db()
@@ -54,7 +56,8 @@ def test_first_review_creates_it_and_starts_the_claims_review(make_user):
         "partly_supported",
         "Two small open-label trials.",
     )
-    assert review.downgrade_reasons == ["Risk of bias", "Imprecision"]
+    assert review.downgrade_reasons == ["Risk of bias: serious (−1)", "Imprecision: serious (−1)"]
+    assert review.computed_certainty == "low" and review.conflict_of_interest == "none"
     assert review.read_full_text
     claim.refresh_from_db()
     assert claim.status == Claim.Status.IN_REVIEW
@@ -65,16 +68,17 @@ def test_first_review_creates_it_and_starts_the_claims_review(make_user):
 def test_editing_keeps_one_review_and_every_version(make_user):
     claim = article_with_claims(1).claims.get()
     reviewer = make_user("Reviewers")
-    rate(claim, reviewer, "low", "supported", rationale="Trials.", downgrades=["downgrade_indirectness"])
+    low = Grading(evidence_design="randomised", indirectness="very_serious")
+    rate(claim, reviewer, "low", "supported", rationale="Trials.", grading=low)
     rate(claim, reviewer, "moderate", "supported", rationale="Trials.")
     rate(claim, reviewer, "moderate", "supported", rationale="Trials.")  # saved again unchanged: confirms it
     review = Review.objects.get(claim=claim, reviewer=reviewer)
     assert Review.objects.filter(claim=claim).count() == 1
-    assert (review.certainty, review.downgrade_indirectness) == ("moderate", False)
+    assert (review.certainty, review.indirectness) == ("moderate", "not_serious")
     versions = list(review.history.order_by("history_date").values_list("certainty", "history_change_reason"))
     assert versions == [
         ("low", "submitted"),
-        ("moderate", "revised: certainty, downgrade_indirectness"),
+        ("moderate", "revised: certainty, indirectness, imprecision"),
         ("moderate", "confirmed unchanged"),
     ]
 
@@ -86,13 +90,25 @@ def test_editing_keeps_one_review_and_every_version(make_user):
         ({"certainty": "certain", "verdict": "supported", "rationale": "x"}, "certainty"),
         ({"certainty": "low", "verdict": "true", "rationale": "x"}, "verdict"),
         ({"certainty": "low", "verdict": "supported", "rationale": "   "}, "rationale"),
-        ({"certainty": "low", "verdict": "supported", "rationale": "x", "downgrades": ["vibes"]}, "downgrades"),
+        ({"certainty": "low", "verdict": "supported", "rationale": "x", "grading": Grading()}, "evidence_design"),
+        (
+            {"certainty": "low", "verdict": "supported", "rationale": "x", "grading": Grading("randomised", "vibes")},
+            "risk_of_bias",
+        ),
+        (
+            {"certainty": "low", "verdict": "supported", "rationale": "x", "conflict_of_interest": ""},
+            "conflict_of_interest",
+        ),
+        (
+            {"certainty": "low", "verdict": "supported", "rationale": "x", "conflict_of_interest": "declared"},
+            "conflict_statement",
+        ),
     ],
 )
 def test_bad_values_are_refused_and_nothing_is_written(make_user, values, field):
     claim = article_with_claims(1).claims.get()
     with pytest.raises(ValidationError) as refused:
-        review_submit(claim=claim, reviewer=make_user("Reviewers"), **values)
+        review_submit(claim=claim, reviewer=make_user("Reviewers"), **{**graded("low"), **values})
     assert field in refused.value.message_dict
     assert not Review.objects.exists() and not Consensus.objects.exists()
     claim.refresh_from_db()

@@ -19,7 +19,7 @@ from reviews import queues
 from reviews.consensus import agreement_by_article
 from reviews.models import Consensus, Flag, Review
 from reviews.services import claim_adjudicate, claims_flag_retracted_reliance, flag_raise
-from tests.builders import article_with_claims, cite, rate, trial
+from tests.builders import article_with_claims, cite, grade_fields, rate, trial
 
 
 @pytest.fixture(autouse=True)
@@ -198,15 +198,17 @@ def test_review_form_shows_the_claim_its_context_studies_and_the_rubric(make_use
     assert "Randomised controlled trial" in page
     assert "⚠ Retracted" in page and "Retracted in 2024." in page
     assert "GRADE, in short" in page and "Publication bias" in page
-    for value in ("high", "moderate", "low", "very_low", "supported", "contradicted", "downgrade_risk_of_bias"):
+    for value in ("high", "moderate", "low", "very_low", "supported", "contradicted", "randomised", "very_serious"):
         assert f'value="{value}"' in page
+    assert 'name="risk_of_bias"' in page and 'name="conflict_of_interest"' in page
 
 
 @pytest.mark.django_db
 def test_review_form_refuses_a_review_without_rationale(make_user):
     claim = article_with_claims(1).claims.get()
     response = signed_in(make_user("Reviewers")).post(
-        reverse("reviews:review-claim", args=[claim.pk]), {"certainty": "low", "verdict": "supported", "rationale": " "}
+        reverse("reviews:review-claim", args=[claim.pk]),
+        {**grade_fields("low"), "certainty": "low", "verdict": "supported", "rationale": " "},
     )
     assert response.status_code == 400
     assert "rationale is required" in text(response) or "This field is required" in text(response)
@@ -232,8 +234,9 @@ def test_a_refused_review_says_why_at_the_top_with_a_link_to_each_field(make_use
     html = text(response)
     links = error_summary(html)
     assert links == [
-        ("id_certainty_0", "Choose the certainty of the evidence."),
+        ("id_evidence_design_0", "Choose the design of the evidence: randomised trials or observational studies."),
         ("id_rationale", "Say why: a rationale is required."),
+        ("id_conflict_of_interest_0", "Declare any conflict of interest: none, or declared with what it is."),
     ]
     # above the claim and the form, which come ~1,800 px further down
     assert html.index('class="error-summary"') < html.index('class="claim-quote"') < html.index('id="form-heading"')
@@ -242,7 +245,9 @@ def test_a_refused_review_says_why_at_the_top_with_a_link_to_each_field(make_use
     # required fields say so, to the eye and to assistive technology
     assert re.search(r'<label for="id_rationale">Rationale <span class="required">\(required\)</span></label>', html)
     assert re.search(r'<textarea[^>]*required[^>]*aria-invalid="true"[^>]*id="id_rationale"', html)
-    assert re.search(r'<legend>Certainty of the evidence \(GRADE\) <span class="required">\(required\)</span>', html)
+    assert re.search(r'<legend>Conflict of interest <span class="required">\(required\)</span>', html)
+    # the certainty follows from the ratings unless the reviewer chooses another
+    assert re.search(r"<legend>Certainty of the evidence \(GRADE\)</legend>", html)
 
 
 @pytest.mark.django_db
@@ -251,9 +256,11 @@ def test_review_submit_redirects_with_a_message_and_the_form_edits_it(make_user)
     client = signed_in(make_user("Reviewers"))
     url = reverse("reviews:review-claim", args=[claim.pk])
     data = {
+        **grade_fields("high"),
+        "risk_of_bias": "serious",
+        "imprecision": "serious",
         "certainty": "low",
         "verdict": "partly_supported",
-        "downgrades": ["downgrade_risk_of_bias", "downgrade_imprecision"],
         "read_full_text": "on",
         "rationale": "Open-label and small.",
     }
@@ -261,10 +268,12 @@ def test_review_submit_redirects_with_a_message_and_the_form_edits_it(make_user)
     assert response.redirect_chain == [(url, 302)]
     assert "Your review was submitted." in text(response)
     review = Review.objects.get()
-    assert (review.downgrade_risk_of_bias, review.downgrade_imprecision, review.read_full_text) == (True, True, True)
+    assert (review.risk_of_bias, review.imprecision, review.read_full_text) == ("serious", "serious", True)
     # the saved values come back in the form, and the next save is an edit
     assert "Open-label and small." in text(response) and "Save my review" in text(response)
-    response = client.post(url, {**data, "certainty": "very_low"}, follow=True)
+    response = client.post(
+        url, {**data, "certainty": "very_low", "certainty_reason": "Both trials small."}, follow=True
+    )
     assert "Your review was updated." in text(response)
     assert Review.objects.get().certainty == "very_low"
     assert "Versions of your review (2)" in text(response)
@@ -524,9 +533,13 @@ def test_adjudication_form_needs_a_rationale(make_user):
     rate(claim, make_user("Reviewers"), "high")
     client = signed_in(make_user("Editors"))
     url = reverse("reviews:adjudicate", args=[claim.pk])
-    response = client.post(url, {"certainty": "low", "verdict": "supported", "rationale": ""})
+    response = client.post(url, {**grade_fields("low"), "certainty": "low", "verdict": "supported", "rationale": ""})
     assert response.status_code == 400 and not Consensus.objects.get(claim=claim).is_adjudicated
-    response = client.post(url, {"certainty": "low", "verdict": "supported", "rationale": "Small trials."}, follow=True)
+    response = client.post(
+        url,
+        {**grade_fields("low"), "certainty": "low", "verdict": "supported", "rationale": "Small trials."},
+        follow=True,
+    )
     assert "Your adjudication was recorded" in text(response)
     assert "Change the adjudication" in text(response)
 
@@ -548,7 +561,7 @@ def test_the_adjudication_form_preselects_nothing_and_shows_each_reviewers_posit
         " ".join(re.sub(r"<[^>]+>", " ", row).split())
         for row in re.findall(r"<tr>(.*?)</tr>", positions.group(0), re.S)[1:]
     ]
-    assert rows == ["rosa Moderate ✓ Supported", "tariq Very low ✗ Unsupported"]
+    assert rows == ["rosa Moderate ✓ Supported none", "tariq Very low ✗ Unsupported none"]
 
 
 @pytest.mark.django_db

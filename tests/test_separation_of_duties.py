@@ -30,8 +30,7 @@ from reviews.services import (
     verdict_publish,
     verdicts_publish_bulk,
 )
-from tests.builders import publish
-from tests.builders import article_with_claims, rate
+from tests.builders import article_with_claims, publish, rate
 
 DECISION = {"certainty": "low", "verdict": "partly_supported", "rationale": "Half of it holds."}
 

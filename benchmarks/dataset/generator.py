@@ -382,8 +382,8 @@ class Generator:
                     rationale=" ".join(
                         t.format_map(self.dice.words("ketamine")) for t in r.sample(RATIONALES, k=r.randint(1, 3))
                     ),
-                    # lower certainty comes with more of GRADE's downgrade reasons
-                    downgrades=[name for name in DOWNGRADE_REASONS if r.random() < (4 - rank) * 0.22],
+                    # randomised evidence rated down once per level below high, in the domains drawn first
+                    serious=downgraded(4 - rank, [r.random() < (4 - rank) * 0.22 for _ in DOWNGRADE_REASONS]),
                 )
                 touches = [shared(("claim", claim.index), "review"), exclusive(("review", claim.index, reviewer))]
                 if revised is not None:
@@ -459,6 +459,16 @@ class Generator:
         status = FlagStatus.RESOLVED if self.rng.random() < 0.65 else FlagStatus.DISMISSED
         editor = self.rng.choice(self.editors)
         return PlannedClosing(key, editor, self.dice.later(raised, 0.3), status, note)
+
+
+def downgraded(steps: int, drawn: list[bool]) -> list[str]:
+    """``steps`` downgrade domains rated serious, those ``drawn`` first (in DOWNGRADE_REASONS' order), so that
+    randomised evidence comes out ``steps`` levels below high (reviews.grade.computed_certainty)."""
+    names = list(DOWNGRADE_REASONS)
+    order = [n for n, hit in zip(names, drawn, strict=True) if hit] + [
+        n for n, hit in zip(names, drawn, strict=True) if not hit
+    ]
+    return order[:steps]
 
 
 def generate(

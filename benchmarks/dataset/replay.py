@@ -36,7 +36,8 @@ from evidence.services.bulk import (
 )
 from reviews.access import current_round_reviewers
 from reviews.consensus import publish_blockers
-from reviews.models import Flag, consensus_of
+from reviews.grade import Concern, EvidenceDesign, Grading
+from reviews.models import Conflict, Flag, consensus_of
 from reviews.services import (
     Adjudication,
     FlagClose,
@@ -70,7 +71,7 @@ class PlannedReview:
     certainty: str
     verdict: str
     rationale: str
-    downgrades: list[str]
+    serious: list[str]  # the GRADE downgrade domains rated serious (randomised evidence, no conflict declared)
     read_full_text: bool
 
 
@@ -196,7 +197,10 @@ class Replay:
                     verdict=review.verdict,
                     rationale=review.rationale,
                     at=review.at,
-                    downgrades=review.downgrades,
+                    grading=Grading(
+                        evidence_design=EvidenceDesign.RANDOMISED, **dict.fromkeys(review.serious, Concern.SERIOUS)
+                    ),
+                    conflict_of_interest=Conflict.NONE,
                     read_full_text=review.read_full_text,
                 )
                 for review in items

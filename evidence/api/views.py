@@ -39,6 +39,7 @@ from evidence.models import Article, Citation, Claim, Relation, Study, subquery_
 from reviews import services as review_services
 from reviews.access import visible_reviews
 from reviews.claims import for_readers
+from reviews.grade import Grading
 from reviews.models import Flag, Review, ReviewRound, VerdictVersion
 
 # Citations in the order the claim page groups them: supporting evidence first, newest studies first.
@@ -187,7 +188,10 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
             certainty=data["certainty"],
             verdict=data["verdict"],
             rationale=data["rationale"],
-            downgrades=data["downgrades"],
+            grading=Grading.from_mapping(data),
+            certainty_reason=data["certainty_reason"],
+            conflict_of_interest=data["conflict_of_interest"],
+            conflict_statement=data["conflict_statement"],
             read_full_text=data["read_full_text"],
         )
         review.reviewer = request.user

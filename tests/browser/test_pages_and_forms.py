@@ -37,8 +37,9 @@ def test_a_refused_review_moves_focus_to_the_error_summary_whose_links_reach_the
     assert active_element(page)["cls"] == "error-summary"  # focus moved to it, with or without script
     assert summary.bounding_box()["y"] < 400  # at the top, not 1,800 px down
     assert summary.get_by_role("link").all_inner_texts() == [
-        "Choose the certainty of the evidence.",
+        "Choose the design of the evidence: randomised trials or observational studies.",
         "Say why: a rationale is required.",
+        "Declare any conflict of interest: none, or declared with what it is.",
     ]
     if javascript:
         assert axe_violations(page) == []

@@ -46,15 +46,16 @@ def test_review_flag_adjudicate_publish(page, new_page, live_seed, make_user):
     assert axe_violations(page) == []
     screenshot(page, "review-form")
 
-    page.get_by_role("radio", name="Moderate", exact=True).check()
-    page.get_by_role("checkbox", name="Imprecision").check()
-    page.get_by_role("radio", name="Supported", exact=True).check()
+    page.get_by_role("radio", name="Randomised trials (start high)").check()
+    page.get_by_role("group", name="Imprecision").get_by_role("radio", name="Serious (−1)").check()
+    page.get_by_role("radio", name="Supported", exact=True).check()  # the certainty follows: moderate
     page.get_by_label("Rationale").fill("One small placebo-controlled trial and a review; PTSD part is weaker.")
+    page.get_by_role("group", name="Conflict of interest").get_by_role("radio", name="None").check()
     page.get_by_role("button", name="Submit my review").click()
     assert "Your review was submitted." in page.locator(".messages").inner_text()
     assert "Nobody else has reviewed this claim yet." in page.locator("main").inner_text()
     review = Review.objects.get(claim=claim, reviewer__username="rita")
-    assert (review.certainty, review.verdict, review.downgrade_imprecision) == ("moderate", "supported", True)
+    assert (review.certainty, review.verdict, review.imprecision) == ("moderate", "supported", "serious")
 
     # A second reviewer disagrees, two levels apart with another verdict.
     rate(claim, sam, "very_low", "unsupported", rationale="The PTSD evidence contradicts the claim as worded.")
