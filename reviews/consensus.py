@@ -163,10 +163,8 @@ def publish_blockers(
         blockers.append("nobody has reviewed this claim yet")
     elif independent < REVIEWS_REQUIRED:
         yours = ", not counting yours" if publisher_reviewed else ""
-        blockers.append(
-            f"it has {independent} of the {REVIEWS_REQUIRED} reviews a verdict needs{yours}; "
-            "an adjudication does not stand in for reviewers"
-        )
+        instead = "; an adjudication does not stand in for reviewers" if adjudicated else ""
+        blockers.append(f"it has {independent} of the {REVIEWS_REQUIRED} reviews a verdict needs{yours}{instead}")
     if adjudicated:
         if consensus.adjudicated_by_id in reviewers:
             blockers.append(
