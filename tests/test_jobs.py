@@ -20,7 +20,7 @@ from django.utils import timezone
 from evidence import jobs
 from evidence.admin_import import SESSION_KEY
 from evidence.models import ImportJob, JobState, Study
-from evidence.services.jobs import import_job_create, progress_key
+from evidence.services.jobs import import_job_create, import_job_run, progress_key
 from evidence.tasks import MAX_RETRIES, requeue_waiting_jobs, run_import_job
 from tests.conftest import SAMPLES
 from tests.recorded import replay
@@ -198,3 +198,35 @@ def test_a_job_whose_message_was_lost_is_sent_again():
     waiting.refresh_from_db()
     fresh.refresh_from_db()
     assert waiting.state == JobState.SUCCEEDED and fresh.state == JobState.QUEUED  # too recent to be lost
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_delivery_leaves_at_once_while_a_worker_holds_the_job():
+    job = import_job_create(text=(SAMPLES / "pubmed-export.ris").read_text(), filename="pubmed-export.ris")
+    locked, release = threading.Event(), threading.Event()
+
+    def a_worker_importing() -> None:
+        try:
+            with transaction.atomic():
+                ImportJob.objects.select_for_update().get(pk=job.pk)
+                locked.set()
+                release.wait(60)
+        finally:
+            connections["default"].close()
+
+    holder = threading.Thread(target=a_worker_importing)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '1s'")  # waiting for the lock would fail the test, not hang it
+        try:
+            assert import_job_run(job_id=job.pk) is None
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+    finally:
+        release.set()
+        holder.join()
+    job.refresh_from_db()
+    assert job.state == JobState.QUEUED and job.attempts == 0 and Study.objects.count() == 0
