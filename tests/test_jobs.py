@@ -61,6 +61,9 @@ def test_an_upload_runs_as_a_job_whose_page_shows_its_report(curator_client, cap
     assert 'http-equiv="refresh"' not in page  # a finished job's page stops reloading
     status = curator_client.get(reverse("admin:evidence_study_import_job_status", args=[job.pk])).json()
     assert status["finished"] and status["done"] == status["total"] == 5
+    # the upload page lists it among the recent imports, for a curator who left its page
+    upload = curator_client.get(reverse("admin:evidence_study_import")).content.decode()
+    assert reverse(JOB_URL, args=[job.pk]) in upload and "3 created, 1 merged, 1 rejected" in upload
 
 
 @pytest.mark.django_db
