@@ -79,7 +79,9 @@ clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
 
 # A Celery worker with its scheduler (beat) embedded, on the broker in CELERY_BROKER_URL (the machine's
-# Redis by default). Production runs the two as separate services (docs/operations.md).
+# Redis by default), with `make run`'s settings. Production runs the two as separate services
+# (docs/operations.md).
+worker: export DJANGO_DEBUG ?= 1
 worker: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/1
 worker: install
-	$(VENV)/bin/celery -A evidence worker --beat --loglevel=INFO --concurrency=2
+	$(VENV)/bin/celery -A evidence worker --beat --loglevel=INFO --concurrency=2 --schedule=$(VENV)/celerybeat-schedule

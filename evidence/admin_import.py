@@ -39,6 +39,7 @@ TEMPLATE = "admin/evidence/study/import_bibliography.html"
 JOB_TEMPLATE = "admin/evidence/study/import_job.html"
 # seconds between two looks at a running job, by the page's script or, without it, by a reload
 POLL_SECONDS = 2
+RECENT_JOBS = 10
 
 
 class UploadForm(forms.Form):
@@ -136,7 +137,10 @@ def import_view(request: HttpRequest, model_admin: admin.ModelAdmin) -> HttpResp
                 changelist_url=changelist,
             )
             return render(request, TEMPLATE, context)
-    return render(request, TEMPLATE, _context(request, model_admin, form=form, changelist_url=changelist))
+    # the last imports, so a curator who left a job's page finds it again (one query)
+    recent = ImportJob.objects.select_related("user").defer("text", "lines").order_by("-created_at")[:RECENT_JOBS]
+    context = _context(request, model_admin, form=form, changelist_url=changelist, recent_jobs=recent)
+    return render(request, TEMPLATE, context)
 
 
 def _confirm(request: HttpRequest, model_admin: admin.ModelAdmin, changelist: str) -> HttpResponse:

@@ -6,19 +6,22 @@ runs. The broker-down case is tests/test_jobs_broker.py."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 import respx
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from evidence import jobs
 from evidence.admin_import import SESSION_KEY
 from evidence.models import ImportJob, JobState, Study
-from evidence.services.jobs import import_job_create
-from evidence.tasks import MAX_RETRIES, run_import_job
+from evidence.services.jobs import import_job_create, import_job_run, progress_key
+from evidence.tasks import MAX_RETRIES, requeue_waiting_jobs, run_import_job
 from tests.conftest import SAMPLES
 from tests.recorded import replay
 
@@ -58,6 +61,9 @@ def test_an_upload_runs_as_a_job_whose_page_shows_its_report(curator_client, cap
     assert 'http-equiv="refresh"' not in page  # a finished job's page stops reloading
     status = curator_client.get(reverse("admin:evidence_study_import_job_status", args=[job.pk])).json()
     assert status["finished"] and status["done"] == status["total"] == 5
+    # the upload page lists it among the recent imports, for a curator who left its page
+    upload = curator_client.get(reverse("admin:evidence_study_import")).content.decode()
+    assert reverse(JOB_URL, args=[job.pk]) in upload and "3 created, 1 merged, 1 rejected" in upload
 
 
 @pytest.mark.django_db
@@ -171,3 +177,59 @@ def test_the_import_option_with_lookups_switched_off_says_so():
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED and Study.objects.count() == 1
     assert any(line["kind"] == "lookup" and "switched off" in line["detail"] for line in job.lines)
+
+
+@pytest.mark.django_db
+def test_a_running_jobs_page_shows_its_progress(curator_client):
+    """The rows being imported are not visible before the commit, so progress travels by the cache."""
+    job = import_job_create(text="x", filename="big.bib")
+    ImportJob.objects.filter(pk=job.pk).update(state=JobState.RUNNING)
+    cache.set(progress_key(job.pk), (1000, 3000))
+    page = curator_client.get(reverse(JOB_URL, args=[job.pk])).content.decode()
+    assert "Running" in page and 'max="3000" value="1000"' in page and "1000 / 3000" in page
+    status = curator_client.get(reverse("admin:evidence_study_import_job_status", args=[job.pk])).json()
+    assert (status["done"], status["total"], status["finished"]) == (1000, 3000, False)
+
+
+@pytest.mark.django_db
+def test_a_job_whose_message_was_lost_is_sent_again():
+    """Sent while Redis was down, a job waits; the scheduler's requeue_waiting_jobs sends it again."""
+    waiting = import_job_create(text=(SAMPLES / "pubmed-export.ris").read_text(), filename="pubmed-export.ris")
+    fresh = import_job_create(text="@article{a, title={T}, doi={10.5555/job.2}}", filename="a.bib")
+    ImportJob.objects.filter(pk=waiting.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+    assert requeue_waiting_jobs.delay().get() == 1
+    waiting.refresh_from_db()
+    fresh.refresh_from_db()
+    assert waiting.state == JobState.SUCCEEDED and fresh.state == JobState.QUEUED  # too recent to be lost
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_delivery_leaves_at_once_while_a_worker_holds_the_job():
+    job = import_job_create(text=(SAMPLES / "pubmed-export.ris").read_text(), filename="pubmed-export.ris")
+    locked, release = threading.Event(), threading.Event()
+
+    def a_worker_importing() -> None:
+        try:
+            with transaction.atomic():
+                ImportJob.objects.select_for_update().get(pk=job.pk)
+                locked.set()
+                release.wait(60)
+        finally:
+            connections["default"].close()
+
+    holder = threading.Thread(target=a_worker_importing)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '1s'")  # waiting for the lock would fail the test, not hang it
+        try:
+            assert import_job_run(job_id=job.pk) is None
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+    finally:
+        release.set()
+        holder.join()
+    job.refresh_from_db()
+    assert job.state == JobState.QUEUED and job.attempts == 0 and Study.objects.count() == 0

@@ -141,3 +141,20 @@ def test_the_editors_desk_lists_what_the_last_run_changed(lookups_on, network, m
     section = page[page.index('id="retraction-check"') :]
     assert "1 cited studies checked" in section and study.get_absolute_url() in section
     assert "Not retracted" in section and "<strong>Retracted</strong>" in section
+
+
+def test_an_expression_of_concern_is_recorded_without_flagging(lookups_on, network):
+    """The gravest of a work's notices counts; short of a retraction, the claims are not flagged, but their
+    evidence changed (their reviewers see it)."""
+    replay(network, "crossref/example-concern")
+    study = builders.study(doi="10.5555/test.concern", title="An example trial")
+    claim = builders.claim()
+    builders.citation(claim, study)
+    (change,) = retraction_check_run().changes
+    study.refresh_from_db()
+    assert study.retraction_status == RetractionStatus.EXPRESSION_OF_CONCERN
+    assert study.retraction_doi == "10.5555/test.concern-notice" and study.retraction_date == date(2022, 5, 2)
+    assert change.status_after == "expression_of_concern" and "Expression of Concern" in change.notice
+    assert not Flag.objects.exists()
+    claim.refresh_from_db()
+    assert claim.evidence_changed_at is not None

@@ -66,13 +66,17 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     propagates: the task records it (import_job_retry_later or import_job_fail) and may try again.
     """
     with transaction.atomic():
-        updated = ImportJob.objects.filter(pk=job_id, state__in=[JobState.QUEUED, JobState.RUNNING]).update(
+        # skip_locked, here and below: a second delivery of the job while a worker imports it (holding the
+        # row's lock) leaves at once instead of waiting for that import to end
+        waiting = ImportJob.objects.select_for_update(skip_locked=True).filter(
+            pk=job_id, state__in=[JobState.QUEUED, JobState.RUNNING]
+        )
+        if not list(waiting.values_list("pk", flat=True)):
+            return None
+        ImportJob.objects.filter(pk=job_id).update(
             state=JobState.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
         )
-    if not updated:
-        return None
     with transaction.atomic():
-        # skip_locked: a second delivery of the job while a worker imports it leaves at once
         job = ImportJob.objects.select_for_update(skip_locked=True).filter(pk=job_id).first()
         if job is None or job.finished:
             return None
