@@ -352,8 +352,8 @@ def test_the_api_takes_the_ratings_and_puts_the_services_refusals_on_their_field
 
 # --- The migration ------------------------------------------------------------------------------------------
 
-BEFORE = [("reviews", "0004_review_queue_index")]
-AFTER = [("reviews", "0007_grade_ratings_and_conflicts")]
+BEFORE = [("reviews", "0005_rounds_and_verdict_versions")]
+AFTER = [("reviews", "0006_grade_ratings_and_conflicts")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -30,7 +30,7 @@ from reviews.services import (
     review_submit,
     verdict_publish,
 )
-from tests.builders import article_with_claims, cite, graded, rate, trial
+from tests.builders import article_with_claims, cite, grade_fields, graded, rate, trial
 
 # --- Submitting and editing ---------------------------------------------------------------------------------
 
@@ -178,7 +178,7 @@ def test_two_simultaneous_submissions_of_one_review_leave_one_review(make_user):
     responses = []
 
     def post(client, verdict):
-        data = {"certainty": "low", "verdict": verdict, "rationale": f"Says {verdict}."}
+        data = {"certainty": "low", "verdict": verdict, "rationale": f"Says {verdict}.", **grade_fields("low")}
         return lambda: responses.append(client.post(url, data))
 
     for _ in range(5):  # several rounds: a race lost once in a while must still be caught

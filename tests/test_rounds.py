@@ -29,7 +29,7 @@ from reviews.services import (
     verdict_publish,
     verdicts_publish_bulk,
 )
-from tests.builders import article_with_claims, cite, rate, trial
+from tests.builders import article_with_claims, cite, graded, rate, trial
 
 pytestmark = pytest.mark.django_db
 
@@ -364,8 +364,10 @@ def test_bulk_reviews_go_to_the_current_round_and_bulk_publication_numbers_versi
     now = timezone.now()
     reviews_submit_bulk(
         items=[
-            ReviewSubmission(scene.claim, scene.b, "very_low", "contradicted", "b in round two, in bulk.", now),
-            ReviewSubmission(scene.claim, scene.a, "low", "contradicted", ROUND_2_TEXT, now),
+            ReviewSubmission(
+                scene.claim, scene.b, "very_low", "contradicted", "b in round two, in bulk.", now, **graded("very_low")
+            ),
+            ReviewSubmission(scene.claim, scene.a, "low", "contradicted", ROUND_2_TEXT, now, **graded("low")),
         ]
     )
     assert dict(Review.objects.filter(claim=scene.claim).values_list("reviewer", "round").filter(round=2)) == {
