@@ -32,6 +32,11 @@ DJANGO_MAX_UPLOAD_MB        largest request body accepted with a file upload (de
 Imports:
 EVIDENCE_IMPORT_MAX_BYTES   largest bibliography file an import reads, in bytes (default 52428800, 50 MB).
 
+Readers (docs/readers.md):
+EVIDENCE_EMBED_ORIGINS      comma-separated origins (https://publisher.example) that may show the claim card
+                            /claims/<id>/embed/ in a frame; none by default (only our own pages may).
+EVIDENCE_CONTACT_EMAIL      the address readers write to with corrections and questions (/about/).
+
 API (docs/api.md):
 DJANGO_API_ANON_RATE        requests an anonymous client may make to /api/ (default 60/minute; n/second|minute|hour|day)
 DJANGO_API_USER_RATE        requests a signed-in client may make to /api/ (default 600/minute).
@@ -43,6 +48,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -335,6 +341,28 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+
+# --- Embeds (evidence/embeds.py) ---------------------------------------------------------------------------
+# Every page refuses to be framed (frame-ancestors 'none', X-Frame-Options DENY) except the claim card, which
+# these publishers' origins may frame as well as our own pages: its own, narrow frame-ancestors.
+
+
+def env_origins(name: str) -> list[str]:
+    """Web origins (scheme://host[:port]), each checked: a path, a wildcard or a typo stops start-up."""
+    origins = []
+    for item in env_list(name, []):
+        parts = urlsplit(item)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path or parts.query or "*" in item:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an origin like https://publisher.example")
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins
+
+
+EMBED_ORIGINS = env_origins("EVIDENCE_EMBED_ORIGINS")
+# Where readers send corrections and questions (the about page shows it).
+CONTACT_EMAIL = os.environ.get("EVIDENCE_CONTACT_EMAIL", "corrections@localhost").strip()
+if "@" not in CONTACT_EMAIL:
+    raise ImproperlyConfigured(f"EVIDENCE_CONTACT_EMAIL={CONTACT_EMAIL!r} is not an email address.")
 
 # --- Request size -----------------------------------------------------------------------------------------
 # Set deliberately rather than left to Django's defaults. A form post (no file) may carry 2.5 MB: an

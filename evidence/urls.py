@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from evidence import export_views, feeds, views
+from evidence import embeds, export_views, feeds, views
 
 evidence_patterns = [
     path("", views.home, name="home"),
@@ -17,6 +17,9 @@ evidence_patterns = [
     path("map/", views.gap_map, name="gap-map"),
     path("claims/", views.claim_list, name="claim-list"),
     path("claims/<int:pk>/", views.claim_detail, name="claim-detail"),
+    # the claim card other sites frame, and the oEmbed answer that hands out its snippet (evidence/embeds.py)
+    path("claims/<int:pk>/embed/", embeds.claim_embed, name="claim-embed"),
+    path("oembed/", embeds.oembed, name="oembed"),
     path("studies/", views.study_list, name="study-list"),
     path("studies/<int:pk>/", views.study_detail, name="study-detail"),
     # downloads: studies/export.bib|.ris|.json, articles/<slug>/studies.bib|…, claims/export.csv

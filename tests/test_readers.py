@@ -95,3 +95,95 @@ def test_pages_announce_their_feeds(client):
     page = client.get(article.get_absolute_url()).content.decode()
     assert f'title="Verdicts on this article (Atom)" href="/articles/{article.slug}/verdicts.atom"' in page
     assert 'href="/feeds/verdicts.atom"' in client.get(reverse("evidence:home")).content.decode()
+
+
+# --- The claim card and oEmbed ------------------------------------------------------------------------------
+
+
+def test_the_card_shows_the_verdict_sets_no_cookie_and_has_its_own_frame_policy(client, settings):
+    settings.EMBED_ORIGINS = ["https://publisher.example"]
+    claim = add_claim(ArticleFactory(title="Ketamine <i>news</i>"), "Ketamine lifts mood within hours.")
+    publish(claim, verdict="contradicted", certainty="low")
+
+    response = client.get(reverse("evidence:claim-embed", args=[claim.pk]))
+
+    assert response.status_code == 200
+    assert not response.cookies
+    assert "X-Frame-Options" not in response
+    policy = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+    assert policy["frame-ancestors"] == "'self' https://publisher.example"
+    assert policy["script-src"] == "'none'"
+    page = response.content.decode()
+    assert "<script" not in page and "<form" not in page
+    assert "Contradicted" in page and "Low certainty" in page and "verdict of" in page
+    assert "Ketamine &lt;i&gt;news&lt;/i&gt;" in page
+    assert f'href="{claim.get_absolute_url()}" target="_blank" rel="noopener"' in page
+
+
+def test_other_pages_still_refuse_every_frame(client, settings):
+    settings.EMBED_ORIGINS = ["https://publisher.example"]
+    claim = add_claim(ArticleFactory())
+    response = client.get(claim.get_absolute_url())
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+
+
+def test_the_card_of_an_orphan_withholds_its_verdict(client):
+    article = ArticleFactory()
+    claim = add_claim(article, "MDMA heals everything at once.")
+    publish(claim, verdict="supported")
+    article_revise(article=article, text=article.text.replace(claim.quote, "Something else."), headings=[])
+
+    page = client.get(reverse("evidence:claim-embed", args=[claim.pk])).content.decode()
+
+    assert "verdict is withdrawn" in page
+    assert "status-badge" not in page
+
+
+def test_the_card_of_an_unknown_claim_is_404(client):
+    assert client.get(reverse("evidence:claim-embed", args=[999999])).status_code == 404
+
+
+def test_oembed_answers_for_a_claim_page_with_an_iframe_of_its_card(client):
+    claim = add_claim(ArticleFactory(title='Quotes " and <tags>'))
+    page = client.get(claim.get_absolute_url()).content.decode()
+    assert 'type="application/json+oembed"' in page  # discovery
+
+    response = client.get(reverse("evidence:oembed"), {"url": f"http://testserver{claim.get_absolute_url()}"})
+
+    assert response.status_code == 200
+    data = response.json()
+    assert data["version"] == "1.0" and data["type"] == "rich"
+    assert (data["width"], data["height"]) == (480, 260)
+    assert f'src="http://testserver/claims/{claim.pk}/embed/"' in data["html"]
+    assert 'title="Evidence review of a claim in “Quotes &quot; and &lt;tags&gt;”"' in data["html"]
+    assert "<script" not in data["html"]
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ({}, 404),
+        ({"url": "http://elsewhere.example/claims/1/"}, 404),
+        ({"url": "http://testserver/studies/1/"}, 404),
+        ({"url": "http://testserver/claims/999999/"}, 404),
+        ({"url": "not a url at all"}, 404),
+        ({"url": "CLAIM", "format": "xml"}, 501),
+        ({"url": "CLAIM", "maxwidth": "wide"}, 400),
+        ({"url": "CLAIM", "maxwidth": "100"}, 404),
+    ],
+)
+def test_oembed_refuses_what_it_cannot_answer_with_a_json_error(client, query, status):
+    claim = add_claim(ArticleFactory())
+    if query.get("url") == "CLAIM":
+        query["url"] = f"http://testserver{claim.get_absolute_url()}"
+    response = client.get(reverse("evidence:oembed"), query)
+    assert response.status_code == status
+    assert response.json()["error"]
+
+
+def test_oembed_shrinks_the_card_to_the_consumers_maximum(client):
+    claim = add_claim(ArticleFactory())
+    url = f"http://testserver{claim.get_absolute_url()}embed/"
+    data = client.get(reverse("evidence:oembed"), {"url": url, "maxwidth": "300", "maxheight": "999"}).json()
+    assert (data["width"], data["height"]) == (300, 260)
