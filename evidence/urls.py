@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from evidence import embeds, export_views, feeds, views
+from evidence import embeds, export_views, feeds, reader_pages, views
 
 evidence_patterns = [
     path("", views.home, name="home"),
@@ -15,6 +15,10 @@ evidence_patterns = [
     # what revision n of the article's text changed (2 and up; 1 is the text as first published)
     path("articles/<slug:slug>/revisions/<int:number>/", views.article_revision, name="article-revision"),
     path("map/", views.gap_map, name="gap-map"),
+    # how we judge, who we are, the corrections policy (evidence/reader_pages.py)
+    path("methodology/", reader_pages.methodology, name="methodology"),
+    path("about/", reader_pages.about, name="about"),
+    path("about/<slug:slug>/edit/", reader_pages.site_page_edit, name="site-page-edit"),
     path("claims/", views.claim_list, name="claim-list"),
     path("claims/<int:pk>/", views.claim_detail, name="claim-detail"),
     # the claim card other sites frame, and the oEmbed answer that hands out its snippet (evidence/embeds.py)

@@ -10,8 +10,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from evidence.models import Claim, SitePage
 from evidence.services import article_revise
+from evidence.status import STATUSES
+from reviews.models import Certainty
 from tests.factories import ArticleFactory, add_claim, publish
+
+# the GRADE downgrade domains as the methodology's anchors name them
+TERM_DOWNGRADES = ["risk-of-bias", "inconsistency", "indirectness", "imprecision", "publication-bias"]
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +193,83 @@ def test_oembed_shrinks_the_card_to_the_consumers_maximum(client):
     url = f"http://testserver{claim.get_absolute_url()}embed/"
     data = client.get(reverse("evidence:oembed"), {"url": url, "maxwidth": "300", "maxheight": "999"}).json()
     assert (data["width"], data["height"]) == (300, 260)
+
+
+# --- How we judge, and who we are ------------------------------------------------------------------------------
+
+
+def test_methodology_explains_every_term_the_claim_pages_use(client, seed):
+    page = client.get(reverse("evidence:methodology")).content.decode()
+    for anchor in [
+        *(f'id="type-{value}"' for value in Claim.ClaimType.values),
+        *(f'id="certainty-{value}"' for value in Certainty.values),
+        *(f'id="verdict-{key}"' for key in STATUSES),
+        *(f'id="downgrade-{key}"' for key in TERM_DOWNGRADES),
+        'id="upgrade"',
+        'id="blind-review"',
+        'id="adjudication"',
+        'id="publication"',
+        'id="re-review"',
+    ]:
+        assert anchor in page, anchor
+    example = Claim.objects.get(article=seed, key="M14")
+    assert f'href="{example.get_absolute_url()}"' in page  # the worked example links to its claim
+
+
+def test_methodology_without_the_seed_has_no_example_link(client):
+    response = client.get(reverse("evidence:methodology"))
+    assert response.status_code == 200
+    assert "the claim’s page</a>)" not in response.content.decode()
+
+
+def test_about_shows_the_editors_texts_the_corrections_policy_and_the_contact_address(client, settings):
+    settings.CONTACT_EMAIL = "corrections@news.example"
+    page = client.get(reverse("evidence:about")).content.decode()
+    assert 'id="corrections"' in page and "Corrections policy" in page
+    assert 'href="mailto:corrections@news.example"' in page
+    assert "/edit/" not in page  # readers get no edit link
+
+
+def test_an_editor_edits_the_about_page_and_the_history_keeps_the_old_text(client, make_user):
+    editor = make_user("Editors")
+    client.force_login(editor)
+    about = SitePage.objects.get(slug="about")
+    old_body = about.body
+    edit = reverse("evidence:site-page-edit", args=["about"])
+    assert 'href="/about/about/edit/"' in client.get(reverse("evidence:about")).content.decode()
+
+    response = client.post(edit, {"title": "About us", "body": "We check <b>claims</b>.\r\n\r\nSecond paragraph."})
+
+    assert response.status_code == 302
+    about.refresh_from_db()
+    assert (about.title, about.body) == ("About us", "We check <b>claims</b>.\n\nSecond paragraph.")
+    versions = list(about.history.order_by("history_date", "history_id"))
+    assert versions[0].body == old_body and versions[-1].history_user == editor
+    page = client.get(reverse("evidence:about")).content.decode()
+    assert "<p>We check &lt;b&gt;claims&lt;/b&gt;.</p>" in page
+    assert "Second paragraph." in client.get(edit).content.decode()  # the versions under the form
+
+
+def test_only_editors_edit_the_about_page(client, make_user):
+    edit = reverse("evidence:site-page-edit", args=["about"])
+    anonymous = client.post(edit, {"title": "Hacked", "body": "Hacked"})
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    client.force_login(make_user("Reviewers"))
+    assert client.post(edit, {"title": "Hacked", "body": "Hacked"}).status_code == 403
+    assert SitePage.objects.get(slug="about").title != "Hacked"
+
+
+def test_a_refused_about_edit_says_why_and_unknown_pages_are_404(client, make_user):
+    client.force_login(make_user("Editors"))
+    response = client.post(reverse("evidence:site-page-edit", args=["about"]), {"title": "", "body": "x\x00y"})
+    assert response.status_code == 200
+    assert "There is a problem" in response.content.decode()
+    assert client.get(reverse("evidence:site-page-edit", args=["nope"])).status_code == 404
+
+
+def test_the_claim_page_links_its_terms_to_the_methodology(client):
+    claim = add_claim(ArticleFactory(), claim_type=Claim.ClaimType.DURABILITY)
+    publish(claim, verdict="partly_supported", certainty="very_low")
+    page = client.get(claim.get_absolute_url()).content.decode()
+    for anchor in ("type-durability", "verdict-partly_supported", "certainty-very_low"):
+        assert f'href="/methodology/#{anchor}"' in page, anchor
