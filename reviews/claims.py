@@ -6,11 +6,11 @@ same everywhere; the Atom feeds read each publication of a verdict through publi
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, OuterRef, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from evidence.models import Article, Claim, subquery_count
-from reviews.models import Consensus, Flag
+from reviews.models import Consensus, Flag, Verdict
 
 
 def has_open_flag() -> Exists:
@@ -65,3 +65,17 @@ def published_verdict_events(article: Article | None = None) -> QuerySet:
         .order_by("-published_at", "-history_id")
     )
     return events if article is None else events.filter(claim__article=article)
+
+
+def published_verdict_counts(article: OuterRef | Article | int) -> dict[str, Coalesce]:
+    """Per article of an outer query (``OuterRef("pk")``): how many of its claims standing in its text carry
+    each published verdict, as ``n_<verdict>`` annotations, and ``n_unreviewed``, those with none yet. Orphans
+    are not counted, as on the article page. Correlated counts, so a page of articles stays one query."""
+    anchored = Claim.objects.filter(article=article, anchor_state=Claim.AnchorState.ANCHORED)
+    counts = {
+        f"n_{verdict}": subquery_count(anchored.filter(consensus__published_verdict=verdict))
+        for verdict in Verdict.values
+    }
+    published = Q(consensus__published_verdict__in=Verdict.values)
+    counts["n_unreviewed"] = subquery_count(anchored.exclude(published))
+    return counts

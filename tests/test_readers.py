@@ -273,3 +273,39 @@ def test_the_claim_page_links_its_terms_to_the_methodology(client):
     page = client.get(claim.get_absolute_url()).content.decode()
     for anchor in ("type-durability", "verdict-partly_supported", "certainty-very_low"):
         assert f'href="/methodology/#{anchor}"' in page, anchor
+
+
+# --- The home page ----------------------------------------------------------------------------------------
+
+
+def test_the_home_page_gives_each_articles_source_and_verdicts(client):
+    article = ArticleFactory(author="Jane <Writer>", publisher="Health News", url="https://news.example/story")
+    publish(add_claim(article), verdict="supported")
+    publish(add_claim(article), verdict="supported")
+    publish(add_claim(article), verdict="contradicted")
+    add_claim(article)
+    orphan = add_claim(article, "This sentence will be revised away.")
+    publish(orphan, verdict="unsupported")
+    article_revise(article=article, text=article.text.replace(orphan.quote, "Gone."), headings=[])
+
+    page = client.get(reverse("evidence:home")).content.decode()
+
+    assert "By Jane &lt;Writer&gt; · Health News" in page
+    assert 'href="https://news.example/story" rel="noopener"' in page
+    summary = page[page.index('class="verdict-summary"') :]
+    summary = summary[: summary.index("</p>")]
+    counts = [
+        (item.split('"verdict-count">')[1].split("<")[0], item.split("status-badge status-")[1].split('"')[0])
+        for item in summary.split('class="verdict-item">')[1:]
+    ]
+    # the orphan's verdict is not counted: the article no longer says its words
+    assert counts == [("2", "supported"), ("1", "contradicted"), ("1", "unreviewed")]
+    assert 'href="/methodology/"' in page
+
+
+def test_the_home_page_stays_two_queries_with_verdict_counts(client, django_assert_num_queries):
+    for _ in range(3):
+        article = ArticleFactory()
+        publish(add_claim(article))
+    with django_assert_num_queries(3):  # the data version, the count, the page
+        client.get(reverse("evidence:home"))
