@@ -36,6 +36,7 @@ Readers (docs/readers.md):
 EVIDENCE_EMBED_ORIGINS      comma-separated origins (https://publisher.example) that may show the claim card
                             /claims/<id>/embed/ in a frame; none by default (only our own pages may).
 EVIDENCE_CONTACT_EMAIL      the address readers write to with corrections and questions (/about/).
+EVIDENCE_READER_REPORTS_PER_HOUR  "Report a problem" forms one address may send an hour (default 5).
 
 API (docs/api.md):
 DJANGO_API_ANON_RATE        requests an anonymous client may make to /api/ (default 60/minute; n/second|minute|hour|day)
@@ -363,6 +364,11 @@ EMBED_ORIGINS = env_origins("EVIDENCE_EMBED_ORIGINS")
 CONTACT_EMAIL = os.environ.get("EVIDENCE_CONTACT_EMAIL", "corrections@localhost").strip()
 if "@" not in CONTACT_EMAIL:
     raise ImproperlyConfigured(f"EVIDENCE_CONTACT_EMAIL={CONTACT_EMAIL!r} is not an email address.")
+
+# A claim page's "Report a problem" form needs no account: this many an hour from one address, then 429.
+READER_REPORTS_PER_HOUR = env_int("EVIDENCE_READER_REPORTS_PER_HOUR", 5)
+if READER_REPORTS_PER_HOUR < 1:
+    raise ImproperlyConfigured("EVIDENCE_READER_REPORTS_PER_HOUR must be at least 1.")
 
 # --- Request size -----------------------------------------------------------------------------------------
 # Set deliberately rather than left to Django's defaults. A form post (no file) may carry 2.5 MB: an

@@ -23,7 +23,7 @@ from evidence import caching
 from evidence.models import Citation, Claim, Study
 from evidence.services import rows
 from reviews.consensus import compute, consensus_refresh, publish_blockers
-from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, Review, Verdict
+from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, ReaderReport, Review, Verdict
 
 
 def retracted_source_note(study: Study) -> str:
@@ -660,3 +660,28 @@ def verdicts_restore(*, verdicts: Sequence[Consensus], reason: str) -> None:
         rows.stamp(consensus, at=now, reason=reason)
     rows.insert(Consensus, verdicts)
     caching.touch()
+
+
+# === Reader reports ========================================================================================
+
+
+@transaction.atomic
+def reader_report_submit(*, claim: Claim, kind: str, message: str, reply_to: str = "") -> ReaderReport:
+    """A reader's report of a problem with the claim, to wait in the editor's desk. ValidationError on a kind
+    that is not one of ReaderReport.Kind, an empty or overlong message, or a reply address that is not one."""
+    report = ReaderReport(claim=claim, kind=kind, message=message.strip(), reply_to=reply_to.strip())
+    report.full_clean()
+    report.save()
+    return report
+
+
+@transaction.atomic
+def reader_report_close(*, report: ReaderReport, closed_by: AbstractBaseUser) -> ReaderReport:
+    """An editor has dealt with the report (answered, corrected, or found nothing wrong): it leaves the desk.
+    ValidationError when it was closed already."""
+    report = ReaderReport.objects.select_for_update().get(pk=report.pk)
+    if report.status == ReaderReport.Status.CLOSED:
+        raise ValidationError("This report was closed already.")
+    report.status, report.closed_by, report.closed_at = ReaderReport.Status.CLOSED, closed_by, timezone.now()
+    report.save(update_fields=["status", "closed_by", "closed_at"])
+    return report

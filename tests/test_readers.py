@@ -13,7 +13,8 @@ from django.utils import timezone
 from evidence.models import Claim, SitePage
 from evidence.services import article_revise
 from evidence.status import STATUSES
-from reviews.models import Certainty
+from reviews.models import Certainty, ReaderReport
+from reviews.services import reader_report_submit
 from tests.factories import ArticleFactory, add_claim, publish
 
 # the GRADE downgrade domains as the methodology's anchors name them
@@ -309,3 +310,112 @@ def test_the_home_page_stays_two_queries_with_verdict_counts(client, django_asse
         publish(add_claim(article))
     with django_assert_num_queries(3):  # the data version, the count, the page
         client.get(reverse("evidence:home"))
+
+
+# --- Reader reports -------------------------------------------------------------------------------------------
+
+REPORT = {"kind": "missing_study", "message": "The 2019 trial is missing <script>x</script>.", "reply_to": ""}
+
+
+def _report(client, claim, **fields):
+    return client.post(reverse("reviews:report", args=[claim.pk]), {**REPORT, **fields})
+
+
+def test_a_reader_reports_a_problem_without_an_account_and_it_reaches_the_desk(client, make_user):
+    claim = add_claim(ArticleFactory())
+    page = client.get(claim.get_absolute_url()).content.decode()
+    assert f'action="/claims/{claim.pk}/report/"' in page and 'name="csrfmiddlewaretoken"' in page
+
+    response = _report(client, claim, reply_to="reader@example.org")
+
+    assert response.status_code == 302 and response["Location"] == f"/claims/{claim.pk}/report/sent/"
+    assert "Thank you" in client.get(response["Location"]).content.decode()
+    report = ReaderReport.objects.get()
+    assert (report.claim, report.kind, report.reply_to, report.status) == (
+        claim,
+        "missing_study",
+        "reader@example.org",
+        "open",
+    )
+    client.force_login(make_user("Editors"))
+    desk = client.get(reverse("reviews:desk")).content.decode()
+    assert 'id="queue-reports"' in desk
+    assert "The 2019 trial is missing &lt;script&gt;x&lt;/script&gt;." in desk
+    assert 'href="mailto:reader@example.org"' in desk
+
+
+def test_the_report_form_needs_its_csrf_token(make_user):
+    from django.test import Client
+
+    claim = add_claim(ArticleFactory())
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post(reverse("reviews:report", args=[claim.pk]), REPORT).status_code == 403
+    assert not ReaderReport.objects.exists()
+
+
+def test_the_honeypot_drops_a_report_without_telling_the_robot(client):
+    claim = add_claim(ArticleFactory())
+    response = _report(client, claim, website="http://spam.example")
+    assert response.status_code == 302  # thanked like anyone
+    assert not ReaderReport.objects.exists()
+
+
+def test_the_rate_limit_refuses_the_sixth_report_of_the_hour(client, settings):
+    settings.READER_REPORTS_PER_HOUR = 5
+    claim = add_claim(ArticleFactory())
+    for _ in range(5):
+        assert _report(client, claim).status_code == 302
+    refused = _report(client, claim)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert "Too many reports" in refused.content.decode()
+    assert ReaderReport.objects.count() == 5
+    other = client.post(
+        reverse("reviews:report", args=[claim.pk]), REPORT, REMOTE_ADDR="198.51.100.7"
+    )  # another address has its own allowance
+    assert other.status_code == 302
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"kind": "nonsense"},
+        {"kind": ""},
+        {"message": "   "},
+        {"message": "x" * 2001},
+        {"message": "a\x00b"},
+        {"reply_to": "not an address"},
+    ],
+)
+def test_bad_reports_are_refused_with_reasons_not_500(client, fields):
+    claim = add_claim(ArticleFactory())
+    response = _report(client, claim, **fields)
+    assert response.status_code == 400
+    assert "There is a problem" in response.content.decode()
+    assert not ReaderReport.objects.exists()
+
+
+def test_reports_on_unknown_claims_and_gets_are_refused(client):
+    assert client.post(reverse("reviews:report", args=[999999]), REPORT).status_code == 404
+    claim = add_claim(ArticleFactory())
+    assert client.get(reverse("reviews:report", args=[claim.pk])).status_code == 405
+
+
+def test_an_editor_closes_a_report_and_others_cannot(client, make_user):
+    claim = add_claim(ArticleFactory())
+    report = reader_report_submit(claim=claim, kind="outdated", message="A 2025 meta-analysis changed this.")
+    close = reverse("reviews:report-close", args=[report.pk])
+    anonymous = client.post(close)
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    client.force_login(make_user("Reviewers"))
+    assert client.post(close).status_code == 403
+    editor = make_user("Editors")
+    client.force_login(editor)
+
+    assert client.post(close).status_code == 302
+
+    report.refresh_from_db()
+    assert (report.status, report.closed_by) == ("closed", editor)
+    assert "A 2025 meta-analysis" not in client.get(reverse("reviews:desk")).content.decode()
+    again = client.post(close, follow=True)
+    assert "closed already" in again.content.decode()
