@@ -10,10 +10,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from evidence.models import Claim
-from tests.browser.conftest import PHONE, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, screenshot
 from tests.factories import publish
 
 pytestmark = pytest.mark.browser
+
+PHONE_390 = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -108,3 +110,80 @@ def test_the_card_fits_a_narrow_frame(new_page, live_server, live_seed, settings
     box = phone.locator(".embed-link").bounding_box()
     assert box is not None and box["y"] + box["height"] <= 260
     screenshot(phone, "readers-embed-narrow")
+
+
+# --- Reader reports ---------------------------------------------------------------------------------------------
+
+PASSWORD = "a-long-test-password"  # what tests/conftest.py's make_user gives every user
+
+
+def _send_report(page, claim: Claim, message: str, *, trap: str = "") -> None:
+    page.goto(claim.get_absolute_url())
+    form = page.locator("#report")
+    form.get_by_label("A study is missing or misread").check()
+    form.get_by_label("Tell us more").fill(message)
+    form.get_by_label("Your email address (optional)").fill("reader@example.org")
+    if trap:  # what a form-filling robot does; a person never sees the field
+        page.locator("#id_report-website").evaluate("(input, value) => { input.value = value; }", trap)
+    form.get_by_role("button", name="Send the report").click()
+    page.wait_for_load_state("load")
+
+
+def _desk_text(browser, live_server, make_user) -> str:
+    editor = make_user("Editors")
+    context = browser.new_context(base_url=live_server.url)
+    desk = context.new_page()
+    desk.goto("/accounts/login/")
+    desk.get_by_label("Username").fill(editor.username)
+    desk.get_by_label("Password").fill(PASSWORD)
+    desk.get_by_role("button", name="Sign in").click()
+    desk.wait_for_load_state("load")
+    desk.goto("/editor/")
+    text = desk.locator("#queue-reports").inner_text()
+    context.close()
+    return text
+
+
+def test_a_report_reaches_the_desk_and_the_honeypot_and_rate_limit_refuse(
+    page, browser, live_server, live_seed, make_user, settings
+):
+    settings.READER_REPORTS_PER_HOUR = 2
+    claim = Claim.objects.get(article=live_seed, key="M14")
+    honeypot_field = page.locator("#id_report-website")
+
+    _send_report(page, claim, "The 2019 follow-up is missing.")
+    assert page.get_by_role("heading", name="Thank you").is_visible()
+    page.goto(claim.get_absolute_url())
+    # off-screen, out of the tab order and hidden from screen readers: people never fill it in
+    assert honeypot_field.evaluate("input => input.getBoundingClientRect().right") < 0
+    assert honeypot_field.get_attribute("tabindex") == "-1"
+    _send_report(page, claim, "Buy cheap pills.", trap="http://spam.example")
+    assert page.get_by_role("heading", name="Thank you").is_visible()  # the robot learns nothing
+    _send_report(page, claim, "A third report in the hour.")
+    assert page.get_by_role("heading", name="Too many reports from your connection").is_visible()
+
+    desk = _desk_text(browser, live_server, make_user)
+    assert "The 2019 follow-up is missing." in desk
+    assert "reader@example.org" in desk
+    assert "Buy cheap pills." not in desk and "A third report" not in desk
+
+
+# --- The pages at a desktop's and a phone's width ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE_390], ids=["1280", "390"])
+def test_readers_pages_fit_desktop_and_phone(new_page, live_seed, viewport):
+    claim = Claim.objects.get(article=live_seed, key="M14")
+    publish(claim, verdict="unsupported", certainty="very_low")
+    page = new_page(viewport=viewport)
+    for name, path in [
+        ("home", "/"),
+        ("methodology", "/methodology/"),
+        ("about", "/about/"),
+        ("claim", claim.get_absolute_url()),
+    ]:
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {viewport['width']}px"
+        screenshot(page, f"readers-{name}-{viewport['width']}")
