@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import feedparser
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -419,3 +420,28 @@ def test_an_editor_closes_a_report_and_others_cannot(client, make_user):
     assert "A 2025 meta-analysis" not in client.get(reverse("reviews:desk")).content.decode()
     again = client.post(close, follow=True)
     assert "closed already" in again.content.decode()
+
+
+# --- The article's source ----------------------------------------------------------------------------------------
+
+
+def test_the_article_header_names_its_source_and_links_the_revision(client):
+    article = ArticleFactory(
+        author="Jane <Writer>",
+        publisher="Health News",
+        url="https://news.example/story",
+        published_on=timezone.localdate() - timedelta(days=30),
+    )
+    add_claim(article, "Ketamine lifts mood within hours.")
+    header = client.get(article.get_absolute_url()).content.decode()
+    header = header[header.index('<header class="page-header">') :]
+    header = header[: header.index("</header>")]
+    assert "By Jane &lt;Writer&gt; · Health News" in header
+    assert 'href="https://news.example/story"' in header
+    assert "Revised on" not in header
+
+    article_revise(article=article, text=article.text + "A new paragraph.\n", headings=article.headings)
+    cache.clear()  # the data version moves only when a transaction commits, which this test's never does
+
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert f'href="/articles/{article.slug}/revisions/2/">Revised on' in page
