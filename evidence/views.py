@@ -229,7 +229,13 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     flags = list(claim.flags.select_related("raised_by", "resolved_by", "study").order_by("-raised_at"))
     published = consensus is not None and consensus.is_published
     # the reviews anyone may read (reviews.models.reviews_are_public): none while the claim is back in review
-    reviews = list(Review.objects.public().filter(claim=claim).select_related("reviewer").order_by("created_at"))
+    # with each reviewer's profile: readers see the name only of one who opted in, else "Reviewer A"
+    reviews = list(
+        Review.objects.public()
+        .filter(claim=claim)
+        .select_related("reviewer", "reviewer__reviewer_profile")
+        .order_by("created_at")
+    )
     claim_history = list(claim.history.select_related("history_user").order_by("history_date", "history_id"))
     citation_history = list(
         Citation.history.filter(claim_id=claim.pk).select_related("history_user").order_by("history_date", "history_id")

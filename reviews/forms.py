@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from evidence.models import Claim, Study
-from reviews.models import DOWNGRADE_REASONS, Certainty, Flag, ReaderReport, Review, Verdict
+from reviews.models import DOWNGRADE_REASONS, Certainty, Flag, ReaderReport, Review, ReviewerProfile, Verdict
 
 RATIONALE_WIDGET = forms.Textarea(attrs={"rows": 6})
 
@@ -242,3 +242,21 @@ class ReaderReportForm(forms.Form):
     def caught(self) -> bool:
         """The honeypot was filled in: a robot sent it."""
         return bool(self.cleaned_data.get("website"))
+
+
+class ReviewerProfileForm(forms.ModelForm):
+    """A reviewer's own profile (reviews.services.reviewer_profile_update saves it)."""
+
+    class Meta:
+        model = ReviewerProfile
+        fields = ["display_name", "credentials", "field", "declared_interests", "public"]
+        labels = {"public": _("Show my profile to readers, and my name on my published reviews")}
+        widgets = {"declared_interests": forms.Textarea(attrs={"rows": 4})}
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if any("\x00" in str(value) for value in cleaned.values()):
+            raise forms.ValidationError(_("The text holds a NUL character; please type it again."))
+        if cleaned.get("public") and not cleaned.get("display_name", "").strip():
+            self.add_error("display_name", _("Give the name readers will see, or keep the profile private."))
+        return cleaned

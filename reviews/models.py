@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, OuterRef, Q, When
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -506,3 +507,38 @@ class ReaderReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_status_display()}) on claim {self.claim_id}"
+
+
+class ReviewerProfile(models.Model):
+    """Who a reviewer is, as readers may see it: shown on published reviews and at /reviewers/<id>/ only when
+    the reviewer opts in (``public``); otherwise readers see "Reviewer A", "Reviewer B" on each claim."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="reviewer_profile"
+    )
+    display_name = models.CharField(max_length=200, blank=True)
+    credentials = models.CharField(max_length=300, blank=True, help_text=_("Degrees, posts, e.g. MD, PhD."))
+    field = models.CharField(max_length=200, blank=True, help_text=_("Speciality, e.g. psychiatry."))
+    declared_interests = models.TextField(
+        blank=True, help_text=_("Funding, employment, shares or ties that a reader should know of; or “none”.")
+    )
+    public = models.BooleanField(
+        default=False, help_text=_("Show this profile to readers, and your name on your published reviews.")
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            # readers cannot be shown a profile without a name
+            models.CheckConstraint(
+                condition=Q(public=False) | ~Q(display_name=""), name="reviews_profile_public_has_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or f"reviewer {self.user_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reviews:reviewer-profile", args=[self.user_id])

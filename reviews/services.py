@@ -23,7 +23,7 @@ from evidence import caching
 from evidence.models import Citation, Claim, Study
 from evidence.services import rows
 from reviews.consensus import compute, consensus_refresh, publish_blockers
-from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, ReaderReport, Review, Verdict
+from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, ReaderReport, Review, ReviewerProfile, Verdict
 
 
 def retracted_source_note(study: Study) -> str:
@@ -685,3 +685,37 @@ def reader_report_close(*, report: ReaderReport, closed_by: AbstractBaseUser) ->
     report.status, report.closed_by, report.closed_at = ReaderReport.Status.CLOSED, closed_by, timezone.now()
     report.save(update_fields=["status", "closed_by", "closed_at"])
     return report
+
+
+# === Reviewer profiles =====================================================================================
+
+
+@transaction.atomic
+def reviewer_profile_update(
+    *,
+    user: AbstractBaseUser,
+    display_name: str,
+    credentials: str,
+    field: str,
+    declared_interests: str,
+    public: bool,
+) -> ReviewerProfile:
+    """Create or change the reviewer's own profile; the history keeps each version. ValidationError when
+    it is to be public without a display name."""
+    profile, _ = ReviewerProfile.objects.select_for_update().get_or_create(user=user)
+    values = {
+        "display_name": display_name.strip(),
+        "credentials": credentials.strip(),
+        "field": field.strip(),
+        "declared_interests": declared_interests.replace("\r\n", "\n").strip(),
+        "public": public,
+    }
+    changed = [name for name, value in values.items() if getattr(profile, name) != value]
+    if changed:
+        for name in changed:
+            setattr(profile, name, values[name])
+        profile.full_clean()
+        profile._change_reason = f"edited: {', '.join(changed)}"
+        profile._history_user = user
+        profile.save(update_fields=[*changed, "updated_at"])
+    return profile

@@ -46,10 +46,11 @@ from reviews.forms import (
     PublishForm,
     ReaderReportForm,
     RequoteForm,
+    ReviewerProfileForm,
     ReviewForm,
 )
 from reviews.history import claim_history, review_versions
-from reviews.models import Flag, ReaderReport, Review, consensus_of
+from reviews.models import Flag, ReaderReport, Review, ReviewerProfile, consensus_of
 
 PER_PAGE = 20
 DESK_PREVIEW = 8  # rows of each queue shown on the desk; each queue has its own page for the rest
@@ -452,3 +453,37 @@ def report_close(request: HttpRequest, report_id: int) -> HttpResponse:
     else:
         messages.success(request, "Report closed.")
     return redirect(f"{reverse('reviews:desk')}#queue-reports")
+
+
+# --- Reviewer profiles -------------------------------------------------------------------------------------------
+
+
+def reviewer_profile(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A reviewer's public profile and their published reviews; 404 unless they opted in. Two queries."""
+    profile = get_object_or_404(ReviewerProfile, user_id=user_id, public=True)
+    reviews = Review.objects.public().filter(reviewer_id=user_id).select_related("claim__article")
+    reviews = reviews.defer("claim__article__text", "claim__article__headings").order_by("-updated_at")[:50]
+    return render(request, "reviews/reviewer_profile.html", {"profile": profile, "reviews": reviews})
+
+
+@role_required(REVIEW)
+def reviewer_profile_edit(request: HttpRequest) -> HttpResponse:
+    """The signed-in reviewer's own profile: what readers may see of them, and whether they may."""
+    profile = ReviewerProfile.objects.filter(user=request.user).first() or ReviewerProfile(user=request.user)
+    form = ReviewerProfileForm(
+        request.POST or None,
+        instance=ReviewerProfile(
+            **{f.attname: getattr(profile, f.attname) for f in ReviewerProfile._meta.concrete_fields}
+        ),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reviewer_profile_update(
+                user=request.user, **{k: form.cleaned_data[k] for k in ReviewerProfileForm.Meta.fields}
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Your profile is saved.")
+            return redirect("reviews:reviewer-profile-edit")
+    return render(request, "reviews/reviewer_profile_edit.html", {"form": form, "profile": profile})

@@ -14,9 +14,9 @@ from django.utils import timezone
 from evidence.models import Claim, SitePage
 from evidence.services import article_revise
 from evidence.status import STATUSES
-from reviews.models import Certainty, ReaderReport
-from reviews.services import reader_report_submit
-from tests.factories import ArticleFactory, add_claim, publish
+from reviews.models import Certainty, ReaderReport, ReviewerProfile
+from reviews.services import reader_report_submit, reviewer_profile_update
+from tests.factories import ArticleFactory, ReviewFactory, add_claim, publish
 
 # the GRADE downgrade domains as the methodology's anchors name them
 TERM_DOWNGRADES = ["risk-of-bias", "inconsistency", "indirectness", "imprecision", "publication-bias"]
@@ -445,3 +445,71 @@ def test_the_article_header_names_its_source_and_links_the_revision(client):
 
     page = client.get(article.get_absolute_url()).content.decode()
     assert f'href="/articles/{article.slug}/revisions/2/">Revised on' in page
+
+
+# --- Reviewer profiles -------------------------------------------------------------------------------------------
+
+
+def _reviewed_claim(*reviewers):
+    claim = add_claim(ArticleFactory())
+    for reviewer in reviewers:
+        ReviewFactory(claim=claim, reviewer=reviewer)
+    publish(claim)
+    return claim
+
+
+def test_reviewers_are_letters_until_they_opt_in(client, make_user):
+    anna, ben = make_user("Reviewers", username="anna-login"), make_user("Reviewers", username="ben-login")
+    claim = _reviewed_claim(anna, ben)
+    reviewer_profile_update(
+        user=ben,
+        display_name="Dr Ben <Carter>",
+        credentials="MD",
+        field="Psychiatry",
+        declared_interests="None.",
+        public=True,
+    )
+    reviewer_profile_update(
+        user=anna, display_name="Anna Private", credentials="", field="", declared_interests="", public=False
+    )
+
+    page = client.get(claim.get_absolute_url()).content.decode()
+
+    assert "by Reviewer A," in page
+    assert f'<a href="/reviewers/{ben.pk}/">Dr Ben &lt;Carter&gt;</a>, MD' in page
+    assert "anna-login" not in page.split('id="reviews-heading"')[1].split("</section>")[0]
+    assert "Anna Private" not in page
+    profile = client.get(reverse("reviews:reviewer-profile", args=[ben.pk])).content.decode()
+    assert "Dr Ben &lt;Carter&gt;" in profile and "Psychiatry" in profile and claim.quote in profile
+    assert client.get(reverse("reviews:reviewer-profile", args=[anna.pk])).status_code == 404
+    assert client.get(reverse("reviews:reviewer-profile", args=[999999])).status_code == 404
+
+
+def test_a_reviewer_edits_their_own_profile_only(client, make_user):
+    edit = reverse("reviews:reviewer-profile-edit")
+    assert "/accounts/login/" in client.get(edit)["Location"]
+    reader = make_user()
+    client.force_login(reader)
+    assert client.get(edit).status_code == 403
+    reviewer = make_user("Reviewers")
+    client.force_login(reviewer)
+    fields = {"display_name": "Dr Ada", "credentials": "PhD", "field": "Pharmacology", "declared_interests": ""}
+
+    refused = client.post(edit, {**fields, "display_name": "", "public": "on"})
+    assert refused.status_code == 200 and "There is a problem" in refused.content.decode()
+    assert client.post(edit, {**fields, "public": "on"}).status_code == 302
+
+    profile = ReviewerProfile.objects.get(user=reviewer)
+    assert (profile.display_name, profile.public) == ("Dr Ada", True)
+    assert profile.history.first().history_user == reviewer
+
+
+def test_the_claim_page_queries_do_not_grow_with_reviewer_profiles(client, make_user, django_assert_max_num_queries):
+    reviewers = [make_user("Reviewers") for _ in range(3)]
+    claim = _reviewed_claim(*reviewers)
+    for reviewer in reviewers:
+        reviewer_profile_update(
+            user=reviewer, display_name="Dr X", credentials="", field="", declared_interests="", public=True
+        )
+    with django_assert_max_num_queries(9):
+        client.get(claim.get_absolute_url())

@@ -25,3 +25,14 @@ def page_url(context: template.Context, param: str, number: int) -> str:
 def reader_report_form(context: template.Context, claim: Claim) -> dict[str, Any]:
     """The "Report a problem" form of a claim's page (reviews.views.report_submit receives it)."""
     return {"claim": claim, "form": ReaderReportForm(), "csrf_token": context.get("csrf_token")}
+
+
+@register.filter
+def reviewer_letter(number: int) -> str:
+    """A claim's n-th reviewer as readers call one who keeps their profile private: 1 → A, 2 → B, 27 → AA."""
+    letters = ""
+    n = int(number)
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
