@@ -7,6 +7,6 @@ class EvidenceConfig(AppConfig):
 
     def ready(self) -> None:
         from evidence import caching, checks  # noqa: F401 - checks registers the deployment checks
-        from evidence.models import Article, ArticleRevision, Citation, Claim, Study
+        from evidence.models import Article, ArticleRevision, Citation, Claim, SitePage, Study
 
-        caching.connect_signals(Article, ArticleRevision, Claim, Study, Citation)
+        caching.connect_signals(Article, ArticleRevision, Claim, SitePage, Study, Citation)

@@ -1,19 +1,28 @@
 """Machine-readable views of an article, linked from its page: its ClaimReview feed and its claims as W3C
-Web Annotations, both JSON-LD (application/ld+json). Public pages like the others: a conditional GET
+Web Annotations, both JSON-LD (application/ld+json); and the Atom feeds of published verdicts, site-wide
+and per article (Django's syndication framework). Public pages like the others: a conditional GET
 answers 304 while nothing changed (evidence.caching)."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
 
+from django.contrib.syndication.views import Feed
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
 
 from evidence import claimreview
 from evidence.caching import public_page
 from evidence.jsonld import annotations as web_annotations
 from evidence.models import Article, Claim
-from reviews.claims import with_verdict
+from evidence.status import status_for
+from reviews.claims import published_verdict_events, with_verdict
+from reviews.models import Certainty
 
 JSONLD = "application/ld+json"
 # The Web Annotation Protocol's media type: JSON-LD with the annotation context as its profile.
@@ -53,3 +62,85 @@ def article_annotations(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(Article.objects.defer("text", "headings"), slug=slug)
     collection = web_annotations.article_annotations(article, _claims(article), request)
     return _jsonld(collection, ANNOTATION_JSONLD)
+
+
+# --- Atom feeds of published verdicts --------------------------------------------------------------------------
+
+FEED_ITEMS = 50
+
+
+class VerdictFeed(Feed):
+    """Every publication of a verdict, newest first: a first verdict, and each verdict published again after
+    re-review (reviews.claims.published_verdict_events, which leaves out orphans). Each entry links to the
+    claim's page; its id is a name-based UUID of the claim and the moment of publication, so a verdict published
+    again is a new entry. Two queries at most: the article (per-article feed) and the events."""
+
+    feed_type = Atom1Feed
+    title = "Evidence review: published verdicts"
+    subtitle = "Verdicts on claims in popular articles about medicine, as they are published and revised."
+    author_name = "Evidence review"
+    description_template = "evidence/feeds/verdict_summary.html"
+
+    def link(self) -> str:
+        return reverse("evidence:home")
+
+    def feed_url(self) -> str:
+        return reverse("evidence:verdict-feed")
+
+    def events(self, article: Article | None) -> QuerySet:
+        return published_verdict_events(article)[:FEED_ITEMS]
+
+    def items(self) -> QuerySet:
+        return self.events(None)
+
+    def item_title(self, item: Any) -> str:
+        status = status_for(item.published_verdict)
+        certainty = Certainty(item.published_certainty).label.lower()
+        return f"{status.label} ({certainty} certainty): “{item.claim.quote}”"
+
+    def item_link(self, item: Any) -> str:
+        return item.claim.get_absolute_url()
+
+    def item_guid(self, item: Any) -> str:
+        # the same on every host the site answers to, and new for each publication of the claim's verdict
+        name = f"evidence-review:claim:{item.claim_id}:verdict:{item.published_at.isoformat()}"
+        return uuid.uuid5(uuid.NAMESPACE_URL, name).urn
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item: Any) -> datetime:
+        return item.published_at
+
+    def item_updateddate(self, item: Any) -> datetime:
+        return item.published_at
+
+    def item_categories(self, item: Any) -> list[str]:
+        return [status_for(item.published_verdict).label, item.claim.get_claim_type_display()]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["status"] = status_for(kwargs["item"].published_verdict)
+        return context
+
+
+class ArticleVerdictFeed(VerdictFeed):
+    """The published verdicts on one article's claims."""
+
+    def get_object(self, request: HttpRequest, slug: str) -> Article:
+        return get_object_or_404(Article.objects.defer("text", "headings"), slug=slug)
+
+    def title(self, article: Article) -> str:
+        return f"Evidence review: verdicts on “{article.title}”"
+
+    def link(self, article: Article) -> str:
+        return article.get_absolute_url()
+
+    def feed_url(self, article: Article) -> str:
+        return reverse("evidence:article-verdict-feed", args=[article.slug])
+
+    def items(self, article: Article) -> QuerySet:
+        return self.events(article)
+
+
+verdict_feed = public_page(VerdictFeed())
+article_verdict_feed = public_page(ArticleVerdictFeed())

@@ -10,7 +10,7 @@ from django.db import models
 from django.forms.fields import InvalidJSONInput
 
 from evidence import jsonlimits
-from evidence.models import Article, Claim, Study, validate_csl_names
+from evidence.models import Article, Claim, SitePage, Study, validate_csl_names
 from evidence.services.claims import claim_anchor
 from evidence.services.studies import study_identifier_clean
 from evidence.storable import holds_nul
@@ -218,3 +218,18 @@ class StudyForm(forms.ModelForm):
 
     def clean_pmid(self) -> str:
         return study_identifier_clean("pmid", self.cleaned_data.get("pmid"), exclude_pk=self.instance.pk)
+
+
+class SitePageForm(forms.ModelForm):
+    """An editor's edit of one of the site's own pages (evidence.services.pages.site_page_update saves it)."""
+
+    class Meta:
+        model = SitePage
+        fields = ["title", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 16})}
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"]
+        if holds_nul(body):
+            raise ValidationError("The text holds a NUL character, which cannot be stored.")
+        return body

@@ -43,6 +43,12 @@ EVIDENCE_LOOKUP_TIMEOUT     seconds to wait for an answer (default 10).
 EVIDENCE_LOOKUP_CACHE_SECONDS  how long an answer is kept in the cache (default 86400, a day).
 NCBI_API_KEY                optional; NCBI allows 10 requests a second with one instead of 3.
 
+Readers (docs/readers.md):
+EVIDENCE_EMBED_ORIGINS      comma-separated origins (https://publisher.example) that may show the claim card
+                            /claims/<id>/embed/ in a frame; none by default (only our own pages may).
+EVIDENCE_CONTACT_EMAIL      the address readers write to with corrections and questions (/about/).
+EVIDENCE_READER_REPORTS_PER_HOUR  "Report a problem" forms one address may send an hour (default 5).
+
 API (docs/api.md):
 DJANGO_API_ANON_RATE        requests an anonymous client may make to /api/ (default 60/minute; n/second|minute|hour|day)
 DJANGO_API_USER_RATE        requests a signed-in client may make to /api/ (default 600/minute).
@@ -54,6 +60,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -349,6 +356,33 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+
+# --- Embeds (evidence/embeds.py) ---------------------------------------------------------------------------
+# Every page refuses to be framed (frame-ancestors 'none', X-Frame-Options DENY) except the claim card, which
+# these publishers' origins may frame as well as our own pages: its own, narrow frame-ancestors.
+
+
+def env_origins(name: str) -> list[str]:
+    """Web origins (scheme://host[:port]), each checked: a path, a wildcard or a typo stops start-up."""
+    origins = []
+    for item in env_list(name, []):
+        parts = urlsplit(item)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path or parts.query or "*" in item:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an origin like https://publisher.example")
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins
+
+
+EMBED_ORIGINS = env_origins("EVIDENCE_EMBED_ORIGINS")
+# Where readers send corrections and questions (the about page shows it).
+CONTACT_EMAIL = os.environ.get("EVIDENCE_CONTACT_EMAIL", "corrections@localhost").strip()
+if "@" not in CONTACT_EMAIL:
+    raise ImproperlyConfigured(f"EVIDENCE_CONTACT_EMAIL={CONTACT_EMAIL!r} is not an email address.")
+
+# A claim page's "Report a problem" form needs no account: this many an hour from one address, then 429.
+READER_REPORTS_PER_HOUR = env_int("EVIDENCE_READER_REPORTS_PER_HOUR", 5)
+if READER_REPORTS_PER_HOUR < 1:
+    raise ImproperlyConfigured("EVIDENCE_READER_REPORTS_PER_HOUR must be at least 1.")
 
 # --- Request size -----------------------------------------------------------------------------------------
 # Set deliberately rather than left to Django's defaults. A form post (no file) may carry 2.5 MB: an

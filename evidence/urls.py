@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from evidence import export_views, feeds, views
+from evidence import embeds, export_views, feeds, reader_pages, views
 
 evidence_patterns = [
     path("", views.home, name="home"),
@@ -15,9 +15,16 @@ evidence_patterns = [
     # what revision n of the article's text changed (2 and up; 1 is the text as first published)
     path("articles/<slug:slug>/revisions/<int:number>/", views.article_revision, name="article-revision"),
     path("map/", views.gap_map, name="gap-map"),
+    # how we judge, who we are, the corrections policy (evidence/reader_pages.py)
+    path("methodology/", reader_pages.methodology, name="methodology"),
+    path("about/", reader_pages.about, name="about"),
+    path("about/<slug:slug>/edit/", reader_pages.site_page_edit, name="site-page-edit"),
     path("claims/", views.claim_list, name="claim-list"),
     path("claims/<int:pk>/", views.claim_detail, name="claim-detail"),
     path("claims/<int:pk>/verdicts/<int:number>/", views.claim_verdict, name="claim-verdict"),
+    # the claim card other sites frame, and the oEmbed answer that hands out its snippet (evidence/embeds.py)
+    path("claims/<int:pk>/embed/", embeds.claim_embed, name="claim-embed"),
+    path("oembed/", embeds.oembed, name="oembed"),
     path("studies/", views.study_list, name="study-list"),
     path("studies/<int:pk>/", views.study_detail, name="study-detail"),
     # downloads: studies/export.bib|.ris|.json, articles/<slug>/studies.bib|…, claims/export.csv
@@ -27,6 +34,9 @@ evidence_patterns = [
     # open data: the article's ClaimReviews and its claims as W3C Web Annotations (evidence/feeds.py)
     path("articles/<slug:slug>/claimreview.jsonld", feeds.article_claimreview, name="article-claimreview"),
     path("articles/<slug:slug>/annotations.jsonld", feeds.article_annotations, name="article-annotations"),
+    # Atom feeds of published verdicts, site-wide and per article (evidence/feeds.py)
+    path("feeds/verdicts.atom", feeds.verdict_feed, name="verdict-feed"),
+    path("articles/<slug:slug>/verdicts.atom", feeds.article_verdict_feed, name="article-verdict-feed"),
 ]
 
 urlpatterns = [

@@ -24,7 +24,7 @@ from evidence.citations import cached_citations
 from evidence.filters import ClaimFilter, StudyFilter
 from evidence.models import Article, ArticleRevision, Citation, Claim, Relation, Study, subquery_count
 from evidence.status import LEGEND, STATUSES
-from reviews.claims import for_readers, with_verdict
+from reviews.claims import for_readers, published_verdict_counts, with_verdict
 from reviews.models import Review, ReviewRound, VerdictVersion, consensus_of
 
 ARTICLES_PER_PAGE = 20
@@ -38,13 +38,24 @@ RETRACTED_SYMBOL = "⚠"
 
 @public_page
 def home(request: HttpRequest) -> HttpResponse:
-    """The articles under review, newest first. Two queries (count and page) whatever their number."""
-    # A correlated count runs for the page's 20 articles only; Count("claims") would group every claim.
+    """The articles under review, newest first, each with its source and how many of its claims carry each
+    verdict. Two queries (count and page) whatever their number."""
+    # Correlated counts run for the page's 20 articles only; Count("claims") would group every claim.
     # Undated articles come last on every database (PostgreSQL sorts NULL first when descending).
-    articles = Article.objects.annotate(n_claims=subquery_count(Claim.objects.filter(article=OuterRef("pk")))).order_by(
-        F("published_on").desc(nulls_last=True), "-created_at", "pk"
+    articles = (
+        Article.objects.defer("text", "headings")
+        .annotate(
+            n_claims=subquery_count(Claim.objects.filter(article=OuterRef("pk"))),
+            **published_verdict_counts(OuterRef("pk")),
+        )
+        .order_by(F("published_on").desc(nulls_last=True), "-created_at", "pk")
     )
     page = Paginator(articles, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
+    for article in page.object_list:
+        # (status, count) in the legend's order, for the verdicts the article has
+        article.verdicts = [
+            (status, getattr(article, f"n_{status.key}")) for status in LEGEND if getattr(article, f"n_{status.key}")
+        ]
     return render(request, "evidence/home.html", {"page": page})
 
 
@@ -219,9 +230,13 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     flags = list(claim.flags.select_related("raised_by", "resolved_by", "study").order_by("-raised_at"))
     published = consensus is not None and consensus.is_published
     # the reviews anyone may read (reviews.models.reviews_are_public): those of the rounds whose verdict was
-    # published, none of a re-review round still open
+    # published, none of a re-review round still open; with each reviewer's profile: readers see the name
+    # only of one who opted in, else "Reviewer A"
     reviews = list(
-        Review.objects.public().filter(claim=claim).select_related("reviewer").order_by("-round", "created_at")
+        Review.objects.public()
+        .filter(claim=claim)
+        .select_related("reviewer", "reviewer__reviewer_profile")
+        .order_by("-round", "created_at")
     )
     versions = list(claim.verdict_versions.order_by("-number"))
     rounds = list(ReviewRound.objects.filter(claim=claim).order_by("number"))

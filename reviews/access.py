@@ -27,6 +27,7 @@ RAISE_FLAG = "reviews.add_flag"
 CLOSE_FLAG = "reviews.change_flag"
 ADJUDICATE = "reviews.adjudicate_claim"
 PUBLISH = "reviews.publish_verdict"
+CLOSE_REPORT = "reviews.change_readerreport"  # Editors: close a reader's report
 
 # Every editor's page shows all reviews of the claim, so each needs both permissions, plus its action's own.
 EDITOR_PAGE = (DESK, SEE_ALL_REVIEWS)

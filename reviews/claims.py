@@ -1,16 +1,16 @@
 """Claims as readers see them: the evidence (evidence's ClaimQuerySet) with what the review workflow says of
 each, its published verdict and its open flags. The claim list, the article page, the maps, the API, the
 feeds and the exports read claims through these, so "published verdict" and "has an open flag" mean the
-same everywhere.
+same everywhere; the Atom feeds read each publication of a verdict through published_verdict_events().
 """
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, OuterRef, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
-from evidence.models import Claim, subquery_count
-from reviews.models import Flag
+from evidence.models import Article, Claim, subquery_count
+from reviews.models import Consensus, Flag, Verdict
 
 
 def has_open_flag() -> Exists:
@@ -40,3 +40,42 @@ def for_readers(claims: QuerySet[Claim] | None = None) -> QuerySet[Claim]:
     article, its evidence counts (ClaimQuerySet.with_evidence) and its verdict (with_verdict)."""
     claims = Claim.objects.all() if claims is None else claims
     return with_verdict(claims.with_evidence()).select_related("article")
+
+
+def published_verdict_events(article: Article | None = None) -> QuerySet:
+    """Each publication of a verdict, newest first: the historical Consensus row written when a verdict was
+    published or published again after re-review (a new ``published_at``), carrying the verdict, certainty
+    and summary as they were then. The Atom feeds read verdicts through this one function.
+
+    A consensus is saved many times while its published_at stays the same (a late review refreshes the
+    median); the first row with a given published_at is the publication, the rows after it are not events.
+    An orphan's verdicts are left out (its quote is gone from the article, so its verdict is on words the
+    article no longer says), as are claims of other articles when ``article`` is given. One query, with each
+    event's claim and article joined in.
+    """
+    history = Consensus.history.model
+    earlier_same_publication = history.objects.filter(
+        claim_id=OuterRef("claim_id"), published_at=OuterRef("published_at"), history_id__lt=OuterRef("history_id")
+    )
+    events = (
+        history.objects.filter(published_at__isnull=False, claim__anchor_state=Claim.AnchorState.ANCHORED)
+        .exclude(published_verdict="")
+        .exclude(Exists(earlier_same_publication))
+        .select_related("claim__article")
+        .order_by("-published_at", "-history_id")
+    )
+    return events if article is None else events.filter(claim__article=article)
+
+
+def published_verdict_counts(article: OuterRef | Article | int) -> dict[str, Coalesce]:
+    """Per article of an outer query (``OuterRef("pk")``): how many of its claims standing in its text carry
+    each published verdict, as ``n_<verdict>`` annotations, and ``n_unreviewed``, those with none yet. Orphans
+    are not counted, as on the article page. Correlated counts, so a page of articles stays one query."""
+    anchored = Claim.objects.filter(article=article, anchor_state=Claim.AnchorState.ANCHORED)
+    counts = {
+        f"n_{verdict}": subquery_count(anchored.filter(consensus__published_verdict=verdict))
+        for verdict in Verdict.values
+    }
+    published = Q(consensus__published_verdict__in=Verdict.values)
+    counts["n_unreviewed"] = subquery_count(anchored.exclude(published))
+    return counts

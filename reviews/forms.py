@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from evidence.models import Claim, Study
 from reviews.grade import DOWNGRADE_DOMAINS, UPGRADE_DOMAINS, Concern, EvidenceDesign, Grading, LargeEffect
-from reviews.models import Certainty, Conflict, Flag, Review, Verdict
+from reviews.models import Certainty, Conflict, Flag, ReaderReport, Review, ReviewerProfile, Verdict
 from reviews.services import review_values_checked
 
 RATIONALE_WIDGET = forms.Textarea(attrs={"rows": 6})
@@ -293,3 +293,62 @@ class RequoteForm(OwnIds):
         if not quote.strip():
             raise forms.ValidationError(_("Give the words of the current text that make this claim."))
         return quote
+
+
+class ReaderReportForm(forms.Form):
+    """A reader's report of a problem with a claim (no account). ``website`` is a honeypot: people never see
+    it (it is off-screen and hidden from assistive technology), form-filling robots fill it in."""
+
+    kind = forms.ChoiceField(label=_("What is wrong?"), choices=ReaderReport.Kind.choices, widget=forms.RadioSelect)
+    message = forms.CharField(
+        label=_("Tell us more"),
+        max_length=ReaderReport.MESSAGE_MAX,
+        help_text=_("Which words, which study (a DOI or PubMed link helps), what has changed."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    reply_to = forms.EmailField(
+        label=_("Your email address (optional)"),
+        required=False,
+        help_text=_("Only if you would like a reply. Editors see it; it is never shown on the site."),
+    )
+    website = forms.CharField(
+        label=_("Leave this empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        # the claim page's other ids never start with "report-"
+        kwargs.setdefault("auto_id", "id_report-%s")
+        super().__init__(*args, **kwargs)
+
+    def clean_message(self) -> str:
+        message = self.cleaned_data["message"].strip()
+        if "\x00" in message:
+            raise forms.ValidationError(_("The message holds a NUL character; please type it again."))
+        if not message:
+            raise forms.ValidationError(_("Tell us what is wrong."))
+        return message
+
+    @property
+    def caught(self) -> bool:
+        """The honeypot was filled in: a robot sent it."""
+        return bool(self.cleaned_data.get("website"))
+
+
+class ReviewerProfileForm(forms.ModelForm):
+    """A reviewer's own profile (reviews.services.reviewer_profile_update saves it)."""
+
+    class Meta:
+        model = ReviewerProfile
+        fields = ["display_name", "credentials", "field", "declared_interests", "public"]
+        labels = {"public": _("Show my profile to readers, and my name on my published reviews")}
+        widgets = {"declared_interests": forms.Textarea(attrs={"rows": 4})}
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if any("\x00" in str(value) for value in cleaned.values()):
+            raise forms.ValidationError(_("The text holds a NUL character; please type it again."))
+        if cleaned.get("public") and not cleaned.get("display_name", "").strip():
+            self.add_error("display_name", _("Give the name readers will see, or keep the profile private."))
+        return cleaned

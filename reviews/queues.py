@@ -43,6 +43,7 @@ from reviews.claims import open_flag_count
 from reviews.consensus import REVIEWS_REQUIRED
 from reviews.models import (
     Flag,
+    ReaderReport,
     Review,
     ReviewQuerySet,
     decision_expressions,
@@ -273,6 +274,17 @@ def open_flags() -> QuerySet[Flag]:
     return Flag.objects.open().for_desk().defer("claim__article__text", "claim__article__headings")
 
 
+def open_reader_reports() -> QuerySet[ReaderReport]:
+    """Readers' reports still open, newest first, each with its claim and article (without the article's
+    text) in the same query; the index reviews_report_status_idx serves it."""
+    return (
+        ReaderReport.objects.filter(status=ReaderReport.Status.OPEN)
+        .select_related("claim__article")
+        .defer("claim__article__text", "claim__article__headings")
+        .order_by("-created_at", "-pk")
+    )
+
+
 def without_supporting_study() -> QuerySet[Claim]:
     """Unpublished claims that no cited study supports: mixed, contradicting or context studies only, or
     none at all. A retracted study supports nothing (as on the public pages), so a claim whose only
@@ -372,13 +384,21 @@ class Queue:
     title: str
     help: str
     items: QuerySet
-    kind: str = "claims"  # or "flags"
+    kind: str = "claims"  # or "flags", "reports"
 
 
 def desk_queues() -> list[Queue]:
     """The editor's desk, in the order an editor works through it."""
     return [
         Queue("flags", "Open flags", "Flags raised by editors or by the system, newest first.", open_flags(), "flags"),
+        Queue(
+            "reports",
+            "Reader reports",
+            "Problems readers reported from a claim's page, newest first. Reply if they left an address; raise a "
+            "flag if the report shows a problem; then close it.",
+            open_reader_reports(),
+            "reports",
+        ),
         Queue(
             "anchors-lost",
             "Anchors lost",

@@ -12,7 +12,14 @@ app_name = "reviews"
 
 urlpatterns = [
     path("accounts/start/", views.start, name="start"),
+    # a reader's report of a problem with a claim (the form is on the claim's page), and the editor closing it
+    path("claims/<int:claim_id>/report/", views.report_submit, name="report"),
+    path("claims/<int:claim_id>/report/sent/", views.report_done, name="report-done"),
+    path("editor/reports/<int:report_id>/close/", views.report_close, name="report-close"),
     path("review/", views.queue, name="queue"),
+    # who reviews: a reviewer's own profile, and the public page of one who opted in
+    path("review/profile/", views.reviewer_profile_edit, name="reviewer-profile-edit"),
+    path("reviewers/<int:user_id>/", views.reviewer_profile, name="reviewer-profile"),
     path("review/claims/<int:claim_id>/", views.review_claim, name="review-claim"),
     path("editor/", views.desk, name="desk"),
     path("editor/queues/<slug:slug>/", views.desk_queue, name="desk-queue"),

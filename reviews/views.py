@@ -14,11 +14,14 @@ from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from evidence import ratelimit
 from evidence.article_text import claim_context, context_around
 from evidence.caching import PAGE_TIMEOUT, code_salt
+from evidence.middleware import client_ip
 from evidence.models import Article, Citation, Claim
 from evidence.services import claim_accept_suggestion, claim_requote
 from evidence.services.monitoring import latest_retraction_check
@@ -27,6 +30,7 @@ from reviews.access import (
     ADJUDICATE,
     ADJUDICATE_REFUSAL,
     CLOSE_FLAG,
+    CLOSE_REPORT,
     DESK,
     EDITOR_PAGE,
     PUBLISH,
@@ -44,12 +48,14 @@ from reviews.forms import (
     FlagCloseForm,
     FlagRaiseForm,
     PublishForm,
+    ReaderReportForm,
     RequoteForm,
+    ReviewerProfileForm,
     ReviewForm,
     review_errors_to_fields,
 )
 from reviews.history import claim_history, review_versions
-from reviews.models import Flag, Review, consensus_of
+from reviews.models import Flag, ReaderReport, Review, ReviewerProfile, consensus_of
 
 PER_PAGE = 20
 DESK_PREVIEW = 8  # rows of each queue shown on the desk; each queue has its own page for the rest
@@ -419,3 +425,89 @@ def anchor_requote(request: HttpRequest, claim_id: int) -> HttpResponse:
             messages.success(request, "The claim is anchored again, to the words you quoted.")
             return redirect("reviews:editor-claim", claim_id=claim.pk)
     return _render_editor_claim(request, claim, status=400, requote_form=form)
+
+
+# --- Reader reports ------------------------------------------------------------------------------------------
+
+
+@require_POST
+def report_submit(request: HttpRequest, claim_id: int) -> HttpResponse:
+    """A reader's report from the claim's page, no account needed. Each address may send
+    settings.READER_REPORTS_PER_HOUR an hour (evidence.ratelimit; more get a 429 page); a report whose honeypot
+    is filled in is thanked like the others and dropped, so a robot learns nothing."""
+    claim = get_object_or_404(Claim.objects.select_related("article"), pk=claim_id)
+    hit = ratelimit.hit(f"reader-report:{client_ip(request)}", period=60 * 60)
+    if hit.count > settings.READER_REPORTS_PER_HOUR:
+        minutes = max(1, round(hit.seconds_left() / 60))
+        context = {"claim": claim, "refused": True, "minutes": minutes, "contact_email": settings.CONTACT_EMAIL}
+        response = render(request, "reviews/report_done.html", context, status=429)
+        response["Retry-After"] = str(hit.seconds_left())
+        return response
+    form = ReaderReportForm(request.POST)
+    if not form.is_valid():
+        return render(request, "reviews/report_form.html", {"claim": claim, "form": form}, status=400)
+    if not form.caught:
+        try:
+            services.reader_report_submit(
+                claim=claim,
+                kind=form.cleaned_data["kind"],
+                message=form.cleaned_data["message"],
+                reply_to=form.cleaned_data["reply_to"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return render(request, "reviews/report_form.html", {"claim": claim, "form": form}, status=400)
+    return redirect("reviews:report-done", claim_id=claim.pk)
+
+
+def report_done(request: HttpRequest, claim_id: int) -> HttpResponse:
+    claim = get_object_or_404(Claim, pk=claim_id)
+    return render(request, "reviews/report_done.html", {"claim": claim})
+
+
+@require_POST
+@role_required(DESK, CLOSE_REPORT)
+def report_close(request: HttpRequest, report_id: int) -> HttpResponse:
+    """An editor has dealt with a reader's report: it leaves the desk."""
+    report = get_object_or_404(ReaderReport, pk=report_id)
+    try:
+        services.reader_report_close(report=report, closed_by=request.user)
+    except ValidationError as exc:
+        messages.error(request, _messages_of(exc))
+    else:
+        messages.success(request, "Report closed.")
+    return redirect(f"{reverse('reviews:desk')}#queue-reports")
+
+
+# --- Reviewer profiles -------------------------------------------------------------------------------------------
+
+
+def reviewer_profile(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A reviewer's public profile and their published reviews; 404 unless they opted in. Two queries."""
+    profile = get_object_or_404(ReviewerProfile, user_id=user_id, public=True)
+    reviews = Review.objects.public().filter(reviewer_id=user_id).select_related("claim__article")
+    reviews = reviews.defer("claim__article__text", "claim__article__headings").order_by("-updated_at")[:50]
+    return render(request, "reviews/reviewer_profile.html", {"profile": profile, "reviews": reviews})
+
+
+@role_required(REVIEW)
+def reviewer_profile_edit(request: HttpRequest) -> HttpResponse:
+    """The signed-in reviewer's own profile: what readers may see of them, and whether they may."""
+    profile = ReviewerProfile.objects.filter(user=request.user).first() or ReviewerProfile(user=request.user)
+    form = ReviewerProfileForm(
+        request.POST or None,
+        instance=ReviewerProfile(
+            **{f.attname: getattr(profile, f.attname) for f in ReviewerProfile._meta.concrete_fields}
+        ),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reviewer_profile_update(
+                user=request.user, **{k: form.cleaned_data[k] for k in ReviewerProfileForm.Meta.fields}
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Your profile is saved.")
+            return redirect("reviews:reviewer-profile-edit")
+    return render(request, "reviews/reviewer_profile_edit.html", {"form": form, "profile": profile})

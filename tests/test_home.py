@@ -48,7 +48,8 @@ def test_the_seed_article_is_listed_with_its_claim_count(client, seed: Article):
     assert response.status_code == 200
     [card] = cards(response)
     assert card.startswith(seed.title)
-    assert card.endswith("38 claims")
+    # then the verdict summary: none of the 38 is published yet
+    assert card.endswith("38 claims Verdicts on its claims: 38 ? Not yet reviewed")
 
 
 def test_claim_counts_are_per_article_and_singular_for_one(client):
@@ -57,7 +58,11 @@ def test_claim_counts_are_per_article_and_singular_for_one(client):
         article = builders.article(title=title)
         for quote in quotes[:n]:
             builders.claim(article, quote)
-    assert sorted(cards(client.get(HOME))) == ["None 0 claims", "One 1 claim", "Two 2 claims"]
+    assert sorted(cards(client.get(HOME))) == [
+        "None 0 claims",
+        "One 1 claim Verdicts on its claims: 1 ? Not yet reviewed",
+        "Two 2 claims Verdicts on its claims: 2 ? Not yet reviewed",
+    ]
 
 
 def test_an_empty_site_says_how_to_add_an_article(client):

@@ -52,6 +52,11 @@ EXPECTED = {
         "reviews.view_consensus",
         "reviews.adjudicate_claim",
         "reviews.publish_verdict",
+        # reviews 0008: the about page's texts, and reader reports
+        "evidence.change_sitepage",
+        "evidence.view_sitepage",
+        "reviews.view_readerreport",
+        "reviews.change_readerreport",
     },
 }
 

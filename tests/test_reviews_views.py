@@ -18,7 +18,7 @@ from evidence.services import citation_create, study_set_retraction
 from reviews import queues
 from reviews.consensus import agreement_by_article
 from reviews.models import Consensus, Flag, Review
-from reviews.services import claim_adjudicate, claims_flag_retracted_reliance, flag_raise
+from reviews.services import claim_adjudicate, claims_flag_retracted_reliance, flag_raise, reader_report_submit
 from tests.builders import article_with_claims, cite, grade_fields, rate, trial
 
 
@@ -298,7 +298,8 @@ def _desk_data(n_claims: int) -> None:
     retracted = trial(retraction_status=Study.RetractionStatus.RETRACTED)
     for i, claim in enumerate(claims):
         kind = i % 6
-        if kind == 0:  # no supporting study, awaiting reviews
+        if kind == 0:  # no supporting study, awaiting reviews; a reader reports one missing
+            reader_report_submit(claim=claim, kind="missing_study", message="A trial is missing.")
             continue
         cite(claim, retracted if kind == 1 else trial())
         if kind == 2:  # disputed
@@ -323,6 +324,7 @@ def test_desk_shows_every_queue(make_user):
     totals = {section["queue"].slug: section["total"] for section in response.context["sections"]}
     assert totals == {
         "flags": 4,  # kind 4 by an editor, kind 1 by the system
+        "reports": 2,  # kind 0
         "anchors-lost": 2,  # kind 5
         "disputed": 2,
         "retracted": 2,

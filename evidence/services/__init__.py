@@ -5,7 +5,8 @@ the change. Each write saves only what changed, so repeating an import adds no h
 
 By subject: ``studies`` (matching, creating, editing), ``citations``, ``retractions``, ``articles``
 (adding, editing, revisions, article files), ``claims`` (placing one in the text, editing it, re-anchoring an orphan),
-``bibliography`` (BibTeX, RIS and CSL-JSON files) and ``reports`` (what an import did). What a write
+``bibliography`` (BibTeX, RIS and CSL-JSON files), ``reports`` (what an import did) and ``pages`` (the site's
+own pages editors keep, /about/). What a write
 means for the review workflow travels by evidence.signals.
 """
 
@@ -33,6 +34,7 @@ from evidence.services.claims import (
     claim_requote,
     claim_update,
 )
+from evidence.services.pages import site_page_update
 from evidence.services.reports import ImportReport, ReportLine
 from evidence.services.restore import articles_restore, citations_restore, claims_restore, studies_restore
 from evidence.services.retractions import retractions_import, study_set_retraction
@@ -73,6 +75,7 @@ __all__ = [
     "claims_restore",
     "normalize_title",
     "retractions_import",
+    "site_page_update",
     "studies_create_bulk",
     "studies_restore",
     "studies_set_retraction_bulk",

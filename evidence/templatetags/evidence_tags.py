@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeData, SafeString
 
 from evidence.status import EvidenceStatus, status_for
+from reviews.models import Certainty
 
 register = template.Library()
 
@@ -55,8 +56,13 @@ def status_badge(status: EvidenceStatus | str | None, certainty: str = "", size:
     """The evidence status as colour, symbol and words; certainty appended when given."""
     if not isinstance(status, EvidenceStatus):
         status = status_for(status)
-    labels = {"high": "High", "moderate": "Moderate", "low": "Low", "very_low": "Very low"}
-    return {"status": status, "certainty": labels.get(certainty or "", ""), "size": size}
+    return {"status": status, "certainty": certainty_label(certainty), "size": size}
+
+
+@register.filter
+def certainty_label(certainty: str | None) -> str:
+    """A certainty value ("very_low") as words ("Very low"); "" for none."""
+    return str(Certainty(certainty).label) if certainty in Certainty.values else ""
 
 
 @register.filter
