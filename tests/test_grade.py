@@ -382,3 +382,27 @@ def test_the_migration_turns_each_ticked_downgrade_into_a_serious_one():
     assert (review.evidence_design, review.conflict_of_interest) == ("", "")  # not recorded then
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+# --- The admin ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_the_same_refusals_on_their_fields(make_user):
+    claim = article_with_claims(1).claims.get()
+    client = signed_in(make_user("Reviewers"))
+    data = {
+        **grade_fields("high"),
+        **ALL_SERIOUS,
+        "claim": str(claim.pk),
+        "certainty": "high",
+        "verdict": "supported",
+        "rationale": "Trials.",
+        "conflict_of_interest": "declared",
+    }
+    response = client.post(reverse("admin:reviews_review_add"), data)
+    assert response.status_code == 200  # the form again, with its errors
+    errors = response.context["adminform"].form.errors
+    assert set(errors) == {"conflict_statement", "certainty"}
+    assert errors["certainty"][0].startswith("High is 3 levels from the very low certainty")
+    assert not Review.objects.exists()
