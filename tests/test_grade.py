@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 from django.test import Client
 from django.urls import reverse
 from hypothesis import given, settings
@@ -353,18 +354,27 @@ def test_the_api_takes_the_ratings_and_puts_the_services_refusals_on_their_field
 
 # --- The migration ------------------------------------------------------------------------------------------
 
-BEFORE = [("reviews", "0004_review_queue_index")]
-AFTER = [("reviews", "0007_grade_ratings_and_conflicts")]
+
+def grade_migration() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The reviews migrations just before the GRADE migration, and the GRADE migration itself, found by name
+    in the graph, so the test follows the migration wherever it is chained."""
+    loader = MigrationLoader(connection)
+    (after,) = [
+        key for key in loader.graph.nodes if key[0] == "reviews" and key[1].endswith("_grade_ratings_and_conflicts")
+    ]
+    before = [dep for dep in loader.get_migration(*after).dependencies if dep[0] == "reviews"]
+    return before, [after]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_turns_each_ticked_downgrade_into_a_serious_one():
+    before, after = grade_migration()
     # the claim and the reviewer in today's tables, which the migration does not touch
     claim = article_with_claims(1).claims.get()
     reviewer = get_user_model().objects.create(username="legacy")
     executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    old = executor.loader.project_state(BEFORE).apps
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
     old.get_model("reviews", "Review").objects.create(
         claim_id=claim.pk,
         reviewer_id=reviewer.pk,
@@ -375,8 +385,8 @@ def test_the_migration_turns_each_ticked_downgrade_into_a_serious_one():
         downgrade_imprecision=True,
     )
     executor = MigrationExecutor(connection)
-    executor.migrate(AFTER)
-    new = executor.loader.project_state(AFTER).apps
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps
     review = new.get_model("reviews", "Review").objects.get()
     assert (review.risk_of_bias, review.imprecision, review.inconsistency) == ("serious", "serious", "not_serious")
     assert (review.evidence_design, review.conflict_of_interest) == ("", "")  # not recorded then
