@@ -548,6 +548,11 @@ SPECTACULAR_SETTINGS = {
         "ClaimStatusEnum": "evidence.models.ClaimStatus",
         "FlagStatusEnum": "reviews.models.FlagStatus",
         "RetractionStatusEnum": "evidence.models.RetractionStatus",
+        # one name for the five GRADE downgrade domains' rating, and for the reviews' GRADE choices
+        "ConcernEnum": "reviews.grade.Concern",
+        "EvidenceDesignEnum": "reviews.grade.EvidenceDesign",
+        "LargeEffectEnum": "reviews.grade.LargeEffect",
+        "ConflictOfInterestEnum": "reviews.models.Conflict",
     },
 }
 

@@ -144,6 +144,10 @@ def _closed_flag() -> Flag:
         (_citation, "directness", "evidence_citation_directness_valid"),
         (_review, "certainty", "reviews_review_certainty_valid"),
         (_review, "verdict", "reviews_review_verdict_valid"),
+        (_review, "evidence_design", "reviews_review_design_valid"),
+        (_review, "imprecision", "reviews_review_imprecision_valid"),
+        (_review, "large_effect", "reviews_review_large_effect_valid"),
+        (_review, "conflict_of_interest", "reviews_review_conflict_valid"),
         (_consensus, "certainty", "reviews_consensus_certainty_valid"),
         (_consensus, "verdict", "reviews_consensus_verdict_valid"),
         (_flag, "reason", "reviews_flag_reason_valid"),
@@ -225,6 +229,20 @@ def test_a_reviewer_reviews_a_claim_once():
 def test_a_review_needs_a_rationale():
     with violates("reviews_review_rationale_required"):
         builders.review(builders.claim(), builders.user(), rationale="")
+
+
+def test_only_observational_evidence_is_upgraded():
+    with violates("reviews_review_upgrades_observational"):
+        builders.review(builders.claim(), builders.user(), evidence_design="randomised", dose_response=True)
+    builders.review(builders.claim(), builders.user(), evidence_design="observational", dose_response=True)
+
+
+def test_a_declared_conflict_says_what_it_is_and_none_says_nothing():
+    with violates("reviews_review_conflict_statement"):
+        builders.review(builders.claim(), builders.user(), conflict_of_interest="declared")
+    with violates("reviews_review_conflict_statement"):
+        builders.review(builders.claim(), builders.user(), conflict_of_interest="none", conflict_statement="A tie.")
+    builders.review(builders.claim(), builders.user(), conflict_of_interest="declared", conflict_statement="A tie.")
 
 
 # --- Flags ------------------------------------------------------------------------------------------------

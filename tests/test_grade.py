@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 from django.test import Client
 from django.urls import reverse
 from hypothesis import given, settings
@@ -352,18 +353,27 @@ def test_the_api_takes_the_ratings_and_puts_the_services_refusals_on_their_field
 
 # --- The migration ------------------------------------------------------------------------------------------
 
-BEFORE = [("reviews", "0005_rounds_and_verdict_versions")]
-AFTER = [("reviews", "0006_grade_ratings_and_conflicts")]
+
+def grade_migration() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The reviews migrations just before the GRADE migration, and the GRADE migration itself, found by name
+    in the graph, so the test follows the migration wherever it is chained."""
+    loader = MigrationLoader(connection)
+    (after,) = [
+        key for key in loader.graph.nodes if key[0] == "reviews" and key[1].endswith("_grade_ratings_and_conflicts")
+    ]
+    before = [dep for dep in loader.get_migration(*after).dependencies if dep[0] == "reviews"]
+    return before, [after]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_turns_each_ticked_downgrade_into_a_serious_one():
+    before, after = grade_migration()
     # the claim and the reviewer in today's tables, which the migration does not touch
     claim = article_with_claims(1).claims.get()
     reviewer = get_user_model().objects.create(username="legacy")
     executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    old = executor.loader.project_state(BEFORE).apps
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
     old.get_model("reviews", "Review").objects.create(
         claim_id=claim.pk,
         reviewer_id=reviewer.pk,
@@ -374,10 +384,34 @@ def test_the_migration_turns_each_ticked_downgrade_into_a_serious_one():
         downgrade_imprecision=True,
     )
     executor = MigrationExecutor(connection)
-    executor.migrate(AFTER)
-    new = executor.loader.project_state(AFTER).apps
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps
     review = new.get_model("reviews", "Review").objects.get()
     assert (review.risk_of_bias, review.imprecision, review.inconsistency) == ("serious", "serious", "not_serious")
     assert (review.evidence_design, review.conflict_of_interest) == ("", "")  # not recorded then
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+# --- The admin ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_the_same_refusals_on_their_fields(make_user):
+    claim = article_with_claims(1).claims.get()
+    client = signed_in(make_user("Reviewers"))
+    data = {
+        **grade_fields("high"),
+        **ALL_SERIOUS,
+        "claim": str(claim.pk),
+        "certainty": "high",
+        "verdict": "supported",
+        "rationale": "Trials.",
+        "conflict_of_interest": "declared",
+    }
+    response = client.post(reverse("admin:reviews_review_add"), data)
+    assert response.status_code == 200  # the form again, with its errors
+    errors = response.context["adminform"].form.errors
+    assert set(errors) == {"conflict_statement", "certainty"}
+    assert errors["certainty"][0].startswith("High is 3 levels from the very low certainty")
+    assert not Review.objects.exists()
