@@ -37,7 +37,8 @@ DESIGN_COLUMNS: list[DesignColumn] = [
     DesignColumn("preclinical", "Preclinical", (StudyDesign.PRECLINICAL,)),
     DesignColumn("review", "Review / opinion", (StudyDesign.REVIEW,)),
     DesignColumn("regulatory", "Regulatory", (StudyDesign.REGULATORY,)),
-    DesignColumn("other", "Other", (StudyDesign.OTHER,)),
+    # a study nobody has classified yet is counted, with the others that fit no column
+    DesignColumn("other", "Other / unclassified", (StudyDesign.OTHER, StudyDesign.UNCLASSIFIED)),
 ]
 COLUMN_OF = {design: column.key for column in DESIGN_COLUMNS for design in column.designs}
 # The relations a map cell counts; "context" studies inform but neither support nor contradict.

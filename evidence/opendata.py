@@ -520,7 +520,9 @@ JSON text. Dates and times are ISO 8601 (UTC). Ids are the site's: claim 12 is /
 - **review_rounds**: a claim sent back for re-review after its verdict was published starts a new
   round (`number` 2, 3, …), blind until its verdict is published; `reason` and `opened_at` say why and when.
 - **studies**: `doi` is lower case without resolver, `pmid` digits only; `authors` is a list of CSL
-  names; `verified` says a bibliographic source confirmed the record (`verified_from` lists them).
+  names; `verified` says a bibliographic source confirmed the record (`verified_from` lists them);
+  `design` is "" for a study not yet classified; `note` is the curators' note for readers (their own
+  research notes, `internal_note`, are here only in a copy exported for another instance of the site).
 
 Not included: reviewers' individual reviews and editors' flags (the API at /api/ serves those that are
 public), and anything not yet published.

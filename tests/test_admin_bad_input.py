@@ -3,6 +3,7 @@ list, never a server error."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -64,3 +65,13 @@ def test_study_authors_in_the_right_shape_are_saved(make_user):
     assert response.status_code == 302
     study.refresh_from_db()
     assert study.authors == [{"family": "Zarate", "given": "Carlos A."}, {"literal": "SUSTAIN-1 investigators"}]
+
+
+@pytest.mark.parametrize("authors", ["Berman", [1, 2], {"family": "Berman"}, [{"family": 7}]])
+def test_the_api_applies_the_same_rule_to_authors(client, make_user, authors):
+    client.force_login(make_user("Curators"))
+    body = {"title": "A trial", "doi": "10.5555/authors.api", "authors": authors}
+    response = client.post("/api/studies/", json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert "A list of CSL names" in json.dumps(response.json())
+    assert not Study.objects.filter(doi="10.5555/authors.api").exists()

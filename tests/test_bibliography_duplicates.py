@@ -39,7 +39,7 @@ def test_a_later_duplicate_completes_the_new_study_and_its_history_row():
         + entry("again", title="Alpha trial of something", doi="10.5555/alpha", pages="1--9", pmid="4242")
     )
     assert imported(text) == [
-        ("created", "first", "line 1 (key first)"),
+        ("created", "first", "line 1 (key first): design not yet classified"),
         ("merged", "again", "line 26 (key again): merged into line 1 (key first) (same DOI 10.5555/alpha)"),
     ]
     alpha = Study.objects.get(doi="10.5555/alpha")
@@ -89,7 +89,7 @@ def test_a_doi_filled_later_that_rules_out_the_only_title_match_creates_the_stud
         + fillers(3)
         + entry("withdoi", title="Only one stored", year="2022", doi="10.5555/other")
     )
-    assert imported(text)[0] == ("created", "bytitle", "line 1 (key bytitle)")
+    assert imported(text)[0] == ("created", "bytitle", "line 1 (key bytitle): design not yet classified")
     assert Study.objects.filter(title="Only one stored").count() == 2
 
 

@@ -53,7 +53,7 @@ def test_zotero_bibtex_export_accents_braces_strings_and_a_missing_doi():
     hysek = Study.objects.get(doi="10.1093/scan/nst161")
     assert hysek.title == "MDMA enhances emotional empathy and prosocial behavior"  # {MDMA} braces dropped
     assert hysek.authors[0] == {"family": "Hysek", "given": "Cédric M."}  # C{\'e}dric decoded
-    assert hysek.pmid == "24097374" and hysek.note == ""  # Zotero's "PMID: …" note line is the PMID
+    assert hysek.pmid == "24097374" and hysek.internal_note == ""  # Zotero's "PMID: …" note line is the PMID
     assert (hysek.year, hysek.month, hysek.day, hysek.pages) == (2014, 11, None, "1645-1652")
     kamilar = Study.objects.get(citation_key="kamilar-britt_prosocial_2015")
     assert kamilar.container_title == "Neuroscience & Biobehavioral Reviews"  # @string with # concatenation
@@ -99,7 +99,7 @@ def test_zotero_ris_export():
     assert (mate.work_type, mate.publisher, mate.container_title) == ("book", "Avery", "")
     fixture = Study.objects.get(doi="10.5555/fixture.ris.0001")
     assert fixture.pmid == "99999901"  # from Zotero's Extra field (M2  - PMID: …)
-    assert (fixture.pages, fixture.day, fixture.note) == (
+    assert (fixture.pages, fixture.day, fixture.internal_note) == (
         "101-109",
         17,
         "Fictitious record for tests; not a real paper.",

@@ -15,6 +15,7 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
+from evidence.cache import redis_cache
 from reviews.models import Review
 from tests.builders import article_with_claims, grade_fields
 from tests.test_concurrency import run_together
@@ -69,9 +70,7 @@ def shared_cache(settings):
             pytest.fail(f"Redis is not answering at {url}, and EVIDENCE_REQUIRE_REDIS=1")
         pytest.skip(f"Redis is not answering at {url} (CI runs it: .ci/run)")
     prefix = f"evidence-test-{uuid.uuid4().hex}"
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": prefix}
-    }
+    settings.CACHES = {"default": {**redis_cache(url), "KEY_PREFIX": prefix}}  # production's backend
     yield
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
@@ -196,9 +195,7 @@ def test_sign_ins_one_after_another_still_check_up_to_the_limit(settings, shared
 def test_sign_in_works_while_redis_is_away(settings, make_user, caplog):
     """A real connection to a port nothing listens on: the reservations are unavailable, so axes' own
     check applies alone, and people can still sign in (and are still locked out one guess at a time)."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
-    }
+    settings.CACHES = {"default": redis_cache("redis://127.0.0.1:1/0")}
     settings.AXES_FAILURE_LIMIT = 2
     user = make_user("Reviewers")
     client = Client(REMOTE_ADDR="203.0.113.42")
