@@ -643,13 +643,16 @@ def markdown(results: dict[str, Any]) -> str:
     if imported.get("status") == "measured":
         budget = imported["budget"]
         verdict = "met" if imported["meets_target"] else "**missed**"
+        load = (min(run["load"][0] for run in imported["runs"]), max(run["load"][1] for run in imported["runs"]))
         lines.append(
             f"Import: {imported['records']:,}-record BibTeX file ({imported['file']}) committed into a copy of the "
             f"data set, in a process of its own: {imported['seconds']:.1f} s ({imported['cpu_seconds']:.1f} s of "
             f"CPU), peak {imported['peak_rss_mb']} MB (budget {budget['seconds']:.0f} s and "
             f"{budget['peak_rss_mb']} MB: {verdict}); report: {imported['report']}. For context, on the same file: "
             f"bibtexparser.parse_string alone {imported['bibtexparser_seconds']:.1f} s, our parser alone "
-            f"{imported['parse_seconds']:.1f} s."
+            f"{imported['parse_seconds']:.1f} s. Load average during the imports: "
+            f"{load[0]:.1f} to {load[1]:.1f} on {os.cpu_count()} cores (the wall-clock depends on it, the CPU seconds "
+            "less)."
         )
         large = imported.get("large")
         if large:

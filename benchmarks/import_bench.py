@@ -8,14 +8,14 @@ The budget (issue 18): a 10,000-record BibTeX file into the benchmark library (1
 committed with its history and report, in at most 15 s wall-clock and 500 MB peak memory; a 50 MB file
 within 1 GB.
 
-Each import runs in a child process of its own (this script with --child), as the management command
-would: Django set up, the file read, ``bibliography_import`` called and committed. The child reports how
-long the call took (and its CPU time: on a shared machine the wall-clock also measures the neighbours)
-and its peak resident memory, Django's own start-up included: VmHWM from /proc/self/status, not
-getrusage()'s ru_maxrss, which on Linux a child inherits from the parent that started it (a parent that
-has generated the large file would be counted). Every committed import goes into a fresh copy of the library (CREATE
-DATABASE … TEMPLATE), dropped afterwards: each run meets the same 100,000 studies, and the library
-itself is never changed.
+Each import runs in a child process of its own (this script with --child), as the management command would:
+Django set up, the file read, ``bibliography_import`` called and committed. The child reports how long the
+call took (and its CPU time: on a shared machine the wall-clock also measures the neighbours, whose 1-minute
+load average is noted before and after) and its peak resident memory, Django's own start-up included: VmHWM
+from /proc/self/status, not getrusage()'s ru_maxrss, which on Linux a child inherits from the parent that
+started it (a parent that has generated the large file would be counted). Every committed import goes into a
+fresh copy of the library (CREATE DATABASE … TEMPLATE), dropped afterwards: each run meets the same 100,000
+studies, and the library itself is never changed.
 
 The files are bench.py's (import_file: synthetic studies, seed 4242, unique citation keys, written by our
 BibTeX exporter). The large one is as many of those entries, without their abstracts, as fit in

@@ -1,7 +1,8 @@
 """One BibTeX entry, as bibtexparser and its middlewares leave it (evidence.importers.bibtex), into a StudyRecord.
 
 LaTeX is decoded per field: prose fields (title, journal, names, note …) through pylatexenc, the decoder
-bibtexparser's LatexDecodingMiddleware uses, so ``{\\'e}`` becomes é and ``--`` an en dash; identifier-like
+bibtexparser's LatexDecodingMiddleware uses, so ``{\\'e}`` becomes é and ``--`` an en dash (a value in which
+pylatexenc would find nothing but plain characters is taken as it is, unwalked); identifier-like
 fields (DOI, URL, the project's ``verifiedfrom``) only lose their escaping backslashes, because ``--`` or
 ``~`` in a URL is literal.
 
