@@ -163,6 +163,7 @@ def test_the_licence_note_says_what_is_whose(published, tmp_path):
     assert "LICENCE.md" in readme and "import_dataset" in readme and "| 38 |" in readme
 
 
+@pytest.mark.slow
 def test_the_dataset_reimports_into_an_empty_database_with_nothing_lost(published, tmp_path):
     first, second = tmp_path / "first", tmp_path / "second"
     dataset_export(directory=first)
@@ -220,6 +221,7 @@ def _broken(folder: Path, name: str, change) -> None:
         ("verdicts", lambda rows: rows[0].update(verdict="probably"), "verdict"),
     ],
 )
+@pytest.mark.slow
 def test_a_broken_dataset_is_refused_whole(published, tmp_path, name, change, message):
     dataset_export(directory=tmp_path)
     _broken(tmp_path, name, change)
@@ -259,6 +261,7 @@ def test_claimreview_feed_lists_the_published_claims_as_their_pages_do(client, p
     assert feed[0]["itemReviewed"]["appearance"]["url"] == "https://publisher.example/ketamine-vs-mdma"
 
 
+@pytest.mark.slow
 def test_claimreview_feed_of_an_article_without_verdicts_is_empty(client, seed):
     assert client.get(reverse("evidence:article-claimreview", args=[ARTICLE_SLUG])).json() == []
     assert client.get(reverse("evidence:article-claimreview", args=["no-such-article"])).status_code == 404
@@ -267,6 +270,7 @@ def test_claimreview_feed_of_an_article_without_verdicts_is_empty(client, seed):
 # --- The Web Annotations -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_annotations_anchor_every_claim_on_the_original_page(client, published):
     response = client.get(reverse("evidence:article-annotations", args=[ARTICLE_SLUG]))
     assert response.status_code == 200
