@@ -71,7 +71,6 @@ def looks_like_the_site(html: str) -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.slow
 def test_a_view_that_loses_the_database_answers_503_with_a_plain_page(client, caplog):
     with caplog.at_level(logging.ERROR, logger="evidence.availability"):
         with CaptureQueriesContext(connection) as queries:

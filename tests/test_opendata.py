@@ -261,7 +261,6 @@ def test_claimreview_feed_lists_the_published_claims_as_their_pages_do(client, p
     assert feed[0]["itemReviewed"]["appearance"]["url"] == "https://publisher.example/ketamine-vs-mdma"
 
 
-@pytest.mark.slow
 def test_claimreview_feed_of_an_article_without_verdicts_is_empty(client, seed):
     assert client.get(reverse("evidence:article-claimreview", args=[ARTICLE_SLUG])).json() == []
     assert client.get(reverse("evidence:article-claimreview", args=["no-such-article"])).status_code == 404
@@ -270,7 +269,6 @@ def test_claimreview_feed_of_an_article_without_verdicts_is_empty(client, seed):
 # --- The Web Annotations -----------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_annotations_anchor_every_claim_on_the_original_page(client, published):
     response = client.get(reverse("evidence:article-annotations", args=[ARTICLE_SLUG]))
     assert response.status_code == 200

@@ -29,7 +29,6 @@ def _postgres_only(transactional_db):
 # --- 27: created or updated, decided under the claim's lock ----------------------------------------------
 
 
-@pytest.mark.slow
 def test_concurrent_puts_of_one_review_answer_201_once(make_user):
     """Twenty PUTs of the same reviewer's review at once (a retrying script, a double submit): one row, so
     exactly one answer may say it was created (201), whichever got the claim's lock first; the rest 200."""
