@@ -427,6 +427,7 @@ def labelled(model: type[models.Model], case: Case) -> Case:
     return replace(case, label=f"{model.__name__}: {case.label}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
 def test_change_forms_reach_no_state_the_services_refuse(role: str, make_user, world):
     client = signed_in(user_for(role, make_user))
@@ -438,6 +439,7 @@ def test_change_forms_reach_no_state_the_services_refuse(role: str, make_user, w
                 post_case(client, url, model._meta.model_name, labelled(model, case), world)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
 def test_add_forms_reach_no_state_the_services_refuse(role: str, make_user, world):
     client = signed_in(user_for(role, make_user))
@@ -448,6 +450,7 @@ def test_add_forms_reach_no_state_the_services_refuse(role: str, make_user, worl
                 post_case(client, admin_url(model, "add"), model._meta.model_name, labelled(model, case), world)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
 def test_history_reverts_reach_no_state_the_services_refuse(role: str, make_user, world):
     """Every version of each walked object, reverted as its history page offers it."""

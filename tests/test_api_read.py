@@ -372,6 +372,7 @@ class _AsDRFWould(s.ClaimDetailSerializer):
         return drf_reverse("evidence:claim-detail", args=[claim.pk], request=self.context["request"])
 
 
+@pytest.mark.slow
 def test_the_claim_list_says_what_drf_would_say(client, seed, make_user):
     from reviews.services import flag_close
 

@@ -260,6 +260,7 @@ def _point_at_existing_records(case, world: dict) -> None:
     derandomize=os.environ.get("CI") == "true",
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
+@pytest.mark.slow
 def test_api_answers_as_its_schema_says(case, api_world, _requests_keep_the_test_transaction):
     _point_at_existing_records(case, api_world)
     if case.method.upper() in ("GET", "HEAD"):

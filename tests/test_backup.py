@@ -76,6 +76,7 @@ def model_tables() -> list[str]:
     return sorted(tables)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_dump_restores_into_an_empty_database_with_every_row_and_every_history_entry(seed, make_user, tmp_path):
     if connection.vendor != "postgresql":

@@ -270,6 +270,7 @@ def admin_save(client, url: str, **changes: Any):
     return response
 
 
+@pytest.mark.slow
 def test_markup_saved_through_the_admin_is_escaped_on_the_pages_and_in_the_admin(client, seed, make_user):
     client.force_login(make_user(superuser=True))
     claim = seed.claims.order_by("start").first()
@@ -314,6 +315,7 @@ def test_markup_saved_through_the_admin_is_escaped_on_the_pages_and_in_the_admin
             assert escaped(tag) in html or escaped(tag).replace("&quot;", "&#x27;") in html, f"{name}: {tag}"
 
 
+@pytest.mark.slow
 def test_a_javascript_url_is_refused_by_the_admin(client, seed, make_user):
     client.force_login(make_user(superuser=True))
     url = reverse("admin:evidence_article_change", args=[seed.pk])
@@ -422,6 +424,7 @@ def published_seed(seed):
     return seed
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", LIST_PAGES)
 def test_any_query_string_gives_a_page_or_a_400(client, published_seed, path: str):
     """Hypothesis over parameter names and values (known and arbitrary) and raw query strings. The
@@ -436,6 +439,7 @@ def test_any_query_string_gives_a_page_or_a_400(client, published_seed, path: st
     check()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", LIST_PAGES)
 def test_each_nasty_value_in_every_parameter_at_once(client, published_seed, path: str):
     """Every catalogued value in all the parameters of one request (each filter validates on its own):
@@ -465,6 +469,7 @@ def test_a_nul_character_in_the_query_string_is_a_400_page_everywhere(client, ma
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_the_admin_search_and_filters_take_nasty_values(client, seed, make_user):
     client.force_login(make_user(superuser=True))
     for changelist in ("evidence_claim", "evidence_study", "evidence_article", "reviews_review", "reviews_flag"):
@@ -692,6 +697,7 @@ def api_error(response) -> dict[str, Any]:
     return body
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", API_LISTS)
 def test_any_query_string_on_the_api_gives_json_never_a_500(client, published_seed, unthrottled, path: str):
     """200, or the API's JSON error: 400 for a filter value it refuses, 404 for a page that does not exist."""
@@ -707,6 +713,7 @@ def test_any_query_string_on_the_api_gives_json_never_a_500(client, published_se
     check()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", API_LISTS)
 def test_each_nasty_value_on_the_api(client, published_seed, unthrottled, path: str):
     for value in NASTY:

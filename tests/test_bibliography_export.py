@@ -205,6 +205,7 @@ def test_claim_export_view(seed: Article, client):
 # --- The command ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_export_command_writes_a_file(seed: Article, tmp_path: Path, capsys):
     target = tmp_path / "library.bib"
     call_command("export_bibliography", "--format", "bibtex", "--output", str(target))

@@ -461,6 +461,7 @@ def _generated(n: int, start: int = 0) -> str:
     return json.dumps(items)
 
 
+@pytest.mark.slow
 def test_ten_thousand_records_import():
     report = bibliography_import(data=_generated(10_000))
     assert counts(report) == {"created": 10_000}
@@ -539,6 +540,7 @@ def test_any_input_is_imported_or_rejected_with_a_reason(fmt, data):
         assert line.detail
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the title key is computed by PostgreSQL")
 def test_postgresqls_title_key_is_pythons_for_every_code_point():
     """study_title_key() (the indexed SQL) and title_keys() (Python) agree on what every character leaves

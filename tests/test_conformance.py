@@ -99,6 +99,7 @@ def test_our_csl_vocabulary_is_the_schemas():
     assert set(CSL_SCHEMA["definitions"][name]["anyOf"][0]["properties"]) == csljson.CSL_NAME_PARTS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("one_article", [False, True], ids=["library", "one article"])
 def test_export_bibliography_writes_valid_csl_json(library: Article, tmp_path: Path, one_article: bool):
     target = tmp_path / "studies.json"
@@ -255,6 +256,7 @@ def annotations(request, seed: Article, client) -> dict[str, Any]:
     return client.get(reverse("evidence:article-annotations", args=[ARTICLE_SLUG])).json()
 
 
+@pytest.mark.slow
 def test_every_annotation_meets_the_web_annotation_musts(annotations: dict[str, Any]):
     items = annotations["first"]["items"]
     assert len(items) == Claim.objects.filter(article__slug=ARTICLE_SLUG).count() == 38
@@ -267,6 +269,7 @@ def test_every_annotation_meets_the_web_annotation_musts(annotations: dict[str, 
     assert failures == {}
 
 
+@pytest.mark.slow
 def test_the_collection_and_its_page_meet_their_musts(annotations: dict[str, Any]):
     assert web_annotation_failures("collections/collectionMusts.test", annotations) == []
     # pageMusts.test takes "an Annotation Collection with an embedded Page", which is what we serve
@@ -413,6 +416,7 @@ def reviewed(request, seed: Article) -> Article:
     return seed
 
 
+@pytest.mark.slow
 def test_every_claimreview_on_a_claim_page_has_googles_properties(reviewed: Article, client):
     published = Claim.objects.filter(article=reviewed, consensus__published_at__isnull=False)
     assert published.count() == 3
@@ -426,6 +430,7 @@ def test_every_claimreview_on_a_claim_page_has_googles_properties(reviewed: Arti
     assert not [doc for doc in embedded_jsonld(unreviewed) if doc.get("@type") == "ClaimReview"]
 
 
+@pytest.mark.slow
 def test_every_claimreview_in_the_article_feed_has_googles_properties(reviewed: Article, client):
     response = client.get(reverse("evidence:article-claimreview", args=[reviewed.slug]))
     reviews = response.json()

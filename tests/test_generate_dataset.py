@@ -61,6 +61,7 @@ def test_counts_match_the_arguments(roles):
     assert Flag.objects.filter(status=Flag.Status.OPEN).exists()
 
 
+@pytest.mark.slow
 def test_every_constraint_holds(roles):
     generate()
     # COPY checks CHECK and UNIQUE constraints as it goes; foreign keys wait for the commit, which a
@@ -143,6 +144,7 @@ def test_history_starts_with_each_row_and_ends_with_its_current_values(roles):
         assert versions == [RetractionStatus.NONE, RetractionStatus.RETRACTED]
 
 
+@pytest.mark.slow
 def test_every_verdict_was_publishable_at_the_moment_it_was_published(roles):
     """The services published it, so publish_blockers allowed it then: the claim and its consensus as the
     history has them just before the publication."""
@@ -172,6 +174,7 @@ def test_every_row_and_every_change_is_in_the_history_at_its_moment(roles):
             assert all(when == stamped for _, when, stamped in created), model
 
 
+@pytest.mark.slow
 def test_reviewed_claims_go_back_for_re_review_when_a_study_they_rely_on_is_retracted(roles):
     generate(studies=200, claims=400, reviews=1000)
     sent_back = 0

@@ -45,6 +45,7 @@ def assert_map_matches_database(client, article: Article) -> None:
         assert row.empty is (not has_evidence)
 
 
+@pytest.mark.slow
 def test_seed_map_matches_the_database(client, seed):
     assert_map_matches_database(client, seed)
     response = client.get(reverse("evidence:article-map", args=[seed.slug]))
@@ -81,6 +82,7 @@ def generate(seed_value: int, n_claims: int = 40) -> Article:
     return article
 
 
+@pytest.mark.slow
 def test_generated_map_matches_the_database(client, db):
     article = generate(7)
     assert_map_matches_database(client, article)

@@ -162,6 +162,7 @@ def test_the_licence_note_says_what_is_whose(published, tmp_path):
     assert "LICENCE.md" in readme and "import_dataset" in readme and "| 38 |" in readme
 
 
+@pytest.mark.slow
 def test_the_dataset_reimports_into_an_empty_database_with_nothing_lost(published, tmp_path):
     first, second = tmp_path / "first", tmp_path / "second"
     dataset_export(directory=first)
@@ -219,6 +220,7 @@ def _broken(folder: Path, name: str, change) -> None:
         ("verdicts", lambda rows: rows[0].update(verdict="probably"), "verdict"),
     ],
 )
+@pytest.mark.slow
 def test_a_broken_dataset_is_refused_whole(published, tmp_path, name, change, message):
     dataset_export(directory=tmp_path)
     _broken(tmp_path, name, change)

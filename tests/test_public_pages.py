@@ -78,6 +78,7 @@ def test_queries_do_not_grow_with_the_data(client, make_user, name, url_of, budg
     assert many <= budget, f"{name}: {many} queries, budget {budget}"
 
 
+@pytest.mark.slow
 def test_anonymous_pages_write_no_session(client, seed):
     for url in (reverse("evidence:home"), seed.get_absolute_url(), reverse("evidence:claim-list")):
         with CaptureQueriesContext(connection) as queries:
@@ -89,6 +90,7 @@ def test_anonymous_pages_write_no_session(client, seed):
 # --- Article page -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_article_page_marks_every_claim_where_it_stands(client, seed):
     html = client.get(seed.get_absolute_url()).content.decode()
     # (a claim relying on a retracted study has one class more: test_retraction_display.py)
@@ -174,6 +176,7 @@ def test_claim_filters(client, seed, query, expected):
     assert all_keys(client, query) == expected
 
 
+@pytest.mark.slow
 def test_claim_filters_by_substance_article_and_missing_support(client, seed):
     mdma = set(Claim.objects.filter(substance="MDMA").values_list("key", flat=True))
     assert all_keys(client, "substance=MDMA") == mdma
@@ -225,6 +228,7 @@ def test_claim_search_finds_words_in_the_quote(client, seed):
     assert keys(client.get(reverse("evidence:claim-list"), {"q": "zebrafish"})) == set()
 
 
+@pytest.mark.slow
 def test_malformed_filters_are_ignored_with_an_error_not_a_crash(client, seed):
     for query in (
         {"verdict": "maybe"},
@@ -239,6 +243,7 @@ def test_malformed_filters_are_ignored_with_an_error_not_a_crash(client, seed):
         assert response.status_code in (200, 400), query
 
 
+@pytest.mark.slow
 def test_pagination_keeps_the_filters(client, seed):
     response = client.get(reverse("evidence:claim-list"), {"verdict": "unreviewed", "sort": "newest"})
     html = response.content.decode()
@@ -280,6 +285,7 @@ def test_claim_page_shows_studies_by_relation_with_links_and_badges(client, seed
     assert "However, it’s essential" in html
 
 
+@pytest.mark.slow
 def test_claim_page_links_pubmed_and_shows_context(client, seed):
     c = claim("K1")
     html = client.get(c.get_absolute_url()).content.decode()
@@ -288,6 +294,7 @@ def test_claim_page_links_pubmed_and_shows_context(client, seed):
     assert f"<mark>{escape(c.quote)}</mark>" in html
 
 
+@pytest.mark.slow
 def test_claim_page_embeds_claimreview_once_published(client, seed, make_user):
     c = claim("K5")
     reviewer = make_user("Reviewers")
@@ -325,6 +332,7 @@ def test_claim_page_escapes_user_text_in_html_and_json_ld(client, make_user):
     assert data["claimReviewed"] == c.quote  # escaped for HTML, intact as JSON
 
 
+@pytest.mark.slow
 def test_claim_changelog_lists_links_and_flags(client, seed, make_user):
     c = claim("M10")
     response = client.get(c.get_absolute_url())
@@ -356,6 +364,7 @@ def study_keys(client, query: dict) -> set[str]:
     return found
 
 
+@pytest.mark.slow
 def test_study_filters(client, seed):
     assert study_keys(client, {"retracted": "yes"}) == {"mithoefer2019", "jerome2020", "feduccia2021"}
     assert len(study_keys(client, {"verified": "yes"})) == 35
@@ -394,6 +403,7 @@ def test_open_flags_show_on_claim_page(client, seed, make_user):
     assert "⚑ Overstated" in html and "without evidence" in html
 
 
+@pytest.mark.slow
 def test_reviews_are_withheld_while_a_published_claim_is_back_in_review(client, seed, make_user):
     c = claim("K5")
     ReviewFactory(claim=c, reviewer=make_user("Reviewers"), rationale="Visible once published.")
@@ -414,6 +424,7 @@ def test_undated_articles_come_last_on_the_home_page(client, db):
     assert titles.index(dated.title) < titles.index(undated.title)
 
 
+@pytest.mark.slow
 def test_an_adjudicated_published_claim_page_stays_within_budget(client, seed, make_user):
     from django.utils import timezone
 

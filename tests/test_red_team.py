@@ -220,6 +220,7 @@ def test_json_nested_as_deep_as_the_limit_is_still_read(client, make_user, unthr
     [("admin:evidence_study_change", "authors"), ("admin:evidence_article_change", "headings")],
     ids=["study-authors", "article-headings"],
 )
+@pytest.mark.slow
 def test_deeply_nested_json_in_an_admin_json_field_is_a_form_error(
     client, seed, make_user, admin_url: str, field: str, nested: str
 ):
@@ -254,6 +255,7 @@ def test_a_deeply_nested_article_file_is_refused_with_a_message(tmp_path, nested
 # --- 28: request rates need a cache every worker shares -------------------------------------------------
 
 
+@pytest.mark.slow
 def test_check_deploy_warns_when_the_cache_is_each_workers_own():
     """Without REDIS_URL the cache is process memory: each gunicorn worker counts a client's requests for
     itself (three workers let 180 a minute through at 60/minute). The deployment check says so."""

@@ -106,6 +106,7 @@ def _queue_data(n_claims: int, reviewer: User, other: User) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_queue_query_count_does_not_grow(make_user):
     anna, ben = make_user("Reviewers"), make_user("Reviewers")
     client = signed_in(anna)
@@ -129,6 +130,7 @@ def test_queue_query_count_does_not_grow(make_user):
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_queue_pages_are_the_lists_slices(make_user):
     """reviewer_queue() fetches three pages in one query; they are exactly the pages of the three lists
     (reviews.queues), whatever page is asked for, including none, past the last or not a number."""
@@ -390,6 +392,7 @@ def test_desk_says_not_enough_data_for_alpha_from_too_few_claims(make_user):
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_desk_query_count_does_not_grow(make_user):
     client = signed_in(make_user("Editors"))
     url = reverse("reviews:desk")

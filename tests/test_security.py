@@ -73,12 +73,14 @@ def settings_with(**env: str) -> dict:
 # --- Production settings ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_documented_production_environment_passes_check_deploy_without_warnings():
     result = run_python("manage.py", "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
 
+@pytest.mark.slow
 def test_check_deploy_warns_when_https_is_not_configured():
     """Without the HTTPS variables the deployment check says what is missing: the variables matter."""
     env = {k: v for k, v in PRODUCTION.items() if k in {"DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"}}
@@ -88,6 +90,7 @@ def test_check_deploy_warns_when_https_is_not_configured():
         assert warning in result.stderr + result.stdout
 
 
+@pytest.mark.slow
 def test_https_settings_follow_the_environment():
     production = settings_with(**PRODUCTION)
     assert production == {
@@ -167,6 +170,7 @@ def public_urls(article) -> list[str]:
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_every_page_sends_the_security_headers(client, published):
     for url in public_urls(published):
         response = client.get(url)
@@ -203,6 +207,7 @@ def inline_code(html: str) -> list[str]:
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_rendered_pages_have_no_inline_script_or_style(client, published, make_user):
     editor = make_user("Editors", "Reviewers")
     client.force_login(editor)

@@ -98,6 +98,7 @@ def check(client: Client, url: str, data: dict | None = None, *, statuses=(200,)
     return [f"{url}: {problem}" for problem in problems(response.content.decode())]
 
 
+@pytest.mark.slow
 def test_public_pages(scene, client):
     article, published = scene["article"], scene["published"]
     study = published.citations.first().study
@@ -142,6 +143,7 @@ def test_the_reviewers_pages(scene):
     assert not found, "\n".join(found)
 
 
+@pytest.mark.slow
 def test_the_editors_pages(scene):
     editor, admin = client_for(scene["editor"]), client_for(scene["admin"])
     disputed, published = scene["disputed"], scene["published"]
