@@ -22,6 +22,7 @@ from evidence.services.jobs import import_job_create
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [
+    pytest.mark.slow,  # a Redis and a worker of the test's own, about a minute
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed"),
 ]

@@ -21,7 +21,7 @@ from reviews.services import claim_adjudicate, verdict_publish
 from tests import builders
 from tests.builders import cite, rate, trial
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # end to end, each some 20 s
 
 REVISED = (
     "A test article\n"
