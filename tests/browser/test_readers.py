@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from evidence.models import Article, Claim
-from tests.browser.conftest import DESKTOP, PHONE, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, axe_violations, screenshot
 from tests.factories import publish
 
 pytestmark = pytest.mark.browser
@@ -182,12 +182,15 @@ def test_readers_pages_fit_desktop_and_phone(new_page, live_seed, viewport):
         ("methodology", "/methodology/"),
         ("about", "/about/"),
         ("claim", claim.get_absolute_url()),
+        ("card", f"/claims/{claim.pk}/embed/"),
     ]:
         response = page.goto(path)
         assert response is not None and response.status == 200, path
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {viewport['width']}px"
         screenshot(page, f"readers-{name}-{viewport['width']}")
+        if viewport is DESKTOP:
+            assert axe_violations(page) == [], path
 
 
 # --- The overlay on the publisher's own page ----------------------------------------------------------------------
