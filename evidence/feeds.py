@@ -11,8 +11,9 @@ from typing import Any
 
 from django.contrib.syndication.views import Feed
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
@@ -29,8 +30,10 @@ JSONLD = "application/ld+json"
 ANNOTATION_JSONLD = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
 
 
-def _jsonld(data: Any, content_type: str) -> JsonResponse:
-    response = JsonResponse(data, safe=False, content_type=content_type, json_dumps_params={"ensure_ascii": False})
+def _jsonld(data: Any, content_type: str, status: int = 200) -> JsonResponse:
+    response = JsonResponse(
+        data, safe=False, content_type=content_type, status=status, json_dumps_params={"ensure_ascii": False}
+    )
     response["Access-Control-Allow-Origin"] = "*"  # open data: any site's scripts may read it
     return response
 
@@ -144,3 +147,25 @@ class ArticleVerdictFeed(VerdictFeed):
 
 verdict_feed = public_page(VerdictFeed())
 article_verdict_feed = public_page(ArticleVerdictFeed())
+
+
+@public_page
+def annotations_for_url(request: HttpRequest) -> HttpResponse:
+    """The Web Annotations of the article published at ``?url=`` (its publisher's address, as the article
+    records it; a trailing slash and a #fragment do not matter): what /embed/overlay.js reads on the
+    publisher's page. Missing url 400, no article at that address 404, each with a JSON error. Two queries."""
+    url = request.GET.get("url", "").split("#")[0].strip()
+    if not url:
+        return _jsonld({"error": "url is required: the address of an article's page"}, JSONLD, status=400)
+    candidates = {url, url.rstrip("/"), url.rstrip("/") + "/"}
+    article = Article.objects.defer("text", "headings").filter(url__in=candidates).order_by("pk").first()
+    if article is None:
+        return _jsonld({"error": "no article of ours is published at this address"}, JSONLD, status=404)
+    collection = web_annotations.article_annotations(article, _claims(article), request)
+    return _jsonld(collection, ANNOTATION_JSONLD)
+
+
+def overlay_script(request: HttpRequest) -> HttpResponse:
+    """/embed/overlay.js, the stable address publishers and bookmarklets use, sends them to the script's
+    current static file (hashed per release, so it is cached for as long as it is the same)."""
+    return HttpResponseRedirect(static("js/overlay.js"))

@@ -34,6 +34,9 @@ evidence_patterns = [
     # open data: the article's ClaimReviews and its claims as W3C Web Annotations (evidence/feeds.py)
     path("articles/<slug:slug>/claimreview.jsonld", feeds.article_claimreview, name="article-claimreview"),
     path("articles/<slug:slug>/annotations.jsonld", feeds.article_annotations, name="article-annotations"),
+    # the article published at ?url= as Web Annotations, and the script that shows them on that page
+    path("annotations.jsonld", feeds.annotations_for_url, name="annotations-for-url"),
+    path("embed/overlay.js", feeds.overlay_script, name="overlay-script"),
     # Atom feeds of published verdicts, site-wide and per article (evidence/feeds.py)
     path("feeds/verdicts.atom", feeds.verdict_feed, name="verdict-feed"),
     path("articles/<slug:slug>/verdicts.atom", feeds.article_verdict_feed, name="article-verdict-feed"),

@@ -513,3 +513,23 @@ def test_the_claim_page_queries_do_not_grow_with_reviewer_profiles(client, make_
         )
     with django_assert_max_num_queries(9):
         client.get(claim.get_absolute_url())
+
+
+# --- The overlay's data ---------------------------------------------------------------------------------------------
+
+
+def test_annotations_by_the_publishers_address(client):
+    article = ArticleFactory(url="https://news.example/story")
+    add_claim(article, "Ketamine lifts mood within hours.")
+    for url in ("https://news.example/story", "https://news.example/story/", "https://news.example/story#top"):
+        response = client.get(reverse("evidence:annotations-for-url"), {"url": url})
+        assert response.status_code == 200, url
+        assert response["Access-Control-Allow-Origin"] == "*"
+        assert response.json()["total"] == 1
+    assert client.get(reverse("evidence:annotations-for-url"), {"url": "https://other.example/"}).status_code == 404
+    assert client.get(reverse("evidence:annotations-for-url")).status_code == 400
+
+
+def test_the_overlay_script_has_a_stable_address(client):
+    response = client.get("/embed/overlay.js")
+    assert response.status_code == 302 and response["Location"].endswith("/js/overlay.js")

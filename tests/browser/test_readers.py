@@ -6,11 +6,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
-from evidence.models import Claim
-from tests.browser.conftest import DESKTOP, PHONE, screenshot
+from evidence.models import Article, Claim
+from tests.browser.conftest import DESKTOP, PHONE, axe_violations, screenshot
 from tests.builders import publish
 
 pytestmark = pytest.mark.browser
@@ -181,9 +182,73 @@ def test_readers_pages_fit_desktop_and_phone(new_page, live_seed, viewport):
         ("methodology", "/methodology/"),
         ("about", "/about/"),
         ("claim", claim.get_absolute_url()),
+        ("card", f"/claims/{claim.pk}/embed/"),
     ]:
         response = page.goto(path)
         assert response is not None and response.status == 200, path
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {viewport['width']}px"
         screenshot(page, f"readers-{name}-{viewport['width']}")
+        if viewport is DESKTOP:
+            assert axe_violations(page) == [], path
+
+
+# --- The overlay on the publisher's own page ----------------------------------------------------------------------
+
+FOREIGN_PAGE = Path(__file__).resolve().parent / "samples" / "foreign-article.html"
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("how", ["by the page's address", "by data-article"])
+def test_the_overlay_marks_every_claim_on_a_foreign_page(page, live_server, live_seed, publisher, how):
+    """The publisher's copy (tests/browser/samples/foreign-article.html) has its own markup: quotes split across
+    <em>, <a>, <abbr> and <b>, extra whitespace and line breaks; and it cut claim C7's sentence."""
+    claims = {claim.key: claim for claim in Claim.objects.filter(article=live_seed)}
+    publish(claims["M14"], verdict="unsupported", certainty="very_low")
+    html = FOREIGN_PAGE.read_text(encoding="utf-8")
+    attribute = f' data-article="{live_seed.slug}"' if how == "by data-article" else ""
+    origin = publisher(
+        html.replace("{{OVERLAY}}", f'<script src="{live_server.url}/embed/overlay.js"{attribute}></script>')
+    )
+    if how == "by the page's address":
+        Article.objects.filter(pk=live_seed.pk).update(url=f"{origin}/story")
+    warnings: list[str] = []
+    page.on("console", lambda message: message.type == "warning" and warnings.append(message.text))
+
+    page.goto(f"{origin}/story")
+    page.wait_for_function("document.documentElement.dataset.evidenceOverlay !== undefined")
+
+    marked = page.evaluate(
+        """() => {
+          const found = {};
+          for (const mark of document.querySelectorAll("mark[data-evidence-claim]")) {
+            const id = mark.dataset.evidenceClaim;
+            found[id] = (found[id] || "") + mark.textContent;
+          }
+          return found;
+        }"""
+    )
+    by_id = {f"claim-{claim.pk}": claim for claim in claims.values()}
+    marked = {by_id[key.rsplit("#", 1)[1]].key: text for key, text in marked.items()}
+    # every claim but the one the publisher cut, each on its own words and no other
+    assert sorted(marked) == sorted(key for key in claims if key != "C7")
+    for key, text in marked.items():
+        assert _squash(text) == _squash(claims[key].quote), key
+    assert any("does not contain the claim" in w and claims["C7"].quote[:40] in w for w in warnings), warnings
+    assert page.locator('mark[data-evidence-status="unsupported"]').count() >= 1
+
+    first = page.locator("mark[role=button]").first
+    first.focus()
+    page.keyboard.press("Enter")
+    panel = page.locator("[data-evidence-panel]")
+    assert panel.get_by_role("link", name="See the evidence").is_visible()
+    screenshot(page, f"readers-overlay-{'address' if not attribute else 'slug'}")
+
+
+def test_annotations_for_an_address_we_do_not_know_are_404(page, live_server, live_seed):
+    response = page.request.get(f"{live_server.url}/annotations.jsonld?url=https://nowhere.example/x")
+    assert response.status == 404 and response.json()["error"]
+    assert page.request.get(f"{live_server.url}/annotations.jsonld").status == 400
