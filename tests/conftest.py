@@ -19,7 +19,12 @@ from evidence.importers.article import load
 from evidence.models import Article, Claim
 from evidence.services import article_import
 
-ROLES: dict[str, list[tuple[str, str]]] = importlib.import_module("reviews.migrations.0003_roles").ROLES
+# The role groups' permissions as the migrations leave them: 0003 made the roles, 0007 gave Editors the
+# about page and reader reports (each migration's own list, so a flushed database gets them back exactly).
+ROLES: dict[str, list[tuple[str, str]]] = {
+    name: list(codenames) for name, codenames in importlib.import_module("reviews.migrations.0003_roles").ROLES.items()
+}
+ROLES["Editors"] += importlib.import_module("reviews.migrations.0007_reader_reports").EDITOR_PERMISSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = ROOT / "fixtures" / "ketamine-mdma"
@@ -111,7 +116,7 @@ def claim(request: pytest.FixtureRequest) -> Callable[[str], Claim]:
 
 
 def _recreate_roles() -> None:
-    """What reviews/migrations/0003_roles.py does, for a database a transactional test flushed."""
+    """What the role migrations (reviews 0003, 0007) do, for a database a transactional test flushed."""
     for app_label in ("evidence", "reviews"):
         create_permissions(django_apps.get_app_config(app_label), verbosity=0)
     for name, codenames in ROLES.items():
