@@ -74,9 +74,10 @@ FEED_ITEMS = 50
 
 class VerdictFeed(Feed):
     """Every publication of a verdict, newest first: a first verdict, and each verdict published again after
-    re-review (reviews.claims.published_verdict_events, which leaves out orphans). Each entry links to the
-    claim's page; its id is a name-based UUID of the claim and the moment of publication, so a verdict published
-    again is a new entry. Two queries at most: the article (per-article feed) and the events."""
+    re-review: the claims' numbered verdict versions (reviews.claims.published_verdict_events, which leaves out
+    orphans). Each entry links to the version's permalink; its id is a name-based UUID of the claim and the
+    version's number, so a verdict published again is a new entry. Two queries at most: the article
+    (per-article feed) and the events."""
 
     feed_type = Atom1Feed
     title = "Evidence review: published verdicts"
@@ -97,16 +98,16 @@ class VerdictFeed(Feed):
         return self.events(None)
 
     def item_title(self, item: Any) -> str:
-        status = status_for(item.published_verdict)
-        certainty = Certainty(item.published_certainty).label.lower()
+        status = status_for(item.verdict)
+        certainty = Certainty(item.certainty).label.lower()
         return f"{status.label} ({certainty} certainty): “{item.claim.quote}”"
 
     def item_link(self, item: Any) -> str:
-        return item.claim.get_absolute_url()
+        return item.get_absolute_url()  # the verdict version's permalink
 
     def item_guid(self, item: Any) -> str:
         # the same on every host the site answers to, and new for each publication of the claim's verdict
-        name = f"evidence-review:claim:{item.claim_id}:verdict:{item.published_at.isoformat()}"
+        name = f"evidence-review:claim:{item.claim_id}:verdict:{item.number}"
         return uuid.uuid5(uuid.NAMESPACE_URL, name).urn
 
     item_guid_is_permalink = False
@@ -118,11 +119,11 @@ class VerdictFeed(Feed):
         return item.published_at
 
     def item_categories(self, item: Any) -> list[str]:
-        return [status_for(item.published_verdict).label, item.claim.get_claim_type_display()]
+        return [status_for(item.verdict).label, item.claim.get_claim_type_display()]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["status"] = status_for(kwargs["item"].published_verdict)
+        context["status"] = status_for(kwargs["item"].verdict)
         return context
 
 

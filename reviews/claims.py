@@ -10,7 +10,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from evidence.models import Article, Claim, subquery_count
-from reviews.models import Consensus, Flag, Verdict
+from reviews.models import Flag, Verdict, VerdictVersion
 
 
 def has_open_flag() -> Exists:
@@ -42,27 +42,19 @@ def for_readers(claims: QuerySet[Claim] | None = None) -> QuerySet[Claim]:
     return with_verdict(claims.with_evidence()).select_related("article")
 
 
-def published_verdict_events(article: Article | None = None) -> QuerySet:
-    """Each publication of a verdict, newest first: the historical Consensus row written when a verdict was
-    published or published again after re-review (a new ``published_at``), carrying the verdict, certainty
-    and summary as they were then. The Atom feeds read verdicts through this one function.
+def published_verdict_events(article: Article | None = None) -> QuerySet[VerdictVersion]:
+    """Each publication of a verdict, newest first: the claim's numbered verdict versions (a first verdict,
+    and each verdict published again after re-review), as they were published. The Atom feeds read verdicts
+    through this one function.
 
-    A consensus is saved many times while its published_at stays the same (a late review refreshes the
-    median); the first row with a given published_at is the publication, the rows after it are not events.
     An orphan's verdicts are left out (its quote is gone from the article, so its verdict is on words the
     article no longer says), as are claims of other articles when ``article`` is given. One query, with each
-    event's claim and article joined in.
+    version's claim and article joined in.
     """
-    history = Consensus.history.model
-    earlier_same_publication = history.objects.filter(
-        claim_id=OuterRef("claim_id"), published_at=OuterRef("published_at"), history_id__lt=OuterRef("history_id")
-    )
     events = (
-        history.objects.filter(published_at__isnull=False, claim__anchor_state=Claim.AnchorState.ANCHORED)
-        .exclude(published_verdict="")
-        .exclude(Exists(earlier_same_publication))
+        VerdictVersion.objects.filter(claim__anchor_state=Claim.AnchorState.ANCHORED)
         .select_related("claim__article")
-        .order_by("-published_at", "-history_id")
+        .order_by("-published_at", "-pk")
     )
     return events if article is None else events.filter(claim__article=article)
 
