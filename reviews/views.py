@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from evidence import ratelimit
 from evidence.article_text import claim_context, context_around
@@ -430,12 +430,16 @@ def anchor_requote(request: HttpRequest, claim_id: int) -> HttpResponse:
 # --- Reader reports ------------------------------------------------------------------------------------------
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def report_submit(request: HttpRequest, claim_id: int) -> HttpResponse:
-    """A reader's report from the claim's page, no account needed. Each address may send
+    """A reader's report of a problem with a claim, no account needed: the form (GET; the claim's page links
+    here, so the claim's page itself sets no CSRF cookie and stays cacheable), and the report (POST). Each
+    address may send
     settings.READER_REPORTS_PER_HOUR an hour (evidence.ratelimit; more get a 429 page); a report whose honeypot
     is filled in is thanked like the others and dropped, so a robot learns nothing."""
     claim = get_object_or_404(Claim.objects.select_related("article"), pk=claim_id)
+    if request.method != "POST":
+        return render(request, "reviews/report_form.html", {"claim": claim, "form": ReaderReportForm()})
     hit = ratelimit.hit(f"reader-report:{client_ip(request)}", period=60 * 60)
     if hit.count > settings.READER_REPORTS_PER_HOUR:
         minutes = max(1, round(hit.seconds_left() / 60))

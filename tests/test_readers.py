@@ -324,7 +324,10 @@ def _report(client, claim, **fields):
 
 def test_a_reader_reports_a_problem_without_an_account_and_it_reaches_the_desk(client, make_user):
     claim = add_claim(ArticleFactory())
-    page = client.get(claim.get_absolute_url()).content.decode()
+    claim_page = client.get(claim.get_absolute_url())
+    assert f'href="/claims/{claim.pk}/report/"' in claim_page.content.decode()
+    assert "csrftoken" not in claim_page.cookies  # the claim's page stays cacheable: the form is on its own page
+    page = client.get(reverse("reviews:report", args=[claim.pk])).content.decode()
     assert f'action="/claims/{claim.pk}/report/"' in page and 'name="csrfmiddlewaretoken"' in page
 
     response = _report(client, claim, reply_to="reader@example.org")
@@ -396,10 +399,12 @@ def test_bad_reports_are_refused_with_reasons_not_500(client, fields):
     assert not ReaderReport.objects.exists()
 
 
-def test_reports_on_unknown_claims_and_gets_are_refused(client):
+def test_reports_on_unknown_claims_are_refused_and_other_methods_too(client):
     assert client.post(reverse("reviews:report", args=[999999]), REPORT).status_code == 404
+    assert client.get(reverse("reviews:report", args=[999999])).status_code == 404
     claim = add_claim(ArticleFactory())
-    assert client.get(reverse("reviews:report", args=[claim.pk])).status_code == 405
+    assert client.get(reverse("reviews:report", args=[claim.pk])).status_code == 200  # the form's own page
+    assert client.put(reverse("reviews:report", args=[claim.pk]), REPORT).status_code == 405
 
 
 def test_an_editor_closes_a_report_and_others_cannot(client, make_user):

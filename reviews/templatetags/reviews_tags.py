@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import template
-
-from evidence.models import Claim
-from reviews.forms import ReaderReportForm
 
 register = template.Library()
 
@@ -19,12 +14,6 @@ def page_url(context: template.Context, param: str, number: int) -> str:
     query = context["request"].GET.copy()
     query[param] = number
     return f"?{query.urlencode()}"
-
-
-@register.inclusion_tag("reviews/includes/report_form.html", takes_context=True)
-def reader_report_form(context: template.Context, claim: Claim) -> dict[str, Any]:
-    """The "Report a problem" form of a claim's page (reviews.views.report_submit receives it)."""
-    return {"claim": claim, "form": ReaderReportForm(), "csrf_token": context.get("csrf_token")}
 
 
 @register.filter

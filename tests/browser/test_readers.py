@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
 from evidence.models import Article, Claim
 from tests.browser.conftest import DESKTOP, PHONE, axe_violations, screenshot
@@ -120,7 +121,8 @@ PASSWORD = "a-long-test-password"  # what tests/conftest.py's make_user gives ev
 
 def _send_report(page, claim: Claim, message: str, *, trap: str = "") -> None:
     page.goto(claim.get_absolute_url())
-    form = page.locator("#report")
+    page.get_by_role("link", name="Report a problem with this claim").click()
+    form = page.locator("#report-form")
     form.get_by_label("A study is missing or misread").check()
     form.get_by_label("Tell us more").fill(message)
     form.get_by_label("Your email address (optional)").fill("reader@example.org")
@@ -154,7 +156,7 @@ def test_a_report_reaches_the_desk_and_the_honeypot_and_rate_limit_refuse(
 
     _send_report(page, claim, "The 2019 follow-up is missing.")
     assert page.get_by_role("heading", name="Thank you").is_visible()
-    page.goto(claim.get_absolute_url())
+    page.goto(reverse("reviews:report", args=[claim.pk]))
     # off-screen, out of the tab order and hidden from screen readers: people never fill it in
     assert honeypot_field.evaluate("input => input.getBoundingClientRect().right") < 0
     assert honeypot_field.get_attribute("tabindex") == "-1"
