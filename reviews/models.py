@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, OuterRef, Q, When
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -442,8 +443,6 @@ class VerdictVersion(models.Model):
         return f"Verdict {self.number} on claim {self.claim_id}"
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("evidence:claim-verdict", args=[self.claim_id, self.number])
 
     @property
