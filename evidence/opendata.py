@@ -1,7 +1,8 @@
 """The open dataset: everything readers can see, as JSON and CSV files in one folder, and back.
 
 ``dataset_export`` writes the articles (with their texts), the claims (with their anchors), the studies,
-the citations and the published verdicts; ``dataset_import`` loads such a folder into an empty database,
+the citations, the published verdicts (each claim's current one, and every numbered version) and the
+re-review rounds opened since a publication; ``dataset_import`` loads such a folder into an empty database,
 keeping every id, so the records' URLs stay what they were. A dataset exported, imported elsewhere and
 exported again gives the same files (tests/test_opendata.py). The format is described in docs/api.md
 and in the README the export writes beside the data.

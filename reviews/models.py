@@ -513,8 +513,6 @@ class VerdictVersion(models.Model):
         return f"Verdict {self.number} on claim {self.claim_id}"
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("evidence:claim-verdict", args=[self.claim_id, self.number])
 
     @property

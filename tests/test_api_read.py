@@ -74,7 +74,8 @@ ENDPOINTS: list[tuple[str, Callable[[Article], str], int]] = [
     # version (one query for the version, one for each list; all but the version come from the cache after)
     ("claims by article", lambda a: reverse("api:claim-list") + f"?article={a.slug}&substance=MDMA", 7),
     ("claims searched", lambda a: reverse("api:claim-list") + "?q=claim+sentence", 4),
-    ("claim", lambda a: reverse("api:claim-detail", args=[a.claims.order_by("pk").first().pk]), 3),
+    # … and the claim's verdict versions and re-review rounds (issue 19)
+    ("claim", lambda a: reverse("api:claim-detail", args=[a.claims.order_by("pk").first().pk]), 5),
     # count, page
     ("studies", lambda a: reverse("api:study-list"), 2),
     ("studies filtered", lambda a: reverse("api:study-list") + "?design=rct&year_min=2000&q=trial&sort=oldest", 2),
@@ -323,23 +324,24 @@ def test_a_claim_back_in_review_hides_its_new_round_from_anonymous_readers(clien
     c.refresh_from_db()
     assert c.status == Claim.Status.NEEDS_REREVIEW
     rate(c, users["reviewer"], "low", "partly_supported", rationale="Round two, not yet published.")
-    assert visible(client, c) == set()
+    # the sending back opened round 2: blind; round 1's reviews were published and stay public
+    assert visible(client, c) == {"The other reviewer's reasoning.", "Round one."}
     page = client.get(reverse("evidence:claim-detail", args=[c.pk])).content.decode()
-    assert "Round two" not in page and "Round one" not in page
+    assert "Round two" not in page and "Round one" in page
     assert (
         client.get(
-            reverse("api:review-detail", args=[Review.objects.get(claim=c, reviewer=users["reviewer"]).pk])
+            reverse("api:review-detail", args=[Review.objects.get(claim=c, reviewer=users["reviewer"], round=2).pk])
         ).status_code
         == 404
     )
     editor = Client()
     editor.force_login(users["editor"])
-    assert visible(editor, c) == {"The other reviewer's reasoning.", "Round two, not yet published."}
+    assert visible(editor, c) == {"The other reviewer's reasoning.", "Round one.", "Round two, not yet published."}
     claim_adjudicate(
         claim=c, certainty="low", verdict="partly_supported", rationale="Settled.", adjudicated_by=users["editor"]
     )
     verdict_publish(claim=c, published_by=users["editor"], rationale="Republished after the retraction.")
-    assert visible(client, c) == {"The other reviewer's reasoning.", "Round two, not yet published."}
+    assert visible(client, c) == {"The other reviewer's reasoning.", "Round one.", "Round two, not yet published."}
 
 
 # --- The claim list's shortcuts: the same answer as DRF's own way, kept per data version -------------------
@@ -385,10 +387,11 @@ def test_the_claim_list_says_what_drf_would_say(client, seed, make_user):
     assert len(listed) == len(expected) == 38
     for row in expected:
         shown = listed[row["id"]]
-        closed = row.pop("closed_flags")  # the detail's, not the list's
+        # the detail's, not the list's
+        only_detail = {name: row.pop(name) for name in ("closed_flags", "verdict_versions", "under_rereview")}
         assert list(shown) == list(row) and shown == row, row["key"]
         detail = get(client, reverse("api:claim-detail", args=[row["id"]]))
-        assert detail == {**row, "closed_flags": closed}, row["key"]
+        assert detail == {**row, **only_detail}, row["key"]
     assert any(row["consensus"] for row in expected) and any(row["citations"] for row in expected)
 
 

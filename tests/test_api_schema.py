@@ -26,6 +26,7 @@ from hypothesis import settings as hypothesis_settings
 from rest_framework.authtoken.models import Token
 from schemathesis.config import SchemathesisConfig
 
+from reviews.services import claims_send_back
 from tests.builders import FlagFactory, article_with_claims, cite, publish, rate, trial
 
 # --- The schema itself -------------------------------------------------------------------------------------
@@ -69,6 +70,15 @@ def test_schema_describes_every_endpoint(schema_doc):
         "/api/auth/token/": {"post"},
     }
     assert {path: set(ops) - {"parameters"} for path, ops in paths.items()} == expected
+
+
+def test_schema_describes_verdict_versions_and_rounds(schema_doc):
+    components = schema_doc["components"]["schemas"]
+    detail = components["ClaimDetail"]["properties"]
+    assert {"verdict_versions", "under_rereview"} <= set(detail)
+    assert set(components["VerdictVersion"]["properties"]) >= {"number", "round", "verdict", "how_reached", "html_url"}
+    assert {"version", "how_reached", "n_reviews"} <= set(components["PublishedConsensus"]["properties"])
+    assert "round" in components["Review"]["properties"]
 
 
 def test_schema_lists_the_filtersets_parameters(schema_doc):
@@ -199,6 +209,8 @@ def api_world(db, make_user, settings) -> dict:
     for reviewer in reviewers:
         rate(claims[0], reviewer, "moderate", "supported")
     publish(claims[0])
+    # back in re-review: the claim's detail has a verdict version and a round under way (issue 19)
+    claims_send_back(claims=[claims[0]], reason="an editor asked")
     rate(claims[1], reviewers[0], "low", "unsupported")
     FlagFactory(claim=claims[1])
     admin = make_user(superuser=True)

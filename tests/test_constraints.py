@@ -216,13 +216,16 @@ def test_revision_numbers_are_unique_per_article():
 # --- Reviews ----------------------------------------------------------------------------------------------
 
 
-def test_a_reviewer_reviews_a_claim_once():
+def test_a_reviewer_reviews_a_claim_once_per_round():
     claim, reviewer = builders.claim(), builders.user()
     builders.review(claim, reviewer)
-    with violates("reviews_review_one_per_reviewer"):
+    with violates("reviews_review_one_per_round"):
         builders.review(claim, reviewer, verdict="unsupported")
-    # another reviewer on the same claim, and the same reviewer on another claim, are fine
+    with violates("reviews_review_round_positive"):
+        builders.review(claim, reviewer, round=0)
+    # another reviewer on the same claim, the same reviewer in the claim's next round or on another claim, are fine
     builders.review(claim, builders.user())
+    builders.review(claim, reviewer, round=2)
     builders.review(builders.claim(on=claim.article, quote="Both drugs raise blood pressure."), reviewer)
 
 

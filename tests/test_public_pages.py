@@ -19,6 +19,7 @@ from django.utils.html import escape
 
 from evidence.models import Article, Claim, Study
 from reviews.models import Flag
+from reviews.services import claims_send_back
 from tests.builders import (
     ArticleFactory,
     FlagFactory,
@@ -57,7 +58,8 @@ PAGES: list[tuple[str, Callable[[Article], str], int]] = [
         6,
     ),
     ("claim list searched", lambda a: reverse("evidence:claim-list") + "?q=claim+sentence", 6),
-    ("claim page", lambda a: a.claims.order_by("pk").first().get_absolute_url(), 8),
+    # … plus the claim's verdict versions and its re-review rounds (issue 19)
+    ("claim page", lambda a: a.claims.order_by("pk").first().get_absolute_url(), 10),
     ("study list", lambda a: reverse("evidence:study-list"), 6),
     ("study list filtered", lambda a: reverse("evidence:study-list") + "?design=rct&year_min=2000&q=trial", 6),
     ("study page", lambda a: a.claims.order_by("pk").first().citations.first().study.get_absolute_url(), 8),
@@ -406,12 +408,15 @@ def test_open_flags_show_on_claim_page(client, seed, make_user):
 @pytest.mark.slow
 def test_reviews_are_withheld_while_a_published_claim_is_back_in_review(client, seed, make_user):
     c = claim("K5")
-    ReviewFactory(claim=c, reviewer=make_user("Reviewers"), rationale="Visible once published.")
+    reviewer = make_user("Reviewers")
+    ReviewFactory(claim=c, reviewer=reviewer, rationale="Visible once published.")
     publish(c)
     assert "Visible once published." in client.get(c.get_absolute_url()).content.decode()
-    Claim.objects.filter(pk=c.pk).update(status=Claim.Status.NEEDS_REREVIEW)
+    claims_send_back(claims=[c], reason="an editor asked", user=make_user("Editors"))
+    ReviewFactory(claim=c, reviewer=reviewer, round=2, rationale="The new round's, blind.")
     html = client.get(c.get_absolute_url()).content.decode()
-    assert "Visible once published." not in html  # the new round of reviews stays blind
+    assert "The new round&#x27;s, blind." not in html and "The new round's, blind." not in html  # blind
+    assert "Visible once published." in html  # the published round's reviews stay public
     assert "Reviewed against the cited trials." in html  # the published verdict's rationale stays
 
 
@@ -441,7 +446,7 @@ def test_an_adjudicated_published_claim_page_stays_within_budget(client, seed, m
         adjudicated_at=timezone.now(),
         published_by=editor,
     )
-    assert count_queries(client, c.get_absolute_url()) <= 8
+    assert count_queries(client, c.get_absolute_url()) <= 10
 
 
 def test_search_vectors_follow_every_write(client, seed):

@@ -79,8 +79,19 @@ def test_a_retraction_marks_the_study_and_flags_its_claims_and_nothing_else(seed
         == "Retraction Watch (Retraction): Fictitious reason for a test fixture; Not a real notice"
     )
     new_flags = Flag.objects.exclude(pk__in=flags_before)
-    assert set(new_flags.values_list("claim__key", flat=True)) == reliant
-    assert set(new_flags.values_list("study__citation_key", "reason")) == {("berman2000", "retracted_source")}
+    retracted_flags = new_flags.filter(reason="retracted_source")
+    assert set(retracted_flags.values_list("claim__key", flat=True)) == reliant
+    assert set(retracted_flags.values_list("study__citation_key", flat=True)) == {"berman2000"}
+    # feder2014 came under an expression of concern: its own flag on each claim relying on it (issue 19 §5)
+    concerned = set(
+        Claim.objects.filter(
+            citations__study__citation_key="feder2014", citations__relation__in=["supports", "mixed"]
+        ).values_list("key", flat=True)
+    )
+    concern_flags = new_flags.filter(reason="concern_source")
+    assert set(concern_flags.values_list("claim__key", flat=True)) == concerned
+    assert set(concern_flags.values_list("study__citation_key", flat=True)) <= {"feder2014"}
+    assert new_flags.count() == retracted_flags.count() + concern_flags.count()
 
     feder = Study.objects.get(citation_key="feder2014")  # matched by PMID alone
     assert (feder.retraction_status, feder.retraction_date, feder.retraction_doi) == (
@@ -95,7 +106,7 @@ def test_a_retraction_marks_the_study_and_flags_its_claims_and_nothing_else(seed
     assert {s.pk: s.retraction_status for s in Study.objects.filter(pk__in=other_studies)} == other_studies
     assert report.counts("study") == {"updated": 3}
     assert report.counts("notice") == {"rejected": 1}
-    assert len(report.of("created", "flag")) == len(reliant)
+    assert len(report.of("created", "flag")) == len(reliant) + len(concerned)
 
 
 def test_importing_twice_changes_nothing(seed: Article):

@@ -20,6 +20,7 @@ from evidence.opendata import NEW_IN_V3, TABLES, VERSION, dataset_export, datase
 from evidence.services import study_set_retraction
 from reviews.access import visible_reviews
 from reviews.models import Consensus, Flag, Review, ReviewRound, VerdictVersion
+from reviews.queues import awaiting_my_review, my_reviews, reviewer_queue
 from reviews.services import (
     Publication,
     ReviewSubmission,
@@ -381,3 +382,30 @@ def test_bulk_reviews_go_to_the_current_round_and_bulk_publication_numbers_versi
     version = VerdictVersion.objects.get(claim=scene.claim, number=2)
     assert (version.round, version.verdict, version.n_reviews, version.published_at) == (2, "contradicted", 2, now)
     assert Consensus.objects.get(claim=scene.claim).published_version == version
+
+
+# --- The reviewer's queue and the admin -----------------------------------------------------------------
+
+
+def test_a_claim_in_a_new_round_waits_for_its_earlier_reviewers_again(scene):
+    # b reviewed in round 1 only: the claim waits for b again
+    assert list(awaiting_my_review(scene.b)) == [scene.claim]
+    assert scene.claim not in awaiting_my_review(scene.a)  # a re-reviewed in round 2
+    # a's lists show the round-2 review once, not both rounds'
+    assert [r.round for r in my_reviews(scene.a).filter(claim=scene.claim)] == [2]
+    lists = reviewer_queue(scene.a, {}, per_page=20)
+    assert [r.claim_id for r in lists.reviewed] == [scene.claim.pk]
+    assert lists.reviewed[0].pk == Review.objects.get(claim=scene.claim, reviewer=scene.a, round=2).pk
+
+
+def test_the_admin_keeps_an_earlier_rounds_review_as_it_was(scene):
+    earlier = Review.objects.get(claim=scene.claim, reviewer=scene.b, round=1)
+    client = Client()
+    client.force_login(scene.b)
+    data = {"certainty": "high", "verdict": "supported", "rationale": "Rewritten later.", "_save": "Save"}
+    response = client.post(reverse("admin:reviews_review_change", args=[earlier.pk]), data)
+    assert response.status_code == 200
+    assert "belongs to round 1; the claim is in round 2" in response.content.decode()
+    earlier.refresh_from_db()
+    assert earlier.rationale == ROUND_1_TEXT
+    assert not Review.objects.filter(claim=scene.claim, reviewer=scene.b, round=2).exists()

@@ -63,7 +63,17 @@ from benchmarks.dataset.vocabulary import (
 )
 from evidence.models import RELIANT_RELATIONS, Article, ArticleRevision, Citation, Claim, Directness, Relation, Study
 from reviews.consensus import compute, publish_blockers
-from reviews.models import DOWNGRADE_REASONS, Certainty, Consensus, Flag, FlagStatus, Review, Verdict
+from reviews.models import (
+    DOWNGRADE_REASONS,
+    Certainty,
+    Consensus,
+    Flag,
+    FlagStatus,
+    Review,
+    ReviewRound,
+    Verdict,
+    VerdictVersion,
+)
 
 # what benchmarks.dataset.command, bench.py and the tests use
 __all__ = [
@@ -83,7 +93,7 @@ __all__ = [
 ]
 
 # Bump when the generator's output changes, so cached benchmark databases are rebuilt.
-VERSION = 3
+VERSION = 4  # 4: review rounds and verdict versions (issue 19)
 # Every generated account gets this password (hashed once), so benchmarks can sign in as a reviewer.
 DEFAULT_PASSWORD = "synthetic-library-password"
 MAX_CITATIONS = 8
@@ -491,7 +501,16 @@ def study_records(n: int, seed: int) -> list[Study]:
 
 def library_models() -> list[type[models.Model]]:
     """The tables the generator fills (with their history), children first: what --force empties."""
-    return [*TRACKED, ArticleRevision, *(model.history.model for model in TRACKED)]
+    # verdict versions and re-review rounds are kept without history: they are records themselves
+    return [
+        Flag,
+        Consensus,
+        VerdictVersion,
+        ReviewRound,
+        *TRACKED[2:],
+        ArticleRevision,
+        *(m.history.model for m in TRACKED),
+    ]
 
 
 def library_is_empty() -> bool:

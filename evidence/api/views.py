@@ -458,10 +458,10 @@ class FlagViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 @extend_schema_view(
     list=extend_schema(
         summary="List the reviews you may read",
-        description="Anonymous: the reviews of claims whose verdict is published, except while a claim is back "
-        "in review (the new round is blind). Signed in: also your own and, once you have reviewed a claim (blind "
-        "review), the other reviews of that claim; editors see all (reviews.access.review_visibility). "
-        "Two queries per page.",
+        description="Anonymous: the reviews of every review round whose verdict was published (a claim sent back "
+        "for re-review is in a new round, blind until its verdict is published; its earlier rounds stay public). "
+        "Signed in: also your own and, once you have reviewed a claim in a round (blind review), the other reviews "
+        "of that round; editors see all (reviews.access.review_visibility). Two queries per page.",
     ),
     retrieve=extend_schema(summary="A review you may read"),
 )
