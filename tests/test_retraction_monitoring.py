@@ -143,9 +143,10 @@ def test_the_editors_desk_lists_what_the_last_run_changed(lookups_on, network, m
     assert "Not retracted" in section and "<strong>Retracted</strong>" in section
 
 
-def test_an_expression_of_concern_is_recorded_without_flagging(lookups_on, network):
-    """The gravest of a work's notices counts; short of a retraction, the claims are not flagged, but their
-    evidence changed (their reviewers see it)."""
+def test_an_expression_of_concern_is_recorded_and_opens_its_own_flag(lookups_on, network):
+    """The gravest of a work's notices counts; short of a retraction, the claims relying on the study get a
+    flag of its own reason (issue 19 §5) without going back for re-review, and their evidence changed (their
+    reviewers see it)."""
     replay(network, "crossref/example-concern")
     study = builders.study(doi="10.5555/test.concern", title="An example trial")
     claim = builders.claim()
@@ -155,6 +156,13 @@ def test_an_expression_of_concern_is_recorded_without_flagging(lookups_on, netwo
     assert study.retraction_status == RetractionStatus.EXPRESSION_OF_CONCERN
     assert study.retraction_doi == "10.5555/test.concern-notice" and study.retraction_date == date(2022, 5, 2)
     assert change.status_after == "expression_of_concern" and "Expression of Concern" in change.notice
-    assert not Flag.objects.exists()
+    (flag,) = Flag.objects.all()
+    assert (flag.claim_id, flag.reason, flag.study_id, flag.is_open) == (
+        claim.pk,
+        Flag.Reason.CONCERN_SOURCE,
+        study.pk,
+        True,
+    )
+    status = claim.status
     claim.refresh_from_db()
-    assert claim.evidence_changed_at is not None
+    assert claim.evidence_changed_at is not None and claim.status == status
