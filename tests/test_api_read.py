@@ -337,11 +337,18 @@ def test_a_claim_back_in_review_hides_its_new_round_from_anonymous_readers(clien
     editor = Client()
     editor.force_login(users["editor"])
     assert visible(editor, c) == {"The other reviewer's reasoning.", "Round one.", "Round two, not yet published."}
+    rate(c, users["other"], "low", "partly_supported", rationale="The other's round two.")
+    assert visible(client, c) == {"The other reviewer's reasoning.", "Round one."}
     claim_adjudicate(
         claim=c, certainty="low", verdict="partly_supported", rationale="Settled.", adjudicated_by=users["editor"]
     )
     verdict_publish(claim=c, published_by=users["editor"], rationale="Republished after the retraction.")
-    assert visible(client, c) == {"The other reviewer's reasoning.", "Round one.", "Round two, not yet published."}
+    assert visible(client, c) == {
+        "The other reviewer's reasoning.",
+        "Round one.",
+        "Round two, not yet published.",
+        "The other's round two.",
+    }
 
 
 # --- The claim list's shortcuts: the same answer as DRF's own way, kept per data version -------------------
@@ -402,10 +409,10 @@ def test_record_urls_are_filled_in_as_reverse_would_write_them(script_name):
     try:
         for name in ("api:claim-detail", "api:study-detail", "api:citation-detail", "evidence:claim-detail"):
             for pk in (1, 7, 918_273_645, 2**62):
-                assert s._absolute(request, name, pk) == drf_reverse(name, args=[pk], request=request)
+                assert s.absolute_url(request, name, pk) == drf_reverse(name, args=[pk], request=request)
         # a slug, or no request, goes through reverse() itself
-        assert s._absolute(request, "api:article-detail", "a-slug").endswith("/api/articles/a-slug/")
-        assert s._absolute(None, "api:claim-detail", 3) == "/api/claims/3/".replace("/api", f"{script_name}/api", 1)
+        assert s.absolute_url(request, "api:article-detail", "a-slug").endswith("/api/articles/a-slug/")
+        assert s.absolute_url(None, "api:claim-detail", 3) == "/api/claims/3/".replace("/api", f"{script_name}/api", 1)
     finally:
         set_script_prefix("/")
 

@@ -1,18 +1,12 @@
-"""Articles, the claims they make, the studies that bear on them, and the links between the two.
-
-Invariants a single row must satisfy live here as named database constraints, so that the admin, the
-importers and the API cannot store what the product would be unable to show. This is evidence's own
-domain: it knows nothing of the review workflow (reviews builds on it; evidence.signals says what changed).
-"""
+"""Articles and their revisions, the claims they make, the studies that bear on them and the citations
+between the two, with the named rules (QuerySet methods) pages, API, exports and queues share."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, Func, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
@@ -21,117 +15,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from evidence.models.choices import (
+    RELATION_VERBS,
+    RELIANT_RELATIONS,
+    AnchorState,
+    ClaimKind,
+    ClaimStatus,
+    ClaimType,
+    Directness,
+    Relation,
+    RetractionStatus,
+    StudyDesign,
+    choices_check,
+    validate_csl_names,
+)
 from evidence.status import EvidenceStatus, status_for
-
-
-def choices_check(field: str, choices: type[models.Choices], name: str) -> models.CheckConstraint:
-    """A CHECK constraint that keeps ``field`` inside ``choices`` in the database itself."""
-    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
-
-
-class ClaimKind(models.TextChoices):
-    CLAIM = "claim", _("Claim")
-    QUOTATION = "quotation", _("Quotation")
-
-
-class ClaimType(models.TextChoices):
-    EFFICACY = "efficacy", _("Efficacy")
-    MECHANISM = "mechanism", _("Mechanism")
-    SAFETY = "safety", _("Safety")
-    ONSET = "onset", _("Onset")
-    DURABILITY = "durability", _("Durability")
-    ATTRIBUTION = "attribution", _("Attribution")
-    OTHER = "other", _("Other")
-
-
-class ClaimStatus(models.TextChoices):
-    AWAITING_REVIEW = "awaiting_review", _("Awaiting review")
-    IN_REVIEW = "in_review", _("In review")
-    NEEDS_REREVIEW = "needs_rereview", _("Needs re-review")
-    PUBLISHED = "published", _("Verdict published")
-
-
-class AnchorState(models.TextChoices):
-    """Whether a claim's quote stands in its article's current text. An orphan's quote is gone from it: the
-    claim keeps where it was last found, is never drawn into the current text, and waits for an editor."""
-
-    ANCHORED = "anchored", _("Anchored")
-    ORPHANED = "orphaned", _("Orphaned: no longer found in the current text")
-
-
-class StudyDesign(models.TextChoices):
-    # What an import, or a curator who did not say, leaves: never a guess (evidence.designs suggests one
-    # for a curator to confirm).
-    UNCLASSIFIED = "", _("Not yet classified")
-    META_ANALYSIS = "meta_analysis", _("Meta-analysis")
-    SYSTEMATIC_REVIEW = "systematic_review", _("Systematic review")
-    RCT = "rct", _("Randomised controlled trial")
-    COHORT = "cohort", _("Cohort study")
-    CASE_CONTROL = "case_control", _("Case-control study")
-    CASE_SERIES = "case_series", _("Case series")
-    CROSS_SECTIONAL = "cross_sectional", _("Cross-sectional study")
-    PRECLINICAL = "preclinical", _("Preclinical study")
-    REVIEW = "review", _("Narrative review")
-    REGULATORY = "regulatory", _("Regulatory document")
-    OTHER = "other", _("Other")
-
-
-def validate_csl_names(value: Any) -> None:
-    """A study's authors are a list of CSL names, each an object of texts ({"family": …, "given": …} or
-    {"literal": …}): anything else would break every page that names them. The admin's form, the API and
-    the model's full_clean apply this one rule."""
-    if not isinstance(value, list) or not all(
-        isinstance(name, dict) and name and all(isinstance(k, str) and isinstance(v, str) for k, v in name.items())
-        for name in value
-    ):
-        raise ValidationError(
-            'A list of CSL names: [{"family": "Berman", "given": "R. M."}, {"literal": "WHO"}].', code="csl_names"
-        )
-
-
-def sees_internal_notes(user: Any) -> bool:
-    """Who may read a study's internal note (the curators' research log): those who may change studies.
-    Readers, signed in or not, see the public note only."""
-    return bool(user and user.is_authenticated and user.has_perm("evidence.change_study"))
-
-
-class RetractionStatus(models.TextChoices):
-    NONE = "none", _("Not retracted")
-    RETRACTED = "retracted", _("Retracted")
-    EXPRESSION_OF_CONCERN = "expression_of_concern", _("Expression of concern")
-    CORRECTED = "corrected", _("Corrected")
-
-    @classmethod
-    def severity(cls, value: str) -> int:
-        """How grave a status is: none 0, corrected 1, expression of concern 2, retracted 3. A notice only
-        ever raises a study's status (services.retractions)."""
-        return {cls.NONE: 0, cls.CORRECTED: 1, cls.EXPRESSION_OF_CONCERN: 2, cls.RETRACTED: 3}[cls(value)]
-
-
-class Relation(models.TextChoices):
-    SUPPORTS = "supports", _("Supports")
-    MIXED = "mixed", _("Mixed")
-    CONTRADICTS = "contradicts", _("Contradicts")
-    CONTEXT = "context", _("Context")
-
-
-# How a citation reads with its study as the subject ("… supports claim K1").
-RELATION_VERBS = {
-    Relation.SUPPORTS: "supports",
-    Relation.MIXED: "gives mixed evidence on",
-    Relation.CONTRADICTS: "contradicts",
-    Relation.CONTEXT: "gives context to",
-}
-
-# A claim "relies on" the studies cited as supporting it or as giving mixed results.
-RELIANT_RELATIONS = (Relation.SUPPORTS, Relation.MIXED)
-
-
-class Directness(models.TextChoices):
-    NOT_ASSESSED = "not_assessed", _("Not assessed")
-    DIRECT = "direct", _("Direct")
-    PARTLY_INDIRECT = "partly_indirect", _("Partly indirect")
-    INDIRECT = "indirect", _("Indirect")
 
 
 class Article(models.Model):
@@ -617,119 +515,3 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return f"data version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
-
-
-# --- Background jobs and the outside world (evidence/tasks.py, docs/operations.md) -----------------------
-
-
-class JobState(models.TextChoices):
-    QUEUED = "queued", _("Waiting")
-    RUNNING = "running", _("Running")
-    SUCCEEDED = "succeeded", _("Done")
-    FAILED = "failed", _("Failed")
-
-
-class ImportJob(models.Model):
-    """A bibliography file uploaded on the web, imported by a worker (evidence.tasks.run_import_job).
-
-    The row is the job's whole state: the page polls it, and the task reads the file from it, so any
-    worker can run it and running it twice does nothing more (a finished job is not run again; an
-    import is one transaction, so a failed attempt wrote nothing). The file's text is dropped when the
-    job finishes.
-    """
-
-    State = JobState
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    filename = models.CharField(max_length=255)
-    format = models.CharField(max_length=16, blank=True)
-    update = models.BooleanField(default=False, help_text=_("Replace stored values that differ."))
-    lookup = models.BooleanField(default=False, help_text=_("Fill empty fields from Crossref and PubMed."))
-    text = models.TextField(blank=True, help_text=_("The file, until the job has finished."))
-    state = models.CharField(max_length=12, choices=JobState, default=JobState.QUEUED)
-    total = models.PositiveIntegerField(default=0, help_text=_("Entries read from the file."))
-    done = models.PositiveIntegerField(default=0, help_text=_("Entries handled so far."))
-    attempts = models.PositiveSmallIntegerField(default=0)
-    summary = models.CharField(max_length=500, blank=True)
-    lines = models.JSONField(default=list, blank=True, help_text=_("The import's report, line by line."))
-    error = models.TextField(blank=True, help_text=_("Why the job failed, or why the last attempt did."))
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            choices_check("state", JobState, "evidence_importjob_state_valid"),
-        ]
-
-    def __str__(self) -> str:
-        return f"import of {self.filename} ({self.get_state_display().lower()})"
-
-    @property
-    def finished(self) -> bool:
-        return self.state in (JobState.SUCCEEDED, JobState.FAILED)
-
-
-class RetractionCheck(models.Model):
-    """One run of the retraction check against Crossref and PubMed (evidence.services.monitoring); the
-    editor's desk shows what the last one changed."""
-
-    State = JobState
-
-    state = models.CharField(max_length=12, choices=JobState, default=JobState.RUNNING)
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    checked = models.PositiveIntegerField(default=0, help_text=_("Cited studies looked up."))
-    failed = models.PositiveIntegerField(default=0, help_text=_("Look-ups that got no answer."))
-    error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-started_at"]
-        constraints = [choices_check("state", JobState, "evidence_retractioncheck_state_valid")]
-
-    def __str__(self) -> str:
-        return f"retraction check of {self.started_at:%Y-%m-%d %H:%M}"
-
-
-class RetractionChange(models.Model):
-    """A notice a retraction check found and applied: the study's status before and after, and where."""
-
-    check_run = models.ForeignKey(RetractionCheck, on_delete=models.CASCADE, related_name="changes")
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="retraction_changes")
-    status_before = models.CharField(max_length=24, choices=RetractionStatus)
-    status_after = models.CharField(max_length=24, choices=RetractionStatus)
-    source = models.CharField(max_length=40, help_text=_("Crossref or PubMed, and what it said."))
-    notice = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["check_run", "pk"]
-        constraints = [
-            choices_check("status_before", RetractionStatus, "evidence_retractionchange_before_valid"),
-            choices_check("status_after", RetractionStatus, "evidence_retractionchange_after_valid"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.study}: {self.status_before} → {self.status_after} ({self.source})"
-
-
-class SitePage(models.Model):
-    """A page of the site's own words that editors keep up to date in the site (/about/ shows "about" and
-    "corrections"), with every version kept in its history. Plain text: paragraphs separated by blank lines,
-    shown escaped (evidence.services.pages writes it)."""
-
-    slug = models.SlugField(max_length=50, unique=True)
-    title = models.CharField(max_length=200)
-    body = models.TextField(help_text=_("Plain text; a blank line starts a new paragraph."))
-    updated_at = models.DateTimeField(auto_now=True)
-
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["slug"]
-        constraints = [
-            models.CheckConstraint(condition=~Q(title="") & ~Q(body=""), name="evidence_sitepage_not_empty"),
-        ]
-
-    def __str__(self) -> str:
-        return self.title

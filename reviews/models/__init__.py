@@ -1,0 +1,60 @@
+"""Reviewers' ratings of claims, the consensus and published verdicts, editors' flags, readers' reports.
+
+By subject: ratings (reviews, their GRADE ratings and declarations, and who may read them), verdicts (the
+per-claim consensus, the decision that counts, review rounds and numbered verdict versions), flags, and
+readers (reader reports, reviewer profiles).
+"""
+
+from reviews.models.flags import Flag, FlagQuerySet, FlagReason, FlagStatus
+from reviews.models.ratings import (
+    DOWNGRADE_REASONS,
+    UPGRADE_REASONS,
+    Certainty,
+    Conflict,
+    Review,
+    ReviewQuerySet,
+    Verdict,
+    evidence_changed_since_review,
+    reviews_are_public,
+)
+from reviews.models.readers import ReaderReport, ReaderReportKind, ReaderReportStatus, ReviewerProfile
+from reviews.models.verdicts import (
+    Consensus,
+    ConsensusQuerySet,
+    Decision,
+    ReviewRound,
+    VerdictVersion,
+    consensus_of,
+    decision,
+    decision_expressions,
+    readjudication_needed,
+)
+
+__all__ = [
+    "Certainty",
+    "Conflict",
+    "Consensus",
+    "consensus_of",
+    "ConsensusQuerySet",
+    "Decision",
+    "decision",
+    "decision_expressions",
+    "DOWNGRADE_REASONS",
+    "evidence_changed_since_review",
+    "Flag",
+    "FlagQuerySet",
+    "FlagReason",
+    "FlagStatus",
+    "ReaderReport",
+    "ReaderReportKind",
+    "ReaderReportStatus",
+    "readjudication_needed",
+    "Review",
+    "ReviewerProfile",
+    "ReviewQuerySet",
+    "ReviewRound",
+    "reviews_are_public",
+    "UPGRADE_REASONS",
+    "Verdict",
+    "VerdictVersion",
+]
