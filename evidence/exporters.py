@@ -50,7 +50,7 @@ def csl_type(study: Study) -> str:
     return work_type if work_type in CSL_TYPES else "document"
 
 
-def csl_item(study: Study, *, extras: bool = True) -> dict[str, Any]:
+def csl_item(study: Study, *, extras: bool = True, internal_notes: bool = False) -> dict[str, Any]:
     """The study as a CSL-JSON item; with ``extras`` the project's fields are added in ``custom``."""
     item: dict[str, Any] = {"id": study_key(study), "type": csl_type(study)}
     item["title"] = study.title
@@ -73,7 +73,8 @@ def csl_item(study: Study, *, extras: bool = True) -> dict[str, Any]:
         item["issued"] = {"date-parts": [[p for p in (study.year, study.month, study.day) if p is not None]]}
     if not extras:
         return item
-    item["note"] = study.note
+    if internal_notes and study.internal_note:
+        item["note"] = study.internal_note  # a file's note is the curators' own (evidence.importers.records)
     item["custom"] = csl_custom(study, item)
     return item
 
@@ -104,11 +105,15 @@ def csl_custom(study: Study, item: dict[str, Any]) -> dict[str, Any]:
     custom["verified_from"] = list(study.verified_from)
     custom["author_list_complete"] = study.author_list_complete
     custom["unconfirmed_leads"] = dict(study.unconfirmed_leads)
+    if study.note:
+        custom["public_note"] = study.note
     return custom
 
 
-def to_csljson(studies: Iterable[Study]) -> str:
-    return json.dumps([csl_item(study) for study in studies], ensure_ascii=False, indent=2) + "\n"
+def to_csljson(studies: Iterable[Study], *, internal_notes: bool = False) -> str:
+    """CSL-JSON; the curators' internal notes only when asked (see EXPORTERS)."""
+    items = [csl_item(study, internal_notes=internal_notes) for study in studies]
+    return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
 
 
 # --- BibTeX ------------------------------------------------------------------------------------------------
@@ -173,7 +178,7 @@ def _bibtex_name(name: dict[str, str]) -> str:
     return f"{part(family)}, {{}}" if " " in family else part(family)
 
 
-def _bibtex_entry(study: Study) -> str:
+def _bibtex_entry(study: Study, internal_notes: bool = False) -> str:
     work_type = study.work_type or "article-journal"
     entry_type = BIBTEX_TYPES.get(work_type, "misc")
     fields: list[tuple[str, str]] = []
@@ -240,7 +245,9 @@ def _bibtex_entry(study: Study) -> str:
     if study.unconfirmed_leads:
         add("unconfirmedleads", verbatim_escape(json.dumps(study.unconfirmed_leads, ensure_ascii=False)))
     if study.note:
-        add("note", latex_escape(study.note))
+        add("publicnote", latex_escape(study.note))
+    if internal_notes and study.internal_note:
+        add("note", latex_escape(study.internal_note))  # a file's note is the curators' own
     body = ",\n".join(f"  {key} = {value}" for key, value in fields)
     return f"@{entry_type}{{{_bibtex_key(study)},\n{body}\n}}\n"
 
@@ -250,9 +257,10 @@ def _bibtex_key(study: Study) -> str:
     return re.sub(r"[\s,{}()\"#%'=\\]", "_", study_key(study))
 
 
-def to_bibtex(studies: Iterable[Study]) -> str:
+def to_bibtex(studies: Iterable[Study], *, internal_notes: bool = False) -> str:
+    """BibTeX; the curators' internal notes only when asked (see EXPORTERS)."""
     header = "% Exported by evidence-review. Non-standard fields (studydesign, verified, …) are the project's.\n\n"
-    return header + "\n".join(_bibtex_entry(study) for study in studies)
+    return header + "\n".join(_bibtex_entry(study, internal_notes) for study in studies)
 
 
 # --- RIS ------------------------------------------------------------------------------------------------------
@@ -287,7 +295,7 @@ def _extra(key: str, value: Any) -> str:
     return f"M2  - {key}: {value if plain else json.dumps(value, ensure_ascii=False)}"
 
 
-def _ris_record(study: Study) -> list[str]:
+def _ris_record(study: Study, internal_notes: bool = False) -> list[str]:
     work_type = study.work_type or "article-journal"
     ris_type = RIS_TYPES.get(work_type, "GEN")
     lines = [f"TY  - {ris_type}", f"ID  - {study_key(study)}"]
@@ -334,7 +342,8 @@ def _ris_record(study: Study) -> list[str]:
     text("DO", "doi", study.doi)
     text("UR", "url", study.url)
     text("AB", "abstract", study.abstract)
-    text("N1", "note", study.note)
+    if internal_notes:
+        text("N1", "note", study.internal_note)  # a file's note is the curators' own
     if study.pmid:
         extras.append(f"M2  - PMID: {study.pmid}")
     if RIS_TYPES.get(work_type) is None or ris_importer.TYPES.get(ris_type) != work_type:
@@ -359,14 +368,21 @@ def _ris_record(study: Study) -> list[str]:
         extras.append(_extra("verified_from", list(study.verified_from)))
     if study.unconfirmed_leads:
         extras.append(_extra("unconfirmed_leads", dict(study.unconfirmed_leads)))
+    if study.note:
+        extras.append(_extra("public_note", study.note))
     return [*lines, *extras, "ER  - "]
 
 
-def to_ris(studies: Iterable[Study]) -> str:
-    records = ["\n".join(_ris_record(study)) for study in studies]
+def to_ris(studies: Iterable[Study], *, internal_notes: bool = False) -> str:
+    """RIS; the curators' internal notes only when asked (see EXPORTERS)."""
+    records = ["\n".join(_ris_record(study, internal_notes)) for study in studies]
     return "\n\n".join(records) + "\n" if records else ""
 
 
+# Each writes the note readers see under a name of ours (CSL custom public_note, BibTeX publicnote, RIS extra
+# public_note), and the curators' internal note in the file's own note field only with internal_notes=True
+# (export_bibliography --internal-notes, export_dataset --internal-notes; never a reader's download): the
+# importers read a file's note as an internal note, so an export read back puts each note where it was.
 EXPORTERS = {"bibtex": to_bibtex, "ris": to_ris, "csljson": to_csljson}
 EXTENSIONS = {"bibtex": "bib", "ris": "ris", "csljson": "json"}
 CONTENT_TYPES = {

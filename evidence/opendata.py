@@ -112,21 +112,7 @@ VERDICT_FIELDS = [
     "verdict_split",
     "adjudicated",
 ]
-VERSION_FIELDS = [
-    "claim",
-    "number",
-    "round",
-    "verdict",
-    "certainty",
-    "rationale",
-    "how_reached",
-    "published_at",
-    "last_reviewed_at",
-    "n_reviews",
-    "certainty_spread",
-    "verdict_split",
-    "adjudicated",
-]
+VERSION_FIELDS = ["claim", *VerdictVersion.PUBLIC_FIELDS]
 ROUND_FIELDS = ["claim", "number", "reason", "opened_at"]
 TABLES = {
     "articles": ARTICLE_FIELDS,
@@ -247,7 +233,7 @@ def dataset_export(*, directory: Path, site_url: str = "", internal_notes: bool 
         _write_csv(directory / f"{name}.csv", names, rows[name])
         report.counts[name] = len(rows[name])
         report.files += [f"{name}.json", f"{name}.csv"]
-    (directory / "studies.csl.json").write_text(to_csljson(studies), encoding="utf-8")
+    (directory / "studies.csl.json").write_text(to_csljson(studies, internal_notes=internal_notes), encoding="utf-8")
     report.files.append("studies.csl.json")
     manifest = {
         "format": FORMAT,

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from evidence.models import Article, Claim, Study
 from reviews.models import Flag
-from reviews.services import flag_raise, review_submit
+from reviews.services import flag_raise, review_submit, reviewer_profile_update
 from tests.builders import grade_fields, graded, publish
 
 # What an attacker would store: a script element, an event handler and a broken-out attribute.
@@ -115,6 +115,15 @@ def hostile(db, tmp_path, make_user) -> Claim:
     reviewer = make_user("Reviewers")
     reviewer.first_name, reviewer.last_name = x("U-first"), "Reviewer"
     reviewer.save()
+    # readers see a reviewer's name only from a profile they made public
+    reviewer_profile_update(
+        user=reviewer,
+        display_name=x("U-display"),
+        credentials=x("U-credentials"),
+        field="Psychiatry",
+        declared_interests="",
+        public=True,
+    )
     review_submit(
         claim=claim,
         reviewer=reviewer,
@@ -171,7 +180,7 @@ def test_markup_imported_from_a_file_is_escaped_on_every_public_page(client, hos
 
 def test_published_reviews_and_flags_are_escaped_on_the_claim_page(client, hostile):
     html = client.get(hostile.get_absolute_url()).content.decode()
-    for tag in ("R-rationale", "F-note", "U-first"):
+    for tag in ("R-rationale", "F-note", "U-display"):
         assert escaped(tag) in html, tag
 
 

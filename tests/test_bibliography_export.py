@@ -46,9 +46,10 @@ def test_seed_round_trips_field_for_field(seed: Article, fmt: str):
         retraction_date=timezone.datetime(2025, 1, 2).date(),
         retraction_doi="10.5555/fixture.notice",
         population="Fictitious population note\n\nwith a paragraph break",
+        note="A public note for readers\n\nin two paragraphs",
     )
     before = snapshot()
-    text = EXPORTERS[fmt](Study.objects.order_by("pk"))
+    text = EXPORTERS[fmt](Study.objects.order_by("pk"), internal_notes=True)  # a curator's export: both notes
     empty_the_library()
     report = bibliography_import(data=text, format=None)
     assert report.format == fmt
@@ -88,6 +89,7 @@ def test_ris_export_parses_with_rispy(seed: Article):
 
 
 def test_csljson_keeps_the_projects_fields_in_custom(seed: Article):
+    Study.objects.filter(citation_key="berman2000").update(note="What readers see of it.")
     items = json.loads(to_csljson(Study.objects.order_by("citation_key")))
     assert len(items) == 46
     berman = next(item for item in items if item["id"] == "berman2000")
@@ -95,7 +97,11 @@ def test_csljson_keeps_the_projects_fields_in_custom(seed: Article):
     assert ours <= set(berman["custom"]) <= set(csljson.EXTENSIONS)
     assert not ours & set(berman)  # nothing of ours beside the CSL variables
     assert berman["custom"]["study_design"] == "RCT"
-    assert berman["note"] == Study.objects.get(citation_key="berman2000").note  # CSL's own variable
+    assert berman["custom"]["public_note"] == "What readers see of it."
+    assert "note" not in berman  # CSL's own note is the curators' internal one: only when asked
+    internal = Study.objects.get(citation_key="berman2000").internal_note
+    asked = json.loads(to_csljson(Study.objects.filter(citation_key="berman2000"), internal_notes=True))
+    assert internal and asked[0]["note"] == internal
 
 
 def test_csljson_round_trips_what_csl_has_no_place_for(seed: Article):
@@ -107,7 +113,7 @@ def test_csljson_round_trips_what_csl_has_no_place_for(seed: Article):
         authors=[{"family": "Odd", "given": "Ann", "ORCID": "0000-0002-1825-0097"}, {"literal": "A Consortium"}],
     )
     before = snapshot()
-    text = to_csljson(Study.objects.order_by("pk"))
+    text = to_csljson(Study.objects.order_by("pk"), internal_notes=True)
     empty_the_library()
     report = bibliography_import(data=text, format="csljson")
     assert report.counts("study") == {"created": 47}

@@ -390,6 +390,7 @@ def _extras(record: StudyRecord, text: Any) -> None:
         except IdentifierError as exc:
             raise EntryError(f"retractiondoi: {exc}") from None
     record.retraction_note = text("retractionnote", paragraphs=True)
+    record.note = text("publicnote", paragraphs=True)
     for key, attr in (("verified", "verified"), ("authorlistcomplete", "author_list_complete")):
         value = text(key)
         if value is not None:

@@ -58,6 +58,7 @@ EXTENSIONS = (
     "verified_from",
     "author_list_complete",
     "unconfirmed_leads",
+    "public_note",
 )
 
 
@@ -248,5 +249,6 @@ def parse_item(item: Any, source: str) -> StudyRecord:
         if not isinstance(extras["unconfirmed_leads"], dict):
             raise EntryError("'unconfirmed_leads' must be an object")
         record.unconfirmed_leads = extras["unconfirmed_leads"]
+    record.note = _text(extras, "public_note")
     record.internal_note = _text(item, "note")
     return record

@@ -112,7 +112,10 @@ class StudyRecord:
     verified_from: list[str] | None = None
     unconfirmed_leads: dict[str, Any] | None = None
     # A file's note (CSL note, BibTeX note, RIS N1: Zotero's Extra and notes) is the curator's own
-    # record-keeping, never a text for readers: it goes to the study's internal note.
+    # record-keeping, never a text for readers: it goes to the study's internal note. The note readers see
+    # travels only in our own files, under a name of ours (CSL custom public_note, BibTeX publicnote, RIS
+    # extra public_note), so an export read back puts each note where it was.
+    note: str | None = None
     internal_note: str | None = None
     warnings: list[str] = field(default_factory=list)
 

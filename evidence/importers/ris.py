@@ -330,6 +330,8 @@ def _project_extras(record: StudyRecord, extras: dict[str, Any]) -> None:
             raise EntryError(f"retraction_doi: {exc}") from None
     if isinstance(extras.get("retraction_note"), str):
         record.retraction_note = extras["retraction_note"]
+    if isinstance(extras.get("public_note"), str):
+        record.note = extras["public_note"]
     for key in ("verified", "author_list_complete"):
         if key in extras:
             if not isinstance(extras[key], bool):

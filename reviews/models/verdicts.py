@@ -262,6 +262,22 @@ class VerdictVersion(models.Model):
     """One publication of a claim's verdict, numbered 1, 2, … per claim, frozen as readers saw it: its
     figures are those of the round it closed. The permalink /claims/<id>/verdicts/<n>/ cites it."""
 
+    # What readers may know of a version: the API and the open dataset publish these fields
+    PUBLIC_FIELDS = (
+        "number",
+        "round",
+        "verdict",
+        "certainty",
+        "rationale",
+        "how_reached",
+        "published_at",
+        "last_reviewed_at",
+        "n_reviews",
+        "certainty_spread",
+        "verdict_split",
+        "adjudicated",
+    )
+
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="verdict_versions")
     number = models.PositiveSmallIntegerField()
     round = models.PositiveSmallIntegerField()

@@ -159,21 +159,7 @@ class VerdictVersionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = VerdictVersion
-        fields = [
-            "number",
-            "round",
-            "verdict",
-            "certainty",
-            "rationale",
-            "how_reached",
-            "published_at",
-            "last_reviewed_at",
-            "n_reviews",
-            "certainty_spread",
-            "verdict_split",
-            "adjudicated",
-            "html_url",
-        ]
+        fields = [*VerdictVersion.PUBLIC_FIELDS, "html_url"]
 
     def get_html_url(self, version: VerdictVersion) -> str:
         request = self.context.get("request")
