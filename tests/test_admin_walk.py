@@ -58,7 +58,8 @@ def services_would_accept() -> list[str]:
         if consensus is None or not consensus.is_published:
             problems.append(f"claim {claim.key} is published without a published verdict (verdict_publish)")
     for consensus in Consensus.objects.all():
-        ratings = Review.objects.filter(claim_id=consensus.claim_id).values_list("certainty", "verdict")
+        # the consensus is its current round's (a re-review round starts with none)
+        ratings = Review.objects.current().filter(claim_id=consensus.claim_id).values_list("certainty", "verdict")
         expected = compute(ratings)
         actual = {name: getattr(consensus, name) for name in expected.__dataclass_fields__}
         if actual != expected.__dict__:
@@ -316,8 +317,9 @@ ADDITIONS: dict[type[models.Model], list[Case]] = {
             lambda w, d: {"claim": str(w.k2.pk), "certainty": "low", "verdict": "supported", "rationale": ""},
         ),
         Case(
-            # a superuser names the reviewer, and is refused; anyone else writes as themselves
-            "a second review by the same reviewer",
+            # k1 went back for re-review (round 2): a superuser may name its round-1 reviewer, who reviews it
+            # again in round 2 through the service; anyone else writes as themselves. The round-1 review stays.
+            "a review by the reviewer of the claim's earlier round",
             SERVICE,
             lambda w, d: {
                 **grade_fields("low"),
@@ -328,7 +330,7 @@ ADDITIONS: dict[type[models.Model], list[Case]] = {
                 "rationale": "Again.",
             },
             keeps=lambda w: list(
-                Review.objects.filter(reviewer=w.first).values_list("claim", "certainty", "rationale")
+                Review.objects.filter(reviewer=w.first, round=1).values_list("claim", "certainty", "rationale")
             ),
         ),
     ],

@@ -61,7 +61,17 @@ from benchmarks.dataset.vocabulary import (
     RESOLUTION_NOTES,
     STRONG_DESIGNS,
 )
-from evidence.models import RELIANT_RELATIONS, Article, ArticleRevision, Citation, Claim, Directness, Relation, Study
+from evidence.models import (
+    RELIANT_RELATIONS,
+    Article,
+    ArticleRevision,
+    Citation,
+    Claim,
+    Directness,
+    Relation,
+    RetractionChange,
+    Study,
+)
 from reviews.consensus import compute, publish_blockers
 from reviews.models import (
     DOWNGRADE_REASONS,
@@ -69,6 +79,7 @@ from reviews.models import (
     Consensus,
     Flag,
     FlagStatus,
+    ReaderReport,
     Review,
     ReviewRound,
     Verdict,
@@ -501,8 +512,11 @@ def study_records(n: int, seed: int) -> list[Study]:
 
 def library_models() -> list[type[models.Model]]:
     """The tables the generator fills (with their history), children first: what --force empties."""
-    # verdict versions and re-review rounds are kept without history: they are records themselves
+    # verdict versions and re-review rounds are kept without history: they are records themselves; readers'
+    # reports and the retraction check's changes point at claims and studies, so they go too
     return [
+        ReaderReport,
+        RetractionChange,
         Flag,
         Consensus,
         VerdictVersion,

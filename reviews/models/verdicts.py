@@ -88,7 +88,12 @@ class Consensus(models.Model):
     # What readers see: a snapshot taken when an editor publishes; the figures (reviewers, spread, split,
     # last reviewed) are the published version's, never the live round's.
     published_version = models.ForeignKey(
-        "VerdictVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        # RESTRICT: a version is never deleted alone, but goes with its claim (the consensus goes too)
+        "VerdictVersion",
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="+",
     )
     published_certainty = models.CharField(max_length=16, choices=Certainty, blank=True)
     published_verdict = models.CharField(max_length=20, choices=Verdict, blank=True)
