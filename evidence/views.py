@@ -297,7 +297,7 @@ def claim_verdict(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     reviews = list(
         Review.objects.public()
         .filter(claim=claim, round=version.round)
-        .select_related("reviewer")
+        .select_related("reviewer", "reviewer__reviewer_profile")
         .order_by("created_at")
     )
     context = {

@@ -22,7 +22,7 @@ from evidence.api.views import ClaimViewSet
 from evidence.models import Article, Claim, Study
 from evidence.services import study_set_retraction
 from reviews.models import Flag, Review
-from reviews.services import claim_adjudicate, verdict_publish
+from reviews.services import claim_adjudicate, reviewer_profile_update, verdict_publish
 from tests.builders import ArticleFactory, FlagFactory, grow, publish, rate
 
 ARTICLE_SLUG = "ketamine-vs-mdma-in-psychotherapy"
@@ -292,7 +292,16 @@ def test_reviews_are_public_only_once_the_verdict_is_published(client, reviewed)
     publish(c)
     assert visible(client, c) == {"The other reviewer's reasoning."}
     data = get(client, reverse("api:review-detail", args=[review.pk]))
-    assert data["reviewer"] == users["other"].username and data["is_own"] is False
+    # readers see a reviewer's name only from a profile made public, as on the claim page
+    assert data["reviewer"] == "Reviewer" and users["other"].username not in json.dumps(data)
+    assert data["is_own"] is False
+    reviewer_profile_update(
+        user=users["other"], display_name="Dr Ada Other", credentials="MD", field="", declared_interests="", public=True
+    )
+    assert get(client, reverse("api:review-detail", args=[review.pk]))["reviewer"] == "Dr Ada Other"
+    editor = Client()
+    editor.force_login(users["editor"])
+    assert get(editor, reverse("api:review-detail", args=[review.pk]))["reviewer"] == users["other"].username
     assert data["certainty"] == data["computed_certainty"] == "high" and data["evidence_design"] == "randomised"
     assert data["risk_of_bias"] == "not_serious" and data["conflict_of_interest"] == "none"
 

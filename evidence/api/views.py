@@ -470,7 +470,11 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.ReviewSerializer
 
     def get_queryset(self) -> QuerySet[Review]:
-        return visible_reviews(self.request.user).select_related("reviewer").order_by("claim_id", "created_at", "pk")
+        return (
+            visible_reviews(self.request.user)
+            .select_related("reviewer__reviewer_profile")
+            .order_by("claim_id", "created_at", "pk")
+        )
 
     def filter_queryset(self, queryset: QuerySet[Review]) -> QuerySet[Review]:
         return super().filter_queryset(queryset) if self.action == "list" else queryset

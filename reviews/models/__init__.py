@@ -17,7 +17,7 @@ from reviews.models.ratings import (
     evidence_changed_since_review,
     reviews_are_public,
 )
-from reviews.models.readers import ReaderReport, ReaderReportKind, ReaderReportStatus, ReviewerProfile
+from reviews.models.readers import ReaderReport, ReaderReportKind, ReaderReportStatus, ReviewerProfile, public_profile
 from reviews.models.verdicts import (
     Consensus,
     ConsensusQuerySet,
@@ -51,6 +51,7 @@ __all__ = [
     "readjudication_needed",
     "Review",
     "ReviewerProfile",
+    "public_profile",
     "ReviewQuerySet",
     "ReviewRound",
     "reviews_are_public",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -101,3 +103,14 @@ class ReviewerProfile(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("reviews:reviewer-profile", args=[self.user_id])
+
+
+def public_profile(user: Any) -> ReviewerProfile | None:
+    """The reviewer's profile if they made it public, else None: the one rule for whether readers may see who
+    a reviewer is (the claim page's reviews, the API's reviews, the profile page). No query when the profile
+    was loaded with select_related("reviewer__reviewer_profile")."""
+    try:
+        profile = user.reviewer_profile
+    except ReviewerProfile.DoesNotExist:
+        return None
+    return profile if profile.public else None

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
+
+from reviews import models as reviews_models
 
 register = template.Library()
 
@@ -25,3 +29,9 @@ def reviewer_letter(number: int) -> str:
         n, rest = divmod(n - 1, 26)
         letters = chr(ord("A") + rest) + letters
     return letters
+
+
+@register.filter
+def public_profile(user: Any) -> Any:
+    """The reviewer's public profile, or None (reviews.models.public_profile: the one rule)."""
+    return reviews_models.public_profile(user)

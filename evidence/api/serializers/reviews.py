@@ -9,8 +9,9 @@ from evidence.api.fields import (
     StrictBooleanField,
     StrictCharField,
 )
+from reviews.access import SEE_ALL_REVIEWS
 from reviews.grade import DOWNGRADE_DOMAINS, Concern, EvidenceDesign, LargeEffect
-from reviews.models import Certainty, Conflict, Review, Verdict
+from reviews.models import Certainty, Conflict, Review, Verdict, public_profile
 
 # --- Reviews -----------------------------------------------------------------------------------------------
 
@@ -51,7 +52,15 @@ class ReviewSerializer(serializers.ModelSerializer):
         ]
 
     def get_reviewer(self, review: Review) -> str:
-        return review.reviewer.get_full_name() or review.reviewer.get_username()
+        """Who wrote it, as the claim page says it: readers see the name of a reviewer who made their profile
+        public (reviews.models.public_profile), else "Reviewer"; editors, who see every review, and the
+        reviewer themselves see the account's name."""
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is not None and (user.has_perm(SEE_ALL_REVIEWS) or review.reviewer_id == user.pk):
+            return review.reviewer.get_full_name() or review.reviewer.get_username()
+        profile = public_profile(review.reviewer)
+        return profile.display_name if profile is not None else "Reviewer"
 
     def get_is_own(self, review: Review) -> bool:
         request = self.context.get("request")
