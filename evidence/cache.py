@@ -10,90 +10,50 @@ the request through; evidence.signin leaves the lockout to django-axes, which co
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
 
-def _unavailable(operation: str, exc: RedisError) -> None:
-    logger.warning("cache unavailable, %s skipped: %s", operation, exc)
+def _degrading(method: Callable[..., Any], fallback: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` of Django's RedisCache, answering ``fallback(*its arguments)`` and logging the failure
+    when Redis cannot be reached."""
+
+    @functools.wraps(method)
+    def degraded(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except RedisError as exc:
+            logger.warning("cache unavailable, %s skipped: %s", method.__name__, exc)
+            return fallback(*args, **kwargs)
+
+    return degraded
+
+
+def _missed(key: Any, default: Any = None, *args: Any, **kwargs: Any) -> Any:
+    return default
 
 
 class DegradingRedisCache(RedisCache):
-    """Django's Redis cache, degrading to no cache while Redis is unreachable (see the module)."""
+    """Django's Redis cache, degrading to no cache while Redis is unreachable (see the module): a read is a
+    miss, a write stores nothing (set_many reports every key as not stored, as the cache API does)."""
 
-    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
-        try:
-            return super().get(key, default, version)
-        except RedisError as exc:
-            _unavailable("get", exc)
-            return default
-
-    def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
-        try:
-            return super().get_many(keys, version)
-        except RedisError as exc:
-            _unavailable("get_many", exc)
-            return {}
-
-    def has_key(self, key: Any, version: int | None = None) -> bool:
-        try:
-            return super().has_key(key, version)
-        except RedisError as exc:
-            _unavailable("has_key", exc)
-            return False
-
-    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> None:
-        try:
-            super().set(key, value, timeout, version)
-        except RedisError as exc:
-            _unavailable("set", exc)
-
-    def set_many(self, data: dict[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> list:
-        try:
-            return super().set_many(data, timeout, version)
-        except RedisError as exc:
-            _unavailable("set_many", exc)
-            return list(data)  # the keys that were not stored, as the cache API reports them
-
-    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
-        try:
-            return super().add(key, value, timeout, version)
-        except RedisError as exc:
-            _unavailable("add", exc)
-            return False
-
-    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
-        try:
-            return super().touch(key, timeout, version)
-        except RedisError as exc:
-            _unavailable("touch", exc)
-            return False
-
-    def delete(self, key: Any, version: int | None = None) -> bool:
-        try:
-            return super().delete(key, version)
-        except RedisError as exc:
-            _unavailable("delete", exc)
-            return False
-
-    def delete_many(self, keys: Any, version: int | None = None) -> None:
-        try:
-            super().delete_many(keys, version)
-        except RedisError as exc:
-            _unavailable("delete_many", exc)
-
-    def clear(self) -> bool:
-        try:
-            return super().clear()
-        except RedisError as exc:
-            _unavailable("clear", exc)
-            return False
+    get = _degrading(RedisCache.get, _missed)
+    get_many = _degrading(RedisCache.get_many, lambda *args, **kwargs: {})
+    has_key = _degrading(RedisCache.has_key, lambda *args, **kwargs: False)
+    set = _degrading(RedisCache.set, lambda *args, **kwargs: None)
+    set_many = _degrading(RedisCache.set_many, lambda data, *args, **kwargs: list(data))
+    add = _degrading(RedisCache.add, lambda *args, **kwargs: False)
+    touch = _degrading(RedisCache.touch, lambda *args, **kwargs: False)
+    delete = _degrading(RedisCache.delete, lambda *args, **kwargs: False)
+    delete_many = _degrading(RedisCache.delete_many, lambda *args, **kwargs: None)
+    clear = _degrading(RedisCache.clear, lambda *args, **kwargs: False)
 
 
 def redis_cache(url: str) -> dict[str, Any]:
