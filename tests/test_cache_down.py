@@ -4,12 +4,14 @@ requests uncounted, never a server error (issue 17). The cache points at a port 
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
+from redis.exceptions import RedisError
 
-from evidence.cache import redis_cache
+from evidence.cache import DegradingRedisCache, redis_cache
 from tests.test_settings import PRODUCTION, start
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +68,74 @@ def test_production_settings_use_the_degrading_cache_for_redis():
     result = start("-c", probe, REDIS_URL="redis://127.0.0.1:6379/0", **PRODUCTION)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "evidence.cache.DegradingRedisCache"
+
+
+class HangingRedis:
+    """A server that accepts connections and never answers: a Redis that hangs rather than refuses."""
+
+    def __init__(self) -> None:
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.connections: list[socket.socket] = []
+        self.thread = threading.Thread(target=self.accept, daemon=True)
+        self.thread.start()
+
+    def accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.connections:
+            connection.close()
+
+
+@pytest.fixture
+def hanging_redis():
+    server = HangingRedis()
+    yield server
+    server.close()
+
+
+def test_a_hanging_redis_is_asked_once_and_then_left_alone_for_a_while(hanging_redis, caplog):
+    entry = redis_cache(f"redis://127.0.0.1:{hanging_redis.port}/0")
+    entry["OPTIONS"] = {**entry["OPTIONS"], "socket_timeout": 0.2, "retry_after": 60}
+    cache = DegradingRedisCache(entry["LOCATION"], entry)
+
+    assert cache.get("a", "missed") == "missed"
+    assert cache.get_many(["a", "b"]) == {}
+    cache.set("a", 1)
+    with pytest.raises(RedisError):
+        cache.incr("hits")
+
+    assert len(hanging_redis.connections) == 1  # only the first call reached the server
+    assert caplog.text.count("cache unavailable") == 1
+
+
+def test_after_the_pause_the_cache_asks_redis_again(hanging_redis):
+    entry = redis_cache(f"redis://127.0.0.1:{hanging_redis.port}/0")
+    entry["OPTIONS"] = {**entry["OPTIONS"], "socket_timeout": 0.2, "retry_after": 0}
+    cache = DegradingRedisCache(entry["LOCATION"], entry)
+
+    assert cache.get("a") is None
+    assert cache.get("a") is None
+
+    assert len(hanging_redis.connections) == 2
+
+
+def test_a_paused_cache_answers_again_once_redis_is_back():
+    entry = redis_cache("redis://127.0.0.1:6379/15")
+    cache = DegradingRedisCache(entry["LOCATION"], entry)
+    cache.pause("get", RedisError("simulated earlier failure"))
+    assert cache.get("evidence-test-pause", "missed") == "missed"  # not asked while paused
+
+    cache.paused_until = 0.0  # the pause is over
+    cache.set("evidence-test-pause", "kept", 5)
+    assert cache.get("evidence-test-pause") == "kept"
+    cache.delete("evidence-test-pause")
