@@ -10,6 +10,8 @@ Every write goes through reviews.services (evidence.admin.ServicesAdmin refuses 
 - Flag: add flag_raise; the actions resolve and dismiss flag_close, with the reason they ask for. A raised
   flag is not edited, deleted or reverted (reopening one is no service's action): it is closed, and a
   new one raised if need be.
+- VerdictVersion and ReviewRound: records, read-only. verdict_publish numbers the versions and
+  claims_send_back opens the rounds; editing either would rewrite what readers were shown and when.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from evidence.admin import ServicesAdmin, became
 from reviews.forms import review_errors_to_fields
 from reviews.grade import DOWNGRADE_DOMAINS, UPGRADE_DOMAINS, Grading
-from reviews.models import Certainty, Consensus, Flag, Review, Verdict
+from reviews.models import Certainty, Consensus, Flag, Review, ReviewRound, Verdict, VerdictVersion
 from reviews.services import (
     claim_adjudicate,
     current_round,
@@ -363,3 +365,35 @@ class FlagAdmin(ServicesAdmin):
     @admin.action(description=_("Dismiss selected flags (say why)"), permissions=["change"])
     def dismiss_selected(self, request: HttpRequest, queryset: QuerySet[Flag]) -> None:
         self._close(request, queryset, Flag.Status.DISMISSED)
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """A record the services write and nobody edits: listed and shown, never added, changed or deleted."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(VerdictVersion)
+class VerdictVersionAdmin(RecordAdmin):
+    list_display = ["claim", "number", "round", "verdict", "certainty", "adjudicated", "published_at"]
+    list_filter = ["verdict", "certainty", "adjudicated"]
+    list_select_related = ["claim"]
+    search_fields = ["claim__quote", "rationale"]
+    date_hierarchy = "published_at"
+    raw_id_fields = ["claim", "published_by"]
+
+
+@admin.register(ReviewRound)
+class ReviewRoundAdmin(RecordAdmin):
+    list_display = ["claim", "number", "opened_at", "opened_by"]
+    list_select_related = ["claim", "opened_by"]
+    search_fields = ["claim__quote", "reason"]
+    date_hierarchy = "opened_at"
+    raw_id_fields = ["claim", "opened_by"]
