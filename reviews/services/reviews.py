@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Required, TypedDict, Unpack
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -33,17 +33,21 @@ def _check_rating(certainty: str, verdict: str, rationale: str) -> dict[str, str
     return errors
 
 
-def review_values_checked(
-    *,
-    certainty: str,
-    verdict: str,
-    rationale: str,
-    grading: Grading | None,
-    certainty_reason: str,
-    conflict_of_interest: str,
-    conflict_statement: str,
-    read_full_text: bool,
-) -> tuple[dict, dict[str, str]]:
+class ReviewValues(TypedDict, total=False):
+    """What a reviewer writes: the keyword arguments of review_values_checked, review_submit and
+    review_upsert, spelled once. ``grading`` holds the GRADE ratings (reviews.grade.Grading)."""
+
+    certainty: Required[str]
+    verdict: Required[str]
+    rationale: Required[str]
+    grading: Grading | None
+    certainty_reason: str
+    conflict_of_interest: str
+    conflict_statement: str
+    read_full_text: bool
+
+
+def review_values_checked(**given: Unpack[ReviewValues]) -> tuple[dict, dict[str, str]]:
     """A review's values as stored, and what is wrong with them by field (empty when nothing is): the one
     check of a review, which the services enforce and the review form and the admin's form show per field.
 
@@ -51,7 +55,11 @@ def review_values_checked(
     certainty more than one level from it is refused, one level needs ``certainty_reason``. A declaration of
     conflicts of interest is required: "none", or "declared" with what it is.
     """
-    grading = grading or Grading()
+    certainty, verdict, rationale = given["certainty"], given["verdict"], given["rationale"]
+    grading = given.get("grading") or Grading()
+    certainty_reason = given.get("certainty_reason", "")
+    conflict_of_interest = given.get("conflict_of_interest", "")
+    statement = given.get("conflict_statement", "").strip()
     errors = grading_errors(grading)
     if not certainty and not errors:
         certainty = computed_certainty(grading)
@@ -61,7 +69,6 @@ def review_values_checked(
     errors.update(rating)
     if not errors:
         errors.update(certainty_errors(grading, certainty, certainty_reason))
-    statement = conflict_statement.strip()
     if conflict_of_interest not in Conflict.values:
         errors["conflict_of_interest"] = "Declare any conflict of interest: none, or declared with what it is."
     elif conflict_of_interest == Conflict.DECLARED and not statement:
@@ -72,7 +79,7 @@ def review_values_checked(
         "certainty": certainty,
         "verdict": verdict,
         "rationale": rationale.strip(),
-        "read_full_text": read_full_text,
+        "read_full_text": given.get("read_full_text", False),
         **grading.values(),
         "certainty_reason": certainty_reason.strip(),
         "conflict_of_interest": conflict_of_interest,
@@ -99,51 +106,16 @@ class SubmittedReview(NamedTuple):
     created: bool
 
 
-def review_submit(
-    *,
-    claim: Claim,
-    reviewer: AbstractBaseUser,
-    certainty: str,
-    verdict: str,
-    rationale: str,
-    grading: Grading | None = None,
-    certainty_reason: str = "",
-    conflict_of_interest: str = "",
-    conflict_statement: str = "",
-    read_full_text: bool = False,
-) -> Review:
+def review_submit(*, claim: Claim, reviewer: AbstractBaseUser, **values: Unpack[ReviewValues]) -> Review:
     """review_upsert, for callers that need only the review (the review page, the admin)."""
-    return review_upsert(
-        claim=claim,
-        reviewer=reviewer,
-        certainty=certainty,
-        verdict=verdict,
-        rationale=rationale,
-        grading=grading,
-        certainty_reason=certainty_reason,
-        conflict_of_interest=conflict_of_interest,
-        conflict_statement=conflict_statement,
-        read_full_text=read_full_text,
-    ).review
+    return review_upsert(claim=claim, reviewer=reviewer, **values).review
 
 
 @transaction.atomic
-def review_upsert(
-    *,
-    claim: Claim,
-    reviewer: AbstractBaseUser,
-    certainty: str,
-    verdict: str,
-    rationale: str,
-    grading: Grading | None = None,
-    certainty_reason: str = "",
-    conflict_of_interest: str = "",
-    conflict_statement: str = "",
-    read_full_text: bool = False,
-) -> SubmittedReview:
+def review_upsert(*, claim: Claim, reviewer: AbstractBaseUser, **given: Unpack[ReviewValues]) -> SubmittedReview:
     """Create the reviewer's review of the claim, or replace its values; then refresh the consensus.
 
-    ``grading`` holds the GRADE ratings (reviews.grade.Grading): the design of the evidence is required;
+    ``grading`` (ReviewValues) holds the GRADE ratings: the design of the evidence is required;
     ``certainty`` may be "" for the one the ratings give, and another needs ``certainty_reason`` (see
     review_values_checked). ``conflict_of_interest`` is required ("none" or "declared" with
     ``conflict_statement``). Saving an unchanged review still records a version: it confirms the review
@@ -155,16 +127,7 @@ def review_upsert(
     claim's lock: a caller that looked before calling could be told wrong by a submission committed in
     between.
     """
-    values, errors = review_values_checked(
-        certainty=certainty,
-        verdict=verdict,
-        rationale=rationale,
-        grading=grading,
-        certainty_reason=certainty_reason,
-        conflict_of_interest=conflict_of_interest,
-        conflict_statement=conflict_statement,
-        read_full_text=read_full_text,
-    )
+    values, errors = review_values_checked(**given)
     if errors:
         raise ValidationError(errors)
     claim = _lock_claim(claim)
