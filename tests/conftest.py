@@ -33,6 +33,20 @@ SAMPLES = Path(__file__).resolve().parent / "samples"
 SEED_SLUG = "ketamine-vs-mdma-in-psychotherapy"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every transactional test restores what migrations created (content types, permissions, the role
+    groups, the data version row) after the flush, whether it asks by marker, by fixture or through
+    live_server. A flush without it runs post_migrate, which re-creates content types under new ids, and
+    the next test that restores them collides: which test failed then depended on the order tests ran in."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker else {}
+        transactional = kwargs.get("transaction") or {"live_server", "transactional_db"} & set(item.fixturenames)
+        if transactional and not kwargs.get("serialized_rollback"):
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(**kwargs), append=False)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing():
     """Production hashes passwords slowly on purpose; tests create hundreds of users."""
