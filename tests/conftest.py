@@ -12,7 +12,8 @@ from django.apps import apps as django_apps
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import Model
 from django.test.utils import override_settings
 
 from evidence.importers.article import load
@@ -101,10 +102,50 @@ def transactional_db(django_db_serialized_rollback, transactional_db):
     return transactional_db
 
 
+Rows = dict[type[Model], dict[object, dict[str, object]]]
+
+
+def _all_rows() -> Rows:
+    """Every row of every table a model of ours or of an installed app has (history and m2m tables too)."""
+    return {
+        model: {row[model._meta.pk.attname]: row for row in model._meta.base_manager.values()}
+        for model in django_apps.get_models(include_auto_created=True)
+        if model._meta.managed and not model._meta.proxy
+    }
+
+
+@pytest.fixture(scope="session")
+def _seed_rows(django_db_setup, django_db_blocker) -> dict[type[Model], list[dict[str, object]]]:
+    """What importing the seed writes, row for row, recorded once per test process (once per xdist worker):
+    the import runs for real, as `make run` runs it, in a transaction that is then rolled back. About 2,000
+    queries an import; `seed` below puts the same rows back in a handful."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        before = _all_rows()
+        article_import(bundle=load(SEED_FILE))
+        after = _all_rows()
+        transaction.set_rollback(True)
+    assert all(before[model].keys() <= after[model].keys() for model in before), "the seed import deletes nothing"
+    # the import only adds rows: a row it changed would need an update, not an insert
+    assert all(before[model][pk] == after[model][pk] for model in before for pk in before[model])
+    written = {model: [row for pk, row in rows.items() if pk not in before[model]] for model, rows in after.items()}
+    return {model: rows for model, rows in written.items() if rows}
+
+
 @pytest.fixture
-def seed(db) -> Article:
-    """The seed article with its 38 claims, 46 studies and 109 citations, loaded as `make run` does."""
-    article_import(bundle=load(SEED_FILE))
+def seed(db, _seed_rows) -> Article:
+    """The seed article with its 38 claims, 46 studies and 109 citations, as `make run` loads it.
+
+    Inside the test's transaction (every test marked plain django_db) the rows the import wrote once per
+    session (_seed_rows) are inserted again with the same primary keys; foreign keys are checked at the end
+    of the transaction, so the tables' order does not matter. committed_seed and transactional tests run the
+    import itself; tests/test_seed.py imports the file again over this seed and finds nothing to change."""
+    if not connection.in_atomic_block:
+        # a transactional test: the import commits, and what happens after a commit must happen
+        article_import(bundle=load(SEED_FILE))
+        return Article.objects.get(slug=SEED_SLUG)
+    with transaction.atomic():
+        for model, rows in _seed_rows.items():
+            model._meta.base_manager.bulk_create(model(**row) for row in rows)
     return Article.objects.get(slug=SEED_SLUG)
 
 
