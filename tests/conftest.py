@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.test.utils import override_settings
 
+from evidence.caching import touch
 from evidence.importers.article import load
 from evidence.models import Article, Claim
 from evidence.services import article_import
@@ -118,7 +119,7 @@ def _all_rows() -> Rows:
 def _seed_rows(django_db_setup, django_db_blocker) -> dict[type[Model], list[dict[str, object]]]:
     """What importing the seed writes, row for row, recorded once per test process (once per xdist worker):
     the import runs for real, as `make run` runs it, in a transaction that is then rolled back. About 2,000
-    queries an import; `seed` below puts the same rows back in a handful."""
+    queries an import; seed and committed_seed below put the same rows back in a handful."""
     with django_db_blocker.unblock(), transaction.atomic():
         before = _all_rows()
         article_import(bundle=load(SEED_FILE))
@@ -131,31 +132,33 @@ def _seed_rows(django_db_setup, django_db_blocker) -> dict[type[Model], list[dic
     return {model: rows for model, rows in written.items() if rows}
 
 
-@pytest.fixture
-def seed(db, _seed_rows) -> Article:
-    """The seed article with its 38 claims, 46 studies and 109 citations, as `make run` loads it.
-
-    Inside the test's transaction (every test marked plain django_db) the rows the import wrote once per
-    session (_seed_rows) are inserted again with the same primary keys; foreign keys are checked at the end
-    of the transaction, so the tables' order does not matter. committed_seed and transactional tests run the
-    import itself; tests/test_seed.py imports the file again over this seed and finds nothing to change."""
-    if not connection.in_atomic_block:
-        # a transactional test: the import commits, and what happens after a commit must happen
-        article_import(bundle=load(SEED_FILE))
-        return Article.objects.get(slug=SEED_SLUG)
+def _put_the_seed_back(rows: dict[type[Model], list[dict[str, object]]]) -> Article:
+    """The rows the seed import wrote (_seed_rows), inserted again with the same primary keys in one
+    transaction, as the import writes them in one; foreign keys are checked at its end, so the tables' order
+    does not matter. The import's saves record that published data changed (evidence.caching.touch), and
+    so does this: the data version moves once when the transaction commits (committed_seed), never when a
+    test's transaction rolls back (seed)."""
     with transaction.atomic():
-        for model, rows in _seed_rows.items():
-            model._meta.base_manager.bulk_create(model(**row) for row in rows)
+        for model, model_rows in rows.items():
+            model._meta.base_manager.bulk_create(model(**row) for row in model_rows)
+        touch()
     return Article.objects.get(slug=SEED_SLUG)
 
 
 @pytest.fixture
-def committed_seed(transactional_db) -> Article:
+def seed(db, _seed_rows) -> Article:
+    """The seed article with its 38 claims, 46 studies and 109 citations, as `make run` loads it: the rows
+    of one real import (_seed_rows). tests/test_seed.py imports the file again over it and finds nothing to
+    change; the import itself is tested there and in tests/test_import_article.py."""
+    return _put_the_seed_back(_seed_rows)
+
+
+@pytest.fixture
+def committed_seed(transactional_db, _seed_rows) -> Article:
     """The seed article, committed: for what only happens after a commit (the data version moves, a live
     server's thread sees the rows). The test is transactional; serialized rollback (transactional_db
     above) puts back what migrations created after the tables are flushed."""
-    article_import(bundle=load(SEED_FILE))
-    return Article.objects.get(slug=SEED_SLUG)
+    return _put_the_seed_back(_seed_rows)
 
 
 @pytest.fixture
