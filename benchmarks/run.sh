@@ -23,7 +23,7 @@ BENCH_CLAIMS=${BENCH_CLAIMS:-20000}
 BENCH_STUDIES=${BENCH_STUDIES:-100000}
 BENCH_REVIEWS=${BENCH_REVIEWS:-60000}
 BENCH_SEED=${BENCH_SEED:-1}
-PY=.venv/bin/python
+PY=${PY:-.venv/bin/python}
 
 as_postgres() {
   # Works whether local connections use trust or peer authentication.
@@ -79,7 +79,7 @@ $PY manage.py migrate --noinput -v0
 
 # The data set is cached in the database: its COMMENT records what was generated, including a hash of the
 # generator and of the services it writes through, so a changed generator, write path or size regenerates it.
-generator_hash=$(cat benchmarks/dataset/*.py evidence/services/*.py reviews/services.py reviews/consensus.py \
+generator_hash=$(cat benchmarks/dataset/*.py evidence/services/*.py reviews/services/*.py reviews/consensus.py \
   reviews/receivers.py | sha256sum | cut -c1-16)
 wanted="benchmarks.dataset $generator_hash --articles $BENCH_ARTICLES --claims $BENCH_CLAIMS --studies $BENCH_STUDIES --reviews $BENCH_REVIEWS --seed $BENCH_SEED"
 loaded=$(psql_bench -c "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = current_database()")
