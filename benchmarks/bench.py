@@ -467,12 +467,13 @@ def run_phases(targets: list[Target], statics: list[Target], static_root: Path, 
         log("no redis-server (or BENCH_REDIS=0): each worker caches in its own memory; no hit rate")
     writes: dict[str, Any] = {}
     server: phases.Gunicorn | None = None
+    server_phase = ""
     try:
         for phase in PHASES:
             if phase not in phases.PHASES:
                 raise SystemExit(f"unknown phase {phase!r} in BENCH_PHASES; use {', '.join(phases.PHASES)}")
             # the writes phase continues on the warm server; otherwise each phase has a fresh one
-            if server is None or phase != WRITES:
+            if not (phase == WRITES and server_phase == WARM):
                 if server is not None:
                     server.stop()
                 if redis:
@@ -480,6 +481,7 @@ def run_phases(targets: list[Target], statics: list[Target], static_root: Path, 
                 phase_env = {**environment, **phases.PHASE_ENVIRONMENT[phase]}
                 server = phases.Gunicorn(static_root, RESULTS / f"gunicorn-{LABEL}.log.tmp", phase_env)
                 server.wait_ready(next(t.path for t in measured if t.kind == "reference"))
+                server_phase = phase
                 log(f"{phase}: gunicorn ({phases.WORKERS} workers) on {server.base}")
                 if phase == COLD:
                     warm_up(server, measured, cookies, every_path=False)

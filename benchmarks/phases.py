@@ -145,14 +145,13 @@ class WriterProcess:
 
     def __init__(self, environment: dict[str, str], log_file: Path) -> None:
         self.log_file = log_file
-        self.output = log_file.open("w")
+        self.output = log_file.open("w+")  # stdout and stderr: a file never fills up as a pipe would
         self.process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.writer"],
             cwd=ROOT,
             env={**os.environ, **environment},
-            stdout=subprocess.PIPE,
-            stderr=self.output,
-            text=True,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -160,9 +159,10 @@ class WriterProcess:
         """Stop after the step under way; what it made (its JSON line)."""
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
-        stdout, _ = self.process.communicate(timeout=60)
+        self.process.wait(timeout=60)
+        self.output.seek(0)
+        lines = [line for line in self.output.read().splitlines() if line.startswith("{")]
         self.output.close()
-        lines = [line for line in stdout.splitlines() if line.startswith("{")]
         if self.process.returncode != 0 or not lines:
             raise SystemExit(f"the writer failed ({self.process.returncode}); see {self.log_file}")
         return json.loads(lines[-1])

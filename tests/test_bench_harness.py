@@ -75,3 +75,16 @@ def test_the_writer_changes_through_the_services(library):
     if published == PUBLISH:
         assert VerdictVersion.objects.count() == versions_before + 1
     assert sum(writer.made.values()) + sum(writer.refused.values()) == 5
+
+
+def test_the_cold_cache_keeps_nothing_but_counters():
+    from benchmarks.cold_cache import ColdCache
+
+    cold = ColdCache("bench-cold-test", {})
+    cold.set("page", "rendered")
+    cold.set_many({"reference": "formatted"})
+    assert cold.get("page") is None and cold.get_many(["reference"]) == {}
+    assert cold.get_or_set("aggregate", lambda: 42) == 42 and cold.get("aggregate") is None
+    # request rates and sign-in reservations still count (evidence/ratelimit.py, evidence/signin.py)
+    assert cold.add("counter", 0)
+    assert cold.incr("counter") == 1
