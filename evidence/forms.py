@@ -340,25 +340,40 @@ class ArticleTextForm(forms.Form):
         return cleaned
 
 
+class QuoteField(forms.CharField):
+    """A quote or its context as the article's text has it: the browser's CRLF line breaks back to LF."""
+
+    def to_python(self, value: Any) -> str:
+        return _plain_newlines(super().to_python(value))
+
+
 class MarkClaimForm(forms.Form):
     """A passage of the article marked as a claim: a W3C TextQuoteSelector (quote, prefix, suffix) and,
     from the browser, a TextPositionSelector (start, end), with the claim's type, substance and section.
     The script of the marking page fills the selectors from the editor's selection; without it the editor
     pastes the quote (and, for a passage the text repeats, the words around it)."""
 
-    quote = forms.CharField(
+    quote = QuoteField(
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Select the passage in the text and choose “Mark as claim”, or paste it here exactly.",
     )
-    prefix = forms.CharField(
+    # text areas, not text inputs: an input drops the line breaks of a context that spans two paragraphs
+    prefix = QuoteField(
         label="Words just before it",
         max_length=200,
         required=False,
         strip=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Only needed when the quote occurs more than once in the text.",
     )
-    suffix = forms.CharField(label="Words just after it", max_length=200, required=False, strip=False)
+    suffix = QuoteField(
+        label="Words just after it",
+        max_length=200,
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     # the TextPositionSelector: a hint only (anchoring.locate says why), checked so nonsense is refused
     start = forms.CharField(required=False, widget=forms.HiddenInput)
     end = forms.CharField(required=False, widget=forms.HiddenInput)

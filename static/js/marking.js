@@ -59,8 +59,11 @@
     if (selector) last = selector;
   });
 
-  // Keyboard: entering the text puts a caret at its start, so Shift and the arrow keys select from there.
-  region.addEventListener("focus", function () {
+  // Keyboard: entering the text puts a caret at its start. Browsers move a caret through text that is not
+  // editable only in caret browsing (F7), and extend a selection with Shift and the arrow keys only once it
+  // is a range; so, inside the text, the arrow keys move the caret (Ctrl or Alt: by word; Home and End: to
+  // the line's ends) and with Shift select, through Selection.modify, as in an editor.
+  function caretInside() {
     var selection = window.getSelection();
     if (selection.rangeCount && region.contains(selection.getRangeAt(0).commonAncestorContainer)) return;
     var walker = document.createTreeWalker(region, NodeFilter.SHOW_TEXT, {
@@ -71,6 +74,24 @@
     });
     var first = walker.nextNode();
     if (first) selection.collapse(first, 0);
+  }
+  var MOVES = {
+    ArrowLeft: ["backward", "character"],
+    ArrowRight: ["forward", "character"],
+    ArrowUp: ["backward", "line"],
+    ArrowDown: ["forward", "line"],
+    Home: ["backward", "lineboundary"],
+    End: ["forward", "lineboundary"]
+  };
+  region.addEventListener("focus", caretInside);
+  region.addEventListener("keydown", function (event) {
+    var move = MOVES[event.key];
+    var selection = window.getSelection();
+    if (!move || !selection.modify || event.metaKey) return;
+    caretInside();
+    var granularity = (event.ctrlKey || event.altKey) && move[1] === "character" ? "word" : move[1];
+    event.preventDefault();
+    selection.modify(event.shiftKey ? "extend" : "move", move[0], granularity);
   });
 
   button.hidden = false;
