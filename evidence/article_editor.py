@@ -20,7 +20,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.text import Truncator, slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -117,7 +116,7 @@ def claim_mark_view(request: HttpRequest, slug: str) -> HttpResponse:
             service_errors(form, exc)
         else:
             messages.success(request, f"Marked as a claim: “{Truncator(claim.quote).chars(80)}”.")
-            return redirect(f"{reverse('evidence:article-marking', args=[article.slug])}#marked-{claim.pk}")
+            return redirect("evidence:article-marking", slug=article.slug)
     return _marking_page(request, article, form, status=400)
 
 
