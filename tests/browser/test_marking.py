@@ -12,6 +12,7 @@ from evidence import anchoring
 from evidence.models import Article, Claim
 from evidence.services import article_create
 from tests.browser.conftest import DESKTOP, axe_violations, screenshot
+from tests.browser.test_csp import Watch
 from tests.browser.test_review_workflow import sign_in
 
 pytestmark = pytest.mark.browser
@@ -122,7 +123,10 @@ def test_an_editor_adds_an_article_and_marks_a_claim_with_the_mouse(page, new_pa
 def test_an_editor_marks_a_claim_by_keyboard(page, live_article, make_user):
     make_user("Editors", username="edna")
     sign_in(page, "edna")
-    page.goto(f"/editor/articles/{live_article.slug}/")
+    watch = Watch(page)  # the page's script runs under the Content Security Policy, without an error
+    watch.visit(f"/editor/articles/{live_article.slug}/")
+    page.get_by_role("button", name="Mark as claim").click()
+    assert page.locator("#mark-status").inner_text() == "Select a passage of the article's text first."
     # Tab into the text: a caret at its start. Down a line to the heading, down again to the first paragraph;
     # Shift+Ctrl+ArrowRight selects word by word, Shift+ArrowRight letter by letter
     page.get_by_role("link", name="See it as readers do").focus()
@@ -147,6 +151,7 @@ def test_an_editor_marks_a_claim_by_keyboard(page, live_article, make_user):
     claim = Claim.objects.get()
     quote = "Ketamine lifts mood within"
     assert (claim.quote, claim.start, claim.section) == (quote, TEXT.index(quote), "Background")
+    watch.assert_clean()
 
 
 def test_an_ambiguous_selection_is_refused_with_a_visible_message(page, live_article, make_user):
