@@ -10,13 +10,16 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from evidence import anchoring
 from evidence.importers import documents
 from evidence.models import Article, ArticleRevision, Claim
 from evidence.services import article_create, claim_mark
+from tests.builders import article_with_claims
 
 SAMPLES = Path(__file__).resolve().parent / "samples" / "articles"
 TEXT = (
@@ -277,3 +280,20 @@ def test_the_desk_links_to_new_article_and_each_article_s_marking_page(article, 
     page = signed_in(make_user("Editors")).get(reverse("reviews:desk")).content.decode()
     assert reverse("evidence:article-new") in page
     assert reverse("evidence:article-marking", args=[article.slug]) in page
+
+
+def test_the_marking_page_s_queries_do_not_grow_with_its_claims(make_user):
+    client = signed_in(make_user("Editors"))
+    few, many = article_with_claims(2), article_with_claims(40)
+    client.get(reverse("evidence:article-marking", args=[few.slug]))
+    with CaptureQueriesContext(connection) as two:
+        client.get(reverse("evidence:article-marking", args=[few.slug]))
+    with CaptureQueriesContext(connection) as forty:
+        page = client.get(reverse("evidence:article-marking", args=[many.slug]))
+    assert page.content.decode().count('<mark class="marked-claim"') == 40
+    assert len(forty) == len(two), "a query runs per claim: explain any new query"
+
+
+def test_plain_text_loses_its_byte_order_mark_and_windows_line_breaks():
+    text = documents.extract_text("a.TXT", "\ufeffTitle\r\n\r\n\r\n\r\nFirst line.  \r\nSecond.\r\n".encode())
+    assert text == "Title\n\nFirst line.\nSecond."
