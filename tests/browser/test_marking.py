@@ -185,6 +185,7 @@ def test_without_javascript_the_editor_pastes_the_quote(new_page, live_article, 
     page.goto(f"/editor/articles/{live_article.slug}/")
     assert page.get_by_role("button", name="Mark as claim").is_hidden()
     page.get_by_label("Quote").fill("ask your doctor")
+    page.get_by_text("Words around it").click()
     # the same sentence stands twice; only the first is followed by the heading "Risks"
     page.get_by_label("Words just after it").fill("before they change any medicine, dose or therapy they take.\nRisks")
     page.locator("#id_claim_type").select_option("other")
