@@ -14,9 +14,6 @@ import re
 import zipfile
 from pathlib import PurePath
 
-import mammoth
-import trafilatura
-
 # An uploaded article file, and what a .docx may unpack to: a Word file of a long article is well under
 # a megabyte; a few megabytes of images fit too. A zip that unpacks to more is refused unread.
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
@@ -73,7 +70,13 @@ def _decode(data: bytes, refusal: str) -> str:
         raise DocumentError(refusal) from None
 
 
+# trafilatura and mammoth are imported when a file needs them: together they take about 0.4 s to import,
+# which every process (the web server's, each test run's, each command's) would otherwise pay at start-up.
+
+
 def _html_text(data: bytes) -> str:
+    import trafilatura
+
     # trafilatura detects the page's encoding from its bytes (meta charset, then a guess)
     text = trafilatura.extract(
         data, output_format="txt", include_comments=False, include_tables=False, favor_recall=True
@@ -84,6 +87,8 @@ def _html_text(data: bytes) -> str:
 
 
 def _docx_text(data: bytes) -> str:
+    import mammoth
+
     buffer = io.BytesIO(data)
     try:
         with zipfile.ZipFile(buffer) as archive:
