@@ -59,6 +59,7 @@ from reviews.models import Flag, ReaderReport, Review, ReviewerProfile, consensu
 
 PER_PAGE = 20
 DESK_PREVIEW = 8  # rows of each queue shown on the desk; each queue has its own page for the rest
+DESK_ARTICLES = 20  # the articles changed last, each with a link to mark its claims
 
 
 def _page(request: HttpRequest, items, param: str, per_page: int = PER_PAGE) -> Page:
@@ -191,7 +192,8 @@ def review_claim(request: HttpRequest, claim_id: int) -> HttpResponse:
 
 @role_required(DESK)
 def desk(request: HttpRequest) -> HttpResponse:
-    """Every queue's first rows and size (two queries per queue), and agreement per article (two more)."""
+    """Every queue's first rows and size (two queries per queue), agreement per article (two more), and the
+    articles changed last, to mark their claims (one)."""
     sections = [
         {"queue": q, "rows": list(q.items[:DESK_PREVIEW]), "total": q.items.count()}
         for q in (queues.for_editor(q, request.user) for q in queues.desk_queues())
@@ -210,6 +212,9 @@ def desk(request: HttpRequest) -> HttpResponse:
             "reviews_required": REVIEWS_REQUIRED,
             "retraction_check": retraction_check,
             "retraction_changes": retraction_changes,
+            "recent_articles": Article.objects.only("pk", "title", "slug", "updated_at").order_by("-updated_at", "pk")[
+                :DESK_ARTICLES
+            ],
         },
     )
 
