@@ -53,8 +53,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             messages.error(request, upload.EXPIRED)
             return redirect("curate:import")
         return redirect("curate:job", pk=job.pk)
-    form = upload.UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = upload.UploadForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
         preview = upload.preview(request, form)
         if preview is not None:
             return render(request, "evidence/curate/import_preview.html", {"preview": preview})
@@ -166,7 +167,7 @@ def link_study_form(request: HttpRequest, claim_id: int, study_id: int) -> HttpR
     """Say what the chosen study does for the claim, and save the link (citation_create)."""
     claim = _claim(claim_id)
     study = get_object_or_404(Study, pk=study_id)
-    form = LinkStudyForm(request.POST or None)
+    form = LinkStudyForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         values = {name: form.cleaned_data[name] for name in LINK_FIELDS}
         try:
