@@ -484,3 +484,17 @@ def test_start_ignores_an_unsafe_next(client, make_user, target):
 
 def test_start_follows_a_safe_next(client, make_user):
     assert _lands(client, make_user("Curators"), next="/claims/") == "/claims/"
+
+
+def test_the_duplicate_scan_walks_the_title_key_index(curator_client):
+    """The scan's order and range are the expression evidence_study_title_key_idx holds (migration 0005), so
+    a page reads its window from the index instead of sorting the library."""
+    from django.db import connection
+    from django.db.models import Q
+
+    builders.study(title="Something")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+    rows = duplicates.by_title_key().filter(Q(title_key__gte="m"), Q(title_key__gt="m") | Q(pk__gt=1))
+    assert "evidence_study_title_key_idx" in rows.values_list("pk", "title_key")[: duplicates.WINDOW].explain()

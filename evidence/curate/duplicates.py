@@ -58,7 +58,7 @@ class Scan:
     next: Cursor | None  # None: the scan reached the end of the library
 
 
-def _keyed():
+def by_title_key():
     """Studies with a title, in title-key order (on SQLite, which has no normalize(), the lower-case title)."""
     key = study_title_key() if is_postgres() else Lower("title")
     return Study.objects.exclude(title="").annotate(title_key=key).order_by("title_key", "pk")
@@ -75,9 +75,10 @@ def possible_duplicates(after: Cursor | None = None) -> Scan:
     read = 0
     cursor = after
     while True:
-        rows = _keyed()
+        rows = by_title_key()
         if cursor is not None:
-            rows = rows.filter(Q(title_key__gt=cursor.key) | Q(title_key=cursor.key, pk__gt=cursor.pk))
+            # (key, id) > cursor, spelt so that the key's bound is a range on the index
+            rows = rows.filter(Q(title_key__gte=cursor.key), Q(title_key__gt=cursor.key) | Q(pk__gt=cursor.pk))
         window = list(rows.values_list("pk", "title_key")[:WINDOW])
         read += len(window)
         last_window = len(window) < WINDOW
