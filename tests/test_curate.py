@@ -498,3 +498,32 @@ def test_the_duplicate_scan_walks_the_title_key_index(curator_client):
         cursor.execute("SET LOCAL enable_sort = off")
     rows = duplicates.by_title_key().filter(Q(title_key__gte="m"), Q(title_key__gt="m") | Q(pk__gt=1))
     assert "evidence_study_title_key_idx" in rows.values_list("pk", "title_key")[: duplicates.WINDOW].explain()
+
+
+def test_every_id_is_unique_and_every_label_points_somewhere(curator_client, make_user):
+    """tests/test_unique_ids.py's rule, on the workspace's pages in the states that add elements."""
+    from tests.test_unique_ids import problems
+
+    claim = builders.claim()
+    study = builders.study(title="Ketamine infusion for depression", design="")
+    builders.study(title="Ketamine infusion for depression.", design="")
+    curator_client.post(reverse("curate:import"), {"file": upload("zotero-export.json")})
+    preview = curator_client.post(reverse("curate:import"), {"file": upload("zotero-export.json")})
+    curator_client.post(reverse("curate:import"), {"token": curator_client.session[SESSION_KEY]["token"]})
+    job = ImportJob.objects.get()
+    pages = {
+        "workspace": curator_client.get(reverse("curate:workspace")),
+        "import refused": curator_client.post(reverse("curate:import"), {"format": "nonsense"}),
+        "preview": preview,
+        "job": curator_client.get(reverse("curate:job", args=[job.pk])),
+        "duplicates": curator_client.get(reverse("curate:duplicates")),
+        "search": curator_client.get(reverse("curate:link-study", args=[claim.pk]), {"q": "ketamine"}),
+        "link refused": curator_client.post(reverse("curate:link-study-form", args=[claim.pk, study.pk]), {}),
+        **{slug: curator_client.get(reverse("curate:todo", args=[slug])) for slug in ("unclassified", "unverified")},
+    }
+    client = Client()
+    client.force_login(make_user("Editors", "Curators"))
+    pages["start"] = client.get(reverse("reviews:start"))
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+        assert problems(response.content.decode()) == [], name
