@@ -527,3 +527,41 @@ def test_every_id_is_unique_and_every_label_points_somewhere(curator_client, mak
     for name, response in pages.items():
         assert response.status_code == 200, name
         assert problems(response.content.decode()) == [], name
+
+
+@pytest.mark.parametrize("slug", ["unclassified", "retracted-relied-on"])
+def test_a_list_page_costs_the_same_queries_for_2_rows_as_for_20(curator_client, slug):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    claim = builders.claim()
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            study = builders.study(design="", retraction_status="retracted")
+            builders.citation(claim, study)
+
+    add(2)
+    with CaptureQueriesContext(connection) as few:
+        curator_client.get(reverse("curate:todo", args=[slug]))
+    add(18)
+    with CaptureQueriesContext(connection) as many:
+        curator_client.get(reverse("curate:todo", args=[slug]))
+    assert len(many) == len(few)
+
+
+def test_the_search_costs_the_same_queries_for_2_results_as_for_20(curator_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    claim = builders.claim()
+    url = reverse("curate:link-study-results", args=[claim.pk])
+    for i in range(2):
+        builders.citation(claim, builders.study(title=f"Psilocybin trial {i}"))
+    with CaptureQueriesContext(connection) as few:
+        curator_client.get(url, {"q": "psilocybin"})
+    for i in range(2, 20):
+        builders.study(title=f"Psilocybin trial {i}")
+    with CaptureQueriesContext(connection) as many:
+        assert curator_client.get(url, {"q": "psilocybin"}).content.decode().count("curate-row-title") == 20
+    assert len(many) == len(few)
