@@ -565,3 +565,39 @@ def test_the_search_costs_the_same_queries_for_2_results_as_for_20(curator_clien
     with CaptureQueriesContext(connection) as many:
         assert curator_client.get(url, {"q": "psilocybin"}).content.decode().count("curate-row-title") == 20
     assert len(many) == len(few)
+
+
+def test_classify_from_the_unclassified_list(curator_client, curator):
+    study = builders.study(title="Esketamine nasal spray: a randomized clinical trial", design="")
+    html = _listed(curator_client, "unclassified")
+    assert '<option value="rct" selected>' in html  # the suggestion is chosen in advance
+    url = reverse("curate:study-classify", args=[study.pk])
+    response = curator_client.post(url, {"design": "rct", "page": "1"})
+    assert (
+        response.status_code == 302
+        and response["Location"] == reverse("curate:todo", args=["unclassified"]) + "?page=1"
+    )
+    study.refresh_from_db()
+    assert study.design == "rct" and study.history.first().history_user == curator  # through study_update
+    assert "Esketamine" not in _listed(curator_client, "unclassified").split("<main")[1].split("</ul></div>")[-1]
+
+
+@pytest.mark.parametrize("data", [{}, {"design": ""}, {"design": "guess"}, {"design": "rct", "page": "x<script>"}])
+def test_classify_refuses_bad_input_without_failing(curator_client, data):
+    study = builders.study(design="")
+    response = curator_client.post(reverse("curate:study-classify", args=[study.pk]), data)
+    assert response.status_code == 302 and "<script>" not in response["Location"]
+    study.refresh_from_db()
+    assert study.design == ("rct" if data.get("design") == "rct" else "")
+
+
+def test_classify_is_for_curators_and_by_post(client, make_user):
+    study = builders.study(design="")
+    url = reverse("curate:study-classify", args=[study.pk])
+    assert client.post(url, {"design": "rct"}).status_code == 302  # to sign in
+    client.force_login(make_user("Reviewers"))
+    assert client.post(url, {"design": "rct"}).status_code == 403
+    client.force_login(make_user("Curators"))
+    assert client.get(url).status_code == 405
+    study.refresh_from_db()
+    assert study.design == ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from evidence.models import Citation
+from evidence.models import Citation, StudyDesign
 
 # what a link says; its claim and study are in the URL
 LINK_FIELDS = ("relation", "directness", "note", "directness_note")
@@ -30,3 +30,9 @@ class LinkStudyForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # a radio group has no empty choice: the curator must pick one
         self.fields["relation"].choices = Citation.Relation.choices
+
+
+class DesignForm(forms.Form):
+    """A study's design, chosen on the "not yet classified" list (usually the suggested one)."""
+
+    design = forms.ChoiceField(choices=[(value, label) for value, label in StudyDesign.choices if value])

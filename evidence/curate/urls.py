@@ -13,6 +13,7 @@ urlpatterns = [
     path("import/jobs/<int:pk>/status/", views.import_job_status, name="job-status"),
     path("todo/duplicates/", views.duplicates, name="duplicates"),
     path("todo/<slug:slug>/", views.todo_list, name="todo"),
+    path("studies/<int:study_id>/design/", views.study_classify, name="study-classify"),
     # linking a study to a claim, reached from the claim's page: find the study, then say what it shows
     path("claims/<int:claim_id>/link/", views.link_study, name="link-study"),
     path("claims/<int:claim_id>/link/results/", views.link_study_results, name="link-study-results"),

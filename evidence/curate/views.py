@@ -12,18 +12,18 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from evidence import bibliography_upload as upload
 from evidence import designs
 from evidence.curate import CURATE, LINK_STUDY
 from evidence.curate.duplicates import Cursor, possible_duplicates
-from evidence.curate.forms import LINK_FIELDS, LinkStudyForm
+from evidence.curate.forms import LINK_FIELDS, DesignForm, LinkStudyForm
 from evidence.curate.todo import STUDY_LISTS, counts
 from evidence.filters import StudyFilter
 from evidence.jobs import runs_in_process
 from evidence.models import Citation, Claim, ImportJob, Study
-from evidence.services import citation_create
+from evidence.services import citation_create, study_update
 from reviews.access import role_required
 
 PER_PAGE = 25
@@ -106,7 +106,24 @@ def todo_list(request: HttpRequest, slug: str) -> HttpResponse:
     if slug == "unclassified":
         for study in page.object_list:
             study.suggestion = designs.suggest(study.title, study.work_type)
-    return render(request, "evidence/curate/todo.html", {"todo": todo, "page": page, "lists": STUDY_LISTS})
+    context = {"todo": todo, "page": page, "lists": STUDY_LISTS, "designs": DesignForm.base_fields["design"].choices}
+    return render(request, "evidence/curate/todo.html", context)
+
+
+@require_POST
+@role_required(*CURATE, "evidence.change_study")
+def study_classify(request: HttpRequest, study_id: int) -> HttpResponse:
+    """Set a study's design from the "not yet classified" list (study_update), and go back to the list."""
+    study = get_object_or_404(Study, pk=study_id)
+    form = DesignForm(request.POST)
+    if form.is_valid():
+        study_update(study=study, values={"design": form.cleaned_data["design"]}, user=request.user)
+        messages.success(request, f"{study.display_title[:80]}: {study.Design(form.cleaned_data['design']).label}.")
+    else:
+        messages.error(request, "Choose one of the designs.")
+    page = request.POST.get("page", "")
+    back = reverse("curate:todo", args=["unclassified"])
+    return redirect(f"{back}?page={page}" if page.isdigit() else back)
 
 
 def _cursor(request: HttpRequest) -> Cursor | None:
