@@ -24,8 +24,8 @@ STUDY_LISTS: dict[str, ToDo] = {
         ToDo(
             "unclassified",
             "Not yet classified by design",
-            "Imports never guess a design. Where the title or type suggests one, it is shown: "
-            "confirm it in the study's form.",
+            "Imports never guess a design. Where the title or type suggests one, it is chosen in advance: "
+            "confirm it or pick another.",
             StudyQuerySet.unclassified,
         ),
         ToDo(

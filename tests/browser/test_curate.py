@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from evidence.models import Citation, ImportJob, Study
+from tests import builders
 from tests.browser.conftest import axe_violations, screenshot
 from tests.browser.test_review_workflow import sign_in
 from tests.conftest import SAMPLES
@@ -126,7 +127,15 @@ def test_upload_preview_confirm_report(page, new_page, make_user):
 
 def test_the_to_do_lists_and_duplicates(page, new_page, live_seed, make_user):
     make_user("Curators", username="cora")
+    for title in (
+        "Esketamine nasal spray: a randomized clinical trial",
+        "Esketamine nasal spray: a randomised clinical trial",
+    ):
+        builders.study(title=title, year=2019, design="")
     sign_in(page, "cora")
+    page.goto("/curate/todo/unclassified/")
+    page.get_by_role("button", name="Classify Esketamine nasal spray: a randomized").click()
+    assert "Randomised controlled trial" in page.locator(".messages").inner_text()
     for path, name in (
         ("/curate/todo/unclassified/", "todo-unclassified"),
         ("/curate/todo/unverified/", "todo-unverified"),
