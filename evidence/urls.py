@@ -54,6 +54,8 @@ urlpatterns = [
     path("api/", include("evidence.api.urls")),
     # sign in, sign out (POST), password change and reset: Django's views, our templates/registration/
     path("accounts/", include("django.contrib.auth.urls")),
+    # the curator's workspace: imports, the library's to-do lists, linking studies to claims
+    path("curate/", include("evidence.curate.urls")),
     # the review workflow: /review/ for reviewers, /editor/ for editors
     path("", include("reviews.urls")),
 ]

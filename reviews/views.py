@@ -15,12 +15,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from evidence import ratelimit
 from evidence.article_text import claim_context, context_around
 from evidence.caching import PAGE_TIMEOUT, code_salt
+from evidence.curate import CURATE
 from evidence.middleware import client_ip
 from evidence.models import Article, Citation, Claim
 from evidence.services import claim_accept_suggestion, claim_requote
@@ -91,12 +93,35 @@ def _claim(claim_id: int) -> Claim:
 
 
 def start(request: HttpRequest) -> HttpResponse:
-    """Where signing in lands: the editor's desk for editors, the review queue for reviewers."""
-    if request.user.has_perm(DESK):
+    """Where signing in lands (LOGIN_REDIRECT_URL; Django's sign-in view follows a safe ?next= first, and so
+    does this): each role on its own page, the editor's desk for editors and admins, the review queue for
+    reviewers, the workspace for curators. Someone holding two or more of these roles gets a page with a
+    link to each; someone holding none, the articles."""
+    target = request.GET.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    user = request.user
+    if user.is_superuser:
         return redirect("reviews:desk")
-    if request.user.has_perm(REVIEW):
-        return redirect("reviews:queue")
-    return redirect("evidence:home")
+    pages = [
+        (name, url, help)
+        for name, url, help, holds in (
+            ("Editor's desk", "reviews:desk", "Flags, disputes and claims ready to publish.", user.has_perm(DESK)),
+            ("Review queue", "reviews:queue", "The claims waiting for your review.", user.has_perm(REVIEW)),
+            (
+                "Curator's workspace",
+                "curate:workspace",
+                "Imports, the library's to-do lists, linking studies to claims.",
+                user.has_perms(CURATE),
+            ),
+        )
+        if holds
+    ]
+    if not pages:
+        return redirect("evidence:home")
+    if len(pages) == 1:
+        return redirect(pages[0][1])
+    return render(request, "reviews/start.html", {"pages": pages})
 
 
 # --- Reviewers ----------------------------------------------------------------------------------------------
