@@ -479,7 +479,6 @@ def _discussion(request: HttpRequest, claim: Claim, form: CommentForm | None = N
     return {
         "comments": comments,
         "form": form or CommentForm(),
-        "round": services.current_round(claim) if comments else None,
         # the comments' rounds are worth saying only once the claim has had more than one
         "show_rounds": any(comment.round > 1 for comment in comments),
     }
