@@ -75,6 +75,7 @@ def test_the_discussion_opens_to_a_reviewer_once_they_submit(page, new_page, liv
     rita.locator("#discussion").get_by_role("link", name=re.compile("Edit or delete")).click()
     assert axe_violations(rita) == []
     screenshot(rita, "discussion-edit")
+    rita.locator("main").screenshot(path=str(ARTIFACTS / "discussion-edit-main.png"))
     rita.get_by_label("Your comment").fill("Small, yes: 40 people in each arm. @edna, see my rationale.")
     rita.get_by_role("button", name="Save my comment").click()
     own = rita.locator(".comment--own")
@@ -94,6 +95,7 @@ def test_the_discussion_opens_to_a_reviewer_once_they_submit(page, new_page, liv
     assert phone.get_by_role("link", name="Review this claim").is_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_390["width"]
     screenshot(phone, "claim-page-reviewer-links-phone")
+    phone.locator(".claim-header").screenshot(path=str(ARTIFACTS / "claim-page-links-phone.png"))
 
     page.goto(claim.get_absolute_url())
     assert axe_violations(page) == []
