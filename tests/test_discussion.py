@@ -208,12 +208,14 @@ def test_an_empty_or_overlong_comment_is_refused_with_a_message(scene, body, err
 
 def test_the_thread_costs_the_same_queries_however_long(scene, make_user):
     s = scene
-    client = signed_in(s.editor)
+    client, reviewer = signed_in(s.editor), signed_in(s.done)
     comment_post(claim=s.claim, author=s.done, body="One.")
     edited = comment_post(claim=s.claim, author=s.editor, body="Two.").comment
     comment_edit(comment=edited, author=s.editor, body="Two, corrected.")
     with CaptureQueriesContext(connection) as few:
         client.get(editor_page(s))
+    with CaptureQueriesContext(connection) as few_reviewer:
+        reviewer.get(review_page(s))
     for n in range(20):
         author = make_user("Reviewers")
         rate(s.claim, author)
@@ -226,6 +228,10 @@ def test_the_thread_costs_the_same_queries_however_long(scene, make_user):
         response = client.get(editor_page(s))
     assert response.content.count(b'class="comment') >= 22
     assert len(many) == len(few), "the reviews, the thread and its history are each one query"
+    with CaptureQueriesContext(connection) as many_reviewer:
+        response = reviewer.get(review_page(s))
+    assert response.content.count(b'class="comment') >= 22
+    assert len(many_reviewer) == len(few_reviewer)
 
 
 # --- History: edit and delete --------------------------------------------------------------------------------
@@ -249,6 +255,18 @@ def test_an_edit_keeps_the_earlier_text_and_says_edited(scene):
     # editors read the earlier text; the thread shows everyone that it was edited
     editor_view = signed_in(s.editor).get(editor_page(s)).content
     assert b"Earlier text (1 version)" in editor_view and b"The trial had 40 people." in editor_view
+
+
+def test_an_edit_to_nothing_is_refused_with_a_message(scene):
+    s = scene
+    comment = comment_post(claim=s.claim, author=s.done, body="Kept.").comment
+    client = signed_in(s.done)
+    response = client.post(reverse("reviews:comment-edit", args=[comment.pk]), {"body": "  "})
+    assert response.status_code == 400
+    assert b"There is a problem" in response.content and b"Write something before posting." in response.content
+    assert client.get(reverse("reviews:comment-delete", args=[comment.pk])).status_code == 405
+    comment.refresh_from_db()
+    assert comment.body == "Kept." and comment.history.count() == 1
 
 
 def test_a_delete_keeps_the_comments_place_and_its_text_in_history(scene):
@@ -297,12 +315,13 @@ def test_the_thread_spans_rounds_and_each_comment_says_its_round(scene, make_use
     client = signed_in(s.done)
     assert b"Round one remark." not in client.get(review_page(s)).content  # blind in round 2
     assert client.post(reverse("reviews:review-comment", args=[s.claim.pk]), {"body": "x"}).status_code == 403
+    # nor may they change their own round-1 comment while the new round is closed to them
+    first = Comment.objects.get(body="Round one remark.")
+    assert client.get(reverse("reviews:comment-edit", args=[first.pk])).status_code == 404
     rate(s.claim, s.done, "low", "partly_supported")
     comment_post(claim=s.claim, author=s.done, body="Round two remark.")
     page = client.get(review_page(s)).content
     assert b"Round one remark." in page and b"round 1" in page and b"round 2" in page
-    # their own round-1 comment can no longer be changed by the reviewer shut out of round 2
-    first = Comment.objects.get(body="Round one remark.")
     assert first.round == 1 and Comment.objects.get(body="Round two remark.").round == 2
 
 
