@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from evidence.models import Claim, Study
 from reviews.grade import DOWNGRADE_DOMAINS, UPGRADE_DOMAINS, Concern, EvidenceDesign, Grading, LargeEffect
-from reviews.models import Certainty, Conflict, Flag, ReaderReport, Review, ReviewerProfile, Verdict
+from reviews.models import Certainty, Comment, Conflict, Flag, ReaderReport, Review, ReviewerProfile, Verdict
 from reviews.services import review_values_checked
 
 RATIONALE_WIDGET = forms.Textarea(attrs={"rows": 6})
@@ -293,6 +293,20 @@ class RequoteForm(OwnIds):
         if not quote.strip():
             raise forms.ValidationError(_("Give the words of the current text that make this claim."))
         return quote
+
+
+class CommentForm(OwnIds):
+    """A comment in a claim's discussion (reviews.services.comment_post and comment_edit check it again)."""
+
+    id_prefix = "comment"
+
+    body = forms.CharField(
+        label=_("Your comment"),
+        max_length=Comment.BODY_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Type @ and a username to tell that person by email, if they may read this discussion."),
+        error_messages={"required": _("Write something before posting.")},
+    )
 
 
 class ReaderReportForm(forms.Form):

@@ -21,6 +21,11 @@ urlpatterns = [
     path("review/profile/", views.reviewer_profile_edit, name="reviewer-profile-edit"),
     path("reviewers/<int:user_id>/", views.reviewer_profile, name="reviewer-profile"),
     path("review/claims/<int:claim_id>/", views.review_claim, name="review-claim"),
+    # a claim's discussion: posted from the reviewer's page or the editor's, each author's own comments changed
+    path("review/claims/<int:claim_id>/comments/", views.review_comment_post, name="review-comment"),
+    path("editor/claims/<int:claim_id>/comments/", views.editor_comment_post, name="editor-comment"),
+    path("discussion/comments/<int:comment_id>/edit/", views.comment_edit, name="comment-edit"),
+    path("discussion/comments/<int:comment_id>/delete/", views.comment_delete, name="comment-delete"),
     path("editor/", views.desk, name="desk"),
     path("editor/queues/<slug:slug>/", views.desk_queue, name="desk-queue"),
     path("editor/claims/<int:claim_id>/", views.editor_claim, name="editor-claim"),

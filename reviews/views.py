@@ -1,14 +1,16 @@
-"""The reviewer's queue and review form, and the editor's desk. HTTP and validation only: every write
-is a call to reviews.services, every list a QuerySet from reviews.queues."""
+"""The reviewer's queue and review form, the editor's desk, and each claim's discussion on both. HTTP and
+validation only: every write is a call to reviews.services, every list a QuerySet from reviews.queues."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
@@ -39,6 +41,8 @@ from reviews.access import (
     RAISE_FLAG,
     REVIEW,
     current_round_reviewers,
+    may_discuss,
+    may_edit,
     others_reviews_readable,
     role_required,
     visible_reviews,
@@ -47,6 +51,7 @@ from reviews.consensus import ALPHA_MIN_CLAIMS, REVIEWS_REQUIRED, agreement_by_a
 from reviews.forms import (
     AcceptSuggestionForm,
     AdjudicationForm,
+    CommentForm,
     FlagCloseForm,
     FlagRaiseForm,
     PublishForm,
@@ -57,7 +62,7 @@ from reviews.forms import (
     review_errors_to_fields,
 )
 from reviews.history import claim_history, review_versions
-from reviews.models import Flag, ReaderReport, Review, ReviewerProfile, consensus_of
+from reviews.models import Comment, Flag, ReaderReport, Review, ReviewerProfile, consensus_of
 
 PER_PAGE = 20
 DESK_PREVIEW = 8  # rows of each queue shown on the desk; each queue has its own page for the rest
@@ -160,28 +165,38 @@ def queue(request: HttpRequest) -> HttpResponse:
 @role_required(REVIEW)
 def review_claim(request: HttpRequest, claim_id: int) -> HttpResponse:
     """The review form for one claim, with the claim in its context and its studies; once the reviewer
-    has submitted, the other reviewers' ratings too (blind review)."""
+    has submitted, the other reviewers' ratings and the claim's discussion too (blind review)."""
     claim = _claim(claim_id)
+    if request.method != "POST":
+        return _render_review_claim(request, claim)
+    own = Review.objects.filter(claim=claim, reviewer=request.user, round=services.current_round(claim)).exists()
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_submit(claim=claim, reviewer=request.user, **form.service_arguments())
+        except ValidationError as exc:
+            # the form ran the same check, so this is rare; a refusal by field stays on its field
+            if hasattr(exc, "error_dict"):
+                review_errors_to_fields(form, {name: " ".join(m) for name, m in exc.message_dict.items()})
+            else:
+                form.add_error(None, _messages_of(exc))
+        else:
+            messages.success(request, "Your review was updated." if own else "Your review was submitted.")
+            return redirect("reviews:review-claim", claim_id=claim.pk)
+    return _render_review_claim(request, claim, form=form)
+
+
+def _render_review_claim(
+    request: HttpRequest, claim: Claim, form: ReviewForm | None = None, comment_form: CommentForm | None = None
+) -> HttpResponse:
+    """The reviewer's claim page; ``form`` or ``comment_form`` is the refused form, if any, shown again with
+    its errors (and a 400)."""
     # the reviewer's review in the claim's current round; in a new round, their earlier one fills the form
     round_ = services.current_round(claim)
     mine = list(Review.objects.filter(claim=claim, reviewer=request.user).order_by("-round"))
     own = next((review for review in mine if review.round == round_), None)
     earlier = [review for review in mine if review.round != round_]
-    if request.method == "POST":
-        form = ReviewForm(request.POST)
-        if form.is_valid():
-            try:
-                services.review_submit(claim=claim, reviewer=request.user, **form.service_arguments())
-            except ValidationError as exc:
-                # the form ran the same check, so this is rare; a refusal by field stays on its field
-                if hasattr(exc, "error_dict"):
-                    review_errors_to_fields(form, {name: " ".join(m) for name, m in exc.message_dict.items()})
-                else:
-                    form.add_error(None, _messages_of(exc))
-            else:
-                messages.success(request, "Your review was updated." if own else "Your review was submitted.")
-                return redirect("reviews:review-claim", claim_id=claim.pk)
-    else:
+    if form is None:
         form = ReviewForm(initial=ReviewForm.initial_from(own or (earlier[0] if earlier else None)))
     # blind review: the other reviews of this round only once this reviewer may read them; those of
     # published rounds are public (reviews.access)
@@ -201,14 +216,16 @@ def review_claim(request: HttpRequest, claim_id: int) -> HttpResponse:
             "context": claim_context(claim),
             "citations": _citations(claim),
             "form": form,
+            "refused_form": comment_form if comment_form is not None else form,
             "own": own,
             "earlier": earlier,
             "round": round_,
             "others": others if see_others or others else None,
             "consensus": consensus_of(claim) if see_others else None,
             "versions": review_versions(own) if own else [],
+            "discussion": _discussion(request, claim, comment_form),
         },
-        status=400 if form.is_bound else 200,
+        status=400 if form.is_bound or comment_form is not None else 200,
     )
 
 
@@ -310,6 +327,7 @@ def _render_editor_claim(
             "suggestion": _suggestion_context(claim),
             "accept_form": forms.get("accept_form") or AcceptSuggestionForm(),
             "requote_form": forms.get("requote_form") or RequoteForm(),
+            "discussion": _discussion(request, claim, forms.get("comment_form")),
         },
         status=status,
     )
@@ -455,6 +473,150 @@ def anchor_requote(request: HttpRequest, claim_id: int) -> HttpResponse:
             messages.success(request, "The claim is anchored again, to the words you quoted.")
             return redirect("reviews:editor-claim", claim_id=claim.pk)
     return _render_editor_claim(request, claim, status=400, requote_form=form)
+
+
+# --- Discussion ------------------------------------------------------------------------------------------
+# One thread per claim for its editors and the reviewers who have submitted in its current round
+# (reviews.access.may_discuss), on the editor's claim page and on the reviewer's. To anyone else the pages
+# say nothing of it: not the thread, not its length, not whether it exists.
+
+
+def _discussion(request: HttpRequest, claim: Claim, form: CommentForm | None = None) -> dict | None:
+    """The claim's discussion as a claim page shows it, or None when the user may not see it (may_discuss).
+    ``form`` is a refused comment form to show again. One query for the comments with their authors;
+    for an editor one more, the earlier versions of edited and deleted comments (their history)."""
+    if not may_discuss(request.user, claim):
+        return None
+    comments = list(Comment.objects.filter(claim=claim).select_related("author").order_by("created_at", "pk"))
+    if may_edit(request.user) and any(c.edited_at or c.deleted_at for c in comments):
+        earlier: dict[int, list] = {}
+        for record in (
+            Comment.history.filter(claim_id=claim.pk)
+            .exclude(body="")
+            .only("id", "body", "history_date")
+            .order_by("history_date", "history_id")
+        ):
+            texts = earlier.setdefault(record.id, [])
+            if not texts or texts[-1].body != record.body:
+                texts.append(record)
+        for comment in comments:
+            comment.earlier = [r for r in earlier.get(comment.pk, []) if r.body != comment.body]
+    return {
+        "comments": comments,
+        "form": form or CommentForm(),
+        # the comments' rounds are worth saying only once the claim has had more than one
+        "show_rounds": any(comment.round > 1 for comment in comments),
+    }
+
+
+def _site(request: HttpRequest) -> str:
+    """The scheme and host the links in the emails start with: those this request came by."""
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _comment_post(
+    request: HttpRequest, claim: Claim, page: str, refused: Callable[[CommentForm], HttpResponse]
+) -> HttpResponse:
+    if not may_discuss(request.user, claim):
+        raise PermissionDenied
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            posted = services.comment_post(
+                claim=claim, author=request.user, body=form.cleaned_data["body"], site=_site(request)
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _posted_message("Your comment was posted.", posted.notified))
+            return redirect(f"{reverse(page, args=[claim.pk])}#comment-{posted.comment.pk}")
+    return refused(form)
+
+
+def _posted_message(done: str, notified: list) -> str:
+    if not notified:
+        return done
+    return f"{done} Told by email: {', '.join('@' + user.get_username() for user in notified)}."
+
+
+@require_POST
+@role_required(*EDITOR_PAGE)
+def editor_comment_post(request: HttpRequest, claim_id: int) -> HttpResponse:
+    """A comment in the claim's discussion, from the editor's claim page."""
+    claim = _claim(claim_id)
+    return _comment_post(
+        request,
+        claim,
+        "reviews:editor-claim",
+        lambda form: _render_editor_claim(request, claim, status=400, comment_form=form),
+    )
+
+
+@require_POST
+@role_required(REVIEW)
+def review_comment_post(request: HttpRequest, claim_id: int) -> HttpResponse:
+    """A comment in the claim's discussion, from the reviewer's claim page: 403 until they have submitted
+    their review in the claim's current round (may_discuss)."""
+    claim = _claim(claim_id)
+    return _comment_post(
+        request,
+        claim,
+        "reviews:review-claim",
+        lambda form: _render_review_claim(request, claim, comment_form=form),
+    )
+
+
+def _own_comment(request: HttpRequest, comment_id: int) -> Comment:
+    """The signed-in user's own comment, not deleted, on a claim they may still discuss; 404 otherwise, the
+    same for a comment that does not exist, so that nobody learns which comments exist."""
+    comment = Comment.objects.select_related("claim__article").filter(pk=comment_id).first()
+    if (
+        comment is None
+        or comment.author_id != request.user.pk
+        or comment.is_deleted
+        or not may_discuss(request.user, comment.claim)
+    ):
+        raise Http404("No such comment of yours.")
+    return comment
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def comment_edit(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """Change the text of one's own comment; the earlier text stays in its history."""
+    comment = _own_comment(request, comment_id)
+    back = services.discussion_url(request.user, comment.claim)
+    form = CommentForm(request.POST or None, initial={"body": comment.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            posted = services.comment_edit(
+                comment=comment, author=request.user, body=form.cleaned_data["body"], site=_site(request)
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _posted_message("Your comment was saved.", posted.notified))
+            return redirect(back.replace("#discussion", f"#comment-{comment.pk}"))
+    return render(
+        request,
+        "reviews/comment_edit.html",
+        {"comment": comment, "claim": comment.claim, "form": form, "back": back},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_POST
+@login_required
+def comment_delete(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """Delete one's own comment: it stays in the thread as deleted, its text in its history."""
+    comment = _own_comment(request, comment_id)
+    try:
+        services.comment_delete(comment=comment, author=request.user)
+    except ValidationError as exc:
+        messages.error(request, _messages_of(exc))
+    else:
+        messages.success(request, "Your comment was deleted.")
+    return redirect(services.discussion_url(request.user, comment.claim))
 
 
 # --- Reader reports ------------------------------------------------------------------------------------------

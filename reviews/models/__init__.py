@@ -1,10 +1,12 @@
-"""Reviewers' ratings of claims, the consensus and published verdicts, editors' flags, readers' reports.
+"""Reviewers' ratings of claims, the consensus and published verdicts, editors' flags, readers' reports,
+the discussion of each claim.
 
 By subject: ratings (reviews, their GRADE ratings and declarations, and who may read them), verdicts (the
-per-claim consensus, the decision that counts, review rounds and numbered verdict versions), flags, and
-readers (reader reports, reviewer profiles).
+per-claim consensus, the decision that counts, review rounds and numbered verdict versions), flags,
+readers (reader reports, reviewer profiles) and discussion (comments on a claim, not public).
 """
 
+from reviews.models.discussion import Comment
 from reviews.models.flags import Flag, FlagQuerySet, FlagReason, FlagStatus
 from reviews.models.ratings import (
     DOWNGRADE_REASONS,
@@ -32,6 +34,7 @@ from reviews.models.verdicts import (
 
 __all__ = [
     "Certainty",
+    "Comment",
     "Conflict",
     "Consensus",
     "consensus_of",

@@ -4,7 +4,8 @@ The review pages, the editor's desk, the admin and the API call these and nothin
 rules hold whatever made the change: a review always refreshes its claim's consensus, an adjudication
 always records who and why, a published verdict is always a snapshot of the decision at that moment.
 By subject: flags, rounds (re-review), reviews, verdicts (adjudication and publication), bulk (many
-actions at once, each at its own moment), readers (reader reports, reviewer profiles).
+actions at once, each at its own moment), readers (reader reports, reviewer profiles), discussion (comments
+on a claim and the emails their mentions send).
 """
 
 from reviews.services.bulk import (
@@ -20,6 +21,14 @@ from reviews.services.bulk import (
     reviews_submit_bulk,
     verdicts_publish_bulk,
     verdicts_restore,
+)
+from reviews.services.discussion import (
+    PostedComment,
+    comment_delete,
+    comment_edit,
+    comment_post,
+    discussion_notify_mentions,
+    discussion_url,
 )
 from reviews.services.flags import (
     claims_flag_concern_reliance,
@@ -41,15 +50,21 @@ __all__ = [
     "claims_flag_concern_reliance",
     "claims_flag_retracted_reliance",
     "claims_send_back",
+    "comment_delete",
+    "comment_edit",
+    "comment_post",
     "concern_source_note",
     "consensus_refresh_bulk",
     "current_round",
+    "discussion_notify_mentions",
+    "discussion_url",
     "flag_close",
     "flag_raise",
     "FlagClose",
     "FlagRaise",
     "flags_close_bulk",
     "flags_raise_bulk",
+    "PostedComment",
     "Publication",
     "PUBLISHED_FIELDS",
     "reader_report_close",
