@@ -37,14 +37,16 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 from django.db.models.lookups import Exact
 
-from evidence.models import Citation, Claim, DataVersion, subquery_count
+from evidence.models import Article, Citation, Claim, DataVersion, subquery_count
 from reviews.access import reviewed_by
 from reviews.claims import open_flag_count
 from reviews.consensus import REVIEWS_REQUIRED
 from reviews.models import (
+    AssignmentStatus,
     Flag,
     ReaderReport,
     Review,
+    ReviewAssignment,
     ReviewQuerySet,
     decision_expressions,
     evidence_changed_since_review,
@@ -452,3 +454,45 @@ def for_editor(queue: Queue, editor: AbstractBaseUser) -> Queue:
     if queue.kind != "claims":
         return queue
     return replace(queue, items=queue.items.annotate(reviewed_by_you=reviewed_by(editor)))
+
+
+# --- Assignments ----------------------------------------------------------------------------------------------
+
+
+def my_assignments(
+    reviewer: AbstractBaseUser, *, q: str = "", article: Article | None = None, status: str = ""
+) -> QuerySet[ReviewAssignment]:
+    """The reviewer's assignments in their claims' current rounds, the earliest due first: those still to
+    do (open or overdue) unless ``status`` asks for another; searched in the claim's text (``q``) and
+    narrowed to one article. One query, with each claim and its article."""
+    assignments = ReviewAssignment.objects.filter(reviewer=reviewer).current().for_list()
+    if status:
+        assignments = assignments.filter(derived_status=status)
+    else:
+        assignments = assignments.filter(derived_status__in=[AssignmentStatus.OPEN, AssignmentStatus.OVERDUE])
+    if q:
+        assignments = assignments.filter(claim__quote__icontains=q)
+    if article is not None:
+        assignments = assignments.filter(claim__article=article)
+    return assignments.order_by("due_date", "claim__article__title", "claim__start", "pk")
+
+
+def waiting_matching(reviewer: AbstractBaseUser, *, q: str = "", article: Article | None = None) -> QuerySet[Claim]:
+    """awaiting_my_review(), searched in the claim's text and narrowed to one article."""
+    claims = awaiting_my_review(reviewer)
+    if q:
+        claims = claims.filter(quote__icontains=q)
+    if article is not None:
+        claims = claims.filter(article=article)
+    return claims
+
+
+def overdue_assignments() -> QuerySet[ReviewAssignment]:
+    """Assignments past their due date whose reviewer has not submitted in the current round, the most
+    overdue first: the editor's desk shows them."""
+    return ReviewAssignment.objects.overdue().for_list().order_by("due_date", "pk")
+
+
+def claim_assignments(claim: Claim) -> list[ReviewAssignment]:
+    """The claim's assignments in its current round, with their status; one query."""
+    return list(ReviewAssignment.objects.filter(claim=claim).current().for_list().order_by("due_date", "pk"))

@@ -1,10 +1,20 @@
 """Reviewers' ratings of claims, the consensus and published verdicts, editors' flags, readers' reports.
 
 By subject: ratings (reviews, their GRADE ratings and declarations, and who may read them), verdicts (the
-per-claim consensus, the decision that counts, review rounds and numbered verdict versions), flags, and
-readers (reader reports, reviewer profiles).
+per-claim consensus, the decision that counts, review rounds and numbered verdict versions), flags,
+readers (reader reports, reviewer profiles), and assignments (editors assigning reviewers, and the
+email notifications people receive).
 """
 
+from reviews.models.assignments import (
+    AssignmentStatus,
+    Delivery,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    ReviewAssignment,
+    ReviewAssignmentQuerySet,
+)
 from reviews.models.flags import Flag, FlagQuerySet, FlagReason, FlagStatus
 from reviews.models.ratings import (
     DOWNGRADE_REASONS,
@@ -31,6 +41,13 @@ from reviews.models.verdicts import (
 )
 
 __all__ = [
+    "AssignmentStatus",
+    "Delivery",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "ReviewAssignment",
+    "ReviewAssignmentQuerySet",
     "Certainty",
     "Conflict",
     "Consensus",

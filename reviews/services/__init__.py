@@ -4,9 +4,21 @@ The review pages, the editor's desk, the admin and the API call these and nothin
 rules hold whatever made the change: a review always refreshes its claim's consensus, an adjudication
 always records who and why, a published verdict is always a snapshot of the decision at that moment.
 By subject: flags, rounds (re-review), reviews, verdicts (adjudication and publication), bulk (many
-actions at once, each at its own moment), readers (reader reports, reviewer profiles).
+actions at once, each at its own moment), readers (reader reports, reviewer profiles), assignments (editors assigning reviewers, the due-date
+reminders) and notifications (email, at once or in a daily digest).
 """
 
+from reviews.services.assignments import (
+    ArticleAssignment,
+    article_assign,
+    assignment_change_due,
+    assignment_create,
+    assignment_reassign,
+    assignment_refusal,
+    assignment_remove,
+    assignments_remind_due,
+    editors_of,
+)
 from reviews.services.bulk import (
     Adjudication,
     FlagClose,
@@ -29,12 +41,37 @@ from reviews.services.flags import (
     flag_raise,
     retracted_source_note,
 )
+from reviews.services.notifications import (
+    digests_send,
+    notify,
+    preferences_of,
+    preferences_update,
+    unsubscribe,
+    unsubscribe_token,
+    unsubscription_of,
+)
 from reviews.services.readers import reader_report_close, reader_report_submit, reviewer_profile_update
 from reviews.services.reviews import SubmittedReview, review_delete, review_submit, review_upsert, review_values_checked
 from reviews.services.rounds import ROUND_RESET, claims_send_back, current_round
 from reviews.services.verdicts import PUBLISHED_FIELDS, claim_adjudicate, verdict_publish
 
 __all__ = [
+    "ArticleAssignment",
+    "article_assign",
+    "assignment_change_due",
+    "assignment_create",
+    "assignment_reassign",
+    "assignment_refusal",
+    "assignment_remove",
+    "assignments_remind_due",
+    "editors_of",
+    "digests_send",
+    "notify",
+    "preferences_of",
+    "preferences_update",
+    "unsubscribe",
+    "unsubscribe_token",
+    "unsubscription_of",
     "Adjudication",
     "claim_adjudicate",
     "claims_adjudicate_bulk",
