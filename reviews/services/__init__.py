@@ -4,8 +4,8 @@ The review pages, the editor's desk, the admin and the API call these and nothin
 rules hold whatever made the change: a review always refreshes its claim's consensus, an adjudication
 always records who and why, a published verdict is always a snapshot of the decision at that moment.
 By subject: flags, rounds (re-review), reviews, verdicts (adjudication and publication), bulk (many
-actions at once, each at its own moment), readers (reader reports, reviewer profiles), assignments (editors assigning reviewers, the due-date
-reminders) and notifications (email, at once or in a daily digest).
+actions at once, each at its own moment), readers (reader reports, reviewer profiles), assignments
+(editors assigning reviewers, the due-date reminders) and notifications (email, at once or in a digest).
 """
 
 from reviews.services.assignments import (
@@ -17,6 +17,7 @@ from reviews.services.assignments import (
     assignment_refusal,
     assignment_remove,
     assignments_remind_due,
+    claim_assign,
     editors_of,
 )
 from reviews.services.bulk import (
@@ -56,6 +57,7 @@ from reviews.services.rounds import ROUND_RESET, claims_send_back, current_round
 from reviews.services.verdicts import PUBLISHED_FIELDS, claim_adjudicate, verdict_publish
 
 __all__ = [
+    "claim_assign",
     "ArticleAssignment",
     "article_assign",
     "assignment_change_due",

@@ -108,6 +108,17 @@ def assignment_create(
     return assignment
 
 
+@transaction.atomic
+def claim_assign(
+    *, claim: Claim, reviewers: Sequence[AbstractBaseUser], due_date: date, assigned_by: AbstractBaseUser
+) -> list[ReviewAssignment]:
+    """assignment_create() for each of ``reviewers``: all of them, or (one refused) none."""
+    return [
+        assignment_create(claim=claim, reviewer=reviewer, due_date=due_date, assigned_by=assigned_by)
+        for reviewer in reviewers
+    ]
+
+
 @dataclass
 class ArticleAssignment:
     """What assigning reviewers to every claim of an article did: the assignments made, and the pairs
