@@ -396,7 +396,9 @@ class AssignForm(OwnIds):
         super().__init__(*args, **kwargs)
         # everyone who may review (reviews.access.REVIEW), the editor themself left out (they may not assign
         # themself; reviews.services.assignments)
-        people = get_user_model().objects.with_perm(REVIEW).order_by("username")
+        # (the model backend: groups and permissions, as has_perm reads them; axes's backend holds none)
+        people = get_user_model().objects.with_perm(REVIEW, backend="django.contrib.auth.backends.ModelBackend")
+        people = people.order_by("username")
         if exclude is not None:
             people = people.exclude(pk=exclude.pk)
         self.fields["reviewers"].queryset = people

@@ -58,7 +58,8 @@ def _submitted(prefix: str = "") -> Exists:
 class ReviewAssignmentQuerySet(models.QuerySet["ReviewAssignment"]):
     def current(self) -> ReviewAssignmentQuerySet:
         """The assignments of their claim's current round (a claim nobody reviewed is in round 1)."""
-        return self.filter(round=Coalesce(F("claim__consensus__round"), Value(1)))
+        # the OR keeps the join to the consensus an outer one: a claim without a row is in round 1
+        return self.filter(Q(claim__consensus__isnull=True, round=1) | Q(round=F("claim__consensus__round")))
 
     def with_status(self) -> ReviewAssignmentQuerySet:
         """Annotate ``derived_status`` (AssignmentStatus), which ``status`` then reads without a query."""

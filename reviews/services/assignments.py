@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from evidence import caching
@@ -52,13 +53,13 @@ def assignment_refusal(*, claim: Claim, reviewer: AbstractBaseUser, assigned_by:
 
 def _person_refusal(*, reviewer: AbstractBaseUser, assigned_by: AbstractBaseUser) -> str:
     """The refusals that hold whatever the claim: not a reviewer, or the editor themself."""
-    if not reviewer.is_active or not reviewer.has_perm(REVIEW):
-        return f"{reviewer.get_username()} is not a reviewer."
     if reviewer.pk == assigned_by.pk:
         return (
             "You cannot assign a claim to yourself: another editor assigns you, so the claim keeps an editor "
             "who did not review it."
         )
+    if not reviewer.is_active or not reviewer.has_perm(REVIEW):
+        return f"{reviewer.get_username()} is not a reviewer."
     return ""
 
 
@@ -93,7 +94,7 @@ def assignment_create(
     (NotificationKind.ASSIGNED). Raises ValidationError with the reason it is refused (assignment_refusal),
     or when they are already assigned in this round (change the due date instead)."""
     _check_due(due_date)
-    claim = Claim.objects.select_for_update().select_related("article", "consensus").get(pk=claim.pk)
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("article", "consensus").get(pk=claim.pk)
     refusal = assignment_refusal(claim=claim, reviewer=reviewer, assigned_by=assigned_by)
     if refusal:
         raise ValidationError(refusal)
@@ -191,17 +192,21 @@ def assignment_reassign(
     return assignment_create(claim=claim, reviewer=reviewer, due_date=due_date, assigned_by=assigned_by)
 
 
+def reminders_due(today: date | None = None) -> QuerySet[ReviewAssignment]:
+    """The outstanding assignments due within EVIDENCE_DUE_SOON_DAYS of ``today`` not yet reminded."""
+    today = today or timezone.localdate()
+    horizon = today + timedelta(days=settings.EVIDENCE_DUE_SOON_DAYS)
+    return ReviewAssignment.objects.outstanding().filter(
+        due_date__gte=today, due_date__lte=horizon, reminded_at__isnull=True
+    )
+
+
 @transaction.atomic
 def assignments_remind_due(*, today: date | None = None) -> int:
     """Tell each reviewer whose assignment is due within EVIDENCE_DUE_SOON_DAYS (and not yet submitted,
     in the claim's current round) that it is due soon: once per due date. Returns how many were told."""
-    today = today or timezone.localdate()
-    horizon = today + timedelta(days=settings.EVIDENCE_DUE_SOON_DAYS)
     due = (
-        ReviewAssignment.objects.outstanding()
-        .filter(due_date__gte=today, due_date__lte=horizon, reminded_at__isnull=True)
-        .select_related("claim__article", "reviewer", "assigned_by")
-        .select_for_update(of=("self",))
+        reminders_due(today).select_related("claim__article", "reviewer", "assigned_by").select_for_update(of=("self",))
     )
     now, reminded = timezone.now(), []
     for assignment in due:
