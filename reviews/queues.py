@@ -135,15 +135,15 @@ class ListSizes:
 
 
 def list_sizes(reviewer: AbstractBaseUser, *, unless_version: int | None = None) -> ListSizes:
-    """The data version and the length of each list, in one query: the reviewer's own row with the version
-    and a count of each list. With ``unless_version``, the counts are made only if the version moved
+    """The data version and the length of each list (and of the reviewer's assignments still to do,
+    "assigned"), in one query: the reviewer's own row with the version and a count of each list. With ``unless_version``, the counts are made only if the version moved
     (CASE evaluates its branches lazily: the counting subqueries do not run otherwise)."""
     alias = router.db_for_read(Review)
     sql, params = _list_sizes_statement(alias, reviewer.pk, unless_version)
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         row = dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
-    lengths = {name: row[name] for name in REVIEWER_LISTS}
+    lengths = {name: row[name] for name in (*REVIEWER_LISTS, "assigned")}
     return ListSizes(row["version"], None if lengths["waiting"] is None else lengths)
 
 
@@ -158,6 +158,8 @@ def _list_sizes_statement(alias: str, reviewer_pk: int, unless_version: int | No
         "waiting": subquery_count(_unreviewed_by(reviewer_pk)),
         "changed": subquery_count(mine.evidence_changed()),
         "reviewed": subquery_count(mine),
+        # the reviewer's assignments still to do, listed first (my_assignments)
+        "assigned": subquery_count(ReviewAssignment.objects.filter(reviewer_id=reviewer_pk).outstanding()),
     }
     if unless_version is not None:
         same = Exact(version, Value(unless_version))

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -126,7 +127,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         )
     if filters.active:
         return _queue_searched(request, filters)
-    key = f"reviews:queue:{user.pk}:{hashlib.sha256(f'{code_salt()}|{request.get_full_path()}'.encode()).hexdigest()}"
+    # today's date is in the key: an assignment becomes overdue at midnight without any data changing
+    path = f"{code_salt()}|{timezone.localdate()}|{request.get_full_path()}"
+    key = f"reviews:queue:{user.pk}:{hashlib.sha256(path.encode()).hexdigest()}"
     kept = cache.get(key) if settings.PAGE_CACHE else None
     sizes = queues.list_sizes(user, unless_version=kept[0] if kept else None)
     if sizes.lengths is None:
@@ -135,7 +138,14 @@ def queue(request: HttpRequest) -> HttpResponse:
         pages = queues.reviewer_queue(user, request.GET, PER_PAGE, sizes.lengths)
         lists = render_to_string(
             "reviews/includes/queue_lists.html",
-            {"waiting": pages.waiting, "changed": pages.changed, "reviewed": pages.reviewed},
+            {
+                "waiting": pages.waiting,
+                "changed": pages.changed,
+                "reviewed": pages.reviewed,
+                "assignments": _assigned_page(request, sizes.lengths["assigned"]),
+                # the search form lists the articles (one query), for a reviewer with anything to search
+                "filters": filters if any(sizes.lengths.values()) else None,
+            },
             request=request,
         )
         if settings.PAGE_CACHE:
@@ -143,13 +153,16 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reviews/queue.html",
-        {
-            "lists": mark_safe(lists),  # rendered, and escaped, above
-            "reviews_required": REVIEWS_REQUIRED,
-            "filters": QueueFilterForm(),
-            "assignments": _page(request, queues.my_assignments(user), "assigned"),
-        },
+        {"lists": mark_safe(lists), "reviews_required": REVIEWS_REQUIRED},  # rendered, and escaped, above
     )
+
+
+def _assigned_page(request: HttpRequest, count: int) -> Page:
+    """The page of the reviewer's assignments still to do (?assigned=), of ``count`` (list_sizes counted
+    them): one query when there are any, none otherwise."""
+    page = Paginator(range(count), PER_PAGE).get_page(request.GET.get("assigned"))
+    rows = list(queues.my_assignments(request.user)[page.start_index() - 1 : page.end_index()]) if count else []
+    return Page(rows, page.number, page.paginator)
 
 
 def _queue_searched(request: HttpRequest, filters: QueueFilterForm) -> HttpResponse:
