@@ -136,8 +136,9 @@ class ListSizes:
 
 def list_sizes(reviewer: AbstractBaseUser, *, unless_version: int | None = None) -> ListSizes:
     """The data version and the length of each list (and of the reviewer's assignments still to do,
-    "assigned"), in one query: the reviewer's own row with the version and a count of each list. With ``unless_version``, the counts are made only if the version moved
-    (CASE evaluates its branches lazily: the counting subqueries do not run otherwise)."""
+    "assigned"), in one query: the reviewer's own row with the version and a count of each list. With
+    ``unless_version``, the counts are made only if the version moved (CASE evaluates its branches
+    lazily: the counting subqueries do not run otherwise)."""
     alias = router.db_for_read(Review)
     sql, params = _list_sizes_statement(alias, reviewer.pk, unless_version)
     with connections[alias].cursor() as cursor:
