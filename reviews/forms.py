@@ -387,7 +387,7 @@ class AssignForm(OwnIds):
     )
     due_date = forms.DateField(
         label=_("Due date"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),  # ISO: what a date input reads
         error_messages={"required": _("Enter the date the review is due."), "invalid": _("Enter a date.")},
     )
     scope = forms.ChoiceField(label=_("Assign to"), choices=SCOPES, initial="claim", widget=forms.RadioSelect)
@@ -413,7 +413,7 @@ class AssignForm(OwnIds):
 class DueDateForm(forms.Form):
     due_date = forms.DateField(
         label=_("New due date"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),  # ISO: what a date input reads
         error_messages={"required": _("Enter the new due date."), "invalid": _("Enter a date.")},
     )
 

@@ -75,7 +75,9 @@ class Unsubscription:
 
     @property
     def kind_label(self) -> str:
-        return "every email from us" if self.kind == ALL_KINDS else NotificationKind(self.kind).label.lower()
+        return (
+            "every email from us" if self.kind == ALL_KINDS else f"emails about “{NotificationKind(self.kind).label}”"
+        )
 
 
 def unsubscription_of(token: str) -> Unsubscription | None:
