@@ -394,20 +394,35 @@ class AssignForm(OwnIds):
 
     def __init__(self, *args, exclude: AbstractBaseUser | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # everyone who may review (reviews.access.REVIEW), the editor themself left out (they may not assign
-        # themself; reviews.services.assignments)
-        # (the model backend: groups and permissions, as has_perm reads them; axes's backend holds none)
-        people = get_user_model().objects.with_perm(REVIEW, backend="django.contrib.auth.backends.ModelBackend")
-        people = people.order_by("username")
-        if exclude is not None:
-            people = people.exclude(pk=exclude.pk)
-        self.fields["reviewers"].queryset = people
+        self.fields["reviewers"].queryset = reviewers_to_offer(exclude)
 
     def clean_due_date(self) -> date:
         due = self.cleaned_data["due_date"]
         if due < timezone.localdate():
             raise forms.ValidationError(_("The due date has passed; choose today or a later day."))
         return due
+
+
+def reviewers_to_offer(exclude: AbstractBaseUser | None = None):
+    """Everyone who may review (reviews.access.REVIEW), by name; the editor themself left out (nobody
+    assigns themself: reviews.services.assignments). The model backend answers: groups and permissions,
+    as has_perm reads them (axes's backend holds none)."""
+    people = get_user_model().objects.with_perm(REVIEW, backend="django.contrib.auth.backends.ModelBackend")
+    if exclude is not None:
+        people = people.exclude(pk=exclude.pk)
+    return people.order_by("username")
+
+
+class ReassignForm(forms.Form):
+    """Give an assignment to another reviewer, with the same or a new due date."""
+
+    reviewer = forms.ModelChoiceField(
+        label=_("Give it to"), queryset=get_user_model().objects.none(), empty_label=_("Choose a reviewer")
+    )
+
+    def __init__(self, *args, exclude: AbstractBaseUser | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reviewer"].queryset = reviewers_to_offer(exclude)
 
 
 class DueDateForm(forms.Form):

@@ -34,6 +34,7 @@ urlpatterns = [
     path("editor/claims/<int:claim_id>/assign/", views.assign, name="assign"),
     path("editor/assignments/<int:assignment_id>/remove/", views.assignment_remove, name="assignment-remove"),
     path("editor/assignments/<int:assignment_id>/due/", views.assignment_due, name="assignment-due"),
+    path("editor/assignments/<int:assignment_id>/reassign/", views.assignment_reassign, name="assignment-reassign"),
     # email notifications: each person's choices, and the signed unsubscribe link in every email
     path("notifications/", views.notification_preferences, name="notification-preferences"),
     path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),

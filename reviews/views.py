@@ -56,6 +56,7 @@ from reviews.forms import (
     PublishForm,
     QueueFilterForm,
     ReaderReportForm,
+    ReassignForm,
     RequoteForm,
     ReviewerProfileForm,
     ReviewForm,
@@ -337,7 +338,11 @@ def _render_editor_claim(
             "requote_form": forms.get("requote_form") or RequoteForm(),
             # the current round's assignments, and the form to assign more (reviews.services.assignments)
             "assignments": [
-                (assignment, DueDateForm(prefix=f"due{assignment.pk}", initial={"due_date": assignment.due_date}))
+                (
+                    assignment,
+                    DueDateForm(prefix=f"due{assignment.pk}", initial={"due_date": assignment.due_date}),
+                    ReassignForm(prefix=f"give{assignment.pk}", exclude=request.user),
+                )
                 for assignment in queues.claim_assignments(claim)
             ],
             "assign_form": forms.get("assign_form") or AssignForm(exclude=request.user),
@@ -618,6 +623,29 @@ def assignment_remove(request: HttpRequest, assignment_id: int) -> HttpResponse:
     assignment = get_object_or_404(ReviewAssignment.objects.select_related("reviewer"), pk=assignment_id)
     services.assignment_remove(assignment=assignment, removed_by=request.user)
     messages.success(request, f"{assignment.reviewer} is no longer assigned to this claim.")
+    return redirect("reviews:editor-claim", claim_id=assignment.claim_id)
+
+
+@require_POST
+@role_required(*EDITOR_PAGE, ASSIGN)
+def assignment_reassign(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """Give an assignment to another reviewer, due on the same date."""
+    assignment = get_object_or_404(ReviewAssignment.objects.select_related("reviewer", "claim"), pk=assignment_id)
+    form = ReassignForm(request.POST, prefix=f"give{assignment.pk}", exclude=request.user)
+    if not form.is_valid():
+        messages.error(request, "Choose the reviewer to give it to.")
+        return redirect("reviews:editor-claim", claim_id=assignment.claim_id)
+    try:
+        given = services.assignment_reassign(
+            assignment=assignment,
+            reviewer=form.cleaned_data["reviewer"],
+            due_date=max(assignment.due_date, timezone.localdate()),
+            assigned_by=request.user,
+        )
+    except ValidationError as exc:
+        messages.error(request, _messages_of(exc))
+    else:
+        messages.success(request, f"Given to {given.reviewer}, who is told by email.")
     return redirect("reviews:editor-claim", claim_id=assignment.claim_id)
 
 

@@ -274,3 +274,19 @@ def test_overdue_assignments_show_on_the_desk(client, a_claim, people):
     page = client.get(reverse("reviews:desk"))
     assert [a.pk for a in page.context["overdue"]] == [assignment.pk]
     assert b"Overdue assignments" in page.content
+
+
+def test_reassign_from_the_claim_page(client, a_claim, people):
+    assignment = assignment_create(
+        claim=a_claim, reviewer=people["rita"], due_date=soon(), assigned_by=people["editor"]
+    )
+    client.force_login(people["editor"])
+    page = client.get(reverse("reviews:editor-claim", args=[a_claim.pk]))
+    assert b"Reassign" in page.content
+    client.post(reverse("reviews:assignment-reassign", args=[assignment.pk]), {f"give{assignment.pk}-reviewer": ""})
+    assert ReviewAssignment.objects.get().reviewer == people["rita"]  # nobody chosen: nothing changes
+    client.post(
+        reverse("reviews:assignment-reassign", args=[assignment.pk]),
+        {f"give{assignment.pk}-reviewer": people["sam"].pk},
+    )
+    assert list(ReviewAssignment.objects.values_list("reviewer__username", "due_date")) == [("sam", soon())]

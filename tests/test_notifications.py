@@ -216,3 +216,42 @@ def test_nobody_without_an_address_is_told(scene):
     scene["rita"].email = ""
     scene["rita"].save()
     assert notify(scene["rita"], NotificationKind.ASSIGNED, claim=scene["claim"]) is None
+
+
+def test_a_mail_the_server_refuses_waits_for_the_digest(scene, settings, django_capture_on_commit_callbacks):
+    """The SMTP server is away (a closed port): the notification stays unsent and the digest carries it."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assign(scene)
+    notification = Notification.objects.get()
+    assert (notification.sent_at, notification.delivery) == (None, Delivery.DIGEST)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert digests_send() == 1
+    assert mail.outbox[0].subject == "Your daily digest: 1 update"
+
+
+def test_a_system_flag_tells_the_claims_editors(scene, django_capture_on_commit_callbacks):
+    """A flag the system raises (a cited study retracted) reaches the editor who assigned the claim."""
+    from evidence.models import Study
+    from evidence.services import study_set_retraction
+
+    assign(scene)
+    mail.outbox.clear()
+    study = scene["claim"].citations.get().study
+    with django_capture_on_commit_callbacks(execute=True):
+        study_set_retraction(study=study, status=Study.RetractionStatus.RETRACTED, note="Retracted in 2025.")
+    flagged = [m for m in mail.outbox if m.subject.startswith("Flag on claim")]
+    assert [m.to for m in flagged] == [["edna@example.org"]]
+    assert "The system raised" in flagged[0].body
+
+
+def test_the_commands_dry_run_and_run(scene, capsys):
+    assign(scene, due=soon(1))
+    call_command("remind_due_assignments", "--dry-run")
+    assert "1 assignment would be reminded (dry run)." in capsys.readouterr().out
+    assert not ReviewAssignment.objects.filter(reminded_at__isnull=False).exists()
+    call_command("remind_due_assignments")
+    assert "1 reviewer reminder made." in capsys.readouterr().out
+    call_command("send_digests", "--dry-run")
+    assert "digest" in capsys.readouterr().out
