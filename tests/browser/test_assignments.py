@@ -42,6 +42,11 @@ def test_an_editor_assigns_two_reviewers_who_are_emailed_and_see_it_first(page, 
     assert "rita" in assignments.inner_text() and "sam" in assignments.inner_text()
     assert axe_violations(page) == []
     screenshot(page, "assign-editor-claim")
+    # each assignment's changes open on demand, by keyboard too, and pass axe opened
+    assignments.locator("summary").first.focus()
+    page.keyboard.press("Enter")
+    assert assignments.get_by_role("button", name="Move the due date").first.is_visible()
+    assert axe_violations(page) == []
 
     # each reviewer is emailed once
     assert sorted(message.to[0] for message in mail.outbox) == ["rita@example.org", "sam@example.org"]
