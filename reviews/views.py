@@ -17,12 +17,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from evidence import ratelimit
 from evidence.article_text import claim_context, context_around
 from evidence.caching import PAGE_TIMEOUT, code_salt
+from evidence.curate import CURATE
 from evidence.middleware import client_ip
 from evidence.models import Article, Citation, Claim
 from evidence.services import claim_accept_suggestion, claim_requote
@@ -67,6 +69,7 @@ from reviews.models import Flag, ReaderReport, Review, ReviewAssignment, Reviewe
 
 PER_PAGE = 20
 DESK_PREVIEW = 8  # rows of each queue shown on the desk; each queue has its own page for the rest
+DESK_ARTICLES = 20  # the articles changed last, each with a link to mark its claims
 
 
 def _page(request: HttpRequest, items, param: str, per_page: int = PER_PAGE) -> Page:
@@ -98,12 +101,35 @@ def _claim(claim_id: int) -> Claim:
 
 
 def start(request: HttpRequest) -> HttpResponse:
-    """Where signing in lands: the editor's desk for editors, the review queue for reviewers."""
-    if request.user.has_perm(DESK):
+    """Where signing in lands (LOGIN_REDIRECT_URL; Django's sign-in view follows a safe ?next= first, and so
+    does this): each role on its own page, the editor's desk for editors and admins, the review queue for
+    reviewers, the workspace for curators. Someone holding two or more of these roles gets a page with a
+    link to each; someone holding none, the articles."""
+    target = request.GET.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    user = request.user
+    if user.is_superuser:
         return redirect("reviews:desk")
-    if request.user.has_perm(REVIEW):
-        return redirect("reviews:queue")
-    return redirect("evidence:home")
+    pages = [
+        (name, url, help)
+        for name, url, help, holds in (
+            ("Editor's desk", "reviews:desk", "Flags, disputes and claims ready to publish.", user.has_perm(DESK)),
+            ("Review queue", "reviews:queue", "The claims waiting for your review.", user.has_perm(REVIEW)),
+            (
+                "Curator's workspace",
+                "curate:workspace",
+                "Imports, the library's to-do lists, linking studies to claims.",
+                user.has_perms(CURATE),
+            ),
+        )
+        if holds
+    ]
+    if not pages:
+        return redirect("evidence:home")
+    if len(pages) == 1:
+        return redirect(pages[0][1])
+    return render(request, "reviews/start.html", {"pages": pages})
 
 
 # --- Reviewers ----------------------------------------------------------------------------------------------
@@ -244,7 +270,8 @@ def review_claim(request: HttpRequest, claim_id: int) -> HttpResponse:
 
 @role_required(DESK)
 def desk(request: HttpRequest) -> HttpResponse:
-    """Every queue's first rows and size (two queries per queue), and agreement per article (two more)."""
+    """Every queue's first rows and size (two queries per queue), agreement per article (two more), and the
+    articles changed last, to mark their claims (one)."""
     sections = [
         {"queue": q, "rows": list(q.items[:DESK_PREVIEW]), "total": q.items.count()}
         for q in (queues.for_editor(q, request.user) for q in queues.desk_queues())
@@ -266,6 +293,9 @@ def desk(request: HttpRequest) -> HttpResponse:
             "reviews_required": REVIEWS_REQUIRED,
             "retraction_check": retraction_check,
             "retraction_changes": retraction_changes,
+            "recent_articles": Article.objects.only("pk", "title", "slug", "updated_at").order_by("-updated_at", "pk")[
+                :DESK_ARTICLES
+            ],
         },
     )
 

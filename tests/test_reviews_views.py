@@ -675,7 +675,8 @@ def test_editor_claim_page_shows_the_history_of_reviews(make_user):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("group", "landing"), [("Reviewers", "reviews:queue"), ("Editors", "reviews:desk"), ("Curators", "evidence:home")]
+    ("group", "landing"),
+    [("Reviewers", "reviews:queue"), ("Editors", "reviews:desk"), ("Curators", "curate:workspace")],
 )
 def test_sign_in_lands_on_the_page_for_the_role(make_user, group, landing):
     user = make_user(group)

@@ -161,6 +161,30 @@ class ClaimManager(WithoutSearchVector.from_queryset(ClaimQuerySet)):  # type: i
     pass
 
 
+class StudyQuerySet(models.QuerySet["Study"]):
+    """The library's to-do lists (the curator's workspace, the admin's study filters), one name each."""
+
+    def unclassified(self) -> StudyQuerySet:
+        """Studies nobody has classified by design yet (StudyDesign.UNCLASSIFIED; ?design=unclassified)."""
+        return self.filter(design=StudyDesign.UNCLASSIFIED)
+
+    def unverified(self) -> StudyQuerySet:
+        """Studies whose metadata nobody has seen in a bibliographic source yet."""
+        return self.filter(verified=False)
+
+    def without_identifiers(self) -> StudyQuerySet:
+        """Studies with neither a DOI nor a PMID: no lookup, retraction check or de-duplication can reach them."""
+        return self.filter(doi="", pmid="")
+
+    def retracted_still_relied_on(self) -> StudyQuerySet:
+        """Retracted studies some claim still relies on (CitationQuerySet.reliance_on_retracted)."""
+        return self.filter(Exists(Citation.objects.reliance_on_retracted().filter(study=OuterRef("pk"))))
+
+
+class StudyManager(WithoutSearchVector.from_queryset(StudyQuerySet)):  # type: ignore[misc]
+    pass
+
+
 def subquery_count(queryset: models.QuerySet) -> Coalesce:
     """COUNT(*) of a correlated subquery, 0 when it matches nothing."""
     return Coalesce(Subquery(queryset.order_by().annotate(n=Func("pk", function="COUNT")).values("n")[:1]), 0)
@@ -375,7 +399,7 @@ class Study(models.Model):
     search_vector = SearchVectorField(null=True, editable=False)
 
     history = HistoricalRecords(excluded_fields=["search_vector"])
-    objects = WithoutSearchVector()
+    objects = StudyManager()
 
     class Meta:
         verbose_name_plural = "studies"
