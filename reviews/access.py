@@ -30,6 +30,7 @@ CLOSE_FLAG = "reviews.change_flag"
 ADJUDICATE = "reviews.adjudicate_claim"
 PUBLISH = "reviews.publish_verdict"
 CLOSE_REPORT = "reviews.change_readerreport"  # Editors: close a reader's report
+ASSIGN = "reviews.assign_reviewers"  # Editors: assign reviewers to claims (reviews.services.assignments)
 
 # Every editor's page shows all reviews of the claim, so each needs both permissions, plus its action's own.
 EDITOR_PAGE = (DESK, SEE_ALL_REVIEWS)

@@ -35,6 +35,14 @@ urlpatterns = [
     # an orphan: accept the suggested passage, or quote the claim again in the current text
     path("editor/claims/<int:claim_id>/anchor/accept/", views.anchor_accept, name="anchor-accept"),
     path("editor/claims/<int:claim_id>/anchor/requote/", views.anchor_requote, name="anchor-requote"),
+    # assignments: reviewers asked to review a claim (or a whole article) by a date
+    path("editor/claims/<int:claim_id>/assign/", views.assign, name="assign"),
+    path("editor/assignments/<int:assignment_id>/remove/", views.assignment_remove, name="assignment-remove"),
+    path("editor/assignments/<int:assignment_id>/due/", views.assignment_due, name="assignment-due"),
+    path("editor/assignments/<int:assignment_id>/reassign/", views.assignment_reassign, name="assignment-reassign"),
+    # email notifications: each person's choices, and the signed unsubscribe link in every email
+    path("notifications/", views.notification_preferences, name="notification-preferences"),
+    path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path(
         "editor/flags/<int:flag_id>/resolve/",
         views.flag_close,

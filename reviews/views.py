@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
@@ -33,6 +34,7 @@ from reviews import queues, services
 from reviews.access import (
     ADJUDICATE,
     ADJUDICATE_REFUSAL,
+    ASSIGN,
     CLOSE_FLAG,
     CLOSE_REPORT,
     DESK,
@@ -51,18 +53,23 @@ from reviews.consensus import ALPHA_MIN_CLAIMS, REVIEWS_REQUIRED, agreement_by_a
 from reviews.forms import (
     AcceptSuggestionForm,
     AdjudicationForm,
+    AssignForm,
     CommentForm,
+    DueDateForm,
     FlagCloseForm,
     FlagRaiseForm,
+    NotificationPreferencesForm,
     PublishForm,
+    QueueFilterForm,
     ReaderReportForm,
+    ReassignForm,
     RequoteForm,
     ReviewerProfileForm,
     ReviewForm,
     review_errors_to_fields,
 )
 from reviews.history import claim_history, review_versions
-from reviews.models import Comment, Flag, ReaderReport, Review, ReviewerProfile, consensus_of
+from reviews.models import Comment, Flag, ReaderReport, Review, ReviewAssignment, ReviewerProfile, consensus_of
 
 PER_PAGE = 20
 DESK_PREVIEW = 8  # rows of each queue shown on the desk; each queue has its own page for the rest
@@ -141,7 +148,19 @@ def queue(request: HttpRequest) -> HttpResponse:
     and the second is not made (evidence.caching: every committed change of what the lists show moves
     the version). PAGE_CACHE turns the keeping off, as for the public pages."""
     user = request.user
-    key = f"reviews:queue:{user.pk}:{hashlib.sha256(f'{code_salt()}|{request.get_full_path()}'.encode()).hexdigest()}"
+    filters = QueueFilterForm(request.GET)
+    if not filters.is_valid():
+        return render(
+            request,
+            "reviews/queue.html",
+            {"reviews_required": REVIEWS_REQUIRED, "filters": filters, "searched": True},
+            status=400,
+        )
+    if filters.active:
+        return _queue_searched(request, filters)
+    # today's date is in the key: an assignment becomes overdue at midnight without any data changing
+    path = f"{code_salt()}|{timezone.localdate()}|{request.get_full_path()}"
+    key = f"reviews:queue:{user.pk}:{hashlib.sha256(path.encode()).hexdigest()}"
     kept = cache.get(key) if settings.PAGE_CACHE else None
     sizes = queues.list_sizes(user, unless_version=kept[0] if kept else None)
     if sizes.lengths is None:
@@ -150,7 +169,14 @@ def queue(request: HttpRequest) -> HttpResponse:
         pages = queues.reviewer_queue(user, request.GET, PER_PAGE, sizes.lengths)
         lists = render_to_string(
             "reviews/includes/queue_lists.html",
-            {"waiting": pages.waiting, "changed": pages.changed, "reviewed": pages.reviewed},
+            {
+                "waiting": pages.waiting,
+                "changed": pages.changed,
+                "reviewed": pages.reviewed,
+                "assignments": _assigned_page(request, sizes.lengths["assigned"]),
+                # the search form lists the articles (one query), for a reviewer with anything to search
+                "filters": filters if any(sizes.lengths.values()) else None,
+            },
             request=request,
         )
         if settings.PAGE_CACHE:
@@ -159,6 +185,32 @@ def queue(request: HttpRequest) -> HttpResponse:
         request,
         "reviews/queue.html",
         {"lists": mark_safe(lists), "reviews_required": REVIEWS_REQUIRED},  # rendered, and escaped, above
+    )
+
+
+def _assigned_page(request: HttpRequest, count: int) -> Page:
+    """The page of the reviewer's assignments still to do (?assigned=), of ``count`` (list_sizes counted
+    them): one query when there are any, none otherwise."""
+    page = Paginator(range(count), PER_PAGE).get_page(request.GET.get("assigned"))
+    rows = list(queues.my_assignments(request.user)[page.start_index() - 1 : page.end_index()]) if count else []
+    return Page(rows, page.number, page.paginator)
+
+
+def _queue_searched(request: HttpRequest, filters: QueueFilterForm) -> HttpResponse:
+    """The reviewer's queue searched or filtered: their assignments that match, and, unless an assignment
+    status is asked for, the claims waiting for them that match (not kept: each search is its own)."""
+    wanted = {"q": filters.cleaned_data["q"].strip(), "article": filters.cleaned_data["article"]}
+    status = filters.cleaned_data["status"]
+    return render(
+        request,
+        "reviews/queue.html",
+        {
+            "reviews_required": REVIEWS_REQUIRED,
+            "filters": filters,
+            "searched": True,
+            "assignments": _page(request, queues.my_assignments(request.user, status=status, **wanted), "assigned"),
+            "waiting": None if status else _page(request, queues.waiting_matching(request.user, **wanted), "waiting"),
+        },
     )
 
 
@@ -244,10 +296,13 @@ def desk(request: HttpRequest) -> HttpResponse:
     articles = Article.objects.filter(pk__in=agreement).only("pk", "title", "slug").order_by("title", "pk")
     # what the last scheduled retraction check found in Crossref and PubMed (two more queries)
     retraction_check, retraction_changes = latest_retraction_check()
+    overdue = queues.overdue_assignments()
     return render(
         request,
         "reviews/desk.html",
         {
+            "overdue": list(overdue[:DESK_PREVIEW]),
+            "overdue_total": overdue.count(),
             "sections": sections,
             "agreement": [(article, agreement[article.pk]) for article in articles],
             "alpha_min_claims": ALPHA_MIN_CLAIMS,
@@ -328,6 +383,16 @@ def _render_editor_claim(
             "accept_form": forms.get("accept_form") or AcceptSuggestionForm(),
             "requote_form": forms.get("requote_form") or RequoteForm(),
             "discussion": _discussion(request, claim, forms.get("comment_form")),
+            # the current round's assignments, and the form to assign more (reviews.services.assignments)
+            "assignments": [
+                (
+                    assignment,
+                    DueDateForm(prefix=f"due{assignment.pk}", initial={"due_date": assignment.due_date}),
+                    ReassignForm(prefix=f"give{assignment.pk}", exclude=request.user),
+                )
+                for assignment in queues.claim_assignments(claim)
+            ],
+            "assign_form": forms.get("assign_form") or AssignForm(exclude=request.user),
         },
         status=status,
     )
@@ -707,3 +772,122 @@ def reviewer_profile_edit(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Your profile is saved.")
             return redirect("reviews:reviewer-profile-edit")
     return render(request, "reviews/reviewer_profile_edit.html", {"form": form, "profile": profile})
+
+
+# --- Assignments ---------------------------------------------------------------------------------------------
+
+
+@require_POST
+@role_required(*EDITOR_PAGE, ASSIGN)
+def assign(request: HttpRequest, claim_id: int) -> HttpResponse:
+    """Assign reviewers to this claim, or to every claim of its article still under review."""
+    claim = _claim(claim_id)
+    form = AssignForm(request.POST, exclude=request.user)
+    if form.is_valid():
+        reviewers, due = list(form.cleaned_data["reviewers"]), form.cleaned_data["due_date"]
+        try:
+            if form.cleaned_data["scope"] == "article":
+                done = services.article_assign(
+                    article=claim.article, reviewers=reviewers, due_date=due, assigned_by=request.user
+                )
+                made, skipped = done.created, done.skipped
+            else:
+                made, skipped = (
+                    services.claim_assign(claim=claim, reviewers=reviewers, due_date=due, assigned_by=request.user),
+                    [],
+                )
+        except ValidationError as exc:
+            form.add_error(None, _messages_of(exc))
+        else:
+            messages.success(
+                request, f"{len(made)} assignment{'s' if len(made) != 1 else ''} made; each reviewer is told by email."
+            )
+            for _claim_skipped, _reviewer, reason in skipped[:10]:
+                messages.warning(request, f"Not assigned: {reason}")
+            return redirect("reviews:editor-claim", claim_id=claim.pk)
+    return _render_editor_claim(request, claim, status=400, assign_form=form)
+
+
+@require_POST
+@role_required(*EDITOR_PAGE, ASSIGN)
+def assignment_remove(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    assignment = get_object_or_404(ReviewAssignment.objects.select_related("reviewer"), pk=assignment_id)
+    services.assignment_remove(assignment=assignment, removed_by=request.user)
+    messages.success(request, f"{assignment.reviewer} is no longer assigned to this claim.")
+    return redirect("reviews:editor-claim", claim_id=assignment.claim_id)
+
+
+@require_POST
+@role_required(*EDITOR_PAGE, ASSIGN)
+def assignment_reassign(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """Give an assignment to another reviewer, due on the same date."""
+    assignment = get_object_or_404(ReviewAssignment.objects.select_related("reviewer", "claim"), pk=assignment_id)
+    form = ReassignForm(request.POST, prefix=f"give{assignment.pk}", exclude=request.user)
+    if not form.is_valid():
+        messages.error(request, "Choose the reviewer to give it to.")
+        return redirect("reviews:editor-claim", claim_id=assignment.claim_id)
+    try:
+        given = services.assignment_reassign(
+            assignment=assignment,
+            reviewer=form.cleaned_data["reviewer"],
+            due_date=max(assignment.due_date, timezone.localdate()),
+            assigned_by=request.user,
+        )
+    except ValidationError as exc:
+        messages.error(request, _messages_of(exc))
+    else:
+        messages.success(request, f"Given to {given.reviewer}, who is told by email.")
+    return redirect("reviews:editor-claim", claim_id=assignment.claim_id)
+
+
+@require_POST
+@role_required(*EDITOR_PAGE, ASSIGN)
+def assignment_due(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    assignment = get_object_or_404(ReviewAssignment.objects.select_related("reviewer"), pk=assignment_id)
+    form = DueDateForm(request.POST, prefix=f"due{assignment.pk}")
+    if form.is_valid():
+        try:
+            services.assignment_change_due(
+                assignment=assignment, due_date=form.cleaned_data["due_date"], changed_by=request.user
+            )
+        except ValidationError as exc:
+            messages.error(request, _messages_of(exc))
+        else:
+            messages.success(
+                request, f"{assignment.reviewer}'s review is now due on {form.cleaned_data['due_date']:%-d %b %Y}."
+            )
+    else:
+        messages.error(request, "Enter the new due date as a date.")
+    return redirect("reviews:editor-claim", claim_id=assignment.claim_id)
+
+
+# --- Notifications -----------------------------------------------------------------------------------------------
+
+
+@login_required
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's choice, kind by kind: email at once, in the daily digest, or never."""
+    form = NotificationPreferencesForm(request.POST or None, initial=services.preferences_of(request.user))
+    if request.method == "POST" and form.is_valid():
+        services.preferences_update(user=request.user, deliveries=form.cleaned_data)
+        messages.success(request, "Your email choices are saved.")
+        return redirect("reviews:notification-preferences")
+    return render(
+        request,
+        "reviews/notification_preferences.html",
+        {"form": form, "has_email": bool(request.user.email)},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in every email: no sign-in needed, the signed token says who and what. GET asks to
+    confirm (a mail scanner following the link changes nothing); POST turns it off."""
+    wanted = services.unsubscription_of(token)
+    if wanted is None:
+        return render(request, "reviews/unsubscribe.html", {"invalid": True}, status=404)
+    if request.method == "POST":
+        services.unsubscribe(token=token)
+        return render(request, "reviews/unsubscribe.html", {"wanted": wanted, "done": True})
+    return render(request, "reviews/unsubscribe.html", {"wanted": wanted})

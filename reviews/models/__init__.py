@@ -3,9 +3,19 @@ the discussion of each claim.
 
 By subject: ratings (reviews, their GRADE ratings and declarations, and who may read them), verdicts (the
 per-claim consensus, the decision that counts, review rounds and numbered verdict versions), flags,
-readers (reader reports, reviewer profiles) and discussion (comments on a claim, not public).
+readers (reader reports, reviewer profiles), discussion (comments on a claim, not public), and
+assignments (editors assigning reviewers, and the email notifications people receive).
 """
 
+from reviews.models.assignments import (
+    AssignmentStatus,
+    Delivery,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    ReviewAssignment,
+    ReviewAssignmentQuerySet,
+)
 from reviews.models.discussion import Comment
 from reviews.models.flags import Flag, FlagQuerySet, FlagReason, FlagStatus
 from reviews.models.ratings import (
@@ -33,6 +43,13 @@ from reviews.models.verdicts import (
 )
 
 __all__ = [
+    "AssignmentStatus",
+    "Delivery",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "ReviewAssignment",
+    "ReviewAssignmentQuerySet",
     "Certainty",
     "Comment",
     "Conflict",

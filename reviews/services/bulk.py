@@ -26,6 +26,7 @@ from reviews.models import (
     ReviewRound,
     VerdictVersion,
 )
+from reviews.services.assignments import flags_notify
 from reviews.services.reviews import _check_rating, review_values_checked
 from reviews.services.verdicts import PUBLISHED_FIELDS, _next_numbers, _published, _version
 
@@ -311,6 +312,7 @@ def flags_raise_bulk(*, items: Sequence[FlagRaise]) -> list[Flag]:
         rows.clean(flag, label=f"flag on claim {item.claim.pk}")
         flags.append(rows.stamp(flag, at=item.at, reason="", user=item.raised_by))
     rows.insert(Flag, flags)
+    flags_notify(flags)
     caching.touch()
     return flags
 

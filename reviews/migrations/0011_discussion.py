@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('evidence', '0013_sitepage'),
-        ('reviews', '0009_published_version_restrict'),
+        ('reviews', '0010_assignments_and_notifications'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
