@@ -574,11 +574,6 @@ def _discussion(request: HttpRequest, claim: Claim, form: CommentForm | None = N
     }
 
 
-def _site(request: HttpRequest) -> str:
-    """The scheme and host the links in the emails start with: those this request came by."""
-    return request.build_absolute_uri("/").rstrip("/")
-
-
 def _comment_post(
     request: HttpRequest, claim: Claim, page: str, refused: Callable[[CommentForm], HttpResponse]
 ) -> HttpResponse:
@@ -587,9 +582,7 @@ def _comment_post(
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
-            posted = services.comment_post(
-                claim=claim, author=request.user, body=form.cleaned_data["body"], site=_site(request)
-            )
+            posted = services.comment_post(claim=claim, author=request.user, body=form.cleaned_data["body"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -654,9 +647,7 @@ def comment_edit(request: HttpRequest, comment_id: int) -> HttpResponse:
     form = CommentForm(request.POST or None, initial={"body": comment.body})
     if request.method == "POST" and form.is_valid():
         try:
-            posted = services.comment_edit(
-                comment=comment, author=request.user, body=form.cleaned_data["body"], site=_site(request)
-            )
+            posted = services.comment_edit(comment=comment, author=request.user, body=form.cleaned_data["body"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -18,7 +19,7 @@ from django.urls import reverse
 
 from evidence.models import Claim
 from reviews.access import may_discuss
-from reviews.models import Comment
+from reviews.models import Comment, Delivery, Notification, NotificationKind, NotificationPreference
 from reviews.services import claims_send_back, comment_delete, comment_edit, comment_post, verdict_publish
 from tests.builders import article_with_claims, cite, rate, trial
 
@@ -338,7 +339,7 @@ def test_a_mention_tells_only_those_who_may_read_the_thread(scene, mailoutbox, d
     mail = mailoutbox[0]
     assert "eda mentioned you" in mail.subject
     assert "is the trial big enough?" in mail.body
-    assert f"http://testserver{review_page(s)}#discussion" in mail.body  # dora is a reviewer: her page
+    assert f"{settings.SITE_URL}{review_page(s)}#discussion" in mail.body  # dora is a reviewer: her page
     assert "Told by email: @dora." in response.content.decode()
 
 
@@ -378,3 +379,19 @@ def test_a_reviewer_mentioned_before_submitting_is_not_told_then_or_after(
         comment_post(claim=s.claim, author=s.editor, body="@walt has not reviewed yet.")
     rate(s.claim, s.waiting)
     assert mailoutbox == []
+
+
+def test_a_mention_follows_the_person_s_email_choice(scene, mailoutbox, django_capture_on_commit_callbacks):
+    s = scene
+    NotificationPreference.objects.create(user=s.done, kind=NotificationKind.MENTION, delivery=Delivery.DIGEST)
+    with django_capture_on_commit_callbacks(execute=True):
+        posted = comment_post(claim=s.claim, author=s.editor, body="@dora, a look?")
+    assert posted.notified == [s.done]
+    assert mailoutbox == []  # kept for the daily digest
+    waiting = Notification.objects.get(user=s.done, kind=NotificationKind.MENTION, sent_at__isnull=True)
+    assert waiting.context["body"] == "@dora, a look?"
+
+    NotificationPreference.objects.filter(user=s.done).update(delivery=Delivery.OFF)
+    with django_capture_on_commit_callbacks(execute=True):
+        comment_post(claim=s.claim, author=s.editor, body="@dora, another look?")
+    assert Notification.objects.filter(user=s.done, kind=NotificationKind.MENTION).count() == 1

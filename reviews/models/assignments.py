@@ -152,6 +152,7 @@ class NotificationKind(models.TextChoices):
     REREVIEW = "rereview", _("A claim you reviewed needs re-review")
     FLAG = "flag", _("A flag was raised on a claim you edit")
     VERDICT = "verdict", _("A verdict was published on a claim you reviewed")
+    MENTION = "mention", _("Someone mentioned you in a claim's discussion")
 
 
 class Delivery(models.TextChoices):

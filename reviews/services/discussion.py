@@ -5,7 +5,8 @@ post for someone the rule shuts out, and no mention reaches someone who may not 
 version of a comment is kept (django-simple-history): an edit or a delete keeps the earlier text there.
 
 Mentions are ``@username``. The people mentioned who may read the thread (and are not the author) get an
-email once the transaction commits: discussion_notify_mentions, the one function that sends it.
+email as they chose (reviews.services.notifications: at once after the commit, in a digest, or not):
+discussion_notify_mentions.
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ from typing import NamedTuple
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from evidence.models import Claim
 from reviews.access import may_discuss, may_edit
-from reviews.models import Comment
+from reviews.models import Comment, Notification, NotificationKind
+from reviews.services.notifications import notify
 from reviews.services.rounds import current_round
 
 # "@" then a username (Django's: letters, digits and @ . + - _), not preceded by a word character (an email
@@ -79,16 +79,10 @@ def _checked_body(body: str) -> str:
     return body
 
 
-def _notify_after_commit(comment: Comment, recipients: list, site: str) -> None:
-    if recipients:
-        transaction.on_commit(lambda: discussion_notify_mentions(comment, recipients=recipients, site=site))
-
-
 @transaction.atomic
-def comment_post(*, claim: Claim, author: AbstractBaseUser, body: str, site: str = "") -> PostedComment:
+def comment_post(*, claim: Claim, author: AbstractBaseUser, body: str) -> PostedComment:
     """Add ``author``'s comment to ``claim``'s discussion, in the claim's current round, and tell the people
-    it mentions who may read the thread (by email, after commit). ``site`` is the scheme and host the
-    email's link starts with (e.g. "https://evidence.example"; none: a link relative to the site).
+    it mentions who may read the thread (discussion_notify_mentions).
     PermissionDenied when ``author`` may not discuss the claim (may_discuss); ValidationError on an empty
     or overlong comment."""
     if not may_discuss(author, claim):
@@ -98,7 +92,7 @@ def comment_post(*, claim: Claim, author: AbstractBaseUser, body: str, site: str
     comment._history_user = author
     comment.save()
     notified = mentioned_discussants(claim=claim, author=author, usernames=mentioned_usernames(comment.body))
-    _notify_after_commit(comment, notified, site)
+    discussion_notify_mentions(comment, recipients=notified)
     return PostedComment(comment, notified)
 
 
@@ -113,7 +107,7 @@ def _own_comment(comment: Comment, author: AbstractBaseUser) -> Comment:
 
 
 @transaction.atomic
-def comment_edit(*, comment: Comment, author: AbstractBaseUser, body: str, site: str = "") -> PostedComment:
+def comment_edit(*, comment: Comment, author: AbstractBaseUser, body: str) -> PostedComment:
     """Replace the text of ``author``'s own comment; the history keeps the earlier text and the thread says
     "edited". Those it newly mentions (not mentioned before) are told, as comment_post does. Unchanged text
     saves nothing. PermissionDenied unless ``author`` wrote it and may still discuss the claim;
@@ -129,7 +123,7 @@ def comment_edit(*, comment: Comment, author: AbstractBaseUser, body: str, site:
     comment.save(update_fields=["body", "edited_at"])
     new = [name for name in mentioned_usernames(body) if name not in before]
     notified = mentioned_discussants(claim=comment.claim, author=author, usernames=new)
-    _notify_after_commit(comment, notified, site)
+    discussion_notify_mentions(comment, recipients=notified)
     return PostedComment(comment, notified)
 
 
@@ -153,27 +147,15 @@ def discussion_url(user: AbstractBaseUser, claim: Claim) -> str:
     return f"{reverse(name, args=[claim.pk])}#discussion"
 
 
-def discussion_notify_mentions(comment: Comment, *, recipients: Iterable[AbstractBaseUser], site: str = "") -> int:
-    """Email each of ``recipients`` (mentioned_discussants: people who may read the thread) that
-    ``comment`` mentions them, with its text and a link to the thread. The one place discussion mail is
-    sent: a general notification service (preferences, digests) takes over from here. Called after the
-    comment's transaction commits; those without an email address are skipped. Returns the number sent."""
-    claim = comment.claim
-    sent = 0
+def discussion_notify_mentions(comment: Comment, *, recipients: Iterable[AbstractBaseUser]) -> list[Notification]:
+    """Tell each of ``recipients`` (mentioned_discussants: people who may read the thread) that ``comment``
+    mentions them, with its text and a link to the thread where they read it: a notification of kind
+    "mention", sent as each chose (reviews.services.notifications.notify, after the commit). The ones told."""
+    author = comment.author.get_full_name() or comment.author.get_username()
+    told = []
     for user in recipients:
-        if not user.email:
-            continue
-        context = {
-            "comment": comment,
-            "claim": claim,
-            "recipient": user,
-            "url": f"{site}{discussion_url(user, claim)}",
-        }
-        subject = f"{comment.author.get_username()} mentioned you on claim {claim.key or claim.pk}"
-        sent += send_mail(
-            subject,
-            render_to_string("reviews/email/mention.txt", context),
-            None,  # DEFAULT_FROM_EMAIL
-            [user.email],
-        )
-    return sent
+        context = {"author": author, "body": comment.body, "discussion_path": discussion_url(user, comment.claim)}
+        notification = notify(user, NotificationKind.MENTION, claim=comment.claim, context=context)
+        if notification is not None:
+            told.append(notification)
+    return told

@@ -176,6 +176,7 @@ def _message_context(notification: Notification) -> dict[str, Any]:
             ),
         )
     context.update(
+        site_url=settings.SITE_URL,
         queue_url=absolute(reverse("reviews:queue")),
         desk_url=absolute(reverse("reviews:desk")),
         preferences_url=absolute(reverse("reviews:notification-preferences")),
