@@ -515,3 +515,22 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return f"data version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
+
+
+class PageVersion(models.Model):
+    """A counter per set of public pages (a scope), bumped after every committed change readers see there
+    (evidence.caching): one claim's pages (``claim:<id>``), one study's, one article's (``article:<slug>``),
+    every list (``lists``), the feeds (``feeds``), and ``all`` for writes that name no scope.
+
+    A public page's ETag and cache key hold the versions of the scopes it shows (always with ``all``), read
+    in one query, so a change to one claim retires that claim's pages and the lists, not every page, and a
+    change no reader sees (a blind review, an internal note) retires none. A row exists once its scope was
+    first bumped; a missing row reads as version 0.
+    """
+
+    scope = models.CharField(max_length=200, primary_key=True)
+    version = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.scope} version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
