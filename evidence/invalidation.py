@@ -30,6 +30,9 @@ CITATION_NOTE_FIELDS = frozenset({"note", "directness", "directness_note", "upda
 # A claim's review status: readers filter the lists by it (and the API shows it); the article's pages,
 # the studies' pages and the feeds do not show it.
 CLAIM_STATUS_FIELDS = frozenset({"status", "updated_at"})
+# Where a claim's quote stands in its article's text (re-anchored after a revision): the article's pages and
+# the claim's (the words around the quote) show it; an orphan's state changes the lists and feeds too.
+CLAIM_POSITION_FIELDS = frozenset({"start", "end", "prefix", "suffix", "updated_at"})
 # An article's text: its own pages and its claims' (the words around each quote) show it.
 ARTICLE_TEXT_FIELDS = frozenset({"text", "headings", "updated_at"})
 
@@ -66,6 +69,9 @@ def claim_changed(sender: Any, instance: Claim, **kwargs: Any) -> None:
         return
     if _only(kwargs.get("update_fields"), CLAIM_STATUS_FIELDS):
         retire(claims=[instance.pk], scopes=[LISTS])
+        return
+    if _only(kwargs.get("update_fields"), CLAIM_POSITION_FIELDS):
+        retire(claims=[instance.pk], articles=[instance.article_id])
         return
     # its quote shows on the pages of the studies it cites (a deleted claim's citations retire those
     # themselves, as they are deleted with it)
