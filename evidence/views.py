@@ -20,7 +20,7 @@ from evidence import caching, claimreview, maps
 from evidence.article_text import blocks, changes, claim_context
 from evidence.caching import article_scope, claim_scope, public_page, study_scope
 from evidence.changelog import claim_changelog
-from evidence.citations import cached_citations
+from evidence.citations import stored_citations
 from evidence.filters import ClaimFilter, StudyFilter
 from evidence.models import Article, ArticleRevision, Citation, Claim, Relation, Study, subquery_count
 from evidence.status import LEGEND, STATUSES
@@ -223,7 +223,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     article = claim.article
     consensus = consensus_of(claim)
     citations = list(claim.citations.select_related("study").order_by("-study__year", "study__title", "pk"))
-    formatted = cached_citations(c.study for c in citations)
+    formatted = stored_citations(c.study for c in citations)
     for citation in citations:
         citation.formatted = formatted[citation.study_id]
     groups = [(relation, [c for c in citations if c.relation == relation]) for relation in RELATION_ORDER]
@@ -327,5 +327,5 @@ def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(Study, pk=pk)
     citations = study.citations.select_related("claim__article").order_by("claim__article__title", "claim__start", "pk")
     page = Paginator(citations, CITATIONS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"study": study, "page": page, "formatted": cached_citations([study])[study.pk]}
+    context = {"study": study, "page": page, "formatted": stored_citations([study])[study.pk]}
     return render(request, "evidence/study_detail.html", context)

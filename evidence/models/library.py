@@ -373,8 +373,12 @@ class Study(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Full-text search over title, authors and journal, kept by a trigger on PostgreSQL (migration 0006).
     search_vector = SearchVectorField(null=True, editable=False)
+    # The formatted references (APA, Vancouver; text and HTML), kept with the row because citeproc takes
+    # about 10 ms a reference: {"source": digest of what they were made of, "apa": {"text", "html"}, ...}.
+    # Derived, never edited: evidence.citations stores them when missing or stale, without history.
+    references = models.JSONField(default=dict, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["search_vector"])
+    history = HistoricalRecords(excluded_fields=["search_vector", "references"])
     objects = WithoutSearchVector()
 
     class Meta:

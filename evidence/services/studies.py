@@ -17,6 +17,7 @@ from django.db.models import F, Func, Q, TextField, Value
 from django.db.models.functions import Cast, Coalesce, Left, Lower
 
 from evidence import designs
+from evidence.citations import references_store
 from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
 from evidence.importers.records import StudyRecord
 from evidence.models import Claim, Study
@@ -376,6 +377,7 @@ def study_create(*, values: dict[str, Any], user: AbstractBaseUser | None = None
             study.save()
     except IntegrityError:
         raise ValidationError("Another study with this DOI or PMID was saved at the same time.") from None
+    references_store([study])  # formatted once, here, rather than by its first reader
     return study
 
 
@@ -396,4 +398,5 @@ def study_update(*, study: Study, values: dict[str, Any], user: AbstractBaseUser
             retraction_date=study.retraction_date,
             user=user,
         )
+    references_store([study])  # formatted again only when a value they are made of changed
     return study
