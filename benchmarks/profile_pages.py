@@ -20,6 +20,7 @@ import cProfile
 import io
 import pstats
 import random
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -104,8 +105,11 @@ def main() -> None:
 
     client = Client()
     client.get(paths["list"][0])  # the connection, the URL resolver, the styles: set up once
-    print(f"{'page':<8} {'n':>5} {'ms/page':>8} {'SQL ms':>7} {'queries':>8} {'templates ms':>13} "
-          f"{'citeproc ms':>12} {'rest ms':>8}")
+    write = sys.stdout.write
+    write(
+        f"{'page':<8} {'n':>5} {'ms/page':>8} {'SQL ms':>7} {'queries':>8} {'templates ms':>13} "
+        f"{'citeproc ms':>12} {'rest ms':>8}\n"
+    )
     try:
         for kind, urls in paths.items():
             timers.clear()
@@ -119,15 +123,15 @@ def main() -> None:
             n = len(urls)
             templates = timers["templates"] - timers["sql_in_template"]
             rest = total - timers["sql"] - templates - timers["citeproc"]
-            print(
+            write(
                 f"{kind:<8} {n:>5} {total / n * 1000:>8.1f} {timers['sql'] / n * 1000:>7.1f} "
                 f"{timers['queries'] / n:>8.1f} {templates / n * 1000:>13.1f} "
-                f"{timers['citeproc'] / n * 1000:>12.1f} {rest / n * 1000:>8.1f}"
+                f"{timers['citeproc'] / n * 1000:>12.1f} {rest / n * 1000:>8.1f}\n"
             )
             if profiler is not None:
                 out = io.StringIO()
                 pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(options.top)
-                print(out.getvalue())
+                write(out.getvalue())
     finally:
         Template.render = render
 
