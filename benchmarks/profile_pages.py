@@ -104,7 +104,8 @@ def main() -> None:
     citations.citations_for = timed("citeproc", citations.citations_for)
 
     client = Client()
-    client.get(paths["list"][0])  # the connection, the URL resolver, the styles: set up once
+    for urls in paths.values():  # the connection, the URL resolver, each template's compilation: once
+        client.get(urls[0])
     write = sys.stdout.write
     write(
         f"{'page':<8} {'n':>5} {'ms/page':>8} {'SQL ms':>7} {'queries':>8} {'templates ms':>13} "

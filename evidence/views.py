@@ -222,7 +222,12 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     article = claim.article
     consensus = consensus_of(claim)
-    citations = list(claim.citations.select_related("study").order_by("-study__year", "study__title", "pk"))
+    # the studies without their search vectors, which only the database's search reads
+    citations = list(
+        claim.citations.select_related("study")
+        .defer("study__search_vector")
+        .order_by("-study__year", "study__title", "pk")
+    )
     formatted = stored_citations(c.study for c in citations)
     for citation in citations:
         citation.formatted = formatted[citation.study_id]
@@ -314,7 +319,10 @@ def claim_verdict(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 @public_page
 def study_list(request: HttpRequest) -> HttpResponse:
     """Filtered, searched, sorted, paginated studies. Two queries: the count and the page."""
-    studies = Study.objects.annotate(n_claims=subquery_count(Citation.objects.filter(study=OuterRef("pk"))))
+    # without the abstracts, which the list does not show (the largest of a study's columns)
+    studies = Study.objects.defer("abstract").annotate(
+        n_claims=subquery_count(Citation.objects.filter(study=OuterRef("pk")))
+    )
     filtered = StudyFilter(request.GET, queryset=studies)
     page = Paginator(filtered.qs, STUDIES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "evidence/study_list.html", {"filter": filtered, "page": page})
@@ -324,7 +332,7 @@ def study_list(request: HttpRequest) -> HttpResponse:
 def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A study and the claims that cite it, a page at a time (a popular trial is cited hundreds of
     times). Three queries: the study, the citation count, the page of citations with their claims."""
-    study = get_object_or_404(Study, pk=pk)
+    study = get_object_or_404(Study.objects.with_references(), pk=pk)
     citations = study.citations.select_related("claim__article").order_by("claim__article__title", "claim__start", "pk")
     page = Paginator(citations, CITATIONS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"study": study, "page": page, "formatted": stored_citations([study])[study.pk]}

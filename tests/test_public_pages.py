@@ -44,7 +44,7 @@ def count_queries(client, url: str) -> int:
     """Queries of the uncached page (the cached path is tests/test_caching.py's business), in a library
     whose references are formatted (a never-formatted study's first reader stores them: one UPDATE more,
     once, tests/test_citations.py)."""
-    references_store(Study.objects.all())
+    references_store(Study.objects.with_references())
     cache.clear()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)

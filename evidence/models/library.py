@@ -161,6 +161,21 @@ class ClaimManager(WithoutSearchVector.from_queryset(ClaimQuerySet)):  # type: i
     pass
 
 
+class StudyQuerySet(models.QuerySet["Study"]):
+    def with_references(self) -> StudyQuerySet:
+        """With the stored formatted references (Study.references), which the other reads leave in the
+        database: only the claim and study pages show them (evidence.citations.stored_citations)."""
+        return self.defer(None).defer("search_vector")
+
+
+class StudyManager(models.Manager.from_queryset(StudyQuerySet)):  # type: ignore[misc]
+    """Rows without their search vector and their formatted references (a few kilobytes a study that the
+    lists, the API and the exports never show); StudyQuerySet.with_references() brings the latter back."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().defer("search_vector", "references")
+
+
 def subquery_count(queryset: models.QuerySet) -> Coalesce:
     """COUNT(*) of a correlated subquery, 0 when it matches nothing."""
     return Coalesce(Subquery(queryset.order_by().annotate(n=Func("pk", function="COUNT")).values("n")[:1]), 0)
@@ -379,7 +394,7 @@ class Study(models.Model):
     references = models.JSONField(default=dict, blank=True, editable=False)
 
     history = HistoricalRecords(excluded_fields=["search_vector", "references"])
-    objects = WithoutSearchVector()
+    objects = StudyManager()
 
     class Meta:
         verbose_name_plural = "studies"

@@ -386,7 +386,7 @@ def study_update(*, study: Study, values: dict[str, Any], user: AbstractBaseUser
     """Change some of a study's fields; saves only what changed. A change of retraction status goes
     through study_set_retraction, so a study newly retracted flags the claims relying on it."""
     values = _normalised_identifiers(values, exclude_pk=study.pk)
-    study = Study.objects.select_for_update().get(pk=study.pk)
+    study = Study.objects.with_references().select_for_update().get(pk=study.pk)
     new_status = values.pop("retraction_status", study.retraction_status)
     save_edits(study, values, user)
     if new_status != study.retraction_status:

@@ -34,7 +34,7 @@ class Command(BaseCommand):
         formatted = 0
         progress = tqdm(total=len(ids), unit=" studies", file=sys.stderr, disable=verbosity < 1 or len(ids) < 2)
         for start in range(0, len(ids), BATCH):
-            batch = list(Study.objects.filter(pk__in=ids[start : start + BATCH]).order_by("pk"))
+            batch = list(Study.objects.with_references().filter(pk__in=ids[start : start + BATCH]).order_by("pk"))
             if dry_run:
                 formatted += sum((s.references or {}).get("source") != reference_source(s) for s in batch)
             else:
