@@ -167,8 +167,8 @@ def citations_for(study: Study) -> list[FormattedCitation]:
 # citeproc-py takes about 10 ms a reference, and a reference changes only when the values it is made of do
 # (or the code that makes it). Study.references keeps the formatted references with the row, under a digest
 # of those values and of this code (reference_source); a page reads them with the study, and formats (and
-# stores) only those whose digest no longer matches: a study never formatted (bulk imports leave that to
-# the first reader, or to `manage.py format_references`), one whose reference values changed since, or all
+# stores) only those whose digest no longer matches: a study never formatted (no write path formats: the
+# first reader does, or `manage.py format_references`), one whose reference values changed since, or all
 # of them once after an upgrade of this code or of citeproc. An internal note, a design or a sample size
 # changes no reference and formats nothing again.
 

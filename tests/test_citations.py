@@ -120,18 +120,24 @@ def test_references_are_formatted_once_by_their_first_reader_and_kept(client, dj
     assert _updates_of_studies(again) == []  # read with the study, formatted by nobody
 
 
-def test_the_services_store_references_and_format_again_only_when_their_values_change(db):
-    from evidence.citations import reference_source
-    from evidence.services import study_create, study_update
+def test_references_are_formatted_again_only_when_a_value_they_are_made_of_changes(db):
+    from evidence.citations import references_store
+    from evidence.services import study_update
 
-    study = study_create(values={"title": "A trial of one thing", "year": 2018, "doi": "10.5555/once"})
+    study = builders.study(title="A trial of one thing", year=2018, doi="10.5555/once")
+    assert references_store(Study.objects.with_references().filter(pk=study.pk)) == 1
     stored = Study.objects.get(pk=study.pk).references
-    assert stored["source"] == reference_source(study) and "A trial of one thing" in stored["apa"]["text"]
+
+    def formatted_again() -> int:
+        return references_store(Study.objects.with_references().filter(pk=study.pk))
+
     study = study_update(study=study, values={"internal_note": "Checked on PubMed.", "sample_size": 40})
-    assert Study.objects.get(pk=study.pk).references == stored  # nothing they are made of changed
+    assert formatted_again() == 0 and Study.objects.get(pk=study.pk).references == stored
     study = study_update(study=study, values={"title": "A trial of one thing, corrected"})
+    assert formatted_again() == 1
     assert "corrected" in Study.objects.get(pk=study.pk).references["apa"]["text"]
     study = study_update(study=study, values={"retraction_status": Study.RetractionStatus.RETRACTED})
+    assert formatted_again() == 1
     assert "Retracted" in Study.objects.get(pk=study.pk).references["apa"]["text"]
 
 

@@ -17,7 +17,6 @@ from django.db.models import F, Func, Q, TextField, Value
 from django.db.models.functions import Cast, Coalesce, Left, Lower
 
 from evidence import designs
-from evidence.citations import references_store
 from evidence.identifiers import IdentifierError, normalize_doi, normalize_pmid
 from evidence.importers.records import StudyRecord
 from evidence.models import Claim, Study
@@ -377,7 +376,6 @@ def study_create(*, values: dict[str, Any], user: AbstractBaseUser | None = None
             study.save()
     except IntegrityError:
         raise ValidationError("Another study with this DOI or PMID was saved at the same time.") from None
-    references_store([study])  # formatted once, here, rather than by its first reader
     return study
 
 
@@ -386,7 +384,7 @@ def study_update(*, study: Study, values: dict[str, Any], user: AbstractBaseUser
     """Change some of a study's fields; saves only what changed. A change of retraction status goes
     through study_set_retraction, so a study newly retracted flags the claims relying on it."""
     values = _normalised_identifiers(values, exclude_pk=study.pk)
-    study = Study.objects.with_references().select_for_update().get(pk=study.pk)
+    study = Study.objects.select_for_update().get(pk=study.pk)
     new_status = values.pop("retraction_status", study.retraction_status)
     save_edits(study, values, user)
     if new_status != study.retraction_status:
@@ -398,5 +396,4 @@ def study_update(*, study: Study, values: dict[str, Any], user: AbstractBaseUser
             retraction_date=study.retraction_date,
             user=user,
         )
-    references_store([study])  # formatted again only when a value they are made of changed
     return study
