@@ -313,7 +313,9 @@ def flags_raise_bulk(*, items: Sequence[FlagRaise]) -> list[Flag]:
         flags.append(rows.stamp(flag, at=item.at, reason="", user=item.raised_by))
     rows.insert(Flag, flags)
     flags_notify(flags)
-    caching.touch()
+    # the claims' pages list flags; their articles' pages and the lists count the open ones
+    articles = {item.claim.article_id for item in items}
+    caching.retire(claims=claim_ids, articles=articles, scopes=[caching.LISTS])
     return flags
 
 
@@ -345,7 +347,9 @@ def flags_close_bulk(*, items: Sequence[FlagClose]) -> list[Flag]:
         )
         closed.append(rows.stamp(flag, at=item.at, reason="", user=item.closed_by))
     rows.update(Flag, closed, ["status", "resolved_by", "resolved_at", "resolution_note"])
-    caching.touch()
+    claim_ids = {flag.claim_id for flag in closed}
+    articles = Claim.objects.filter(pk__in=claim_ids).values_list("article_id", flat=True)
+    caching.retire(claims=claim_ids, articles=set(articles), scopes=[caching.LISTS])
     return closed
 
 

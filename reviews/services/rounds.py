@@ -79,7 +79,8 @@ def _rounds_open(openings: Sequence[tuple[int, datetime, str, AbstractBaseUser |
     ReviewRound.objects.bulk_create(rounds)
     rows.update(Consensus, reset, ["round", *vars(compute(())), *ROUND_RESET])
     _tell_last_rounds_reviewers(rounds)
-    caching.touch()
+    # the claims' pages show the re-review banner (their status change retired the lists already)
+    caching.retire(claims=[opened.claim_id for opened in rounds])
     return rounds
 
 
