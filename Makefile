@@ -11,7 +11,7 @@ TEST_WORKERS ?= auto
 XDIST = -n $(TEST_WORKERS) --dist worksteal
 export DJANGO_SETTINGS_MODULE := evidence.settings
 
-.PHONY: install run seed manage demo test test-quick lint format clean bench load fault worker
+.PHONY: install run seed manage demo test test-quick lint format clean bench bench-quick load fault worker
 
 # Re-install only when the dependency pins change.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -61,9 +61,13 @@ test-quick: install
 	$(PY) -m pytest $(XDIST) -m "not slow and not browser" $(PYTEST_ARGS)
 
 # Pages against references in the same run, on PostgreSQL with the full synthetic library; writes
-# docs/performance.md and benchmarks/results/latest.json. Takes about 25 minutes; not part of CI.
+# docs/performance.md and benchmarks/results/latest.json. Takes about 35 minutes; not part of CI.
 bench: install
 	benchmarks/run.sh
+
+# The same harness end to end on a small library in a few minutes: checks that it runs, measures nothing.
+bench-quick: install
+	BENCH_QUICK=1 benchmarks/run.sh
 
 # 60 s of wrk at 64 connections on the benchmark data set: zero errors expected (docs/operations.md).
 load: install

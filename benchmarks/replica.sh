@@ -4,16 +4,23 @@
 # 1. prepares the bench database on the primary as `make bench` does (benchmarks/run.sh, data set cached);
 # 2. takes a base backup of the local cluster with pg_basebackup -R (as the postgres OS user) into a
 #    temporary directory and starts it as a hot standby on 127.0.0.1:5433, streaming from the primary;
-# 3. runs the benchmark with DATABASE_REPLICA_URLS pointing at it (results: the "replica" section of
-#    docs/performance.md and benchmarks/results/replica.json), and shows from the replica's own
-#    statistics that the reads went there;
+# 3. runs the benchmark's under-writes phase (BENCH_PHASES=writes unless set) with DATABASE_REPLICA_URLS
+#    pointing at it: gunicorn's reads go to the replica while benchmarks/writer.py commits one change a second
+#    to the primary through the services (results: the "replica" section of docs/performance.md and
+#    benchmarks/results/replica.json), and shows from the replica's own statistics that the reads went
+#    there and from pg_stat_replication how far it lagged;
 # 4. stops the replica and deletes its directory, whatever happened.
 #
 # The primary must accept local replication connections from the postgres OS user; if its pg_hba.conf
 # has no replication line, this adds "local replication postgres peer" to it and reloads (said below).
-# Run as root (or as postgres). Knobs: PG_VERSION, PG_PORT, REPLICA_PORT, BENCH_DB and those of run.sh.
+# Run as root (or as postgres). Knobs: PG_VERSION, PG_PORT, REPLICA_PORT, BENCH_DB and those of run.sh
+# (BENCH_PHASES=cold,warm,writes for every phase on the replica; BENCH_QUICK=1 for the small library).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+  BENCH_DB=${BENCH_DB:-evidence_bench_quick}
+  export BENCH_LABEL=${BENCH_LABEL:-replica-quick}
+fi
 
 PG_VERSION=${PG_VERSION:-15}
 PG_PORT=${PG_PORT:-5432}
@@ -33,6 +40,7 @@ as_postgres() {
   fi
 }
 primary_sql() { as_postgres psql -v ON_ERROR_STOP=1 -tAq -h "$SOCKET_DIR" -p "$PG_PORT" -d postgres -c "$1"; }
+primary_sql_db() { as_postgres psql -v ON_ERROR_STOP=1 -tAq -h "$SOCKET_DIR" -p "$PG_PORT" -d "$BENCH_DB" -c "$1"; }
 
 if pg_isready -q -h 127.0.0.1 -p "$REPLICA_PORT"; then
   echo "Something already answers on 127.0.0.1:$REPLICA_PORT; stop it or set REPLICA_PORT." >&2
@@ -108,10 +116,14 @@ primary_sql "SELECT 'streaming to ' || application_name || ', state ' || state |
 reads() { replica_sql "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"; }
 before=$(reads)
 
-echo "== The benchmark, reads routed to the replica"
+echo "== The benchmark's ${BENCH_PHASES:-writes} phase, reads routed to the replica, writes to the primary"
 DATABASE_REPLICA_URLS="postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:$REPLICA_PORT/$BENCH_DB" \
-  BENCH_LABEL=replica BENCH_COMMAND="benchmarks/replica.sh" BENCH_DB="$BENCH_DB" benchmarks/run.sh
+  BENCH_PHASES=${BENCH_PHASES:-writes} BENCH_IMPORT_RECORDS=${BENCH_IMPORT_RECORDS:-0} \
+  BENCH_LABEL=${BENCH_LABEL:-replica} BENCH_COMMAND="${BENCH_COMMAND:-benchmarks/replica.sh}" BENCH_DB="$BENCH_DB" \
+  benchmarks/run.sh
 
 after=$(reads)
 echo "== The replica served $((after - before)) transactions on $BENCH_DB during the benchmark"
 primary_sql "SELECT 'replay lag at the end: ' || coalesce(replay_lag::text, '0') FROM pg_stat_replication"
+echo "== The replica's copy of the writer's last change: $(replica_sql "SELECT max(history_date) FROM evidence_historicalstudy")"
+echo "   the primary's:                                   $(primary_sql_db "SELECT max(history_date) FROM evidence_historicalstudy")"

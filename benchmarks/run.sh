@@ -7,11 +7,27 @@
 # benchmarks/bench.py with production settings (DEBUG off, a throw-away secret key). Not part of CI.
 #
 # Knobs: BENCH_DB, BENCH_ARTICLES, BENCH_CLAIMS, BENCH_STUDIES, BENCH_REVIEWS, BENCH_SEED, and those of
-# bench.py (BENCH_DURATION, BENCH_ROUNDS, BENCH_CONCURRENCY, BENCH_IMPORT_RECORDS, BENCH_LABEL).
-# DATABASE_REPLICA_URLS is passed through (benchmarks/replica.sh sets it); BENCH_PREPARE_ONLY=1 stops before
-# measuring.
+# bench.py (BENCH_DURATION, BENCH_ROUNDS, BENCH_CONCURRENCY, BENCH_PHASES, BENCH_MIX_PATHS,
+# BENCH_IMPORT_RECORDS, BENCH_LABEL, ...). DATABASE_REPLICA_URLS is passed through (benchmarks/replica.sh sets
+# it); BENCH_PREPARE_ONLY=1 stops before measuring; PY names the virtualenv's python (default .venv/bin/python).
+#
+# BENCH_QUICK=1: a validation run of the whole harness in a few minutes, not a measurement: a small library
+# (4 articles, 300 claims, 1,500 studies) in its own database (evidence_bench_quick), 1 round of 5 s per
+# target and phase at c=4, 300 paths per mix, no import; results in benchmarks/results/quick.json (not
+# committed), docs/performance.md untouched. Any knob set explicitly still wins.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+  export BENCH_DB=${BENCH_DB:-evidence_bench_quick} BENCH_ARTICLES=${BENCH_ARTICLES:-4}
+  export BENCH_CLAIMS=${BENCH_CLAIMS:-300} BENCH_STUDIES=${BENCH_STUDIES:-1500} BENCH_REVIEWS=${BENCH_REVIEWS:-900}
+  export BENCH_DURATION=${BENCH_DURATION:-5} BENCH_ROUNDS=${BENCH_ROUNDS:-1} BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-4}
+  export BENCH_MIX_PATHS=${BENCH_MIX_PATHS:-300} BENCH_IMPORT_RECORDS=${BENCH_IMPORT_RECORDS:-0}
+  export BENCH_LABEL=${BENCH_LABEL:-quick} BENCH_WRITE_DOCS=${BENCH_WRITE_DOCS:-0}
+  export BENCH_COMMAND=${BENCH_COMMAND:-BENCH_QUICK=1 make bench}
+  DATASET_REPORT=$(mktemp "${TMPDIR:-/tmp}/bench-quick-dataset.XXXXXX.json")
+fi
+export DATASET_REPORT=${DATASET_REPORT:-benchmarks/results/dataset.json}
 
 PG_VERSION=${PG_VERSION:-15}
 PG_PORT=${PG_PORT:-5432}
@@ -23,7 +39,7 @@ BENCH_CLAIMS=${BENCH_CLAIMS:-20000}
 BENCH_STUDIES=${BENCH_STUDIES:-100000}
 BENCH_REVIEWS=${BENCH_REVIEWS:-60000}
 BENCH_SEED=${BENCH_SEED:-1}
-PY=.venv/bin/python
+PY=${PY:-.venv/bin/python}
 
 as_postgres() {
   # Works whether local connections use trust or peer authentication.
@@ -57,10 +73,10 @@ if ! as_postgres psql -tA -d postgres -p "$PG_PORT" -c "SELECT 1 FROM pg_databas
   as_postgres createdb -p "$PG_PORT" -O "$DB_USER" "$BENCH_DB"
 fi
 
-if ! command -v wrk >/dev/null 2>&1; then
-  echo "Installing Debian's wrk"
+if ! command -v wrk >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then
+  echo "Installing Debian's wrk and redis-server (the benchmark starts a Redis of its own)"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk redis-server >/dev/null
 fi
 
 export DATABASE_URL="postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:$PG_PORT/$BENCH_DB"
@@ -79,7 +95,7 @@ $PY manage.py migrate --noinput -v0
 
 # The data set is cached in the database: its COMMENT records what was generated, including a hash of the
 # generator and of the services it writes through, so a changed generator, write path or size regenerates it.
-generator_hash=$(cat benchmarks/dataset/*.py evidence/services/*.py reviews/services.py reviews/consensus.py \
+generator_hash=$(cat benchmarks/dataset/*.py evidence/services/*.py reviews/services/*.py reviews/consensus.py \
   reviews/receivers.py | sha256sum | cut -c1-16)
 wanted="benchmarks.dataset $generator_hash --articles $BENCH_ARTICLES --claims $BENCH_CLAIMS --studies $BENCH_STUDIES --reviews $BENCH_REVIEWS --seed $BENCH_SEED"
 loaded=$(psql_bench -c "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = current_database()")
@@ -89,7 +105,7 @@ else
   echo "Generating the data set in $BENCH_DB"
   mkdir -p benchmarks/results
   $PY -m benchmarks.dataset --force --articles "$BENCH_ARTICLES" --claims "$BENCH_CLAIMS" \
-    --studies "$BENCH_STUDIES" --reviews "$BENCH_REVIEWS" --seed "$BENCH_SEED" --report benchmarks/results/dataset.json
+    --studies "$BENCH_STUDIES" --reviews "$BENCH_REVIEWS" --seed "$BENCH_SEED" --report "$DATASET_REPORT"
   # a freshly written table has no visibility map; VACUUM sets it so that index-only scans work from the first run
   PGOPTIONS="-c client_min_messages=error" psql_bench -c "VACUUM (ANALYZE)"
   psql_bench -c "COMMENT ON DATABASE $BENCH_DB IS '$wanted'"

@@ -46,6 +46,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from evidence import designs, services
+from evidence.curate.todo import STUDY_LISTS
 from evidence.forms import ArticleForm, ClaimForm, StudyForm
 from evidence.models import Article, ArticleRevision, Citation, Claim, Study
 from evidence.services.articles import ARTICLE_FIELDS
@@ -455,6 +456,20 @@ class RetractionFilter(admin.SimpleListFilter):
         return queryset.filter(retraction_status=self.value()) if self.value() else queryset
 
 
+class ToDoFilter(admin.SimpleListFilter):
+    """The curator's to-do lists (evidence/curate/todo.py), by the same named rules."""
+
+    title = _("to do")
+    parameter_name = "todo"
+
+    def lookups(self, request, model_admin):
+        return [(slug, todo.title) for slug, todo in STUDY_LISTS.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Study]) -> QuerySet[Study]:
+        todo = STUDY_LISTS.get(self.value() or "")
+        return todo.rule(queryset) if todo else queryset
+
+
 class CitingClaimInline(admin.TabularInline):
     """The claims that cite a study, read-only on the study's page."""
 
@@ -478,7 +493,7 @@ class StudyAdmin(ServicesAdmin):
     form = StudyForm
     list_display = ["short_title", "first_author", "year", "design", "doi", "pmid", "retraction_status", "verified"]
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
-    list_filter = ["design", RetractionFilter, "verified", "work_type"]
+    list_filter = [ToDoFilter, "design", RetractionFilter, "verified", "work_type"]
     search_fields = ["title", "doi", "pmid", "citation_key", "container_title"]
     readonly_fields = ["suggested_design", "created_at", "updated_at"]
     # A library of 100,000 studies: no full COUNT(*) on every list view.

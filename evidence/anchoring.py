@@ -55,19 +55,52 @@ def anchor_at(text: str, start: int, end: int) -> Anchor:
     )
 
 
-def locate(text: str, quote: str) -> Anchor:
-    """Anchor a quote that must occur exactly once in the text."""
+def locate(text: str, quote: str, prefix: str = "", suffix: str = "") -> Anchor:
+    """Anchor a quote that must occur exactly once in the text, or once with the given context.
+
+    ``quote``, ``prefix`` and ``suffix`` are a W3C TextQuoteSelector (exact, prefix, suffix): the article
+    import gives the quote alone; an editor marking a passage in the browser sends the words either side
+    of the selection too, which tell apart the occurrences of a quote the text repeats. The context must
+    match exactly: the text right before an occurrence ends with ``prefix``, the text right after it
+    starts with ``suffix``. A quote still ambiguous is refused, never placed by its offsets (a
+    TextPositionSelector): offsets do not survive a revision of the text, so a claim that only its
+    offsets tell apart could not be found again (reanchor). Spaces between the context and the quote
+    are not compared (_fits).
+    """
     if not quote.strip():
         raise AnchorError("the quote is empty")
     found = occurrences(text, quote)
     if not found:
         raise AnchorError("the quote does not occur in the article text (check spelling, quotes and apostrophes)")
+    if len(found) > 1 and (prefix or suffix):
+        fitting = [start for start in found if _fits(text, start, start + len(quote), prefix, suffix)]
+        if len(fitting) == 1:
+            return anchor_at(text, fitting[0], fitting[0] + len(quote))
+        if not fitting:
+            raise AnchorError(
+                f"the quote occurs {len(found)} times in the article text, and none of them has these words "
+                "around it; select the passage again"
+            )
+        raise AnchorError(
+            f"the quote occurs {len(found)} times in the article text with the same words around it "
+            f"(at offsets {', '.join(map(str, fitting))}); select more words so the passage occurs once"
+        )
     if len(found) > 1:
         raise AnchorError(
             f"the quote occurs {len(found)} times in the article text (at offsets "
             f"{', '.join(map(str, found))}); quote more words so it occurs once"
         )
     return anchor_at(text, found[0], found[0] + len(quote))
+
+
+def _fits(text: str, start: int, end: int, prefix: str, suffix: str) -> bool:
+    """Whether the text right before ``start`` ends with ``prefix`` and right after ``end`` starts with
+    ``suffix``. Spaces and line breaks between the context and the quote are not compared: a context typed
+    or pasted by hand rarely keeps them. Reads a window around the occurrence only, however long the text."""
+    prefix, suffix = prefix.strip(), suffix.strip()
+    before = text[max(0, start - len(prefix) - 64) : start].rstrip()
+    after = text[end : end + len(suffix) + 64].lstrip()
+    return before.endswith(prefix) and after.startswith(suffix)
 
 
 def relocate(text: str, quote: str, prefix: str, suffix: str, hint: int) -> Anchor | None:

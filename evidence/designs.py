@@ -12,17 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q
-
 from evidence.models import StudyDesign
 
-# The value the study list (page, API, admin) filters unclassified studies by: "" means "any design".
+# The value the study list (page, API, admin) filters unclassified studies by (Study.objects.unclassified()):
+# "" means "any design".
 UNCLASSIFIED_PARAMETER = "unclassified"
-
-
-def unclassified() -> Q:
-    """Studies nobody has classified yet."""
-    return Q(design=StudyDesign.UNCLASSIFIED)
 
 
 # In order: the first that matches wins ("a systematic review and meta-analysis" is a meta-analysis, "a

@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
 
-from evidence.caching import public_page
+from evidence.caching import claim_scope, public_page
 from evidence.models import Claim
 from reviews.claims import with_verdict
 
@@ -56,7 +56,7 @@ def embeddable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 
 @embeddable
-@public_page
+@public_page(scopes=lambda pk, **_: [claim_scope(pk)])
 def claim_embed(request: HttpRequest, pk: int) -> HttpResponse:
     """The claim card: its quote, its published verdict and certainty, and a link back. An orphan's verdict
     is not shown: it was on words the article no longer says. One query."""

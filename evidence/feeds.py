@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from evidence import claimreview
-from evidence.caching import public_page
+from evidence.caching import FEEDS, article_scope, public_page
 from evidence.jsonld import annotations as web_annotations
 from evidence.models import Article, Claim
 from evidence.status import status_for
@@ -48,7 +48,7 @@ def _claims(article: Article) -> list[Claim]:
     return claims
 
 
-@public_page
+@public_page(scopes=lambda slug, **_: [article_scope(slug)])
 def article_claimreview(request: HttpRequest, slug: str) -> HttpResponse:
     """A JSON-LD list of the schema.org ClaimReviews of the article's claims with a published verdict,
     each as the claim's page embeds it (evidence.claimreview); orphans are left out. Two queries: the
@@ -58,7 +58,7 @@ def article_claimreview(request: HttpRequest, slug: str) -> HttpResponse:
     return _jsonld([review for review in reviews if review is not None], JSONLD)
 
 
-@public_page
+@public_page(scopes=lambda slug, **_: [article_scope(slug)])
 def article_annotations(request: HttpRequest, slug: str) -> HttpResponse:
     """Every claim of the article that stands in its current text as a W3C Web Annotation
     (evidence.jsonld.annotations); orphans are left out. Two queries."""
@@ -146,8 +146,8 @@ class ArticleVerdictFeed(VerdictFeed):
         return self.events(article)
 
 
-verdict_feed = public_page(VerdictFeed())
-article_verdict_feed = public_page(ArticleVerdictFeed())
+verdict_feed = public_page(VerdictFeed(), scopes=lambda **_: [FEEDS])
+article_verdict_feed = public_page(ArticleVerdictFeed(), scopes=lambda **_: [FEEDS])
 
 
 @public_page

@@ -14,7 +14,7 @@ from django.db.models import Case, Exists, IntegerField, Q, QuerySet, Value, Whe
 from django.utils.choices import BaseChoiceIterator
 
 from evidence import caching
-from evidence.designs import UNCLASSIFIED_PARAMETER, unclassified
+from evidence.designs import UNCLASSIFIED_PARAMETER
 from evidence.models import (
     Article,
     Claim,
@@ -247,7 +247,7 @@ class StudyFilter(django_filters.FilterSet):
         return search_studies(queryset, value, rank=not self.data.get("sort"))
 
     def filter_design(self, queryset: QuerySet[Study], name: str, value: str) -> QuerySet[Study]:
-        return queryset.filter(unclassified() if value == UNCLASSIFIED_PARAMETER else Q(design=value))
+        return queryset.unclassified() if value == UNCLASSIFIED_PARAMETER else queryset.filter(design=value)
 
     def filter_retracted(self, queryset: QuerySet[Study], name: str, value: str) -> QuerySet[Study]:
         if value == "yes":

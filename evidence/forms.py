@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.fields import InvalidJSONInput
 
-from evidence import jsonlimits
-from evidence.models import Article, Claim, SitePage, Study, validate_csl_names
+from evidence import anchoring, jsonlimits
+from evidence.importers import documents
+from evidence.models import Article, Claim, ClaimKind, ClaimType, SitePage, Study, validate_csl_names
 from evidence.services.claims import claim_anchor
 from evidence.services.studies import study_identifier_clean
 from evidence.storable import holds_nul
@@ -112,8 +113,7 @@ class ArticleForm(forms.ModelForm):
         if not (isinstance(headings, list) and all(isinstance(h, str) for h in headings)):
             self.add_error("headings", 'A list of the lines that are headings, e.g. ["Background", "Risks"].')
             return cleaned
-        lines = {line.strip() for line in text.splitlines()}
-        missing = [heading for heading in headings if heading.strip() not in lines]
+        missing = headings_not_in(text, headings)
         if missing:
             self.add_error("headings", f"Not a line of the text: {', '.join(map(repr, missing))}.")
         return cleaned
@@ -233,3 +233,170 @@ class SitePageForm(forms.ModelForm):
         if holds_nul(body):
             raise ValidationError("The text holds a NUL character, which cannot be stored.")
         return body
+
+
+# --- An editor's article pages (evidence/article_editor.py) -----------------------------------------------
+
+
+def headings_not_in(text: str, headings: list[str]) -> list[str]:
+    """The headings that are not a line of the text (claims take their section from the heading above them,
+    so every heading must be one)."""
+    lines = {line.strip() for line in text.splitlines()}
+    return [heading for heading in headings if heading.strip() not in lines]
+
+
+def service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """A service's ValidationError on the form: on the field it names when the form has it, else above it."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+class NewArticleForm(forms.Form):
+    """A new article: where it was published and its text, pasted or uploaded (documents.extract_text)."""
+
+    title = forms.CharField(max_length=500)
+    author = forms.CharField(max_length=500, required=False)
+    publisher = forms.CharField(max_length=500, required=False)
+    url = forms.URLField(label="Address (URL)", max_length=2000, required=False, assume_scheme="https")
+    published_on = forms.DateField(
+        label="Published on", required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="YYYY-MM-DD"
+    )
+    text = ExactTextField(
+        required=False,
+        max_length=documents.MAX_TEXT_CHARS,
+        help_text="Paste the article's text: one paragraph a line, the title on the first line, each section "
+        "heading on a line of its own. Or upload it below.",
+        widget=forms.Textarea(attrs={"rows": 14}),
+    )
+    file = forms.FileField(
+        label="Or upload it",
+        required=False,
+        help_text=f"Plain text (.txt), a web page saved as HTML (.html) or a Word document (.docx), at most "
+        f"{documents.MAX_DOCUMENT_BYTES // (1024 * 1024)} MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": documents.ACCEPT}),
+    )
+
+    def clean_file(self) -> str | None:
+        """The uploaded file's text (None when nothing was uploaded)."""
+        upload = self.cleaned_data.get("file")
+        if not upload:
+            return None
+        if upload.size > documents.MAX_DOCUMENT_BYTES:
+            raise ValidationError(f"The file is larger than {documents.MAX_DOCUMENT_BYTES // (1024 * 1024)} MB.")
+        try:
+            return documents.extract_text(upload.name, upload.read())
+        except documents.DocumentError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        pasted, uploaded = cleaned.get("text"), cleaned.get("file")
+        if self.errors.get("text") or self.errors.get("file"):
+            return cleaned
+        if pasted and pasted.strip() and uploaded:
+            self.add_error("text", "Paste the text or upload a file, not both.")
+        elif uploaded:
+            cleaned["text"] = uploaded
+        elif pasted and pasted.strip():
+            try:
+                cleaned["text"] = documents.tidy(pasted)
+            except documents.DocumentError as exc:
+                self.add_error("text", str(exc))
+        else:
+            self.add_error("text", "Paste the article's text or upload a file.")
+        return cleaned
+
+
+class ArticleTextForm(forms.Form):
+    """A new version of an article's text, with its headings (article_update keeps the old one)."""
+
+    text = ExactTextField(max_length=documents.MAX_TEXT_CHARS)
+    headings = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="One a line, each exactly a line of the text. Empty: short lines that do not end like a "
+        "sentence are taken as headings.",
+    )
+    note = forms.CharField(
+        label="What changed",
+        max_length=500,
+        required=False,
+        help_text="Kept with the revision, e.g. “the author's correction of 3 May”.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        text = cleaned.get("text")
+        if text is None:
+            return cleaned
+        given = [line.strip() for line in cleaned.get("headings", "").splitlines() if line.strip()]
+        missing = headings_not_in(text, given)
+        if missing:
+            self.add_error("headings", f"Not a line of the text: {', '.join(map(repr, missing))}.")
+        cleaned["headings"] = given or anchoring.infer_headings(text)
+        return cleaned
+
+
+class QuoteField(forms.CharField):
+    """A quote or its context as the article's text has it: the browser's CRLF line breaks back to LF."""
+
+    def to_python(self, value: Any) -> str:
+        return _plain_newlines(super().to_python(value))
+
+
+class MarkClaimForm(forms.Form):
+    """A passage of the article marked as a claim: a W3C TextQuoteSelector (quote, prefix, suffix) and,
+    from the browser, a TextPositionSelector (start, end), with the claim's type, substance and section.
+    The script of the marking page fills the selectors from the editor's selection; without it the editor
+    pastes the quote (and, for a passage the text repeats, the words around it)."""
+
+    quote = QuoteField(
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Select the passage in the text and choose “Mark as claim”, or paste it here exactly.",
+    )
+    # text areas, not text inputs: an input drops the line breaks of a context that spans two paragraphs
+    prefix = QuoteField(
+        label="Words just before it",
+        max_length=200,
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only needed when the quote occurs more than once in the text.",
+    )
+    suffix = QuoteField(
+        label="Words just after it",
+        max_length=200,
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    # the TextPositionSelector: a hint only (anchoring.locate says why), checked so nonsense is refused
+    start = forms.CharField(required=False, widget=forms.HiddenInput)
+    end = forms.CharField(required=False, widget=forms.HiddenInput)
+    claim_type = forms.ChoiceField(label="Type", choices=[("", "Choose a type"), *ClaimType.choices])
+    kind = forms.ChoiceField(choices=ClaimKind.choices, initial=ClaimKind.CLAIM)
+    substance = forms.CharField(
+        max_length=100, required=False, help_text="The substance or topic, e.g. ketamine, MDMA, both."
+    )
+    section = forms.ChoiceField(required=False)
+
+    def __init__(self, *args: Any, article: Article, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["section"].choices = [
+            ("", "The heading above the passage"),
+            *[(heading, heading) for heading in article.headings],
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        offsets = [cleaned.get("start", ""), cleaned.get("end", "")]
+        if any(offsets):
+            if not all(value.isdigit() and len(value) <= 9 for value in offsets):
+                self.add_error(None, "The selection's position is not a pair of character offsets; select it again.")
+            elif int(offsets[1]) < int(offsets[0]):
+                self.add_error(None, "The selection ends before it starts; select it again.")
+        return cleaned

@@ -74,8 +74,9 @@ CLAIM_FIELDS = [
     "created_at",
     "updated_at",
 ]
-# Kept by the database for its own use (the search index), not facts about a study: not published.
-NOT_DATA = ("search_vector",)
+# Kept for the application's own use (the search index, the formatted references), not facts about a
+# study: not published.
+NOT_DATA = ("search_vector", "references")
 # The curators' own notes: only in an export asked for them (see the module's docstring).
 INTERNAL = ("internal_note",)
 STUDY_FIELDS = [

@@ -15,7 +15,11 @@ DATABASE_REPLICA_URLS comma-separated postgres:// URLs of streaming replicas; sa
                       (evidence/db_routers.py, docs/deploy.md). None by default.
 DATABASE_REPLICA_PIN_SECONDS  how long a client's reads stay on the primary after it writes (default 10).
 EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL, EMAIL_TIMEOUT,
-DEFAULT_FROM_EMAIL    the SMTP server for password-reset mail when DJANGO_DEBUG is off (debug prints it).
+DEFAULT_FROM_EMAIL    the SMTP server for password-reset mail and notifications when DJANGO_DEBUG is off (debug
+                      prints them to the console); docs/operations.md.
+EVIDENCE_SITE_URL     the site's address as emails link to it, e.g. https://evidence.example (default
+                      http://127.0.0.1:8000, the address of `make run`).
+EVIDENCE_DUE_SOON_DAYS  how many days before its due date an assignment's reminder goes out (default 2).
 
 Security (docs/security.md; the production values are in docs/deploy.md):
 DJANGO_SECURE_SSL_REDIRECT  redirect http:// to https:// (default off; production: 1). Never on in debug.
@@ -63,6 +67,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -264,6 +269,14 @@ else:
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Evidence review <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Notifications (reviews.services.notifications) link to the site by this address: a command or a task
+# sending them has no request to take the host from.
+SITE_URL = os.environ.get("EVIDENCE_SITE_URL", "http://127.0.0.1:8000").strip().rstrip("/")
+if urlsplit(SITE_URL).scheme not in ("http", "https") or not urlsplit(SITE_URL).netloc:
+    raise ImproperlyConfigured(f"EVIDENCE_SITE_URL={SITE_URL!r} is not an http:// or https:// address.")
+EVIDENCE_DUE_SOON_DAYS = env_int("EVIDENCE_DUE_SOON_DAYS", 2)
+if EVIDENCE_DUE_SOON_DAYS < 0:
+    raise ImproperlyConfigured("EVIDENCE_DUE_SOON_DAYS must be 0 or a number of days.")
 
 # --- Internationalisation -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -446,6 +459,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # jobs whose message was lost (sent while Redis was down) are sent again
     "requeue-waiting-jobs": {"task": "evidence.tasks.requeue_waiting_jobs", "schedule": timedelta(minutes=5)},
+    # reviews/tasks.py: the "due soon" reminders and the daily digest of notifications
+    # (at fixed hours of TIME_ZONE, so a digest arrives at the same time every morning)
+    "remind-due-assignments": {"task": "reviews.tasks.remind_due_assignments", "schedule": crontab(minute=0, hour=6)},
+    "send-notification-digests": {
+        "task": "reviews.tasks.send_notification_digests",
+        "schedule": crontab(minute=0, hour=7),
+    },
 }
 
 # --- Lookups in Crossref and NCBI E-utilities (evidence/lookup.py) -----------------------------------------

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from evidence import embeds, export_views, feeds, reader_pages, views
+from evidence import article_editor, embeds, export_views, feeds, reader_pages, views
 
 evidence_patterns = [
     path("", views.home, name="home"),
@@ -14,6 +14,11 @@ evidence_patterns = [
     path("articles/<slug:slug>/map/", views.article_map, name="article-map"),
     # what revision n of the article's text changed (2 and up; 1 is the text as first published)
     path("articles/<slug:slug>/revisions/<int:number>/", views.article_revision, name="article-revision"),
+    # an editor adds an article, marks its claims by selecting passages, revises its text (evidence/article_editor.py)
+    path("editor/articles/new/", article_editor.article_new, name="article-new"),
+    path("editor/articles/<slug:slug>/", article_editor.article_marking, name="article-marking"),
+    path("editor/articles/<slug:slug>/claims/", article_editor.claim_mark_view, name="article-mark-claim"),
+    path("editor/articles/<slug:slug>/text/", article_editor.article_text_edit, name="article-text-edit"),
     path("map/", views.gap_map, name="gap-map"),
     # how we judge, who we are, the corrections policy (evidence/reader_pages.py)
     path("methodology/", reader_pages.methodology, name="methodology"),
@@ -49,6 +54,8 @@ urlpatterns = [
     path("api/", include("evidence.api.urls")),
     # sign in, sign out (POST), password change and reset: Django's views, our templates/registration/
     path("accounts/", include("django.contrib.auth.urls")),
+    # the curator's workspace: imports, the library's to-do lists, linking studies to claims
+    path("curate/", include("evidence.curate.urls")),
     # the review workflow: /review/ for reviewers, /editor/ for editors
     path("", include("reviews.urls")),
 ]

@@ -18,9 +18,9 @@ from django.shortcuts import get_object_or_404, render
 
 from evidence import caching, claimreview, maps
 from evidence.article_text import blocks, changes, claim_context
-from evidence.caching import public_page
+from evidence.caching import article_scope, claim_scope, public_page, study_scope
 from evidence.changelog import claim_changelog
-from evidence.citations import cached_citations
+from evidence.citations import stored_citations
 from evidence.filters import ClaimFilter, StudyFilter
 from evidence.models import Article, ArticleRevision, Citation, Claim, Relation, Study, subquery_count
 from evidence.status import LEGEND, STATUSES
@@ -59,7 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "evidence/home.html", {"page": page})
 
 
-@public_page
+@public_page(scopes=lambda slug, **_: [article_scope(slug)])
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The article with every claim marked by its evidence status, and below it the orphans: claims whose
     quote a revision of the text no longer holds, never marked in it. Three queries (the article, its
@@ -118,7 +118,7 @@ def _last_revision(revisions: dict[int, datetime]) -> Revision | None:
     return Revision(last + 1, revisions[last])
 
 
-@public_page
+@public_page(scopes=lambda slug, **_: [article_scope(slug)])
 def article_revision(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """What revision ``number`` of the article's text changed: the text, with what it removed from revision
     ``number - 1`` and what it added (evidence.article_text.changes). Three queries: the article, the kept
@@ -147,7 +147,7 @@ def article_revision(request: HttpRequest, slug: str, number: int) -> HttpRespon
 MAP_GROUPINGS = {"section": "Section", "substance": "Substance"}
 
 
-@public_page
+@public_page(scopes=lambda slug, **_: [article_scope(slug)])
 def article_map(request: HttpRequest, slug: str) -> HttpResponse:
     """The article's claims against study designs. Three queries (article, claims, their citations) when
     the data changed since the last request, none but the version read otherwise."""
@@ -208,7 +208,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
     return render(request, "evidence/claim_list.html", {"filter": claims, "page": page, "legend": LEGEND})
 
 
-@public_page
+@public_page(scopes=lambda pk, **_: [claim_scope(pk)])
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One claim with its evidence. Eight queries: the claim (with article, consensus and published
     version), its citations with their studies, its flags, the published reviews, its verdict versions, its
@@ -222,8 +222,13 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     article = claim.article
     consensus = consensus_of(claim)
-    citations = list(claim.citations.select_related("study").order_by("-study__year", "study__title", "pk"))
-    formatted = cached_citations(c.study for c in citations)
+    # the studies without their search vectors, which only the database's search reads
+    citations = list(
+        claim.citations.select_related("study")
+        .defer("study__search_vector")
+        .order_by("-study__year", "study__title", "pk")
+    )
+    formatted = stored_citations(c.study for c in citations)
     for citation in citations:
         citation.formatted = formatted[citation.study_id]
     groups = [(relation, [c for c in citations if c.relation == relation]) for relation in RELATION_ORDER]
@@ -282,7 +287,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "evidence/claim_detail.html", context)
 
 
-@public_page
+@public_page(scopes=lambda pk, **_: [claim_scope(pk)])
 def claim_verdict(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     """One published verdict version of a claim, as readers saw it: its permalink. Three queries: the
     version with its claim and article, the claim's versions (for the others' links), the round's public
@@ -314,18 +319,21 @@ def claim_verdict(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 @public_page
 def study_list(request: HttpRequest) -> HttpResponse:
     """Filtered, searched, sorted, paginated studies. Two queries: the count and the page."""
-    studies = Study.objects.annotate(n_claims=subquery_count(Citation.objects.filter(study=OuterRef("pk"))))
+    # without the abstracts, which the list does not show (the largest of a study's columns)
+    studies = Study.objects.defer("abstract").annotate(
+        n_claims=subquery_count(Citation.objects.filter(study=OuterRef("pk")))
+    )
     filtered = StudyFilter(request.GET, queryset=studies)
     page = Paginator(filtered.qs, STUDIES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "evidence/study_list.html", {"filter": filtered, "page": page})
 
 
-@public_page
+@public_page(scopes=lambda pk, **_: [study_scope(pk)])
 def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A study and the claims that cite it, a page at a time (a popular trial is cited hundreds of
     times). Three queries: the study, the citation count, the page of citations with their claims."""
-    study = get_object_or_404(Study, pk=pk)
+    study = get_object_or_404(Study.objects.with_references(), pk=pk)
     citations = study.citations.select_related("claim__article").order_by("claim__article__title", "claim__start", "pk")
     page = Paginator(citations, CITATIONS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"study": study, "page": page, "formatted": cached_citations([study])[study.pk]}
+    context = {"study": study, "page": page, "formatted": stored_citations([study])[study.pk]}
     return render(request, "evidence/study_detail.html", context)

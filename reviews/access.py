@@ -3,7 +3,9 @@
 Roles are groups holding model permissions (reviews/migrations/0003_roles.py); views, the admin and the
 API check these same permissions, so a role means the same thing everywhere. Who may read which reviews
 is review_visibility(), the one rule every page, API call and export applies. Who may not adjudicate or
-publish a claim is current_round_reviewers(): separation of duties.
+publish a claim is current_round_reviewers(): separation of duties. Who may read and write a claim's
+discussion, and be told of a mention in it, is may_discuss(); who is offered a claim's review form and its
+editor's page from the public claim page, may_review() and may_edit().
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ CLOSE_FLAG = "reviews.change_flag"
 ADJUDICATE = "reviews.adjudicate_claim"
 PUBLISH = "reviews.publish_verdict"
 CLOSE_REPORT = "reviews.change_readerreport"  # Editors: close a reader's report
+ASSIGN = "reviews.assign_reviewers"  # Editors: assign reviewers to claims (reviews.services.assignments)
 
 # Every editor's page shows all reviews of the claim, so each needs both permissions, plus its action's own.
 EDITOR_PAGE = (DESK, SEE_ALL_REVIEWS)
@@ -126,3 +129,38 @@ def role_required(*perms: str) -> Callable:
         return login_required(checked)
 
     return decorator
+
+
+# --- Working on a claim: its review, its editor's page, its discussion -------------------------------------
+
+
+def may_review(user: AbstractBaseUser | AnonymousUser, claim: Claim) -> bool:
+    """Whether ``user`` may rate ``claim``: a reviewer (the review page's own check, role_required(REVIEW)).
+    Every reviewer may rate every claim today; a rule that narrows it (assignments) belongs here, where the
+    public claim page's "Review this claim" link asks."""
+    return user.has_perm(REVIEW)
+
+
+def may_edit(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether ``user`` may open the editor's page of a claim (the page's own check, EDITOR_PAGE)."""
+    return user.has_perms(EDITOR_PAGE)
+
+
+def may_discuss(user: AbstractBaseUser | AnonymousUser, claim: Claim) -> bool:
+    """Whether ``user`` may read and write ``claim``'s discussion, and be told of a mention in it: the one
+    rule the pages, the posting service and the mention emails apply.
+
+    - An editor (EDITOR_PAGE): always; they read every review at any time.
+    - A reviewer (reviews.add_review): once they have submitted a review in the claim's current round
+      (reviewed_current_round). Blind until then, as the round's reviews are: a review in an earlier round
+      does not open the discussion of a new one. Until then they are not shown the thread, its length,
+      nor whether it exists.
+    - Anyone else (readers, curators, anonymous visitors): never; the discussion is not public.
+
+    No query for an editor once their permissions are loaded; one for a reviewer.
+    """
+    if not user.is_authenticated:
+        return False
+    if may_edit(user):
+        return True
+    return user.has_perm(REVIEW) and reviewed_current_round(user, claim)

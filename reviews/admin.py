@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from evidence.admin import ServicesAdmin, became
 from reviews.forms import review_errors_to_fields
 from reviews.grade import DOWNGRADE_DOMAINS, UPGRADE_DOMAINS, Grading
-from reviews.models import Certainty, Consensus, Flag, Review, ReviewRound, Verdict, VerdictVersion
+from reviews.models import Certainty, Comment, Consensus, Flag, Review, ReviewRound, Verdict, VerdictVersion
 from reviews.services import (
     claim_adjudicate,
     current_round,
@@ -397,3 +397,15 @@ class ReviewRoundAdmin(RecordAdmin):
     search_fields = ["claim__quote", "reason"]
     date_hierarchy = "opened_at"
     raw_id_fields = ["claim", "opened_by"]
+
+
+@admin.register(Comment)
+class CommentAdmin(RecordAdmin):
+    """Claims' discussions, for administrators to read (editors read them on each claim's page); their authors
+    edit and delete them there (reviews.services.discussion), and the history keeps every text."""
+
+    list_display = ["claim", "author", "round", "created_at", "edited_at", "deleted_at"]
+    list_select_related = ["claim", "author"]
+    search_fields = ["claim__quote", "body", "author__username"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["claim", "author"]

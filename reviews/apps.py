@@ -7,9 +7,8 @@ class ReviewsConfig(AppConfig):
 
     def ready(self) -> None:
         # reviews builds on evidence: evidence says what changed (evidence.signals) and never imports us
-        from evidence import caching, signals
-        from reviews import receivers
-        from reviews.models import Consensus, Flag, Review
+        from evidence import signals
+        from reviews import invalidation, receivers
 
         signals.studies_retracted.connect(receivers.flag_claims_citing_retracted, dispatch_uid="reviews-retracted")
         signals.studies_concerned.connect(receivers.flag_claims_citing_concerned, dispatch_uid="reviews-concerned")
@@ -17,4 +16,5 @@ class ReviewsConfig(AppConfig):
             receivers.flag_claims_now_relying_on_retracted, dispatch_uid="reviews-citations-changed"
         )
         signals.anchors_lost.connect(receivers.send_back_orphans, dispatch_uid="reviews-anchors-lost")
-        caching.connect_signals(Review, Consensus, Flag)
+        # which public pages each save or delete retires, by the workflow's own rules (evidence.caching)
+        invalidation.connect()

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from evidence.models import Claim, Study
+from evidence.models import Article, Claim, Study
+from reviews.access import REVIEW
 from reviews.grade import DOWNGRADE_DOMAINS, UPGRADE_DOMAINS, Concern, EvidenceDesign, Grading, LargeEffect
-from reviews.models import Certainty, Conflict, Flag, ReaderReport, Review, ReviewerProfile, Verdict
+from reviews.models import (
+    AssignmentStatus,
+    Certainty,
+    Comment,
+    Conflict,
+    Delivery,
+    Flag,
+    NotificationKind,
+    ReaderReport,
+    Review,
+    ReviewerProfile,
+    Verdict,
+)
 from reviews.services import review_values_checked
 
 RATIONALE_WIDGET = forms.Textarea(attrs={"rows": 6})
@@ -295,6 +312,20 @@ class RequoteForm(OwnIds):
         return quote
 
 
+class CommentForm(OwnIds):
+    """A comment in a claim's discussion (reviews.services.comment_post and comment_edit check it again)."""
+
+    id_prefix = "comment"
+
+    body = forms.CharField(
+        label=_("Your comment"),
+        max_length=Comment.BODY_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Type @ and a username to tell that person by email, if they may read this discussion."),
+        error_messages={"required": _("Write something before posting.")},
+    )
+
+
 class ReaderReportForm(forms.Form):
     """A reader's report of a problem with a claim (no account). ``website`` is a honeypot: people never see
     it (it is off-screen and hidden from assistive technology), form-filling robots fill it in."""
@@ -352,3 +383,101 @@ class ReviewerProfileForm(forms.ModelForm):
         if cleaned.get("public") and not cleaned.get("display_name", "").strip():
             self.add_error("display_name", _("Give the name readers will see, or keep the profile private."))
         return cleaned
+
+
+# --- Assignments and notifications ---------------------------------------------------------------------------
+
+
+class AssignForm(OwnIds):
+    """Assign reviewers to this claim, or to every claim of its article still under review, by a date."""
+
+    id_prefix = "assign"
+    SCOPES = [("claim", _("This claim")), ("article", _("Every claim of this article still under review"))]
+
+    reviewers = forms.ModelMultipleChoiceField(
+        label=_("Reviewers"),
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one reviewer.")},
+    )
+    due_date = forms.DateField(
+        label=_("Due date"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),  # ISO: what a date input reads
+        error_messages={"required": _("Enter the date the review is due."), "invalid": _("Enter a date.")},
+    )
+    scope = forms.ChoiceField(label=_("Assign to"), choices=SCOPES, initial="claim", widget=forms.RadioSelect)
+
+    def __init__(self, *args, exclude: AbstractBaseUser | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reviewers"].queryset = reviewers_to_offer(exclude)
+
+    def clean_due_date(self) -> date:
+        due = self.cleaned_data["due_date"]
+        if due < timezone.localdate():
+            raise forms.ValidationError(_("The due date has passed; choose today or a later day."))
+        return due
+
+
+def reviewers_to_offer(exclude: AbstractBaseUser | None = None):
+    """Everyone who may review (reviews.access.REVIEW), by name; the editor themself left out (nobody
+    assigns themself: reviews.services.assignments). The model backend answers: groups and permissions,
+    as has_perm reads them (axes's backend holds none)."""
+    people = get_user_model().objects.with_perm(REVIEW, backend="django.contrib.auth.backends.ModelBackend")
+    if exclude is not None:
+        people = people.exclude(pk=exclude.pk)
+    return people.order_by("username")
+
+
+class ReassignForm(forms.Form):
+    """Give an assignment to another reviewer, with the same or a new due date."""
+
+    reviewer = forms.ModelChoiceField(
+        label=_("Give it to"), queryset=get_user_model().objects.none(), empty_label=_("Choose a reviewer")
+    )
+
+    def __init__(self, *args, exclude: AbstractBaseUser | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reviewer"].queryset = reviewers_to_offer(exclude)
+
+
+class DueDateForm(forms.Form):
+    due_date = forms.DateField(
+        label=_("New due date"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),  # ISO: what a date input reads
+        error_messages={"required": _("Enter the new due date."), "invalid": _("Enter a date.")},
+    )
+
+
+class NotificationPreferencesForm(forms.Form):
+    """One choice per kind of notification: at once, in the daily digest, or never."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for kind in NotificationKind:
+            self.fields[kind.value] = forms.ChoiceField(
+                label=kind.label, choices=Delivery.choices, widget=forms.RadioSelect
+            )
+
+
+class QueueFilterForm(forms.Form):
+    """The reviewer's queue, searched and filtered (GET)."""
+
+    q = forms.CharField(label=_("Search the claims' text"), required=False, max_length=200)
+    article = forms.ModelChoiceField(
+        label=_("Article"),
+        queryset=Article.objects.only("pk", "title").order_by("title"),
+        required=False,
+        empty_label=_("Every article"),
+    )
+    status = forms.ChoiceField(
+        label=_("Assignment status"),
+        choices=[
+            ("", _("Any status")),
+            *[(s.value, s.label) for s in AssignmentStatus if s != AssignmentStatus.LAPSED],
+        ],
+        required=False,
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.is_valid() and any(self.cleaned_data.values())

@@ -37,14 +37,16 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 from django.db.models.lookups import Exact
 
-from evidence.models import Citation, Claim, DataVersion, subquery_count
+from evidence.models import Article, Citation, Claim, DataVersion, subquery_count
 from reviews.access import reviewed_by
 from reviews.claims import open_flag_count
 from reviews.consensus import REVIEWS_REQUIRED
 from reviews.models import (
+    AssignmentStatus,
     Flag,
     ReaderReport,
     Review,
+    ReviewAssignment,
     ReviewQuerySet,
     decision_expressions,
     evidence_changed_since_review,
@@ -133,15 +135,16 @@ class ListSizes:
 
 
 def list_sizes(reviewer: AbstractBaseUser, *, unless_version: int | None = None) -> ListSizes:
-    """The data version and the length of each list, in one query: the reviewer's own row with the version
-    and a count of each list. With ``unless_version``, the counts are made only if the version moved
-    (CASE evaluates its branches lazily: the counting subqueries do not run otherwise)."""
+    """The data version and the length of each list (and of the reviewer's assignments still to do,
+    "assigned"), in one query: the reviewer's own row with the version and a count of each list. With
+    ``unless_version``, the counts are made only if the version moved (CASE evaluates its branches
+    lazily: the counting subqueries do not run otherwise)."""
     alias = router.db_for_read(Review)
     sql, params = _list_sizes_statement(alias, reviewer.pk, unless_version)
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         row = dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
-    lengths = {name: row[name] for name in REVIEWER_LISTS}
+    lengths = {name: row[name] for name in (*REVIEWER_LISTS, "assigned")}
     return ListSizes(row["version"], None if lengths["waiting"] is None else lengths)
 
 
@@ -156,6 +159,8 @@ def _list_sizes_statement(alias: str, reviewer_pk: int, unless_version: int | No
         "waiting": subquery_count(_unreviewed_by(reviewer_pk)),
         "changed": subquery_count(mine.evidence_changed()),
         "reviewed": subquery_count(mine),
+        # the reviewer's assignments still to do, listed first (my_assignments)
+        "assigned": subquery_count(ReviewAssignment.objects.filter(reviewer_id=reviewer_pk).outstanding()),
     }
     if unless_version is not None:
         same = Exact(version, Value(unless_version))
@@ -452,3 +457,45 @@ def for_editor(queue: Queue, editor: AbstractBaseUser) -> Queue:
     if queue.kind != "claims":
         return queue
     return replace(queue, items=queue.items.annotate(reviewed_by_you=reviewed_by(editor)))
+
+
+# --- Assignments ----------------------------------------------------------------------------------------------
+
+
+def my_assignments(
+    reviewer: AbstractBaseUser, *, q: str = "", article: Article | None = None, status: str = ""
+) -> QuerySet[ReviewAssignment]:
+    """The reviewer's assignments in their claims' current rounds, the earliest due first: those still to
+    do (open or overdue) unless ``status`` asks for another; searched in the claim's text (``q``) and
+    narrowed to one article. One query, with each claim and its article."""
+    assignments = ReviewAssignment.objects.filter(reviewer=reviewer).current().for_list()
+    if status:
+        assignments = assignments.filter(derived_status=status)
+    else:
+        assignments = assignments.filter(derived_status__in=[AssignmentStatus.OPEN, AssignmentStatus.OVERDUE])
+    if q:
+        assignments = assignments.filter(claim__quote__icontains=q)
+    if article is not None:
+        assignments = assignments.filter(claim__article=article)
+    return assignments.order_by("due_date", "claim__article__title", "claim__start", "pk")
+
+
+def waiting_matching(reviewer: AbstractBaseUser, *, q: str = "", article: Article | None = None) -> QuerySet[Claim]:
+    """awaiting_my_review(), searched in the claim's text and narrowed to one article."""
+    claims = awaiting_my_review(reviewer)
+    if q:
+        claims = claims.filter(quote__icontains=q)
+    if article is not None:
+        claims = claims.filter(article=article)
+    return claims
+
+
+def overdue_assignments() -> QuerySet[ReviewAssignment]:
+    """Assignments past their due date whose reviewer has not submitted in the current round, the most
+    overdue first: the editor's desk shows them."""
+    return ReviewAssignment.objects.overdue().for_list().order_by("due_date", "pk")
+
+
+def claim_assignments(claim: Claim) -> list[ReviewAssignment]:
+    """The claim's assignments in its current round, with their status; one query."""
+    return list(ReviewAssignment.objects.filter(claim=claim).current().for_list().order_by("due_date", "pk"))

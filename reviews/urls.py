@@ -21,6 +21,11 @@ urlpatterns = [
     path("review/profile/", views.reviewer_profile_edit, name="reviewer-profile-edit"),
     path("reviewers/<int:user_id>/", views.reviewer_profile, name="reviewer-profile"),
     path("review/claims/<int:claim_id>/", views.review_claim, name="review-claim"),
+    # a claim's discussion: posted from the reviewer's page or the editor's, each author's own comments changed
+    path("review/claims/<int:claim_id>/comments/", views.review_comment_post, name="review-comment"),
+    path("editor/claims/<int:claim_id>/comments/", views.editor_comment_post, name="editor-comment"),
+    path("discussion/comments/<int:comment_id>/edit/", views.comment_edit, name="comment-edit"),
+    path("discussion/comments/<int:comment_id>/delete/", views.comment_delete, name="comment-delete"),
     path("editor/", views.desk, name="desk"),
     path("editor/queues/<slug:slug>/", views.desk_queue, name="desk-queue"),
     path("editor/claims/<int:claim_id>/", views.editor_claim, name="editor-claim"),
@@ -30,6 +35,14 @@ urlpatterns = [
     # an orphan: accept the suggested passage, or quote the claim again in the current text
     path("editor/claims/<int:claim_id>/anchor/accept/", views.anchor_accept, name="anchor-accept"),
     path("editor/claims/<int:claim_id>/anchor/requote/", views.anchor_requote, name="anchor-requote"),
+    # assignments: reviewers asked to review a claim (or a whole article) by a date
+    path("editor/claims/<int:claim_id>/assign/", views.assign, name="assign"),
+    path("editor/assignments/<int:assignment_id>/remove/", views.assignment_remove, name="assignment-remove"),
+    path("editor/assignments/<int:assignment_id>/due/", views.assignment_due, name="assignment-due"),
+    path("editor/assignments/<int:assignment_id>/reassign/", views.assignment_reassign, name="assignment-reassign"),
+    # email notifications: each person's choices, and the signed unsubscribe link in every email
+    path("notifications/", views.notification_preferences, name="notification-preferences"),
+    path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path(
         "editor/flags/<int:flag_id>/resolve/",
         views.flag_close,

@@ -27,6 +27,7 @@ ROLES: dict[str, list[tuple[str, str]]] = {
     name: list(codenames) for name, codenames in importlib.import_module("reviews.migrations.0003_roles").ROLES.items()
 }
 ROLES["Editors"] += importlib.import_module("reviews.migrations.0007_reader_reports").EDITOR_PERMISSIONS
+ROLES["Editors"] += importlib.import_module("reviews.migrations.0010_assignments_and_notifications").EDITOR_PERMISSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = ROOT / "fixtures" / "ketamine-mdma"
@@ -174,7 +175,7 @@ def claim(request: pytest.FixtureRequest) -> Callable[[str], Claim]:
 
 
 def _recreate_roles() -> None:
-    """What the role migrations (reviews 0003, 0007) do, for a database a transactional test flushed."""
+    """What the role migrations (reviews 0003, 0007, 0010) do, for a database a transactional test flushed."""
     for app_label in ("evidence", "reviews"):
         create_permissions(django_apps.get_app_config(app_label), verbosity=0)
     for name, codenames in ROLES.items():

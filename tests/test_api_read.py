@@ -433,7 +433,7 @@ def test_the_claim_list_is_kept_per_data_version_for_anonymous_clients(client, c
     with CaptureQueriesContext(connection) as queries:
         again = client.get(url)
     assert again.status_code == 200 and again.content == first.content
-    assert len(queries) == 1 and "evidence_dataversion" in queries[0]["sql"]  # the version; the page is kept
+    assert len(queries) == 1 and "evidence_pageversion" in queries[0]["sql"]  # the version; the page is kept
     # another page, other filters or another host are other entries
     assert client.get(url + "&page=2").json()["results"] != first.json()["results"]
     assert Client(HTTP_HOST="localhost").get(url).json()["results"][0]["url"].startswith("http://localhost/")

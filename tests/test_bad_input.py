@@ -583,7 +583,7 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(client, make_user
 
 @pytest.mark.django_db
 def test_an_upload_over_the_forms_limit_gets_the_forms_message(client, make_user):
-    from evidence.admin_import import MAX_UPLOAD_BYTES
+    from evidence.bibliography_upload import MAX_UPLOAD_BYTES
 
     client.force_login(make_user("Curators"))
     big = SimpleUploadedFile("big.bib", b"%" * (MAX_UPLOAD_BYTES + 1), content_type="text/plain")

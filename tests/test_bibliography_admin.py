@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from evidence.admin_import import SESSION_KEY
+from evidence.bibliography_upload import SESSION_KEY
 from evidence.models import ImportJob, Study
 from tests.conftest import SAMPLES
 
@@ -69,7 +69,7 @@ def test_a_bad_file_is_refused_on_the_form(curator_client, name, message):
 
 
 def test_a_file_over_the_limit_is_refused(curator_client, monkeypatch):
-    monkeypatch.setattr("evidence.admin_import.MAX_UPLOAD_BYTES", 100)
+    monkeypatch.setattr("evidence.bibliography_upload.MAX_UPLOAD_BYTES", 100)
     response = curator_client.post(reverse(URL), {"file": upload("zotero-export.bib")})
     assert "larger than" in response.content.decode() and Study.objects.count() == 0
 

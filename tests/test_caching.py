@@ -31,7 +31,7 @@ def test_public_pages_answer_conditional_gets(client, seed):
             again = client.get(url, HTTP_IF_NONE_MATCH=first.headers["ETag"])
         assert again.status_code == 304, url
         assert len(queries) == 1, [q["sql"] for q in queries]  # the version read, nothing else
-        assert "evidence_dataversion" in queries[0]["sql"]
+        assert "evidence_pageversion" in queries[0]["sql"]  # the versions of what the page shows
 
 
 def test_a_change_makes_the_etag_change(client, committed_seed, claim):

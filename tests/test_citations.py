@@ -88,3 +88,70 @@ def test_a_citation_reads_as_a_sentence_with_the_study_first():
         citation = builders.citation(claim, study, relation=relation)
         assert str(citation) == f"Daly et al. (2018) Esketamine nasal spray {verb} claim K1"
         citation.delete()
+
+
+# --- Formatted once, kept with the study (Study.references) ------------------------------------------------
+
+
+def _updates_of_studies(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].startswith('UPDATE "evidence_study"')]
+
+
+def test_references_are_formatted_once_by_their_first_reader_and_kept(client, django_assert_max_num_queries):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    claim = builders.claim()
+    study = builders.study(title="A trial of one thing", authors=[{"family": "Daly", "given": "E. J."}], year=2018)
+    builders.citation(claim, study)
+    assert study.references == {}  # written in bulk or by a factory: not formatted yet
+    with CaptureQueriesContext(connection) as first:
+        page = client.get(claim.get_absolute_url())
+    assert len(_updates_of_studies(first)) == 1  # stored, in one UPDATE whatever the number of studies
+    study.refresh_from_db()
+    assert study.references["apa"]["text"] == format_citation(study, "apa")
+    assert study.references["vancouver"]["html"] == format_citation(study, "vancouver", html=True)
+    assert study.references["apa"]["html"] in page.content.decode()
+    cache.clear()
+    with CaptureQueriesContext(connection) as again:
+        client.get(claim.get_absolute_url())
+        client.get(study.get_absolute_url())
+    assert _updates_of_studies(again) == []  # read with the study, formatted by nobody
+
+
+def test_references_are_formatted_again_only_when_a_value_they_are_made_of_changes(db):
+    from evidence.citations import references_store
+    from evidence.services import study_update
+
+    study = builders.study(title="A trial of one thing", year=2018, doi="10.5555/once")
+    assert references_store(Study.objects.with_references().filter(pk=study.pk)) == 1
+    stored = Study.objects.get(pk=study.pk).references
+
+    def formatted_again() -> int:
+        return references_store(Study.objects.with_references().filter(pk=study.pk))
+
+    study = study_update(study=study, values={"internal_note": "Checked on PubMed.", "sample_size": 40})
+    assert formatted_again() == 0 and Study.objects.get(pk=study.pk).references == stored
+    study = study_update(study=study, values={"title": "A trial of one thing, corrected"})
+    assert formatted_again() == 1
+    assert "corrected" in Study.objects.get(pk=study.pk).references["apa"]["text"]
+    study = study_update(study=study, values={"retraction_status": Study.RetractionStatus.RETRACTED})
+    assert formatted_again() == 1
+    assert "Retracted" in Study.objects.get(pk=study.pk).references["apa"]["text"]
+
+
+def test_format_references_fills_the_stale_ones(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    studies = [builders.study(title=f"Trial {i}") for i in range(3)]
+    out = StringIO()
+    call_command("format_references", "--dry-run", stdout=out, verbosity=0)
+    assert "3 to format" in out.getvalue()
+    call_command("format_references", stdout=out, verbosity=0)
+    assert all(Study.objects.get(pk=s.pk).references["apa"]["text"] for s in studies)
+    out = StringIO()
+    call_command("format_references", stdout=out, verbosity=0)
+    assert "0 formatted" in out.getvalue()

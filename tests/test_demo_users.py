@@ -50,7 +50,7 @@ def test_one_account_per_role_with_printed_passwords(settings, client, make_user
         "demo-reviewer-1": "/review/",
         "demo-reviewer-2": "/review/",
         "demo-editor": "/editor/",
-        "demo-curator": "/",
+        "demo-curator": "/curate/",
         "demo-admin": "/editor/",
     }
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evidence import jobs
-from evidence.admin_import import SESSION_KEY
+from evidence.bibliography_upload import SESSION_KEY
 from evidence.models import ImportJob, JobState, Study
 from evidence.services.jobs import import_job_create, import_job_run, progress_key
 from evidence.tasks import MAX_RETRIES, requeue_waiting_jobs, run_import_job

@@ -57,6 +57,8 @@ EXPECTED = {
         "evidence.view_sitepage",
         "reviews.view_readerreport",
         "reviews.change_readerreport",
+        # reviews 0010: assigning reviewers to claims
+        "reviews.assign_reviewers",
     },
 }
 

@@ -21,6 +21,7 @@ print(json.dumps({
     "lookups": settings.EVIDENCE_LOOKUP_ENABLED,
     "timeout": settings.EVIDENCE_LOOKUP_TIMEOUT,
     "beat": {name: entry["task"] for name, entry in app.conf.beat_schedule.items()},
+    "registered": (app.loader.import_default_modules(), sorted(app.tasks))[1],
 }))
 """
 
@@ -40,8 +41,17 @@ def test_with_a_broker_tasks_go_to_it():
     assert found["eager"] is False and found["broker"] == "redis://127.0.0.1:6379/1"
 
 
-def test_the_scheduler_runs_the_retraction_check_and_requeues_waiting_jobs():
-    assert set(probe()["beat"].values()) == {"evidence.tasks.check_retractions", "evidence.tasks.requeue_waiting_jobs"}
+def test_the_scheduler_runs_the_retraction_check_requeues_waiting_jobs_and_sends_the_emails():
+    found = probe()
+    assert set(found["beat"].values()) == {
+        "evidence.tasks.check_retractions",
+        "evidence.tasks.requeue_waiting_jobs",
+        # reviews/tasks.py: the "due soon" reminders and the daily digest of notifications
+        "reviews.tasks.remind_due_assignments",
+        "reviews.tasks.send_notification_digests",
+    }
+    # every scheduled task is one the worker knows (found by autodiscover_tasks in each app)
+    assert set(found["beat"].values()) <= set(found["registered"])
 
 
 def test_lookups_are_off_unless_asked_for():
@@ -57,6 +67,8 @@ def test_lookups_are_off_unless_asked_for():
         ({"EVIDENCE_LOOKUP_TIMEOUT": "soon"}, "EVIDENCE_LOOKUP_TIMEOUT"),
         ({"EVIDENCE_LOOKUP_CACHE_SECONDS": "-1"}, "EVIDENCE_LOOKUP_CACHE_SECONDS"),
         ({"EVIDENCE_RETRACTION_CHECK_HOURS": "0"}, "EVIDENCE_RETRACTION_CHECK_HOURS"),
+        ({"EVIDENCE_SITE_URL": "evidence.example"}, "EVIDENCE_SITE_URL"),
+        ({"EVIDENCE_DUE_SOON_DAYS": "-1"}, "EVIDENCE_DUE_SOON_DAYS"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(env: dict[str, str], named: str):

@@ -50,8 +50,11 @@ RELATION_RANK = Case(
 
 
 def citations_with_studies() -> QuerySet[Citation]:
-    return Citation.objects.select_related("study").order_by(
-        RELATION_RANK, F("study__year").desc(nulls_last=True), "pk"
+    # the stored formatted references are the pages' (Study.references), not the API's
+    return (
+        Citation.objects.select_related("study")
+        .defer("study__references")
+        .order_by(RELATION_RANK, F("study__year").desc(nulls_last=True), "pk")
     )
 
 

@@ -161,6 +161,40 @@ class ClaimManager(WithoutSearchVector.from_queryset(ClaimQuerySet)):  # type: i
     pass
 
 
+class StudyQuerySet(models.QuerySet["Study"]):
+    """Studies by the library's to-do lists (the curator's workspace, the admin's study filters), one name each,
+    and with their stored references for the pages that show them."""
+
+    def unclassified(self) -> StudyQuerySet:
+        """Studies nobody has classified by design yet (StudyDesign.UNCLASSIFIED; ?design=unclassified)."""
+        return self.filter(design=StudyDesign.UNCLASSIFIED)
+
+    def unverified(self) -> StudyQuerySet:
+        """Studies whose metadata nobody has seen in a bibliographic source yet."""
+        return self.filter(verified=False)
+
+    def without_identifiers(self) -> StudyQuerySet:
+        """Studies with neither a DOI nor a PMID: no lookup, retraction check or de-duplication can reach them."""
+        return self.filter(doi="", pmid="")
+
+    def retracted_still_relied_on(self) -> StudyQuerySet:
+        """Retracted studies some claim still relies on (CitationQuerySet.reliance_on_retracted)."""
+        return self.filter(Exists(Citation.objects.reliance_on_retracted().filter(study=OuterRef("pk"))))
+
+    def with_references(self) -> StudyQuerySet:
+        """With the stored formatted references (Study.references), which the other reads leave in the
+        database: only the claim and study pages show them (evidence.citations.stored_citations)."""
+        return self.defer(None).defer("search_vector")
+
+
+class StudyManager(models.Manager.from_queryset(StudyQuerySet)):  # type: ignore[misc]
+    """Rows without their search vector and their formatted references (a few kilobytes a study that the
+    lists, the API and the exports never show); StudyQuerySet.with_references() brings the latter back."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().defer("search_vector", "references")
+
+
 def subquery_count(queryset: models.QuerySet) -> Coalesce:
     """COUNT(*) of a correlated subquery, 0 when it matches nothing."""
     return Coalesce(Subquery(queryset.order_by().annotate(n=Func("pk", function="COUNT")).values("n")[:1]), 0)
@@ -373,9 +407,13 @@ class Study(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Full-text search over title, authors and journal, kept by a trigger on PostgreSQL (migration 0006).
     search_vector = SearchVectorField(null=True, editable=False)
+    # The formatted references (APA, Vancouver; text and HTML), kept with the row because citeproc takes
+    # about 10 ms a reference: {"source": digest of what they were made of, "apa": {"text", "html"}, ...}.
+    # Derived, never edited: evidence.citations stores them when missing or stale, without history.
+    references = models.JSONField(default=dict, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["search_vector"])
-    objects = WithoutSearchVector()
+    history = HistoricalRecords(excluded_fields=["search_vector", "references"])
+    objects = StudyManager()
 
     class Meta:
         verbose_name_plural = "studies"
@@ -515,3 +553,22 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return f"data version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
+
+
+class PageVersion(models.Model):
+    """A counter per set of public pages (a scope), bumped after every committed change readers see there
+    (evidence.caching): one claim's pages (``claim:<id>``), one study's, one article's (``article:<slug>``),
+    every list (``lists``), the feeds (``feeds``), and ``all`` for writes that name no scope.
+
+    A public page's ETag and cache key hold the versions of the scopes it shows (always with ``all``), read
+    in one query, so a change to one claim retires that claim's pages and the lists, not every page, and a
+    change no reader sees (a blind review, an internal note) retires none. A row exists once its scope was
+    first bumped; a missing row reads as version 0.
+    """
+
+    scope = models.CharField(max_length=200, primary_key=True)
+    version = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.scope} version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"

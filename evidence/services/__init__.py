@@ -31,6 +31,7 @@ from evidence.services.claims import (
     claim_anchor,
     claim_create,
     claim_delete,
+    claim_mark,
     claim_requote,
     claim_update,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "claim_anchor",
     "claim_create",
     "claim_delete",
+    "claim_mark",
     "claim_requote",
     "claim_update",
     "claims_restore",

@@ -40,9 +40,11 @@ def article_create(*, values: dict[str, Any], user: AbstractBaseUser | None = No
 
 
 @transaction.atomic
-def article_update(*, article: Article, values: dict[str, Any], user: AbstractBaseUser | None = None) -> list[Claim]:
+def article_update(
+    *, article: Article, values: dict[str, Any], user: AbstractBaseUser | None = None, note: str = ""
+) -> list[Claim]:
     """Change some of an article's fields; saves only what changed. A new ``text`` or ``headings`` goes
-    through article_revise: the old text is kept as a revision and the claims are re-anchored.
+    through article_revise: the old text is kept as a revision (with ``note``) and the claims are re-anchored.
 
     Returns the claims the revised text no longer holds (article_revise); empty when the text is unchanged.
     Raises ValidationError naming the fields.
@@ -57,7 +59,7 @@ def article_update(*, article: Article, values: dict[str, Any], user: AbstractBa
     save_edits(article, values, user)
     if (text, headings) == (article.text, article.headings):
         return []
-    return article_revise(article=article, text=text, headings=headings, user=user)
+    return article_revise(article=article, text=text, headings=headings, user=user, note=note)
 
 
 @transaction.atomic

@@ -65,8 +65,50 @@ def claim_create(*, article: Article, values: dict[str, Any], user: AbstractBase
     ``values`` are fields of CLAIM_FIELDS. Raises ValidationError naming the fields."""
     _only_claim_fields(values)
     claim = Claim(article=article, **values, **claim_anchor(article=article, quote=values.get("quote", "")))
+    _save_new(claim, "created", user)
+    return claim
+
+
+@transaction.atomic
+def claim_mark(
+    *,
+    article: Article,
+    quote: str,
+    prefix: str = "",
+    suffix: str = "",
+    section: str = "",
+    values: dict[str, Any],
+    user: AbstractBaseUser | None = None,
+) -> Claim:
+    """Add a claim an editor marked in the article's text: a W3C TextQuoteSelector (``quote``, ``prefix``,
+    ``suffix``) placed by anchoring.locate, as the article import places a quote; the words around it
+    tell apart a passage the text repeats, and a passage still ambiguous, or not in the text, is refused.
+    ``section`` is one of the article's headings, or "" for the heading above the passage. ``values`` are
+    the other fields of CLAIM_FIELDS (type, substance, kind ...). Raises ValidationError naming the fields.
+
+    Locks the article row first, so a revision of its text (article_update) cannot land between placing
+    the passage and saving the claim.
+    """
+    _only_claim_fields({**values, "quote": quote})
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    try:
+        anchor = anchoring.locate(article.text, quote, prefix, suffix)
+    except anchoring.AnchorError as exc:
+        reason = str(exc)
+        raise ValidationError({"quote": f"{reason[:1].upper()}{reason[1:]}."}) from None
+    fields = anchor_fields(article, anchor)
+    if section:
+        if section not in article.headings:
+            raise ValidationError({"section": "Choose one of the article's headings."})
+        fields["section"] = section
+    claim = Claim(article=article, quote=quote, **values, **fields)
+    _save_new(claim, "marked in the text", user)
+    return claim
+
+
+def _save_new(claim: Claim, reason: str, user: AbstractBaseUser | None) -> None:
     claim.full_clean()
-    claim._change_reason = "created"
+    claim._change_reason = reason
     if user is not None:
         claim._history_user = user
     try:
@@ -75,7 +117,6 @@ def claim_create(*, article: Article, values: dict[str, Any], user: AbstractBase
             claim.save()
     except IntegrityError:
         raise ValidationError({"key": "Another claim of this article took this key at the same time."}) from None
-    return claim
 
 
 @transaction.atomic

@@ -1,10 +1,22 @@
-"""Reviewers' ratings of claims, the consensus and published verdicts, editors' flags, readers' reports.
+"""Reviewers' ratings of claims, the consensus and published verdicts, editors' flags, readers' reports,
+the discussion of each claim.
 
 By subject: ratings (reviews, their GRADE ratings and declarations, and who may read them), verdicts (the
-per-claim consensus, the decision that counts, review rounds and numbered verdict versions), flags, and
-readers (reader reports, reviewer profiles).
+per-claim consensus, the decision that counts, review rounds and numbered verdict versions), flags,
+readers (reader reports, reviewer profiles), discussion (comments on a claim, not public), and
+assignments (editors assigning reviewers, and the email notifications people receive).
 """
 
+from reviews.models.assignments import (
+    AssignmentStatus,
+    Delivery,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    ReviewAssignment,
+    ReviewAssignmentQuerySet,
+)
+from reviews.models.discussion import Comment
 from reviews.models.flags import Flag, FlagQuerySet, FlagReason, FlagStatus
 from reviews.models.ratings import (
     DOWNGRADE_REASONS,
@@ -31,7 +43,15 @@ from reviews.models.verdicts import (
 )
 
 __all__ = [
+    "AssignmentStatus",
+    "Delivery",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "ReviewAssignment",
+    "ReviewAssignmentQuerySet",
     "Certainty",
+    "Comment",
     "Conflict",
     "Consensus",
     "consensus_of",

@@ -26,6 +26,7 @@ from reviews.models import (
     ReviewRound,
     VerdictVersion,
 )
+from reviews.services.assignments import flags_notify
 from reviews.services.reviews import _check_rating, review_values_checked
 from reviews.services.verdicts import PUBLISHED_FIELDS, _next_numbers, _published, _version
 
@@ -311,7 +312,10 @@ def flags_raise_bulk(*, items: Sequence[FlagRaise]) -> list[Flag]:
         rows.clean(flag, label=f"flag on claim {item.claim.pk}")
         flags.append(rows.stamp(flag, at=item.at, reason="", user=item.raised_by))
     rows.insert(Flag, flags)
-    caching.touch()
+    flags_notify(flags)
+    # the claims' pages list flags; their articles' pages and the lists count the open ones
+    articles = {item.claim.article_id for item in items}
+    caching.retire(claims=claim_ids, articles=articles, scopes=[caching.LISTS])
     return flags
 
 
@@ -343,7 +347,9 @@ def flags_close_bulk(*, items: Sequence[FlagClose]) -> list[Flag]:
         )
         closed.append(rows.stamp(flag, at=item.at, reason="", user=item.closed_by))
     rows.update(Flag, closed, ["status", "resolved_by", "resolved_at", "resolution_note"])
-    caching.touch()
+    claim_ids = {flag.claim_id for flag in closed}
+    articles = Claim.objects.filter(pk__in=claim_ids).values_list("article_id", flat=True)
+    caching.retire(claims=claim_ids, articles=set(articles), scopes=[caching.LISTS])
     return closed
 
 

@@ -17,6 +17,7 @@ from evidence.services import rows
 from reviews.models import (
     Flag,
 )
+from reviews.services.assignments import flags_notify
 from reviews.services.bulk import FlagRaise, _claims_move, flags_raise_bulk
 from reviews.services.rounds import _rounds_open
 
@@ -49,6 +50,7 @@ def flag_raise(
         raise ValidationError(
             f"Claim {claim.key or claim.pk} already has an open “{flag.get_reason_display()}” flag."
         ) from None
+    flags_notify([flag])  # the claim's editors are told (after the commit)
     return flag
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from evidence import caching
@@ -15,8 +16,11 @@ from evidence.services import rows
 from reviews.consensus import compute
 from reviews.models import (
     Consensus,
+    NotificationKind,
+    Review,
     ReviewRound,
 )
+from reviews.services.notifications import notify
 
 
 @transaction.atomic
@@ -74,8 +78,29 @@ def _rounds_open(openings: Sequence[tuple[int, datetime, str, AbstractBaseUser |
         )
     ReviewRound.objects.bulk_create(rounds)
     rows.update(Consensus, reset, ["round", *vars(compute(())), *ROUND_RESET])
-    caching.touch()
+    _tell_last_rounds_reviewers(rounds)
+    # the claims' pages show the re-review banner (their status change retired the lists already)
+    caching.retire(claims=[opened.claim_id for opened in rounds])
     return rounds
+
+
+def _tell_last_rounds_reviewers(rounds: Sequence[ReviewRound]) -> None:
+    """Tell who reviewed each claim in the round before a new one that the claim needs re-review
+    (NotificationKind.REREVIEW), with the round's reason. One query, plus the notifications."""
+    if not rounds:
+        return
+    opened = {round_.claim_id: round_ for round_ in rounds}
+    last = Q()
+    for round_ in rounds:
+        last |= Q(claim_id=round_.claim_id, round=round_.number - 1)
+    for review in Review.objects.filter(last).select_related("reviewer", "claim").order_by("claim_id", "pk"):
+        round_ = opened[review.claim_id]
+        notify(
+            review.reviewer,
+            NotificationKind.REREVIEW,
+            claim=review.claim,
+            context={"reason": round_.reason, "round": round_.number},
+        )
 
 
 # What a new round clears besides the review columns: the last round's adjudication.

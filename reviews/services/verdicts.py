@@ -15,8 +15,11 @@ from reviews.access import ADJUDICATE_REFUSAL, reviewed_current_round
 from reviews.consensus import consensus_refresh, how_reached, publish_blockers
 from reviews.models import (
     Consensus,
+    NotificationKind,
+    Review,
     VerdictVersion,
 )
+from reviews.services.notifications import notify_each
 from reviews.services.reviews import _check_rating, _lock_claim
 
 # --- Adjudication and publication -------------------------------------------------------------------------
@@ -93,6 +96,14 @@ def verdict_publish(*, claim: Claim, published_by: AbstractBaseUser, rationale: 
         claim.status = Claim.Status.PUBLISHED
         claim._change_reason = f"verdict published by {published_by}"
         claim.save(update_fields=["status", "updated_at"])
+    # who reviewed the round just published is told (after the commit); its reviews are public now
+    reviewers = Review.objects.filter(claim=claim, round=version.round).select_related("reviewer").order_by("pk")
+    notify_each(
+        [review.reviewer for review in reviewers],
+        NotificationKind.VERDICT,
+        claim=claim,
+        context={"verdict": version.summary, "number": version.number, "summary": version.rationale},
+    )
     return consensus
 
 

@@ -1,12 +1,15 @@
-"""Template helpers for the review pages."""
+"""Template helpers for the review pages, and for the public pages that show what the review workflow knows
+(evidence's templates load these; evidence's code never imports reviews)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import template
+from django.urls import reverse
 
 from reviews import models as reviews_models
+from reviews.access import may_edit, may_review
 
 register = template.Library()
 
@@ -35,3 +38,18 @@ def reviewer_letter(number: int) -> str:
 def public_profile(user: Any) -> Any:
     """The reviewer's public profile, or None (reviews.models.public_profile: the one rule)."""
     return reviews_models.public_profile(user)
+
+
+@register.simple_tag(takes_context=True)
+def claim_work_links(context: template.Context, claim: Any) -> list[tuple[str, str]]:
+    """The signed-in user's ways into the claim's work, as (label, URL): "Review this claim" for one who may
+    review it (may_review), "Open in the editor's desk" for an editor (may_edit). None for a reader. The
+    public claim page shows them; it is cached whole only for signed-out readers, and it answers signed-in
+    users without an ETag, so one person's links never reach another (evidence.caching.public_page)."""
+    user = context["request"].user
+    links = []
+    if may_review(user, claim):
+        links.append(("Review this claim", reverse("reviews:review-claim", args=[claim.pk])))
+    if may_edit(user):
+        links.append(("Open in the editor's desk", reverse("reviews:editor-claim", args=[claim.pk])))
+    return links

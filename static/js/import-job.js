@@ -1,4 +1,5 @@
-// Follows a background import on its page (templates/admin/evidence/study/import_job.html): asks the job's
+// Follows a background import on its page (templates/admin/evidence/study/import_job.html and
+// templates/evidence/curate/import_job.html): asks the job's
 // status every few seconds, moves the progress bar, and reloads the page once the job has finished so the
 // report shows. Without this script the page reloads itself (a <noscript> refresh).
 (function () {
