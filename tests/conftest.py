@@ -136,9 +136,9 @@ def _seed_rows(django_db_setup, django_db_blocker) -> dict[type[Model], list[dic
 def _put_the_seed_back(rows: dict[type[Model], list[dict[str, object]]]) -> Article:
     """The rows the seed import wrote (_seed_rows), inserted again with the same primary keys in one
     transaction, as the import writes them in one; foreign keys are checked at its end, so the tables' order
-    does not matter. The import's saves record that published data changed (evidence.caching.touch), and
-    so does this: the data version moves once when the transaction commits (committed_seed), never when a
-    test's transaction rolls back (seed)."""
+    does not matter. Like every write that bypasses model signals (evidence/caching.py), it calls touch():
+    the versions move once when the transaction commits (committed_seed), never when a test's transaction
+    rolls back (seed)."""
     with transaction.atomic():
         for model, model_rows in rows.items():
             model._meta.base_manager.bulk_create(model(**row) for row in model_rows)
