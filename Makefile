@@ -3,6 +3,12 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# pytest-xdist processes for `make test` and `make test-quick`: one per CPU (auto), each with its own test
+# database (test_<name>_gw0, _gw1, ...). TEST_WORKERS=0 runs the suite serially in this process, as does
+# PYTEST_ARGS="-n 0" (the later -n wins). worksteal: an idle process takes tests queued for a busy one, so
+# a few long tests do not leave one CPU idle at the end.
+TEST_WORKERS ?= auto
+XDIST = -n $(TEST_WORKERS) --dist worksteal
 export DJANGO_SETTINGS_MODULE := evidence.settings
 
 .PHONY: install run seed manage demo test test-quick lint format clean bench bench-quick load fault worker
@@ -46,13 +52,13 @@ test: export DJANGO_ALLOWED_HOSTS ?= localhost,127.0.0.1,testserver
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # For local work: the suite without the tests marked slow or browser (no ruff). CI runs `make test`.
 test-quick: export DJANGO_SECRET_KEY ?= test-only-secret-key-not-for-production-use-0123456789
 test-quick: export DJANGO_ALLOWED_HOSTS ?= localhost,127.0.0.1,testserver
 test-quick: install
-	$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) -m "not slow and not browser" $(PYTEST_ARGS)
 
 # Pages against references in the same run, on PostgreSQL with the full synthetic library; writes
 # docs/performance.md and benchmarks/results/latest.json. Takes about 35 minutes; not part of CI.
