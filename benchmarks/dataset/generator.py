@@ -76,11 +76,14 @@ from reviews.consensus import compute, publish_blockers
 from reviews.models import (
     DOWNGRADE_REASONS,
     Certainty,
+    Comment,
     Consensus,
     Flag,
     FlagStatus,
+    Notification,
     ReaderReport,
     Review,
+    ReviewAssignment,
     ReviewRound,
     Verdict,
     VerdictVersion,
@@ -513,8 +516,14 @@ def study_records(n: int, seed: int) -> list[Study]:
 def library_models() -> list[type[models.Model]]:
     """The tables the generator fills (with their history), children first: what --force empties."""
     # verdict versions and re-review rounds are kept without history: they are records themselves; readers'
-    # reports and the retraction check's changes point at claims and studies, so they go too
+    # reports, the retraction check's changes, assignments, notifications and discussions point at claims and
+    # studies, so they go too
     return [
+        Notification,
+        ReviewAssignment.history.model,
+        ReviewAssignment,
+        Comment.history.model,
+        Comment,
         ReaderReport,
         RetractionChange,
         Flag,
