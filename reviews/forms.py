@@ -435,9 +435,17 @@ class ReassignForm(forms.Form):
         label=_("Give it to"), queryset=get_user_model().objects.none(), empty_label=_("Choose a reviewer")
     )
 
-    def __init__(self, *args, exclude: AbstractBaseUser | None = None, **kwargs) -> None:
+    def __init__(self, *args, exclude: AbstractBaseUser | None = None, choices: list | None = None, **kwargs) -> None:
+        """``choices``: the reviewer choices read once for a page with a form per assignment (choices_for)."""
         super().__init__(*args, **kwargs)
         self.fields["reviewer"].queryset = reviewers_to_offer(exclude)
+        if choices is not None:
+            self.fields["reviewer"].choices = choices
+
+    @classmethod
+    def choices_for(cls, exclude: AbstractBaseUser | None) -> list:
+        """The reviewers offered, read from the database once."""
+        return list(cls(exclude=exclude).fields["reviewer"].choices)
 
 
 class DueDateForm(forms.Form):

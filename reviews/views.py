@@ -334,6 +334,21 @@ def _close_prefix(flag_id: int) -> str:
     return f"flag{flag_id}"
 
 
+def _assignment_forms(request: HttpRequest, claim: Claim) -> list[tuple]:
+    """The claim's current assignments, each with its due-date and reassign forms; the reviewers offered
+    are read once for all of them."""
+    assignments = queues.claim_assignments(claim)
+    offered = ReassignForm.choices_for(request.user) if assignments else []
+    return [
+        (
+            assignment,
+            DueDateForm(prefix=f"due{assignment.pk}", initial={"due_date": assignment.due_date}),
+            ReassignForm(prefix=f"give{assignment.pk}", exclude=request.user, choices=offered),
+        )
+        for assignment in assignments
+    ]
+
+
 def _render_editor_claim(
     request: HttpRequest, claim: Claim, status: int = 200, refused_close: dict | None = None, **forms
 ) -> HttpResponse:
@@ -384,14 +399,7 @@ def _render_editor_claim(
             "requote_form": forms.get("requote_form") or RequoteForm(),
             "discussion": _discussion(request, claim, forms.get("comment_form")),
             # the current round's assignments, and the form to assign more (reviews.services.assignments)
-            "assignments": [
-                (
-                    assignment,
-                    DueDateForm(prefix=f"due{assignment.pk}", initial={"due_date": assignment.due_date}),
-                    ReassignForm(prefix=f"give{assignment.pk}", exclude=request.user),
-                )
-                for assignment in queues.claim_assignments(claim)
-            ],
+            "assignments": _assignment_forms(request, claim),
             "assign_form": forms.get("assign_form") or AssignForm(exclude=request.user),
         },
         status=status,

@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -290,3 +292,22 @@ def test_reassign_from_the_claim_page(client, a_claim, people):
         {f"give{assignment.pk}-reviewer": people["sam"].pk},
     )
     assert list(ReviewAssignment.objects.values_list("reviewer__username", "due_date")) == [("sam", soon())]
+
+
+def test_the_claim_page_reads_the_reviewers_offered_once_however_many_assignments(client, a_claim, people, make_user):
+    client.force_login(people["editor"])
+    url = reverse("reviews:editor-claim", args=[a_claim.pk])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    assignment_create(claim=a_claim, reviewer=people["rita"], due_date=soon(), assigned_by=people["editor"])
+    with_one = queries()
+    for name in ("sam", "tess", "uma"):
+        reviewer = people.get(name) or make_user("Reviewers", username=name)
+        assignment_create(claim=a_claim, reviewer=reviewer, due_date=soon(), assigned_by=people["editor"])
+    page = client.get(url).content.decode()
+    assert page.count('name="give') == 4  # a reassign form for each assignment, each offering the reviewers
+    assert queries() == with_one
